@@ -1,0 +1,246 @@
+// The demo city, "Riverton": a deterministic (seeded) but realistic year of 311 data —
+// districts as polygons, services with SLA targets, weekday and annual seasonality, several
+// channels, contacts and surveys — plus a manifest of what was planted on purpose (a hot-spot,
+// a rising trend, an anomaly week, a slow district) for the detectors to find.
+import * as turf from '@turf/turf';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Feature, Polygon } from 'geojson';
+import type { Warehouse } from '../warehouse/db.ts';
+import { ingestCasesCsv, type IngestResult } from './load-cases.ts';
+import { loadProfile } from './profile.ts';
+import { normal, pick, poisson, seededRandom } from './random.ts';
+import { localToUtcMs } from './time-zone.ts';
+
+export const DEMO_TIMEZONE = 'America/New_York';
+
+export interface DemoOptions {
+  seed?: number;
+  /** Local date (YYYY-MM-DD) the data runs up to, exclusive; the extract time. */
+  end?: string;
+  weeks?: number;
+  /** Multiplies every service's volume (1 ≈ 40,000 cases a year). */
+  scale?: number;
+}
+
+export interface DemoManifest {
+  seed: number;
+  start: string;
+  end: string;
+  timezone: string;
+  cases: number;
+  hotspot: { service_code: string; district: string; lat: number; lon: number; radius_m: number; extra_cases: number };
+  rising_trend: { service_code: string; district: string; from_week: string; weekly_rate_start: number; weekly_rate_end: number };
+  anomaly_week: { service_code: string; week_start: string; multiplier: number };
+  slow_area: { district: string; duration_multiplier: number };
+}
+
+interface DemoService { code: string; name: string; agency: string; group: string; sla_hours: number; daily: number; median_share: number; peak_month?: number }
+
+export const DEMO_SERVICES: readonly DemoService[] = [
+  { code: 'POTHOLE', name: 'Pothole Repair', agency: 'Streets', group: 'Streets & Sidewalks', sla_hours: 72, daily: 14, median_share: 0.55, peak_month: 3 },
+  { code: 'STREETLIGHT', name: 'Streetlight Out', agency: 'Streets', group: 'Streets & Sidewalks', sla_hours: 120, daily: 6, median_share: 0.6, peak_month: 11 },
+  { code: 'TRASH', name: 'Missed Trash Pickup', agency: 'Sanitation', group: 'Waste', sla_hours: 48, daily: 18, median_share: 0.5 },
+  { code: 'BULKY', name: 'Bulky Item Pickup', agency: 'Sanitation', group: 'Waste', sla_hours: 168, daily: 15, median_share: 0.5, peak_month: 6 },
+  { code: 'DUMPING', name: 'Illegal Dumping', agency: 'Sanitation', group: 'Waste', sla_hours: 96, daily: 9, median_share: 0.65 },
+  { code: 'GRAFFITI', name: 'Graffiti Removal', agency: 'Public Works', group: 'Clean City', sla_hours: 96, daily: 8, median_share: 0.45, peak_month: 7 },
+  { code: 'NOISE', name: 'Noise Complaint', agency: 'Code Enforcement', group: 'Quality of Life', sla_hours: 24, daily: 12, median_share: 0.7, peak_month: 7 },
+  { code: 'TREE', name: 'Tree Maintenance', agency: 'Parks', group: 'Parks & Trees', sla_hours: 336, daily: 5, median_share: 0.55, peak_month: 5 },
+  { code: 'WATERLEAK', name: 'Water Leak', agency: 'Water', group: 'Water', sla_hours: 24, daily: 5, median_share: 0.6, peak_month: 1 },
+];
+
+const CHANNELS = ['phone', 'web', 'app', 'email', 'walk_in', 'social'] as const;
+const CHANNEL_WEIGHTS = [44, 24, 22, 5, 3, 2];
+const WEEKDAY_FACTOR = [0.55, 1.2, 1.15, 1.1, 1.1, 1.05, 0.7]; // Sun..Sat
+const HOUR_WEIGHTS = [1, 0.5, 0.3, 0.3, 0.4, 1, 3, 6, 9, 10, 10, 9, 8, 9, 9, 8, 7, 6, 5, 4, 3, 2.5, 2, 1.5];
+const BBOX: [number, number, number, number] = [-77.45, 41.1, -77.15, 41.3];
+
+function csvLine(values: readonly (string | number | null)[]): string {
+  return values.map((v) => (v === null ? '' : /[",\n]/.test(String(v)) ? `"${String(v).replaceAll('"', '""')}"` : String(v))).join(',');
+}
+
+const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+function districts(rand: () => number) {
+  const seeds = turf.featureCollection(
+    Array.from({ length: 8 }, () => turf.point([BBOX[0] + 0.03 + rand() * 0.24, BBOX[1] + 0.02 + rand() * 0.16])),
+  );
+  const cells = turf.voronoi(seeds, { bbox: BBOX }).features.filter((f): f is Feature<Polygon> => Boolean(f));
+  // Order west→east, north→south so "District 1" is stable and readable on a map.
+  cells.sort((a, b) => turf.centroid(b).geometry.coordinates[1] - turf.centroid(a).geometry.coordinates[1]);
+  return cells.map((polygon, i) => ({
+    id: `D${i + 1}`,
+    name: `District ${i + 1}`,
+    population: 15000 + Math.round(rand() * 55000),
+    polygon,
+    bbox: turf.bbox(polygon),
+  }));
+}
+
+type District = ReturnType<typeof districts>[number];
+
+function pointIn(rand: () => number, d: District): [number, number] {
+  for (;;) {
+    const lon = d.bbox[0] + rand() * (d.bbox[2] - d.bbox[0]);
+    const lat = d.bbox[1] + rand() * (d.bbox[3] - d.bbox[1]);
+    if (turf.booleanPointInPolygon([lon, lat], d.polygon)) return [lat, lon];
+  }
+}
+
+export interface DemoCity { manifest: DemoManifest; dir: string; files: { cases: string; interactions: string; surveys: string }; districts: District[] }
+
+/** Writes the demo city's exports (CSV) into a fresh temp folder. Pure function of the options. */
+export function generateDemoCity(options: DemoOptions = {}): DemoCity {
+  const seed = options.seed ?? 311;
+  const end = options.end ?? '2026-11-16';
+  const weeks = options.weeks ?? 52;
+  const scale = options.scale ?? 1;
+  const rand = seededRandom(seed);
+  const [ey, em, ed] = end.split('-').map(Number);
+  const endMs = localToUtcMs(DEMO_TIMEZONE, ey, em, ed);
+  const startDay = new Date(Date.UTC(ey, em - 1, ed - weeks * 7));
+  const ds = districts(rand);
+
+  const hotDistrict = ds[2];
+  const hotCentre = turf.centroid(hotDistrict.polygon).geometry.coordinates as [number, number];
+  const risingDistrict = ds[3];
+  const slowDistrict = ds[5];
+  const anomalyWeekIndex = weeks - 12;
+  const risingFromWeek = Math.floor(weeks / 2);
+  const popTotal = ds.reduce((s, d) => s + d.population, 0);
+
+  const cases: string[] = [csvLine(['request_id', 'service_code', 'service_name', 'agency', 'channel', 'status', 'requested_at', 'closed_at', 'lat', 'lon', 'district'])];
+  const contacts: string[] = [csvLine(['interaction_id', 'case_id', 'channel', 'direction', 'started_at', 'ended_at', 'wait_seconds', 'handle_seconds', 'outcome', 'team', 'citizen_key'])];
+  const surveys: string[] = [csvLine(['response_id', 'case_id', 'interaction_id', 'answered_at', 'csat', 'nps', 'trust'])];
+  let n = 0;
+  let hotExtra = 0;
+  let interactionSeq = 0;
+  const iso = (ms: number) => new Date(ms).toISOString();
+
+  for (let day = 0; day < weeks * 7; day++) {
+    const date = new Date(startDay.getTime() + day * 86400000);
+    const [y, m, d] = [date.getUTCFullYear(), date.getUTCMonth() + 1, date.getUTCDate()];
+    const week = Math.floor(day / 7);
+    const weekday = date.getUTCDay();
+    for (const svc of DEMO_SERVICES) {
+      const season = svc.peak_month ? 1 + 0.35 * Math.cos(((m - svc.peak_month) / 12) * 2 * Math.PI) : 1;
+      for (const dist of ds) {
+        let mean = svc.daily * scale * WEEKDAY_FACTOR[weekday] * season * (dist.population / popTotal);
+        if (svc.code === 'POTHOLE' && dist === risingDistrict && week >= risingFromWeek) mean *= 1 + (2 * (week - risingFromWeek)) / (weeks - risingFromWeek);
+        if (svc.code === 'TRASH' && week === anomalyWeekIndex) mean *= 3;
+        let count = poisson(rand, mean);
+        const hot = svc.code === 'DUMPING' && dist === hotDistrict ? poisson(rand, 2.5 * scale * WEEKDAY_FACTOR[weekday]) : 0;
+        count += hot;
+        for (let i = 0; i < count; i++) {
+          const inHotspot = i >= count - hot;
+          const [lat, lon] = inHotspot
+            ? (() => {
+                const p = turf.destination(hotCentre, Math.abs(normal(rand)) * 0.15, rand() * 360, { units: 'kilometers' }).geometry.coordinates;
+                return [p[1], p[0]] as [number, number];
+              })()
+            : pointIn(rand, dist);
+          if (inHotspot) hotExtra++;
+          const hour = pick(rand, HOUR_WEIGHTS.map((_, h) => h), HOUR_WEIGHTS);
+          const opened = localToUtcMs(DEMO_TIMEZONE, y, m, d, hour, Math.floor(rand() * 60), Math.floor(rand() * 60));
+          if (opened >= endMs) continue;
+          const channel = pick(rand, CHANNELS, CHANNEL_WEIGHTS);
+          const slow = dist === slowDistrict ? 2.2 : 1;
+          const hoursToClose = svc.sla_hours * svc.median_share * slow * Math.exp(0.85 * normal(rand));
+          const cancelled = rand() < 0.02;
+          const closed = opened + (cancelled ? rand() * 6 : hoursToClose) * 3600000;
+          const ended = closed < endMs;
+          const status = !ended ? 'open' : cancelled ? 'cancelled' : 'closed';
+          n++;
+          const id = `RVT-${String(n).padStart(7, '0')}`;
+          cases.push(csvLine([id, svc.code, svc.name, svc.agency, channel, status, iso(opened), ended ? iso(closed) : null, lat.toFixed(6), lon.toFixed(6), dist.name]));
+
+          // The contact that opened the case, and a chase when it runs late.
+          const citizen = `c${Math.floor(rand() * 1e9).toString(36)}`;
+          const phone = channel === 'phone';
+          const wait = phone ? Math.round(-Math.log(1 - rand()) * 40) : null;
+          const handle = phone ? Math.round(120 + -Math.log(1 - rand()) * 150) : null;
+          const firstId = `I${++interactionSeq}`;
+          contacts.push(csvLine([firstId, `demo:${id}`, channel, 'inbound', iso(opened - ((wait ?? 0) + (handle ?? 0)) * 1000), phone ? iso(opened) : null, wait, handle, 'case_created', phone ? 'Contact Centre' : 'Digital', citizen]));
+          const late = hoursToClose > svc.sla_hours;
+          if (late && rand() < 0.4 && opened + svc.sla_hours * 3600000 < endMs) {
+            const t = opened + svc.sla_hours * 3600000 + rand() * 86400000;
+            if (t < endMs) contacts.push(csvLine([`I${++interactionSeq}`, `demo:${id}`, 'phone', 'inbound', iso(t), iso(t + 200000), Math.round(rand() * 90), 200, 'status_enquiry', 'Contact Centre', citizen]));
+          }
+          if (status === 'closed' && rand() < 0.15 && closed + 86400000 < endMs) {
+            const csat = late ? pick(rand, [1, 2, 3, 4, 5], [25, 25, 25, 15, 10]) : pick(rand, [1, 2, 3, 4, 5], [4, 6, 15, 35, 40]);
+            const nps = Math.max(0, Math.min(10, Math.round(csat * 2 - 0.5 + normal(rand))));
+            surveys.push(csvLine([`S${n}`, `demo:${id}`, firstId, iso(closed + 86400000 * (0.5 + rand())), csat, nps, Math.max(1, Math.min(5, csat + Math.round(normal(rand) * 0.7)))]));
+          }
+        }
+      }
+    }
+    // Calls abandoned before anyone answered: contact-centre demand without a case.
+    const abandoned = poisson(rand, 6 * scale * WEEKDAY_FACTOR[weekday]);
+    for (let i = 0; i < abandoned; i++) {
+      const t = localToUtcMs(DEMO_TIMEZONE, y, m, d, 8 + Math.floor(rand() * 10), Math.floor(rand() * 60));
+      if (t < endMs) contacts.push(csvLine([`I${++interactionSeq}`, null, 'phone', 'inbound', iso(t), iso(t + 60000), 60 + Math.round(rand() * 240), 0, 'abandoned', 'Contact Centre', null]));
+    }
+  }
+
+  const dir = mkdtempSync(join(tmpdir(), 'civic-demo-'));
+  const files = { cases: join(dir, 'cases.csv'), interactions: join(dir, 'interactions.csv'), surveys: join(dir, 'surveys.csv') };
+  writeFileSync(files.cases, cases.join('\n') + '\n');
+  writeFileSync(files.interactions, contacts.join('\n') + '\n');
+  writeFileSync(files.surveys, surveys.join('\n') + '\n');
+
+  const weekStart = (w: number) => isoDay(startDay.getTime() + w * 7 * 86400000);
+  const pot = DEMO_SERVICES.find((s) => s.code === 'POTHOLE')!;
+  const risingShare = (risingDistrict.population / popTotal) * pot.daily * scale * 7;
+  const manifest: DemoManifest = {
+    seed, start: isoDay(startDay.getTime()), end, timezone: DEMO_TIMEZONE, cases: n,
+    hotspot: { service_code: 'DUMPING', district: hotDistrict.name, lat: hotCentre[1], lon: hotCentre[0], radius_m: 300, extra_cases: hotExtra },
+    rising_trend: { service_code: 'POTHOLE', district: risingDistrict.name, from_week: weekStart(risingFromWeek), weekly_rate_start: Math.round(risingShare * 10) / 10, weekly_rate_end: Math.round(risingShare * 3 * 10) / 10 },
+    anomaly_week: { service_code: 'TRASH', week_start: weekStart(anomalyWeekIndex), multiplier: 3 },
+    slow_area: { district: slowDistrict.name, duration_multiplier: 2.2 },
+  };
+  return { manifest, dir, files, districts: ds };
+}
+
+export interface SeedResult { manifest: DemoManifest; cases: IngestResult; interactions: number; surveys: number }
+
+/** Generates the demo city and loads it: reference data, then cases through the real ingest path. */
+export async function seedDemoCity(wh: Warehouse, options: DemoOptions = {}): Promise<SeedResult> {
+  const city = generateDemoCity(options);
+  try {
+    await wh.transaction(async () => {
+      for (const s of DEMO_SERVICES) {
+        await wh.run(
+          `INSERT OR REPLACE INTO services VALUES ($code, $name, $agency, $grp, $sla, NULL)`,
+          { code: s.code, name: s.name, agency: s.agency, grp: s.group, sla: s.sla_hours },
+        );
+      }
+      for (const d of city.districts) {
+        await wh.run(`INSERT OR REPLACE INTO areas VALUES ($id, $name, 'district', $pop, $geom)`, {
+          id: d.id, name: d.name, pop: d.population, geom: JSON.stringify(d.polygon.geometry),
+        });
+      }
+    });
+    const cases = await ingestCasesCsv(wh, city.files.cases, loadProfile('demo-city'));
+    const before = await wh.one<{ i: number; s: number }>(`SELECT (SELECT count(*) FROM interactions)::INTEGER i, (SELECT count(*) FROM survey_responses)::INTEGER s`);
+    await wh.transaction(async () => {
+      await wh.run(
+        `INSERT OR IGNORE INTO interactions
+         SELECT interaction_id, case_id, channel, direction, started_at::TIMESTAMPTZ, ended_at::TIMESTAMPTZ, wait_seconds, handle_seconds,
+                outcome, team, CASE WHEN citizen_key IS NULL THEN NULL ELSE sha256('demo-city-key:' || citizen_key) END, $b
+         FROM read_csv($p, header = true, all_varchar = true)`,
+        { p: city.files.interactions, b: cases.batch_id },
+      );
+      await wh.run(
+        `INSERT OR IGNORE INTO survey_responses
+         SELECT response_id, case_id, interaction_id, answered_at::TIMESTAMPTZ, csat::TINYINT, nps::TINYINT, trust::TINYINT, $b
+         FROM read_csv($p, header = true, all_varchar = true)`,
+        { p: city.files.surveys, b: cases.batch_id },
+      );
+    });
+    const after = await wh.one<{ i: number; s: number }>(`SELECT (SELECT count(*) FROM interactions)::INTEGER i, (SELECT count(*) FROM survey_responses)::INTEGER s`);
+    return { manifest: city.manifest, cases, interactions: after!.i - before!.i, surveys: after!.s - before!.s };
+  } finally {
+    rmSync(city.dir, { recursive: true, force: true });
+  }
+}

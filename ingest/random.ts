@@ -1,0 +1,44 @@
+// Seeded randomness for the demo city: the same seed gives the same city, byte for byte.
+
+/** mulberry32: small, fast, good enough for synthetic data (not for anything secret). */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function poisson(rand: () => number, mean: number): number {
+  if (mean > 30) {
+    // Normal approximation keeps large means fast; rounding keeps it an integer count.
+    return Math.max(0, Math.round(mean + Math.sqrt(mean) * normal(rand)));
+  }
+  const l = Math.exp(-mean);
+  let k = 0;
+  let p = 1;
+  do {
+    k += 1;
+    p *= rand();
+  } while (p > l);
+  return k - 1;
+}
+
+export function normal(rand: () => number): number {
+  const u = 1 - rand();
+  const v = rand();
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+}
+
+export function pick<T>(rand: () => number, items: readonly T[], weights: readonly number[]): T {
+  const total = weights.reduce((s, w) => s + w, 0);
+  let r = rand() * total;
+  for (let i = 0; i < items.length; i++) {
+    r -= weights[i];
+    if (r <= 0) return items[i];
+  }
+  return items[items.length - 1];
+}
