@@ -61,7 +61,7 @@ export async function ingestCasesCsv(wh: Warehouse, file: string, profile: Profi
          (SELECT count(*) FROM mapped)::INTEGER AS staged,
          (SELECT count(*) FROM mapped WHERE reject_field IS NOT NULL)::INTEGER AS rejected,
          (SELECT count(*) FROM mapped WHERE reject_field IS NULL)::INTEGER AS valid,
-         (SELECT count(*) FROM mapped WHERE reject_field IS NULL AND len(quality_flags) > 0)::INTEGER AS flagged,
+         (SELECT count(DISTINCT row_number) FROM new_events WHERE quality_flags IS NOT NULL)::INTEGER AS flagged,
          (SELECT count(DISTINCT row_number) FROM new_events)::INTEGER AS loaded,
          (SELECT count(*) FROM new_events)::INTEGER AS events`,
     ))!;
@@ -122,6 +122,6 @@ async function stageCsv(wh: Warehouse, file: string, profile: Profile): Promise<
     .map((b) => ({
       row_number: b.record,
       field: b.column_name,
-      reason: `malformed CSV record at line ${b.line}: ${b.error_type.toLowerCase()} (${b.error_message})`,
+      reason: `malformed CSV record: ${b.error_type.toLowerCase()} (${b.error_message})`,
     }));
 }

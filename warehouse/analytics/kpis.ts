@@ -73,3 +73,51 @@ export async function computeKpis(wh: Warehouse, by: readonly Dimension[], windo
   });
   return { as_of: window.as_of, from: window.from, to: window.to, timezone: window.timezone, by: [...by], rows };
 }
+
+export class WindowError extends Error {
+  constructor(readonly parameter: string, message: string) {
+    super(message);
+    this.name = 'WindowError';
+  }
+}
+
+/**
+ * Fills in a KPI window the way every caller (API, CLI, reports) does: as-of defaults to the
+ * newest event; `to` to the local day of the newest case opened by then (so a historical
+ * export still shows its own last weeks); `from` to 12 weeks before `to`.
+ */
+export async function resolveWindow(
+  wh: Warehouse,
+  req: { from?: string; to?: string; as_of?: string },
+  timezone: string,
+): Promise<KpiWindow> {
+  for (const key of ['from', 'to'] as const) {
+    const v = req[key];
+    if (v !== undefined && !isCalendarDate(v)) throw new WindowError(key, `${key} "${v}" is not a calendar date (YYYY-MM-DD)`);
+  }
+  if (req.as_of !== undefined && !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(req.as_of)) {
+    throw new WindowError('as_of', `as_of "${req.as_of}" is not an ISO 8601 time with an offset (e.g. 2026-11-15T23:59:00Z)`);
+  }
+  const asOf = req.as_of ?? (await dataAsOf(wh)) ?? new Date().toISOString();
+  const r = (await wh.one<{ to: string; from: string; as_of: string }>(
+    `WITH latest AS (
+       SELECT coalesce(max(opened_at), $as_of::TIMESTAMPTZ) AS t FROM cases WHERE opened_at <= $as_of::TIMESTAMPTZ
+     ), d AS (
+       SELECT coalesce($to::DATE, (t AT TIME ZONE $tz)::DATE) AS to_day FROM latest
+     )
+     SELECT strftime(to_day, '%Y-%m-%d') AS to,
+            strftime(coalesce($from::DATE, to_day - 83), '%Y-%m-%d') AS from,
+            strftime($as_of::TIMESTAMPTZ, '%Y-%m-%dT%H:%M:%S.%gZ') AS as_of
+     FROM d`,
+    { to: req.to ?? null, from: req.from ?? null, as_of: asOf, tz: timezone },
+  ))!;
+  if (r.from > r.to) throw new WindowError('from', `from (${r.from}) must be on or before to (${r.to})`);
+  return { from: r.from, to: r.to, as_of: r.as_of, timezone };
+}
+
+function isCalendarDate(v: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(v);
+  if (!m) return false;
+  const d = new Date(Date.UTC(+m[1], +m[2] - 1, +m[3]));
+  return d.getUTCFullYear() === +m[1] && d.getUTCMonth() === +m[2] - 1 && d.getUTCDate() === +m[3];
+}

@@ -1,0 +1,64 @@
+// The Fastify app as a plugin: it never listens (api/server.ts does), so tests use app.inject().
+import type { FastifyError, FastifyPluginAsync } from 'fastify';
+import fastifyStatic from '@fastify/static';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Warehouse } from '../warehouse/db.ts';
+import type { Config } from './config.ts';
+import warehousePlugin from './plugins/warehouse.ts';
+import health from './routes/health/index.ts';
+import kpis from './routes/kpis/index.ts';
+
+export interface AppOptions {
+  warehouse: Warehouse;
+  config: Pick<Config, 'timezone' | 'jurisdiction'>;
+  /** Folder of the built dashboard; defaults to dashboard/build. */
+  dashboardDir?: string;
+}
+
+export const DEFAULT_DASHBOARD_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'dashboard', 'build');
+
+const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
+  // One error handler: client errors say what was wrong; server errors hide their details.
+  fastify.setErrorHandler((err: FastifyError, request, reply) => {
+    const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
+    if (status >= 500) {
+      request.log.error({ err }, 'request failed');
+      return reply.code(status).send({ statusCode: status, error: 'Internal Server Error', message: `Something went wrong on our side (request ${request.id}).` });
+    }
+    const message = err.validation ? `${err.validationContext ?? 'request'}${err.message.startsWith('/') ? '' : '/'}${err.message.replace(/^(querystring|body|params|headers)\/?/, '')}` : err.message;
+    return reply.code(status).send({ statusCode: status, error: status === 400 ? 'Bad Request' : (err.name ?? 'Error'), message });
+  });
+
+  await fastify.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Civic Pulse API', version: '0.1.0', description: `311 / CRM analytics for ${opts.config.jurisdiction}. Times are UTC; days and weeks are cut in ${opts.config.timezone}.` },
+    },
+  });
+  await fastify.register(swaggerUi, { routePrefix: '/docs' });
+  await fastify.register(warehousePlugin, { warehouse: opts.warehouse });
+  await fastify.register(health, { jurisdiction: opts.config.jurisdiction, timezone: opts.config.timezone });
+  await fastify.register(kpis, { timezone: opts.config.timezone });
+
+  const dashboardDir = opts.dashboardDir ?? DEFAULT_DASHBOARD_DIR;
+  if (existsSync(dashboardDir)) {
+    await fastify.register(fastifyStatic, { root: dashboardDir, prefix: '/', wildcard: true, extensions: ['html'] });
+    // Client-side routes the static build did not prerender fall back to the app shell.
+    fastify.setNotFoundHandler((request, reply) => {
+      const path = request.url.split('?')[0];
+      const isPage = request.method === 'GET' && !path.startsWith('/api/') && !/\.[a-z0-9]+$/i.test(path);
+      if (isPage && existsSync(join(dashboardDir, '200.html'))) {
+        return reply.type('text/html').sendFile('200.html');
+      }
+      return reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `No route ${request.method} ${request.url.split('?')[0]}` });
+    });
+  } else {
+    fastify.log.warn(`dashboard not built (${dashboardDir} missing): run "npm run build"; the API still works`);
+  }
+};
+
+export default app;

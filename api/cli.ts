@@ -1,0 +1,144 @@
+// `civic` — the command line. Every command opens the same warehouse the server uses; when the
+// server is running, DuckDB's single-writer lock makes a writing command fail at once and say so.
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig, type Config } from './config.ts';
+import { Warehouse } from '../warehouse/db.ts';
+import { loadProfile } from '../ingest/profile.ts';
+import { ingestCasesCsv } from '../ingest/load-cases.ts';
+import { seedDemoCity } from '../ingest/demo-city.ts';
+import { computeKpis, resolveWindow } from '../warehouse/analytics/kpis.ts';
+import { isDimension } from '../warehouse/analytics/kpis-sql.ts';
+import { runReport } from '../reports/run.ts';
+import { REPORTS } from '../reports/definitions.ts';
+import { toCsv } from '../reports/render-csv.ts';
+import { startServer } from './server.ts';
+
+const USAGE = `Usage: civic <command> [options]
+
+Commands:
+  serve                                 start the API, dashboard and report scheduler
+  ingest <file.csv…> --profile <P>      load flat case exports (P: built-in name or path to a JSON profile)
+  demo [--seed N]                       load the demo city into the warehouse
+  kpis [--from D] [--to D] [--as-of T] [--by service,week] [--json|--csv]
+  report run <id> [--out DIR] [--as-of T]   render a report now (reports: ${Object.keys(REPORTS).join(', ')})
+
+Options for every command:
+  --database <path>   warehouse file (default from civic.config.json / CIVIC_DATABASE, else ./data/civic.duckdb)
+`;
+
+class UsageError extends Error {}
+
+async function withWarehouse<T>(config: Config, fn: (wh: Warehouse) => Promise<T>): Promise<T> {
+  const wh = await Warehouse.open(config.database);
+  try {
+    return await fn(wh);
+  } finally {
+    wh.close();
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      profile: { type: 'string' },
+      database: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      'as-of': { type: 'string' },
+      by: { type: 'string' },
+      json: { type: 'boolean' },
+      csv: { type: 'boolean' },
+      out: { type: 'string' },
+      seed: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [command, ...args] = positionals;
+  if (!command || values.help) {
+    process.stdout.write(USAGE);
+    return command || values.help ? 0 : 2;
+  }
+  const config = loadConfig(values.database ? { ...process.env, CIVIC_DATABASE: values.database } : process.env);
+
+  switch (command) {
+    case 'serve': {
+      const server = await startServer(config);
+      const stop = async () => {
+        await server.close();
+        process.exit(0);
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      return -1; // keep running
+    }
+    case 'ingest': {
+      if (args.length === 0) throw new UsageError('ingest needs at least one file');
+      if (!values.profile) throw new UsageError('ingest needs --profile <name|path> (built-in: myla311, demo-city)');
+      const profile = loadProfile(values.profile);
+      return withWarehouse(config, async (wh) => {
+        for (const file of args) {
+          const t0 = performance.now();
+          const r = await ingestCasesCsv(wh, file, profile);
+          const secs = (performance.now() - t0) / 1000;
+          if (values.json) process.stdout.write(JSON.stringify(r) + '\n');
+          else
+            process.stdout.write(
+              `${file}: read ${r.read}, loaded ${r.loaded}, rejected ${r.rejected}, already present ${r.duplicate}` +
+                ` (${r.read} = ${r.loaded} + ${r.rejected} + ${r.duplicate}); ${r.flagged} loaded with data-quality flags; ` +
+                `${r.events_added} events added in ${secs.toFixed(1)} s [batch ${r.batch_id}]\n` +
+                (r.rejected > 0 ? `  see why: SELECT * FROM ingest_rejects WHERE batch_id = '${r.batch_id}'\n` : ''),
+            );
+        }
+        return 0;
+      });
+    }
+    case 'demo': {
+      return withWarehouse(config, async (wh) => {
+        const r = await seedDemoCity(wh, { seed: values.seed ? Number(values.seed) : undefined });
+        process.stdout.write(values.json ? JSON.stringify(r) + '\n' : `demo city: ${r.cases.loaded} cases loaded (${r.cases.duplicate} already present), ${r.interactions} contacts, ${r.surveys} survey answers\n`);
+        return 0;
+      });
+    }
+    case 'kpis': {
+      const by = (values.by ?? 'service').split(',');
+      const bad = by.filter((d) => !isDimension(d));
+      if (bad.length) throw new UsageError(`--by: unknown dimension ${bad.join(', ')} (use service, agency, channel, week)`);
+      return withWarehouse(config, async (wh) => {
+        const window = await resolveWindow(wh, { from: values.from, to: values.to, as_of: values['as-of'] }, config.timezone);
+        const result = await computeKpis(wh, by.filter(isDimension), window);
+        if (values.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+        else if (values.csv) process.stdout.write(toCsv(result.rows as unknown as Record<string, unknown>[]));
+        else {
+          process.stdout.write(`KPIs for cases opened ${window.from} to ${window.to} (${window.timezone}), as of ${window.as_of}\n`);
+          console.table(result.rows.map((r) => ({ ...Object.fromEntries(by.map((d) => [d, r[d as keyof typeof r]])), opened: r.opened, closed: r.closed, 'median h': r.median_hours_to_close, 'on-time %': r.on_time_rate === null ? null : +(r.on_time_rate * 100).toFixed(1), pending: r.pending })));
+        }
+        return 0;
+      });
+    }
+    case 'report': {
+      const [sub, id] = args;
+      if (sub !== 'run' || !id) throw new UsageError('usage: civic report run <id> [--out DIR]');
+      return withWarehouse(config, async (wh) => {
+        const run = await runReport(wh, id, { jurisdiction: config.jurisdiction, timezone: config.timezone, as_of: values['as-of'] }, values.out ?? config.reports.out_dir);
+        process.stdout.write(`${run.title}\n${run.files.map((f) => `  wrote ${f}`).join('\n')}\n`);
+        return 0;
+      });
+    }
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (err: Error) => {
+    const known = err instanceof UsageError || err instanceof ConfigError || ['ProfileError', 'MappingError', 'WarehouseLockedError', 'WindowError', 'TypeError'].includes(err.name);
+    process.stderr.write(`civic: ${err.message}\n${err instanceof UsageError ? `\n${USAGE}` : ''}`);
+    if (!known) process.stderr.write(`${err.stack ?? ''}\n`);
+    process.exitCode = err instanceof UsageError ? 2 : 1;
+  },
+);

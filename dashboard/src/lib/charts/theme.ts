@@ -1,0 +1,17 @@
+// One theme for every chart, on screen and in PDFs. Colours: Okabe–Ito (safe for colour-blind
+// readers) plus greys; fonts are system fonts because nothing may be fetched at run time.
+import type { Config } from 'vega-lite';
+
+export const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#D55E00', '#CC79A7', '#56B4E9', '#000000', '#F0E442', '#7F7F7F', '#8C564B'];
+
+export const theme: Config = {
+  font: 'Helvetica, Arial, sans-serif',
+  background: '#ffffff',
+  range: { category: PALETTE },
+  axis: { labelFontSize: 11, titleFontSize: 12, gridColor: '#e6e6e6', domainColor: '#888', tickColor: '#888', labelColor: '#222', titleColor: '#222' },
+  legend: { labelFontSize: 11, titleFontSize: 12, labelColor: '#222', titleColor: '#222', orient: 'right' },
+  title: { fontSize: 14, anchor: 'start', color: '#111' },
+  view: { stroke: null },
+  line: { strokeWidth: 2 },
+  point: { size: 30, filled: true },
+};

@@ -1,0 +1,54 @@
+// Weekly volume per service as a line chart. Pure: the dashboard and the PDF renderer call the
+// same function with the same rows and draw the same chart.
+import type { TopLevelSpec } from 'vega-lite';
+import { theme } from './theme.ts';
+
+export interface TrendRow { week: string; service: string; opened: number }
+
+export interface TrendOptions {
+  title?: string;
+  width?: number | 'container';
+  height?: number;
+  /** Shown on the y axis. */
+  measureLabel?: string;
+}
+
+export function buildTrendSpec(rows: readonly TrendRow[], options: TrendOptions = {}): TopLevelSpec {
+  const label = options.measureLabel ?? 'Cases opened';
+  // Tick on the weeks themselves (Mondays), thinned to about a dozen labels.
+  const weeks = [...new Set(rows.map((r) => r.week))].sort();
+  const step = Math.max(1, Math.ceil(weeks.length / 12));
+  const tickValues = weeks.filter((_, i) => i % step === 0).map((w) => Date.parse(`${w}T00:00:00Z`));
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    ...(options.title ? { title: options.title } : {}),
+    width: options.width ?? 'container',
+    height: options.height ?? 280,
+    config: theme,
+    data: { values: rows.map((r) => ({ ...r })) },
+    mark: { type: 'line', point: true, tooltip: true },
+    encoding: {
+      // Weeks are local dates (YYYY-MM-DD); read and label them as UTC so no browser zone shifts them.
+      x: { field: 'week', type: 'temporal', timeUnit: 'utcyearmonthdate', title: 'Week starting', axis: { format: '%b %d', labelAngle: 0, values: tickValues } },
+      y: { field: 'opened', type: 'quantitative', title: label },
+      color: { field: 'service', type: 'nominal', title: 'Service', sort: 'ascending' },
+      tooltip: [
+        { field: 'service', type: 'nominal', title: 'Service' },
+        { field: 'week', type: 'temporal', timeUnit: 'utcyearmonthdate', title: 'Week starting', format: '%Y-%m-%d' },
+        { field: 'opened', type: 'quantitative', title: label },
+      ],
+    },
+  };
+}
+
+/** One plain sentence for people who cannot see the chart. */
+export function describeTrend(rows: readonly TrendRow[], measureLabel = 'cases opened'): string {
+  if (rows.length === 0) return `No ${measureLabel} in this period.`;
+  const weeks = [...new Set(rows.map((r) => r.week))].sort();
+  const services = new Set(rows.map((r) => r.service));
+  const top = rows.reduce((a, b) => (b.opened > a.opened ? b : a));
+  const total = rows.reduce((s, r) => s + r.opened, 0);
+  return `Weekly ${measureLabel} for ${services.size} service${services.size === 1 ? '' : 's'} over ${weeks.length} week${weeks.length === 1 ? '' : 's'} ` +
+    `(${weeks[0]} to ${weeks[weeks.length - 1]}), ${total.toLocaleString('en-US')} in all; the highest week was ${top.service} ` +
+    `with ${top.opened.toLocaleString('en-US')} in the week starting ${top.week}.`;
+}
