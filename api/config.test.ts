@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig, parseConfig } from './config.ts';
+
+describe('configuration', () => {
+  it('has working defaults: port 3000, a DuckDB file under ./data', () => {
+    const c = parseConfig({}, '/srv/civic');
+    expect(c).toMatchObject({ port: 3000, database: '/srv/civic/data/civic.duckdb', timezone: 'America/New_York', seed_demo_when_empty: true });
+    expect(c.reports.schedules).toEqual([{ report: 'weekly-summary', cron: '0 7 * * 1' }]);
+  });
+
+  it('reads civic.config.json, then lets environment variables override it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'civic-config-'));
+    writeFileSync(join(dir, 'civic.config.json'), JSON.stringify({ timezone: 'America/Los_Angeles', port: 8080 }));
+    expect(loadConfig({}, dir)).toMatchObject({ timezone: 'America/Los_Angeles', port: 8080 });
+    expect(loadConfig({ PORT: '9090', CIVIC_DATABASE: 'x.duckdb' }, dir)).toMatchObject({ port: 9090, database: join(dir, 'x.duckdb') });
+  });
+
+  it.each([
+    [{ port: 'eighty' }, /Configuration key "port"/],
+    [{ port: 70000 }, /Configuration key "port"/],
+    [{ timezone: 'Mars/Olympus' }, /Configuration key "timezone": "Mars\/Olympus" is not an IANA time zone/],
+    [{ reports: { schedules: [{ report: 'weekly-summary', cron: 'every monday' }] } }, /Configuration key "reports\.schedules\.0\.cron"/],
+    [{ colour: 'blue' }, /unknown key/],
+  ])('stops on a bad value and names the key: %j', (raw, message) => {
+    expect(() => parseConfig(raw)).toThrow(message);
+  });
+
+  it('names a config file that is not JSON', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'civic-config-'));
+    writeFileSync(join(dir, 'civic.config.json'), '{ port: 1 ');
+    expect(() => loadConfig({}, dir)).toThrow(/civic\.config\.json is not valid JSON/);
+  });
+});

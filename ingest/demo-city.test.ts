@@ -1,0 +1,63 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import * as turf from '@turf/turf';
+import { generateDemoCity, seedDemoCity, DEMO_SERVICES } from './demo-city.ts';
+import { tempWarehouse } from '../test/helpers.ts';
+
+const digest = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
+
+describe('demo city', () => {
+  const a = generateDemoCity({ weeks: 8, seed: 7 });
+  const b = generateDemoCity({ weeks: 8, seed: 7 });
+  const c = generateDemoCity({ weeks: 8, seed: 8 });
+  afterAll(() => [a, b, c].forEach((x) => rmSync(x.dir, { recursive: true, force: true })));
+
+  it('is deterministic: the same seed writes the same bytes, another seed does not', () => {
+    expect(digest(a.files.cases)).toBe(digest(b.files.cases));
+    expect(digest(a.files.interactions)).toBe(digest(b.files.interactions));
+    expect(digest(a.files.surveys)).toBe(digest(b.files.surveys));
+    expect(digest(a.files.cases)).not.toBe(digest(c.files.cases));
+    expect(a.manifest).toEqual(b.manifest);
+  });
+
+  it('has districts as polygons that tile the city, and every case inside one', () => {
+    expect(a.districts).toHaveLength(8);
+    const rows = readFileSync(a.files.cases, 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+    for (const r of rows.filter((_, i) => i % 25 === 0)) {
+      const [lat, lon, district] = [Number(r[8]), Number(r[9]), r[10]];
+      const inside = a.districts.filter((d) => turf.booleanPointInPolygon([lon, lat], d.polygon)).map((d) => d.name);
+      // Hot-spot points are scattered around a centre and may cross a boundary; the rest must not.
+      if (!(r[1] === 'DUMPING' && district === a.manifest.hotspot.district)) expect(inside).toContain(district);
+    }
+  });
+
+  it('has weekday seasonality: weekdays busier than Sundays', () => {
+    const rows = readFileSync(a.files.cases, 'utf8').trim().split('\n').slice(1);
+    const byDay = [0, 0, 0, 0, 0, 0, 0];
+    for (const r of rows) byDay[new Date(new Date(r.split(',')[6]).getTime() - 5 * 3600000).getUTCDay()]++;
+    expect(Math.min(byDay[1], byDay[2], byDay[3])).toBeGreaterThan(1.5 * byDay[0]);
+  });
+
+  it('loads through the real ingest path with services, areas, contacts and surveys', async () => {
+    const t = await tempWarehouse({ memory: true });
+    try {
+      const seeded = await seedDemoCity(t.wh, { weeks: 8, seed: 7 });
+      expect(seeded.cases).toMatchObject({ read: a.manifest.cases, loaded: a.manifest.cases, rejected: 0, duplicate: 0 });
+      expect(seeded.interactions).toBeGreaterThan(a.manifest.cases);
+      expect(seeded.surveys).toBeGreaterThan(0);
+      const ref = await t.wh.one<{ s: number; a: number; ch: number; sla: number }>(
+        `SELECT (SELECT count(*) FROM services)::INTEGER s, (SELECT count(*) FROM areas)::INTEGER a,
+                (SELECT count(DISTINCT channel) FROM cases)::INTEGER ch,
+                (SELECT count(*) FROM cases WHERE due_at IS NULL)::INTEGER sla`,
+      );
+      expect(ref).toEqual({ s: DEMO_SERVICES.length, a: 8, ch: 6, sla: 0 });
+      // Seeding again adds nothing: the same events have the same ids.
+      const again = await seedDemoCity(t.wh, { weeks: 8, seed: 7 });
+      expect(again.cases).toMatchObject({ loaded: 0, duplicate: a.manifest.cases });
+      expect(again.interactions).toBe(0);
+    } finally {
+      t.cleanup();
+    }
+  });
+});

@@ -1,0 +1,68 @@
+// The dashboard as a user sees it: a real server (demo city in a temp warehouse), Debian's
+// Chromium driven by Playwright, and axe for accessibility.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { AxeBuilder } from '@axe-core/playwright';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseConfig } from '../../api/config.ts';
+import { startServer, type RunningServer } from '../../api/server.ts';
+
+export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+describe('overview page', () => {
+  let dir: string;
+  let server: RunningServer;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  const problems: string[] = [];
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'civic-browser-'));
+    const config = parseConfig({ port: 0, database: join(dir, 'civic.duckdb'), reports: { out_dir: join(dir, 'reports') } });
+    server = await startServer(config, { logger: false });
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
+    page = await context.newPage();
+    page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
+    page.on('pageerror', (e) => problems.push(e.message));
+    page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()}`));
+    page.on('request', (r) => !r.url().startsWith(server.url) && problems.push(`outside request: ${r.url()}`));
+    await page.goto(server.url + '/');
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('shows the KPI table with a row per service', async () => {
+    const table = page.getByRole('table', { name: /Volume, Kaplan–Meier median time to close/ });
+    await table.waitFor();
+    await expect(table.locator('tbody tr').count()).resolves.toBe(9);
+    await expect(table.locator('tbody tr').first().locator('th').textContent()).resolves.toBe('Bulky Item Pickup');
+    await expect(page.getByText(/Data as of Nov 15, 2026, 11:54 PM EST/).count()).resolves.toBe(1);
+  });
+
+  it('draws the weekly volume chart as SVG, one line per service, with its text alternative', async () => {
+    const svg = page.locator('figure .plot svg');
+    await svg.waitFor({ timeout: 20_000 });
+    await page.locator('figure .plot svg [aria-roledescription="line mark"]').first().waitFor();
+    await expect(page.locator('figure .plot svg [aria-roledescription="line mark"]').count()).resolves.toBe(9);
+    await expect(page.locator('figcaption').textContent()).resolves.toMatch(/Weekly cases opened for 9 services over 12 weeks/);
+    await page.getByText('Show the data as a table').click();
+    await expect(page.locator('figure details tbody tr').count()).resolves.toBe(9 * 12);
+    await page.screenshot({ path: join(dir, 'overview.png'), fullPage: true });
+  });
+
+  it('has no accessibility violations (axe, WCAG 2.1 AA)', async () => {
+    const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+    expect(results.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
+  });
+
+  it('logged no errors and fetched nothing from outside the server', () => {
+    expect(problems).toEqual([]);
+  });
+});
