@@ -3,62 +3,63 @@
 import Type from 'typebox';
 import Value from 'typebox/value';
 import { readFileSync, existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { EVENT_TYPES, KINDS, KIND_NAMES, type Kind } from './kinds.ts';
 
 const Column = Type.String({ minLength: 1 });
-
-export const CaseColumns = Type.Object(
-  {
-    case_id: Column,
-    opened_at: Column,
-    closed_at: Type.Optional(Column),
-    expected_at: Type.Optional(Column),
-    service_code: Type.Optional(Column),
-    service_name: Type.Optional(Column),
-    agency: Type.Optional(Column),
-    channel: Type.Optional(Column),
-    status: Type.Optional(Column),
-    lat: Type.Optional(Column),
-    lon: Type.Optional(Column),
-    area_name: Type.Optional(Column),
-  },
-  { additionalProperties: false },
-);
+const EventTypeSchema = Type.Union(EVENT_TYPES.map((t) => Type.Literal(t)));
+export const FORMATS = ['csv', 'ndjson', 'json', 'xml', 'arrow'] as const;
+export type SourceFormat = (typeof FORMATS)[number];
 
 export const Profile = Type.Object(
   {
     name: Type.String({ minLength: 1 }),
     description: Type.Optional(Type.String()),
-    kind: Type.Literal('cases'),
-    /** Prefix of every case id from this source, so ids never collide across cities/systems. */
+    kind: Type.Union(KIND_NAMES.map((k) => Type.Literal(k))),
+    /** Prefix of every id from this source, so ids never collide across cities/systems. */
     source: Type.String({ pattern: '^[a-z0-9_-]+$' }),
-    format: Type.Literal('csv'),
-    csv: Type.Optional(
-      Type.Object({ delimiter: Type.Optional(Type.String({ minLength: 1, maxLength: 1 })) }, { additionalProperties: false }),
-    ),
+    /** Omitted: from the file name (.csv .tsv .txt / .ndjson .jsonl / .json / .xml / .arrow .arrows .ipc). */
+    format: Type.Optional(Type.Union(FORMATS.map((f) => Type.Literal(f)))),
+    csv: Type.Optional(Type.Object({ delimiter: Type.Optional(Type.String({ minLength: 1, maxLength: 1 })) }, { additionalProperties: false })),
+    xml: Type.Optional(Type.Object({ record: Type.String({ minLength: 1 }) }, { additionalProperties: false })),
     /** IANA zone of timestamps that carry no offset. */
     timezone: Type.String({ minLength: 1 }),
     /** strptime format (DuckDB); omitted = ISO 8601, with or without offset. */
     timestamp_format: Type.Optional(Type.String({ minLength: 1 })),
-    columns: CaseColumns,
-    /** Source value → our value, e.g. {"channel": {"Call": "phone"}, "status": {"Closed": "closed"}}. */
-    values: Type.Optional(
+    /** Our field → the source column, or a list of columns: the first one with a value wins. */
+    columns: Type.Record(Type.String(), Type.Union([Column, Type.Array(Column, { minItems: 1 })])),
+    /** Source value → our value, per field, e.g. {"channel": {"Call": "phone"}, "status": {"Closed": "closed"}}. */
+    values: Type.Optional(Type.Record(Type.String(), Type.Record(Type.String(), Type.String()))),
+    /** Source columns kept verbatim in `attributes`. Everything not mapped or kept is never stored. */
+    keep: Type.Optional(Type.Array(Column)),
+    /** cases: the closed time counts only when the status says closed or cancelled (Open311's updated_datetime). */
+    closed_requires_status: Type.Optional(Type.Boolean()),
+    /** cases: a nested event trail (Open311 notes[]) → case events. */
+    trail: Type.Optional(
       Type.Object(
         {
-          channel: Type.Optional(Type.Record(Type.String(), Type.String())),
-          status: Type.Optional(Type.Record(Type.String(), Type.Union([Type.Literal('open'), Type.Literal('closed'), Type.Literal('cancelled')]))),
+          from: Column,
+          occurred_at: Column,
+          type: Column,
+          types: Type.Record(Type.String(), EventTypeSchema),
+          other_types: Type.Optional(EventTypeSchema),
         },
         { additionalProperties: false },
       ),
     ),
-    /** Source columns kept verbatim in `attributes`. Everything not mapped or kept is never stored. */
-    keep: Type.Optional(Type.Array(Column)),
+    /** [min lon, min lat, max lon, max lat] of the jurisdiction: points outside are not kept. */
+    bounds: Type.Optional(Type.Tuple([Type.Number(), Type.Number(), Type.Number(), Type.Number()])),
+    /** Known fallback geocodes (e.g. city hall) that mean "no real location": [[lat, lon], …]. */
+    default_points: Type.Optional(Type.Array(Type.Tuple([Type.Number(), Type.Number()]))),
+    /** Reject rows whose service_code is not in the services table. */
+    strict_services: Type.Optional(Type.Boolean()),
+    /** The source prefix of case ids referenced by interactions / surveys (default: `source`). */
+    case_source: Type.Optional(Type.String({ pattern: '^[a-z0-9_-]+$' })),
   },
   { additionalProperties: false },
 );
 export type Profile = Type.Static<typeof Profile>;
-export type CaseField = keyof Type.Static<typeof CaseColumns>;
 
 export class ProfileError extends Error {
   constructor(where: string, problems: string[]) {
@@ -70,10 +71,20 @@ export class ProfileError extends Error {
 export function parseProfile(value: unknown, where = '(inline)'): Profile {
   if (!Value.Check(Profile, value)) {
     const problems = Value.Errors(Profile, value)
-      .filter((e) => e.keyword !== 'boolean')
+      .filter((e) => e.keyword !== 'boolean' && e.keyword !== 'anyOf')
       .map((e) => `${e.instancePath || '/'}: ${e.message}${e.keyword === 'additionalProperties' ? ` (${JSON.stringify(e.params)})` : ''}`);
-    throw new ProfileError(where, problems);
+    throw new ProfileError(where, [...new Set(problems)]);
   }
+  const fields = KINDS[value.kind as Kind] as Record<string, { required?: boolean }>;
+  const problems: string[] = [];
+  for (const f of Object.keys(value.columns)) {
+    if (!(f in fields)) problems.push(`/columns/${f}: not a field of kind "${value.kind}" (fields: ${Object.keys(fields).join(', ')})`);
+  }
+  for (const [f, spec] of Object.entries(fields)) {
+    if (spec.required && !(f in value.columns)) problems.push(`/columns: the required field "${f}" is not mapped`);
+  }
+  if (value.trail && value.kind !== 'cases') problems.push('/trail: only profiles of kind "cases" have an event trail');
+  if (problems.length) throw new ProfileError(where, problems);
   return value;
 }
 
@@ -82,7 +93,7 @@ const BUILT_IN_DIR = join(dirname(fileURLToPath(import.meta.url)), 'profiles');
 /** A built-in profile name (e.g. `myla311`) or a path to a JSON file. */
 export function loadProfile(nameOrPath: string): Profile {
   const builtIn = join(BUILT_IN_DIR, `${nameOrPath}.json`);
-  const path = existsSync(builtIn) ? builtIn : nameOrPath;
+  const path = /^[a-z0-9_-]+$/.test(nameOrPath) && existsSync(builtIn) ? builtIn : nameOrPath;
   if (!existsSync(path)) throw new ProfileError(nameOrPath, [`no built-in profile of that name and no such file`]);
   let json: unknown;
   try {
@@ -91,4 +102,19 @@ export function loadProfile(nameOrPath: string): Profile {
     throw new ProfileError(path, [`not valid JSON: ${(err as Error).message}`]);
   }
   return parseProfile(json, path);
+}
+
+export function formatOf(profile: Profile, file: string): SourceFormat {
+  if (profile.format) return profile.format;
+  const ext = extname(file).toLowerCase();
+  if (['.ndjson', '.jsonl'].includes(ext)) return 'ndjson';
+  if (ext === '.json') return 'json';
+  if (ext === '.xml') return 'xml';
+  if (['.arrow', '.arrows', '.ipc', '.feather'].includes(ext)) return 'arrow';
+  return 'csv';
+}
+
+/** The source columns a profile reads, in order (mapped, then kept). */
+export function sourceColumns(profile: Profile): string[] {
+  return [...new Set([...Object.values(profile.columns).flat(), ...(profile.keep ?? [])])];
 }

@@ -61,6 +61,16 @@ export class Warehouse {
     await this.conn.run(sql, params);
   }
 
+  /** Runs a write and returns how many rows it changed. */
+  async changed(sql: string, params: Params = {}): Promise<number> {
+    return Number((await this.conn.run(sql, params)).rowsChanged);
+  }
+
+  /** DuckDB's progress on the statement now running on this connection (0–100, or -1 if unknown). */
+  progress(): number {
+    return this.conn.progress.percentage;
+  }
+
   /** Runs `fn` in one transaction: all of it lands, or none of it. */
   async transaction<T>(fn: () => Promise<T>): Promise<T> {
     await this.conn.run('BEGIN TRANSACTION');
@@ -107,6 +117,15 @@ export function model(name: string): string {
     modelCache.set(name, sql);
   }
   return sql;
+}
+
+/**
+ * A built query with only the values its SQL names: builders share common values (zone,
+ * format…) that not every variant uses, and DuckDB refuses a value with no `$name` to bind to.
+ */
+export function query(sql: string, params: Params): Query {
+  const used = new Set([...sql.matchAll(/\$([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]));
+  return { sql, params: Object.fromEntries(Object.entries(params).filter(([k]) => used.has(k))) };
 }
 
 /** Double-quotes an identifier that has already been checked against an allow-list. */

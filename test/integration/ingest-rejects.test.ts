@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ingestCasesCsv, type IngestResult } from '../../ingest/load-cases.ts';
 import { loadProfile, parseProfile, ProfileError } from '../../ingest/profile.ts';
-import { MappingError } from '../../ingest/map-cases-sql.ts';
+import { MappingError } from '../../ingest/map-sql.ts';
 import { fixture, tempWarehouse, type TempWarehouse } from '../helpers.ts';
 
 describe('rows that cannot be loaded', () => {
@@ -24,11 +24,11 @@ describe('rows that cannot be loaded', () => {
   it('keeps each reject with its row number, field and reason', async () => {
     const rejects = await t.wh.all(`SELECT row_number, field, reason FROM ingest_rejects WHERE batch_id = $b ORDER BY row_number`, { b: r.batch_id });
     expect(rejects).toEqual([
-      { row_number: 2, field: 'case_id', reason: 'missing case id' },
+      { row_number: 2, field: 'case_id', reason: 'missing case_id (column "id")' },
       { row_number: 3, field: 'opened_at', reason: 'unparseable date "2024-13-45 10:00:00" (expected ISO 8601)' },
       { row_number: 4, field: 'closed_at', reason: 'unparseable date "yesterday" (expected ISO 8601)' },
       { row_number: 5, field: null, reason: 'malformed CSV record: too many columns (Expected Number of Columns: 11 Found: 12)' },
-      { row_number: 10, field: 'opened_at', reason: 'missing opened time' },
+      { row_number: 10, field: 'opened_at', reason: 'missing opened_at (column "created")' },
     ]);
   });
 

@@ -1,7 +1,9 @@
 -- Inserts fresh `cases` rows for every case with an event in batch $batch_id (run after
 -- refresh-cases-delete). Incremental: untouched cases are not read. Attributes come from the
 -- latest event that carries them.
-INSERT INTO cases
+INSERT INTO cases (case_id, source, source_case_id, service_code, service_name, agency, channel, opened_at,
+  first_response_at, closed_at, cancelled_at, due_at, status, reopen_count, lat, lon, area_name, quality_flags,
+  refreshed_batch)
 WITH touched AS (
   SELECT DISTINCT case_id FROM case_events WHERE batch_id = $batch_id
 ), ev AS (

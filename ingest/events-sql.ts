@@ -1,0 +1,74 @@
+// Pure builders for the case-event side of ingest: flat case rows, nested event trails and
+// later snapshots of the same cases all become events, minus the ones already stored.
+import { query, type Params, type Query } from '../warehouse/db.ts';
+import { timestampExpr } from './map-sql.ts';
+import type { Profile } from './profile.ts';
+
+const attrs = (a = '') =>
+  `${['service_code', 'service_name', 'agency', 'channel', 'status', 'lat', 'lon', 'area_name', 'expected_at'].map((c) => a + c).join(', ')},
+      CASE WHEN len(${a}flags) = 0 THEN NULL ELSE ${a}flags END AS quality_flags, ${a}attributes`;
+const ATTRS = attrs();
+
+/**
+ * Candidate events → temp table `new_events`, keyed by a deterministic id
+ * md5(source | case id | event type | time µs [| trail type]) so a repeat is a no-op; events
+ * already in `case_events`, or repeated earlier in the same batch, are left out.
+ */
+export function buildNewEventsQuery(profile: Profile, opts: { hasTrail: boolean; batchTime: string }): Query {
+  const params: Params = { source: profile.source, batch_time: opts.batchTime, tz: profile.timezone };
+  if (profile.timestamp_format) params.ts_format = profile.timestamp_format;
+  const parts: string[] = [];
+  if (profile.kind === 'case_events') {
+    parts.push(`SELECT row_number, 0 AS ordinal, event_type, occurred_at, NULL::VARCHAR AS detail, case_key, case_id_raw, ${ATTRS}
+      FROM mapped WHERE reject_field IS NULL`);
+  } else {
+    const ended = profile.closed_requires_status ? `closed_at IS NOT NULL AND status IN ('closed', 'cancelled')` : `closed_at IS NOT NULL`;
+    parts.push(
+      `SELECT row_number, 0 AS ordinal, 'opened' AS event_type, opened_at AS occurred_at, NULL::VARCHAR AS detail, case_key, case_id_raw, ${ATTRS}
+       FROM mapped WHERE reject_field IS NULL`,
+      `SELECT row_number, 0, CASE WHEN status = 'cancelled' THEN 'cancelled' ELSE 'closed' END, closed_at, NULL, case_key, case_id_raw, ${ATTRS}
+       FROM mapped WHERE reject_field IS NULL AND ${ended}`,
+      // A later snapshot: a case we hold as closed that the source now shows open again.
+      `SELECT m.row_number, 0, 'reopened', coalesce(m.updated_at, $batch_time::TIMESTAMPTZ), NULL, m.case_key, m.case_id_raw, ${attrs('m.')}
+       FROM mapped m JOIN cases c ON c.case_id = m.case_key
+       WHERE m.reject_field IS NULL AND c.status = 'closed' AND m.status = 'open' AND m.closed_at IS NULL`,
+      // …or shows with another agency: reassigned.
+      `SELECT m.row_number, 0, 'assigned', coalesce(m.updated_at, $batch_time::TIMESTAMPTZ), m.agency, m.case_key, m.case_id_raw, ${attrs('m.')}
+       FROM mapped m JOIN cases c ON c.case_id = m.case_key
+       WHERE m.reject_field IS NULL AND m.agency IS NOT NULL AND c.agency IS NOT NULL AND m.agency <> c.agency`,
+    );
+    if (opts.hasTrail && profile.trail) {
+      const t = profile.trail;
+      const types = Object.entries(t.types);
+      types.forEach(([k, v], i) => {
+        params[`tk${i}`] = k;
+        params[`tv${i}`] = v;
+      });
+      params.other_type = t.other_types ?? 'note';
+      const typeExpr = `CASE tr.${q(t.type)} ${types.map((_, i) => `WHEN $tk${i} THEN $tv${i}`).join(' ')} ELSE $other_type END`;
+      parts.push(
+        `SELECT m.row_number, tr.ordinal, ${typeExpr}, ${timestampExpr(`tr.${q(t.occurred_at)}`, profile)}, tr.${q(t.type)},
+           m.case_key, m.case_id_raw, ${attrs('m.')}
+         FROM stage_trail tr JOIN mapped m ON m.row_number = tr.row_number
+         WHERE m.reject_field IS NULL AND ${timestampExpr(`tr.${q(t.occurred_at)}`, profile)} IS NOT NULL`,
+      );
+    }
+  }
+  const sql = `
+CREATE OR REPLACE TEMP TABLE new_events AS
+WITH candidate AS (
+  ${parts.join('\n  UNION ALL\n  ')}
+), keyed AS (
+  SELECT md5(concat_ws('|', $source, case_id_raw, event_type, epoch_us(occurred_at)::VARCHAR,
+           CASE WHEN event_type IN ('note', 'assigned') THEN detail END)) AS event_id, *
+  FROM candidate WHERE occurred_at IS NOT NULL
+)
+SELECT k.* FROM keyed k
+WHERE NOT EXISTS (SELECT 1 FROM case_events e WHERE e.event_id = k.event_id)
+QUALIFY row_number() OVER (PARTITION BY k.event_id ORDER BY k.row_number, k.ordinal) = 1`;
+  return query(sql, params);
+}
+
+function q(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}

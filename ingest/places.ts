@@ -1,0 +1,307 @@
+// Gives each case its areas (point in polygon, or the area its source names when it has no
+// point) and its H3 cells. Runs in TypeScript because DuckDB's spatial extension cannot be
+// installed here; a grid index keeps a city's whole history (millions of points) to seconds.
+import * as turf from '@turf/turf';
+import { latLngToCell } from 'h3-js';
+import type { Warehouse } from '../warehouse/db.ts';
+
+export interface AssignPlacesOptions {
+  /** Only the cases with an event in this batch (as the `cases` refresh does). */
+  batchId?: string;
+  /** Only these cases. With neither option, every case is reassigned. */
+  caseIds?: string[];
+  /** Kind whose area goes to `cases.area_id`; default `district` if loaded, else the first kind by name. */
+  primaryKind?: string;
+  /** The caller already holds a transaction (e.g. the batch loader); DuckDB cannot nest BEGIN. */
+  inTransaction?: boolean;
+}
+
+export interface KindCounts { point: number; sourceName: number; none: number }
+
+export interface AssignPlacesResult {
+  cases: number;
+  withPoint: number;
+  byKind: Record<string, KindCounts>;
+}
+
+export const H3_RESOLUTIONS = [7, 8, 9] as const;
+
+interface CaseRow { case_id: string; lat: number | null; lon: number | null; area_name: string | null }
+interface AreaRecord { area_id: string; name: string; kind: string; geometry: string }
+
+export async function assignPlaces(wh: Warehouse, opts: AssignPlacesOptions = {}): Promise<AssignPlacesResult> {
+  const work = () => assign(wh, opts);
+  return opts.inTransaction ? work() : wh.transaction(work);
+}
+
+async function assign(wh: Warehouse, opts: AssignPlacesOptions): Promise<AssignPlacesResult> {
+  const areas = await wh.all<AreaRecord>(`SELECT area_id, name, kind, geometry::VARCHAR AS geometry FROM areas ORDER BY kind, source_order NULLS LAST, area_id`);
+  const kinds = [...new Set(areas.map((a) => a.kind))].sort();
+  const primary = choosePrimaryKind(kinds, opts.primaryKind);
+
+  const cases = await readCases(wh, opts);
+  const locators = kinds.map((kind) => {
+    const ofKind = areas.filter((a) => a.kind === kind);
+    return { kind, index: new AreaIndex(ofKind), byName: nameLookup(ofKind), counts: { point: 0, sourceName: 0, none: 0 } };
+  });
+
+  let withPoint = 0;
+  const resultRows: (string | null)[][] = []; // case_id, area_id, h3_r7, h3_r8, h3_r9
+  const caseAreas: string[][] = []; // case_id, area_kind, area_id, method
+  for (const c of cases) {
+    const point = validPoint(c.lat, c.lon);
+    if (point) withPoint++;
+    let primaryArea: string | null = null;
+    for (const l of locators) {
+      let areaId: string | null;
+      let method: 'point' | 'source_name';
+      if (point) {
+        areaId = l.index.locate(point.lon, point.lat);
+        method = 'point';
+        if (areaId) l.counts.point++;
+      } else {
+        areaId = c.area_name === null ? null : l.byName.get(normaliseName(c.area_name)) ?? null;
+        method = 'source_name';
+        if (areaId) l.counts.sourceName++;
+      }
+      if (!areaId) {
+        l.counts.none++;
+        continue;
+      }
+      caseAreas.push([c.case_id, l.kind, areaId, method]);
+      if (l.kind === primary) primaryArea = areaId;
+    }
+    resultRows.push([
+      c.case_id,
+      primaryArea,
+      ...H3_RESOLUTIONS.map((r) => (point ? latLngToCell(point.lat, point.lon, r) : null)),
+    ]);
+  }
+
+  await writeBack(wh, resultRows, caseAreas, !opts.batchId && !opts.caseIds);
+  return {
+    cases: cases.length,
+    withPoint,
+    byKind: Object.fromEntries(locators.map((l) => [l.kind, l.counts])),
+  };
+}
+
+export function choosePrimaryKind(kinds: string[], requested?: string): string | null {
+  if (requested !== undefined) {
+    if (kinds.length > 0 && !kinds.includes(requested)) {
+      throw new Error(`No areas of kind "${requested}" are loaded (kinds loaded: ${kinds.join(', ')}).`);
+    }
+    return requested;
+  }
+  if (kinds.includes('district')) return 'district';
+  return [...kinds].sort()[0] ?? null;
+}
+
+async function readCases(wh: Warehouse, opts: AssignPlacesOptions): Promise<CaseRow[]> {
+  const cols = `c.case_id, c.lat, c.lon, c.area_name`;
+  if (opts.caseIds) {
+    await wh.run(`CREATE OR REPLACE TEMP TABLE place_targets (case_id VARCHAR)`);
+    const app = await wh.conn.createAppender('place_targets', 'main', 'temp');
+    for (const id of opts.caseIds) {
+      app.appendVarchar(id);
+      app.endRow();
+    }
+    app.closeSync();
+    const rows = await wh.all<CaseRow>(`SELECT ${cols} FROM cases c SEMI JOIN place_targets t ON c.case_id = t.case_id`);
+    await wh.run(`DROP TABLE place_targets`);
+    return rows;
+  }
+  if (opts.batchId) {
+    return wh.all<CaseRow>(
+      `SELECT ${cols} FROM cases c SEMI JOIN (SELECT DISTINCT case_id FROM case_events WHERE batch_id = $b) t ON c.case_id = t.case_id`,
+      { b: opts.batchId },
+    );
+  }
+  return wh.all<CaseRow>(`SELECT ${cols} FROM cases c`);
+}
+
+/**
+ * Stages the results with the appender and applies them in three set-wise statements, so a
+ * million cases cost one UPDATE, not a million.
+ */
+async function writeBack(wh: Warehouse, results: (string | null)[][], caseAreas: string[][], allCases: boolean): Promise<void> {
+  await wh.run(
+    `CREATE OR REPLACE TEMP TABLE place_results (case_id VARCHAR, area_id VARCHAR, h3_r7 VARCHAR, h3_r8 VARCHAR, h3_r9 VARCHAR)`,
+  );
+  await wh.run(`CREATE OR REPLACE TEMP TABLE place_areas (case_id VARCHAR, area_kind VARCHAR, area_id VARCHAR, method VARCHAR)`);
+  await append(wh, 'place_results', results);
+  await append(wh, 'place_areas', caseAreas);
+  if (allCases) await wh.run(`DELETE FROM case_areas`);
+  else await wh.run(`DELETE FROM case_areas WHERE case_id IN (SELECT case_id FROM place_results)`);
+  await wh.run(`INSERT INTO case_areas (case_id, area_kind, area_id, method) SELECT case_id, area_kind, area_id, method FROM place_areas`);
+  await wh.run(
+    `UPDATE cases SET area_id = r.area_id, h3_r7 = r.h3_r7, h3_r8 = r.h3_r8, h3_r9 = r.h3_r9
+     FROM place_results r WHERE cases.case_id = r.case_id`,
+  );
+  await wh.run(`DROP TABLE place_results`);
+  await wh.run(`DROP TABLE place_areas`);
+}
+
+async function append(wh: Warehouse, table: string, rows: (string | null)[][]): Promise<void> {
+  const app = await wh.conn.createAppender(table, 'main', 'temp');
+  for (const row of rows) {
+    for (const v of row) {
+      if (v === null) app.appendNull();
+      else app.appendVarchar(v);
+    }
+    app.endRow();
+  }
+  app.closeSync();
+}
+
+function validPoint(lat: number | null, lon: number | null): { lat: number; lon: number } | null {
+  if (lat === null || lon === null || !Number.isFinite(lat) || !Number.isFinite(lon)) return null;
+  if (Math.abs(lat) > 90 || Math.abs(lon) > 180) return null;
+  return { lat, lon };
+}
+
+/** Case-insensitive, trimmed, inner spaces collapsed: "  Boyle  Heights NC" = "BOYLE HEIGHTS NC". */
+export function normaliseName(name: string): string {
+  return name.trim().replace(/\s+/g, ' ').toLowerCase();
+}
+
+/** Name → area_id for one kind; a name two areas share names neither (it would be a guess). */
+function nameLookup(areas: AreaRecord[]): Map<string, string> {
+  const out = new Map<string, string>();
+  const ambiguous = new Set<string>();
+  for (const a of areas) {
+    const k = normaliseName(a.name);
+    if (out.has(k)) ambiguous.add(k);
+    else out.set(k, a.area_id);
+  }
+  for (const k of ambiguous) out.delete(k);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Spatial index: a uniform grid over the areas' extent. Each bucket lists the areas whose
+// bounding box overlaps it. Each area also remembers, per bucket of its box, whether any of its
+// edges (by the edge's own bounding box) reaches that bucket: if none does, the bucket lies
+// wholly inside or wholly outside the area, so the first point-in-polygon test there answers for
+// every later point in it. Only points in buckets an edge crosses pay for a full test.
+
+const UNKNOWN = 0;
+const EDGE = 1;
+const INSIDE = 2;
+const OUTSIDE = 3;
+
+type AreaGeometry =
+  | { type: 'Polygon'; coordinates: number[][][] }
+  | { type: 'MultiPolygon'; coordinates: number[][][][] };
+
+interface IndexedArea {
+  area_id: string;
+  geometry: AreaGeometry;
+  minX: number; minY: number; maxX: number; maxY: number;
+  c0: number; r0: number; w: number; h: number;
+  /** UNKNOWN/EDGE/INSIDE/OUTSIDE per bucket of the area's window (row-major). */
+  state: Uint8Array;
+}
+
+export class AreaIndex {
+  private readonly areas: IndexedArea[] = [];
+  private minX = Infinity;
+  private minY = Infinity;
+  private maxX = -Infinity;
+  private maxY = -Infinity;
+  private cols = 1;
+  private rows = 1;
+  private cw = 1;
+  private ch = 1;
+  /** CSR: areas of bucket b are items[start[b] .. start[b+1]), in area_id order. */
+  private start = new Int32Array(2);
+  private items = new Int32Array(0);
+
+  /** `areas` in the order overlaps are settled: a point in two polygons goes to the first. */
+  constructor(areas: { area_id: string; geometry: string }[], maxBucketsPerSide = 512) {
+    const parsed = areas.map((a) => {
+      const geometry = JSON.parse(a.geometry) as AreaGeometry;
+      const [minX, minY, maxX, maxY] = turf.bbox(geometry);
+      return { area_id: a.area_id, geometry, minX, minY, maxX, maxY };
+    });
+    if (parsed.length === 0) return;
+    for (const a of parsed) {
+      this.minX = Math.min(this.minX, a.minX);
+      this.minY = Math.min(this.minY, a.minY);
+      this.maxX = Math.max(this.maxX, a.maxX);
+      this.maxY = Math.max(this.maxY, a.maxY);
+    }
+    const spanX = Math.max(this.maxX - this.minX, 1e-9);
+    const spanY = Math.max(this.maxY - this.minY, 1e-9);
+    const side = Math.max(spanX, spanY) / maxBucketsPerSide;
+    this.cols = Math.max(1, Math.min(maxBucketsPerSide, Math.ceil(spanX / side)));
+    this.rows = Math.max(1, Math.min(maxBucketsPerSide, Math.ceil(spanY / side)));
+    this.cw = spanX / this.cols;
+    this.ch = spanY / this.rows;
+
+    const counts = new Int32Array(this.cols * this.rows + 1);
+    for (const p of parsed) {
+      const c0 = this.col(p.minX), c1 = this.col(p.maxX), r0 = this.row(p.minY), r1 = this.row(p.maxY);
+      const w = c1 - c0 + 1, h = r1 - r0 + 1;
+      const area: IndexedArea = { ...p, c0, r0, w, h, state: new Uint8Array(w * h) };
+      this.markEdges(area);
+      this.areas.push(area);
+      for (let r = r0; r <= r1; r++) for (let c = c0; c <= c1; c++) counts[r * this.cols + c + 1]++;
+    }
+    this.start = new Int32Array(counts.length);
+    for (let b = 1; b < counts.length; b++) this.start[b] = this.start[b - 1] + counts[b];
+    this.items = new Int32Array(this.start[this.start.length - 1]);
+    const fill = this.start.slice(0, -1);
+    this.areas.forEach((a, i) => {
+      for (let r = a.r0; r < a.r0 + a.h; r++) for (let c = a.c0; c < a.c0 + a.w; c++) this.items[fill[r * this.cols + c]++] = i;
+    });
+  }
+
+  /** The area_id of the first area containing the point (its boundary counts as inside), or null. */
+  locate(lon: number, lat: number): string | null {
+    if (!(lon >= this.minX && lon <= this.maxX && lat >= this.minY && lat <= this.maxY)) return null;
+    const c = this.col(lon), r = this.row(lat);
+    const b = r * this.cols + c;
+    for (let k = this.start[b]; k < this.start[b + 1]; k++) {
+      const a = this.areas[this.items[k]];
+      if (lon < a.minX || lon > a.maxX || lat < a.minY || lat > a.maxY) continue;
+      const cell = (r - a.r0) * a.w + (c - a.c0);
+      const s = a.state[cell];
+      if (s === INSIDE) return a.area_id;
+      if (s === OUTSIDE) continue;
+      const inside = turf.booleanPointInPolygon([lon, lat], a.geometry);
+      if (s === UNKNOWN) a.state[cell] = inside ? INSIDE : OUTSIDE;
+      if (inside) return a.area_id;
+    }
+    return null;
+  }
+
+  /**
+   * Bucket column/row of a coordinate. Monotone in the coordinate (floating-point subtraction
+   * and division by a positive number are), which is what makes the EDGE marking sound: a point
+   * whose bucket no edge's box reaches is strictly beside every edge.
+   */
+  private col(x: number): number {
+    return Math.min(this.cols - 1, Math.max(0, Math.floor((x - this.minX) / this.cw)));
+  }
+
+  private row(y: number): number {
+    return Math.min(this.rows - 1, Math.max(0, Math.floor((y - this.minY) / this.ch)));
+  }
+
+  private markEdges(a: IndexedArea): void {
+    const polygons = a.geometry.type === 'Polygon' ? [a.geometry.coordinates] : a.geometry.coordinates;
+    for (const polygon of polygons) {
+      for (const ring of polygon) {
+        for (let i = 0; i < ring.length; i++) {
+          const p = ring[i];
+          // Close the ring even if the file did not repeat the first position.
+          const q = ring[(i + 1) % ring.length];
+          const c0 = this.col(Math.min(p[0], q[0])) - a.c0, c1 = this.col(Math.max(p[0], q[0])) - a.c0;
+          const r0 = this.row(Math.min(p[1], q[1])) - a.r0, r1 = this.row(Math.max(p[1], q[1])) - a.r0;
+          for (let r = r0; r <= r1; r++) for (let c = c0; c <= c1; c++) a.state[r * a.w + c] = EDGE;
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,87 @@
+// Getting a file into the temp table `stage` (row_number + one VARCHAR column per source column),
+// from which the mapping SQL reads. CSV goes through DuckDB's own read_csv (parallel, fast);
+// the other formats through our readers and the appender.
+import type { Warehouse } from '../warehouse/db.ts';
+import { quoteIdent } from '../warehouse/db.ts';
+import type { Profile, SourceFormat } from './profile.ts';
+import type { ChildRecord, ReadResult, SourceRecord, Unreadable } from './readers/records.ts';
+import { readJsonArray, readNdjson } from './readers/json.ts';
+import { readXmlRecords } from './readers/xml.ts';
+import { readArrow } from './readers/arrow.ts';
+
+export interface Staged { unreadable: Unreadable[]; hasTrail: boolean }
+
+export async function stageFile(wh: Warehouse, file: string, profile: Profile, format: SourceFormat, onProgress?: (pct: number) => void): Promise<Staged> {
+  if (format === 'csv') return { unreadable: await stageCsv(wh, file, profile, onProgress), hasTrail: false };
+  const read: ReadResult =
+    format === 'ndjson' ? readNdjson(file) : format === 'json' ? readJsonArray(file) : format === 'xml' ? readXmlRecords(file, profile.xml?.record) : readArrow(file);
+  await stageRecords(wh, 'stage', read.records);
+  const trail = profile.trail ? read.children[profile.trail.from] ?? [] : [];
+  if (profile.trail) await stageRecords(wh, 'stage_trail', trail, [profile.trail.type, profile.trail.occurred_at]);
+  return { unreadable: read.unreadable, hasTrail: Boolean(profile.trail) };
+}
+
+/** Records → a temp table of VARCHAR columns (the union of their keys, in first-seen order). */
+async function stageRecords(wh: Warehouse, table: string, records: readonly (SourceRecord | ChildRecord)[], required: string[] = []): Promise<void> {
+  const columns: string[] = [];
+  const seen = new Set<string>();
+  for (const c of required) if (!seen.has(c)) (seen.add(c), columns.push(c));
+  for (const r of records) for (const k of Object.keys(r.values)) if (!seen.has(k)) (seen.add(k), columns.push(k));
+  const ordinal = records.length > 0 && 'ordinal' in records[0];
+  await wh.run(
+    `CREATE OR REPLACE TEMP TABLE ${table} (row_number INTEGER${ordinal || table === 'stage_trail' ? ', ordinal INTEGER' : ''}${columns.map((c) => `, ${quoteIdent(c)} VARCHAR`).join('')})`,
+  );
+  const appender = await wh.conn.createAppender(table, 'main', 'temp');
+  for (const r of records) {
+    appender.appendInteger(r.row_number);
+    if ('ordinal' in r) appender.appendInteger(r.ordinal);
+    for (const c of columns) {
+      const v = r.values[c];
+      if (v === null || v === undefined) appender.appendNull();
+      else appender.appendVarchar(v);
+    }
+    appender.endRow();
+  }
+  appender.closeSync();
+}
+
+/**
+ * read_csv → `stage` with each record's 1-based `row_number` in the file. Records DuckDB cannot
+ * parse (wrong field count, bad quoting) come back as unreadable; their text is not stored,
+ * because it may hold personal fields the profile does not keep.
+ */
+async function stageCsv(wh: Warehouse, file: string, profile: Profile, onProgress?: (pct: number) => void): Promise<Unreadable[]> {
+  const delim = profile.csv?.delimiter;
+  const timer = onProgress ? setInterval(() => onProgress(wh.progress()), 200) : undefined;
+  try {
+    await wh.run(
+      `CREATE OR REPLACE TEMP TABLE stage_raw AS SELECT * FROM read_csv($path, all_varchar = true, header = true,
+         store_rejects = true, rejects_table = 'stage_reject_errors', rejects_scan = 'stage_reject_scans'
+         ${delim ? ', delim = $delim' : ''})`,
+      delim ? { path: file, delim } : { path: file },
+    );
+  } finally {
+    if (timer) clearInterval(timer);
+  }
+  const bad = await wh.all<{ record: number; column_name: string | null; error_type: string; error_message: string }>(
+    `SELECT DISTINCT ON (line) (line::INTEGER - 1) AS record, column_name, error_type, error_message
+     FROM stage_reject_errors ORDER BY line`,
+  );
+  // rowid order is file order (insertion order is preserved); the k-th good record is record
+  // k + (number of malformed records with fewer than k good records before them).
+  const ordinal = `row_number() OVER (ORDER BY s.rowid)`;
+  const numbering = bad.length === 0
+    ? `SELECT ${ordinal}::INTEGER AS row_number, s.* FROM stage_raw s ORDER BY s.rowid`
+    : `WITH bad AS (SELECT DISTINCT (line::INTEGER - 1) AS record FROM stage_reject_errors),
+          ranked AS (SELECT record - row_number() OVER (ORDER BY record) AS good_before FROM bad),
+          good AS (SELECT ${ordinal} AS k, s.* FROM stage_raw s)
+       SELECT (g.k + (SELECT count(*) FROM ranked r WHERE r.good_before < g.k))::INTEGER AS row_number, g.* EXCLUDE (k)
+       FROM good g ORDER BY g.k`;
+  await wh.run(`CREATE OR REPLACE TEMP TABLE stage AS ${numbering}`);
+  for (const t of ['stage_raw', 'stage_reject_errors', 'stage_reject_scans']) await wh.run(`DROP TABLE IF EXISTS ${t}`);
+  return bad.map((b) => ({
+    row_number: b.record,
+    field: b.column_name,
+    reason: `malformed CSV record: ${b.error_type.toLowerCase()} (${b.error_message})`,
+  }));
+}

@@ -1,0 +1,68 @@
+// One measured load, alone in its own process so its peak memory is its own:
+//
+//   node --import tsx test/bench/ingest-child.ts ours     <file.csv> <warehouse.duckdb>
+//   node --import tsx test/bench/ingest-child.ts read_csv <file.csv> <warehouse.duckdb>
+//
+// `ours` is the real ingest path (ingestCasesCsv with the demo-city profile); `read_csv` is
+// DuckDB's own `CREATE TABLE t AS SELECT * FROM read_csv(file)`, the ceiling for any loader built
+// on it. Both open the warehouse the same way (Warehouse.open: file + migrations) and time only
+// the load itself. The last line on stdout is the JSON of the figures.
+import { Warehouse } from '../../warehouse/db.ts';
+import { ingestCasesCsv, type IngestResult } from '../../ingest/load-cases.ts';
+import { loadProfile } from '../../ingest/profile.ts';
+
+export type ChildMode = 'ours' | 'read_csv';
+
+export interface ChildResult {
+  mode: ChildMode;
+  file: string;
+  /** Rows the load read (ours: IngestResult.read; read_csv: rows in the created table). */
+  rows: number;
+  /** The load itself, commit included (Warehouse open and close excluded). */
+  seconds: number;
+  /** Closing the warehouse (DuckDB checkpoints the WAL into the file here). */
+  close_seconds: number;
+  /** maxRSS once the warehouse is open, before the load: the process's baseline. */
+  rss_before_kib: number;
+  /** Peak RSS of the whole process (process.resourceUsage().maxRSS, KiB). */
+  peak_rss_kib: number;
+  ingest?: IngestResult;
+}
+
+async function main(): Promise<void> {
+  const [mode, file, db] = process.argv.slice(2);
+  if ((mode !== 'ours' && mode !== 'read_csv') || !file || !db) {
+    console.error('usage: ingest-child.ts ours|read_csv <file.csv> <warehouse.duckdb>');
+    process.exit(2);
+  }
+  const wh = await Warehouse.open(db);
+  const rssBefore = process.resourceUsage().maxRSS;
+  let rows: number;
+  let ingest: IngestResult | undefined;
+  const t0 = performance.now();
+  if (mode === 'ours') {
+    ingest = await ingestCasesCsv(wh, file, loadProfile('demo-city'));
+    rows = ingest.read;
+  } else {
+    await wh.run(`CREATE TABLE bench_read_csv AS SELECT * FROM read_csv($path)`, { path: file });
+    rows = 0; // counted below, outside the timing
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  if (mode === 'read_csv') rows = (await wh.one<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM bench_read_csv`))!.n;
+  const t1 = performance.now();
+  wh.close();
+  const closeSeconds = (performance.now() - t1) / 1000;
+  const out: ChildResult = {
+    mode,
+    file,
+    rows,
+    seconds,
+    close_seconds: closeSeconds,
+    rss_before_kib: rssBefore,
+    peak_rss_kib: process.resourceUsage().maxRSS,
+    ingest,
+  };
+  process.stdout.write(JSON.stringify(out) + '\n');
+}
+
+await main();
