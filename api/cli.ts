@@ -4,7 +4,9 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { Warehouse } from '../warehouse/db.ts';
 import { loadProfile } from '../ingest/profile.ts';
-import { ingestCasesCsv } from '../ingest/load-cases.ts';
+import { ingestFile } from '../ingest/load.ts';
+import { builtInProfiles } from '../ingest/profile.ts';
+import cliProgress from 'cli-progress';
 import { seedDemoCity } from '../ingest/demo-city.ts';
 import { computeKpis, resolveWindow } from '../warehouse/analytics/kpis.ts';
 import { isDimension } from '../warehouse/analytics/kpis-sql.ts';
@@ -17,7 +19,10 @@ const USAGE = `Usage: civic <command> [options]
 
 Commands:
   serve                                 start the API, dashboard and report scheduler
-  ingest <file.csv…> --profile <P>      load flat case exports (P: built-in name or path to a JSON profile)
+  ingest <files…> --profile <P> [--timezone Z] [--progress]
+                                        load exports (CSV, NDJSON, JSON, Open311 XML, Arrow);
+                                        P: a built-in profile or a path to a JSON profile
+  rejects <batch_id> [--json]           the rows a batch did not load, and why
   demo [--seed N]                       load the demo city into the warehouse
   kpis [--from D] [--to D] [--as-of T] [--by service,week] [--json|--csv]
   report run <id> [--out DIR] [--as-of T]   render a report now (reports: ${Object.keys(REPORTS).join(', ')})
@@ -27,6 +32,27 @@ Options for every command:
 `;
 
 class UsageError extends Error {}
+
+/** A progress bar on a terminal; plain lines with --progress otherwise (logs, tests). */
+function progressReporter(file: string, plain: boolean) {
+  if (process.stderr.isTTY) {
+    const bar = new cliProgress.SingleBar(
+      { format: `${file.split('/').pop()} {phase} [{bar}] {percentage}%`, stream: process.stderr, hideCursor: true, clearOnComplete: true },
+      cliProgress.Presets.shades_classic,
+    );
+    bar.start(100, 0, { phase: 'read' });
+    return { update: (phase: string, pct: number) => bar.update(Math.max(0, Math.round(pct)), { phase }), stop: () => bar.stop() };
+  }
+  let last = '';
+  return {
+    update: (phase: string, pct: number) => {
+      const line = `${phase} ${Math.max(0, Math.round(pct))}%`;
+      if (plain && line !== last) process.stderr.write(`progress: ${line}\n`);
+      last = line;
+    },
+    stop: () => undefined,
+  };
+}
 
 async function withWarehouse<T>(config: Config, fn: (wh: Warehouse) => Promise<T>): Promise<T> {
   const wh = await Warehouse.open(config.database);
@@ -52,6 +78,8 @@ async function main(argv: string[]): Promise<number> {
       csv: { type: 'boolean' },
       out: { type: 'string' },
       seed: { type: 'string' },
+      timezone: { type: 'string' },
+      progress: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -75,12 +103,14 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'ingest': {
       if (args.length === 0) throw new UsageError('ingest needs at least one file');
-      if (!values.profile) throw new UsageError('ingest needs --profile <name|path> (built-in: myla311, demo-city)');
+      if (!values.profile) throw new UsageError(`ingest needs --profile <name|path> (built-in: ${builtInProfiles().join(', ')})`);
       const profile = loadProfile(values.profile);
+      if (values.timezone) profile.timezone = values.timezone;
       return withWarehouse(config, async (wh) => {
         for (const file of args) {
           const t0 = performance.now();
-          const r = await ingestCasesCsv(wh, file, profile);
+          const bar = progressReporter(file, Boolean(values.progress));
+          const r = await ingestFile(wh, file, profile, { onProgress: bar.update }).finally(bar.stop);
           const secs = (performance.now() - t0) / 1000;
           if (values.json) process.stdout.write(JSON.stringify(r) + '\n');
           else
@@ -88,9 +118,20 @@ async function main(argv: string[]): Promise<number> {
               `${file}: read ${r.read}, loaded ${r.loaded}, rejected ${r.rejected}, already present ${r.duplicate}` +
                 ` (${r.read} = ${r.loaded} + ${r.rejected} + ${r.duplicate}); ${r.flagged} loaded with data-quality flags; ` +
                 `${r.events_added} events added in ${secs.toFixed(1)} s [batch ${r.batch_id}]\n` +
-                (r.rejected > 0 ? `  see why: SELECT * FROM ingest_rejects WHERE batch_id = '${r.batch_id}'\n` : ''),
+                (r.rejected > 0 ? `  see why: civic rejects ${r.batch_id}\n` : ''),
             );
         }
+        return 0;
+      });
+    }
+    case 'rejects': {
+      const [batch] = args;
+      if (!batch) throw new UsageError('usage: civic rejects <batch_id>');
+      return withWarehouse(config, async (wh) => {
+        const rows = await wh.all(`SELECT row_number, field, reason, raw FROM ingest_rejects WHERE batch_id = $b ORDER BY row_number`, { b: batch });
+        if (values.json) process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+        else if (rows.length === 0) process.stdout.write(`no rejects in batch ${batch}\n`);
+        else console.table(rows.map((r) => ({ row: r.row_number, field: r.field, reason: r.reason })));
         return 0;
       });
     }

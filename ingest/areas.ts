@@ -2,6 +2,7 @@
 // into `areas`. Only polygons can contain a case, so every other feature is rejected with its
 // reason rather than dropped silently.
 import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import type { Warehouse } from '../warehouse/db.ts';
 
 export interface LoadAreasOptions {
@@ -26,7 +27,7 @@ export interface LoadAreasResult {
   rejects: AreaReject[];
 }
 
-interface AreaRow { area_id: string; name: string; kind: string; population: number | null; geometry: string; source_order: number }
+interface AreaRow { area_id: string; name: string; kind: string; population: number | null; geometry: string; feature: number }
 
 const KIND = /^[a-z][a-z0-9_]*$/;
 
@@ -70,11 +71,15 @@ export async function loadAreasGeoJson(wh: Warehouse, file: string, opts: LoadAr
   const write = async () => {
     for (const r of rows) {
       await wh.run(
-        `INSERT INTO areas (area_id, name, kind, population, geometry, source_order)
-         VALUES ($area_id, $name, $kind, $population, $geometry, $source_order)
+        `INSERT INTO areas (area_id, name, kind, population, geometry) VALUES ($area_id, $name, $kind, $population, $geometry)
          ON CONFLICT (area_id) DO UPDATE SET name = excluded.name, kind = excluded.kind,
-           population = excluded.population, geometry = excluded.geometry, source_order = excluded.source_order`,
-        { ...r },
+           population = excluded.population, geometry = excluded.geometry`,
+        { area_id: r.area_id, name: r.name, kind: r.kind, population: r.population, geometry: r.geometry },
+      );
+      await wh.run(
+        `INSERT INTO area_sources (area_id, file_name, feature, loaded_at) VALUES ($area_id, $file, $feature, now())
+         ON CONFLICT (area_id) DO UPDATE SET file_name = excluded.file_name, feature = excluded.feature, loaded_at = excluded.loaded_at`,
+        { area_id: r.area_id, file: basename(file), feature: r.feature },
       );
     }
   };
@@ -125,7 +130,7 @@ function toAreaRow(f: unknown, feature: number, opts: LoadAreasOptions): AreaRow
     kind: opts.kind,
     population,
     geometry: JSON.stringify({ type: geom.type, coordinates: geom.coordinates }),
-    source_order: feature,
+    feature,
   };
 }
 

@@ -47,7 +47,7 @@ export function buildNewEventsQuery(profile: Profile, opts: { hasTrail: boolean;
       params.other_type = t.other_types ?? 'note';
       const typeExpr = `CASE tr.${q(t.type)} ${types.map((_, i) => `WHEN $tk${i} THEN $tv${i}`).join(' ')} ELSE $other_type END`;
       parts.push(
-        `SELECT m.row_number, tr.ordinal, ${typeExpr}, ${timestampExpr(`tr.${q(t.occurred_at)}`, profile)}, tr.${q(t.type)},
+        `SELECT m.row_number, tr.ordinal, ${typeExpr}, ${timestampExpr(`tr.${q(t.occurred_at)}`, profile)}, tr.__digest,
            m.case_key, m.case_id_raw, ${attrs('m.')}
          FROM stage_trail tr JOIN mapped m ON m.row_number = tr.row_number
          WHERE m.reject_field IS NULL AND ${timestampExpr(`tr.${q(t.occurred_at)}`, profile)} IS NOT NULL`,

@@ -119,7 +119,7 @@ export function buildMapQuery(profile: Profile, opts: MapOptions): Query {
         if (spec.caseRef) value = `CASE WHEN ${raw} IS NULL THEN NULL ELSE ${bind(profile.case_source ?? profile.source)} || ':' || ${raw} END`;
         select.push(`${value} AS ${field}`);
         if (spec.oneOf && !(isCases && field === 'status')) {
-          checks.push({ when: `${field} IS NOT NULL AND ${field} NOT IN (${spec.oneOf.map((v) => bind(v)).join(', ')})`, field, reason: `'unknown ${field.replace('_', ' ')} "' || ${r} || '"'` });
+          checks.push({ when: `${field} IS NOT NULL AND ${field} NOT IN (${spec.oneOf.map((v) => bind(v)).join(', ')})`, field, reason: `'unknown ${field} "' || ${r} || '"'` });
         }
       }
     }

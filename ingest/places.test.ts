@@ -162,6 +162,11 @@ describe('a hand-drawn map', () => {
       { area_id: 'ward:W1', name: 'West', kind: 'ward', population: 1200, type: 'Polygon' },
       { area_id: 'ward:W2', name: 'East', kind: 'ward', population: 3400, type: 'Polygon' },
     ]);
+    // Kept so that where polygons overlap, the one earlier in its file wins.
+    expect(await t.wh.all(`SELECT area_id, file_name, feature FROM area_sources ORDER BY 1`)).toEqual([
+      { area_id: 'ward:W1', file_name: 'wards.geojson', feature: 1 },
+      { area_id: 'ward:W2', file_name: 'wards.geojson', feature: 2 },
+    ]);
 
     const bad = join(t.dir, 'broken.geojson');
     writeFileSync(bad, '{"type": "FeatureCollection", "features": [');

@@ -35,7 +35,12 @@ export async function assignPlaces(wh: Warehouse, opts: AssignPlacesOptions = {}
 }
 
 async function assign(wh: Warehouse, opts: AssignPlacesOptions): Promise<AssignPlacesResult> {
-  const areas = await wh.all<AreaRecord>(`SELECT area_id, name, kind, geometry::VARCHAR AS geometry FROM areas ORDER BY kind, source_order NULLS LAST, area_id`);
+  // File order settles overlaps (see area_sources in migration 003).
+  const areas = await wh.all<AreaRecord>(
+    `SELECT a.area_id, a.name, a.kind, a.geometry::VARCHAR AS geometry
+     FROM areas a LEFT JOIN area_sources s ON s.area_id = a.area_id
+     ORDER BY a.kind, s.feature NULLS LAST, a.area_id`,
+  );
   const kinds = [...new Set(areas.map((a) => a.kind))].sort();
   const primary = choosePrimaryKind(kinds, opts.primaryKind);
 

@@ -2,7 +2,7 @@
 // ingest/README.md so a city with an unknown export can write its own.
 import Type from 'typebox';
 import Value from 'typebox/value';
-import { readFileSync, existsSync } from 'node:fs';
+import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EVENT_TYPES, KINDS, KIND_NAMES, type Kind } from './kinds.ts';
@@ -102,6 +102,10 @@ export function loadProfile(nameOrPath: string): Profile {
     throw new ProfileError(path, [`not valid JSON: ${(err as Error).message}`]);
   }
   return parseProfile(json, path);
+}
+
+export function builtInProfiles(): string[] {
+  return readdirSync(BUILT_IN_DIR).filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, '')).sort();
 }
 
 export function formatOf(profile: Profile, file: string): SourceFormat {

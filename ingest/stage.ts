@@ -1,6 +1,7 @@
 // Getting a file into the temp table `stage` (row_number + one VARCHAR column per source column),
 // from which the mapping SQL reads. CSV goes through DuckDB's own read_csv (parallel, fast);
 // the other formats through our readers and the appender.
+import { createHash } from 'node:crypto';
 import type { Warehouse } from '../warehouse/db.ts';
 import { quoteIdent } from '../warehouse/db.ts';
 import type { Profile, SourceFormat } from './profile.ts';
@@ -16,8 +17,13 @@ export async function stageFile(wh: Warehouse, file: string, profile: Profile, f
   const read: ReadResult =
     format === 'ndjson' ? readNdjson(file) : format === 'json' ? readJsonArray(file) : format === 'xml' ? readXmlRecords(file, profile.xml?.record) : readArrow(file);
   await stageRecords(wh, 'stage', read.records);
-  const trail = profile.trail ? read.children[profile.trail.from] ?? [] : [];
-  if (profile.trail) await stageRecords(wh, 'stage_trail', trail, [profile.trail.type, profile.trail.occurred_at]);
+  // Two notes may share a time and a type (two follow-ons closed in the same second): a digest of
+  // the whole note tells them apart in the event id without storing its free text.
+  const trail = (profile.trail ? read.children[profile.trail.from] ?? [] : []).map((c) => ({
+    ...c,
+    values: { ...c.values, __digest: createHash('md5').update(JSON.stringify(c.values)).digest('hex') },
+  }));
+  if (profile.trail) await stageRecords(wh, 'stage_trail', trail, [profile.trail.type, profile.trail.occurred_at, '__digest']);
   return { unreadable: read.unreadable, hasTrail: Boolean(profile.trail) };
 }
 

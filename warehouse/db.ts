@@ -42,6 +42,8 @@ export class Warehouse {
       throw err;
     }
     const conn = await instance.connect();
+    // Progress is only tracked when the progress bar is on; we read it, DuckDB must not print it.
+    await conn.run('SET enable_progress_bar = true; SET enable_progress_bar_print = false');
     const wh = new Warehouse(path, instance, conn);
     await wh.migrate();
     return wh;

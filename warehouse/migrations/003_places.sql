@@ -15,7 +15,13 @@ CREATE TABLE case_areas (
   PRIMARY KEY (case_id, area_kind)
 );
 
--- Boundary files are not always clean: neighbouring polygons of one kind can overlap. A point in
--- the overlap goes to the feature that comes first in its file (what GIS joins do), so the
--- position is kept.
-ALTER TABLE areas ADD COLUMN source_order INTEGER;
+-- Where each area's boundary came from. Boundary files are not always clean: neighbouring
+-- polygons of one kind can overlap, and a point in the overlap goes to the feature that comes
+-- first in its file (as a GIS spatial join does), so the position is kept. A table of its own
+-- so that `areas` keeps the shape other loaders write to.
+CREATE TABLE area_sources (
+  area_id   VARCHAR PRIMARY KEY,
+  file_name VARCHAR NOT NULL,
+  feature   INTEGER NOT NULL,          -- 1-based position in the FeatureCollection
+  loaded_at TIMESTAMPTZ NOT NULL
+);
