@@ -1,6 +1,7 @@
 // The Fastify app as a plugin: it never listens (api/server.ts does), so tests use app.inject().
 import type { FastifyError, FastifyPluginAsync } from 'fastify';
 import fastifyStatic from '@fastify/static';
+import fp from 'fastify-plugin';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { existsSync } from 'node:fs';
@@ -11,10 +12,12 @@ import type { Config } from './config.ts';
 import warehousePlugin from './plugins/warehouse.ts';
 import health from './routes/health/index.ts';
 import kpis from './routes/kpis/index.ts';
+import ingestRoute from './routes/ingest/index.ts';
+import auth from './plugins/auth.ts';
 
 export interface AppOptions {
   warehouse: Warehouse;
-  config: Pick<Config, 'timezone' | 'jurisdiction'>;
+  config: Pick<Config, 'timezone' | 'jurisdiction'> & Partial<Pick<Config, 'ingest'>>;
   /** Folder of the built dashboard; defaults to dashboard/build. */
   dashboardDir?: string;
 }
@@ -36,13 +39,16 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
   await fastify.register(swagger, {
     openapi: {
       openapi: '3.1.0',
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An API token (civic token create)' } } },
       info: { title: 'Civic Pulse API', version: '0.1.0', description: `311 / CRM analytics for ${opts.config.jurisdiction}. Times are UTC; days and weeks are cut in ${opts.config.timezone}.` },
     },
   });
   await fastify.register(swaggerUi, { routePrefix: '/docs' });
   await fastify.register(warehousePlugin, { warehouse: opts.warehouse });
+  await fastify.register(auth);
   await fastify.register(health, { jurisdiction: opts.config.jurisdiction, timezone: opts.config.timezone });
   await fastify.register(kpis, { timezone: opts.config.timezone });
+  await fastify.register(ingestRoute, { maxUploadBytes: (opts.config.ingest?.max_upload_mb ?? 1024) * 1024 * 1024 });
 
   const dashboardDir = opts.dashboardDir ?? DEFAULT_DASHBOARD_DIR;
   if (existsSync(dashboardDir)) {
@@ -61,4 +67,6 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
   }
 };
 
-export default app;
+// Not encapsulated: the process that registers the app (server.ts, tests) uses its decorators
+// (`warehouse`, `ingest`) for the inbox and the scheduler.
+export default fp(app, { name: 'civic-app' });

@@ -14,6 +14,7 @@ import { runReport } from '../reports/run.ts';
 import { REPORTS } from '../reports/definitions.ts';
 import { toCsv } from '../reports/render-csv.ts';
 import { startServer } from './server.ts';
+import { createToken, revokeToken, ROLES, type Role } from './tokens.ts';
 
 const USAGE = `Usage: civic <command> [options]
 
@@ -25,6 +26,8 @@ Commands:
   rejects <batch_id> [--json]           the rows a batch did not load, and why
   demo [--seed N]                       load the demo city into the warehouse
   kpis [--from D] [--to D] [--as-of T] [--by service,week] [--json|--csv]
+  token create --role R [--name N] [--agency A]…   an API token (printed once; stored hashed)
+  token list | token revoke <id>
   report run <id> [--out DIR] [--as-of T]   render a report now (reports: ${Object.keys(REPORTS).join(', ')})
 
 Options for every command:
@@ -79,6 +82,9 @@ async function main(argv: string[]): Promise<number> {
       out: { type: 'string' },
       seed: { type: 'string' },
       timezone: { type: 'string' },
+      role: { type: 'string' },
+      name: { type: 'string' },
+      agency: { type: 'string', multiple: true },
       progress: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -156,6 +162,28 @@ async function main(argv: string[]): Promise<number> {
           console.table(result.rows.map((r) => ({ ...Object.fromEntries(by.map((d) => [d, r[d as keyof typeof r]])), opened: r.opened, closed: r.closed, 'median h': r.median_hours_to_close, 'on-time %': r.on_time_rate === null ? null : +(r.on_time_rate * 100).toFixed(1), pending: r.pending })));
         }
         return 0;
+      });
+    }
+    case 'token': {
+      const [sub, id] = args;
+      return withWarehouse(config, async (wh) => {
+        if (sub === 'create') {
+          if (!values.role || !ROLES.includes(values.role as Role)) throw new UsageError(`token create needs --role ${ROLES.join('|')}`);
+          const t = await createToken(wh, { name: values.name ?? `${values.role} token`, role: values.role as Role, agencies: values.agency });
+          process.stdout.write(`${t.token}\n`);
+          process.stderr.write(`token ${t.token_id} (${values.role}${values.agency ? `, agencies: ${values.agency.join(', ')}` : ''}). Shown once: only its hash is stored.\n`);
+          return 0;
+        }
+        if (sub === 'list') {
+          console.table(await wh.all(`SELECT token_id, name, role, agencies, strftime(created_at, '%Y-%m-%d') AS created, revoked_at IS NOT NULL AS revoked FROM api_tokens ORDER BY created_at`));
+          return 0;
+        }
+        if (sub === 'revoke' && id) {
+          if (!(await revokeToken(wh, id))) throw new UsageError(`no active token ${id}`);
+          process.stdout.write(`revoked ${id}\n`);
+          return 0;
+        }
+        throw new UsageError('usage: civic token create --role R [--name N] [--agency A…] | token list | token revoke <id>');
       });
     }
     case 'report': {

@@ -15,6 +15,15 @@ export const Config = Type.Object(
     jurisdiction: Type.String({ minLength: 1, default: 'Riverton (demo city)' }),
     timezone: Type.String({ minLength: 1, default: 'America/New_York' }),
     seed_demo_when_empty: Type.Boolean({ default: true }),
+    ingest: Type.Object(
+      {
+        max_upload_mb: Type.Integer({ minimum: 1, default: 1024 }),
+        /** Folder the server watches: <inbox>/<profile>/<file> is loaded, then moved to done/ or failed/. */
+        inbox_dir: Type.Union([Type.String({ minLength: 1 }), Type.Null()], { default: './data/inbox' }),
+        inbox_poll_seconds: Type.Number({ minimum: 0.1, default: 5 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     reports: Type.Object(
       {
         out_dir: Type.String({ minLength: 1, default: './data/reports' }),
@@ -46,6 +55,7 @@ const ENV: Record<string, (c: Record<string, unknown>, v: string) => void> = {
   CIVIC_JURISDICTION: (c, v) => (c.jurisdiction = v),
   CIVIC_SEED_DEMO: (c, v) => (c.seed_demo_when_empty = v === '1' || v === 'true'),
   CIVIC_REPORTS_DIR: (c, v) => ((c.reports = { ...(c.reports as object), out_dir: v })),
+  CIVIC_INBOX_DIR: (c, v) => ((c.ingest = { ...(c.ingest as object), inbox_dir: v })),
 };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
@@ -79,5 +89,6 @@ export function parseConfig(raw: unknown, cwd = process.cwd()): Config {
   });
   if (config.database !== ':memory:') config.database = resolve(cwd, config.database);
   config.reports.out_dir = resolve(cwd, config.reports.out_dir);
+  if (config.ingest.inbox_dir) config.ingest.inbox_dir = resolve(cwd, config.ingest.inbox_dir);
   return config;
 }

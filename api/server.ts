@@ -5,9 +5,10 @@ import { Warehouse } from '../warehouse/db.ts';
 import { seedDemoCity } from '../ingest/demo-city.ts';
 import { startScheduler, type Scheduler } from '../reports/schedule.ts';
 import app from './app.ts';
+import { startInbox, type Inbox } from './inbox.ts';
 import type { Config } from './config.ts';
 
-export interface RunningServer { fastify: FastifyInstance; url: string; scheduler: Scheduler; close(): Promise<void> }
+export interface RunningServer { fastify: FastifyInstance; url: string; scheduler: Scheduler; inbox: Inbox | null; close(): Promise<void> }
 
 export async function startServer(config: Config, opts: { logger?: boolean; dashboardDir?: string } = {}): Promise<RunningServer> {
   const fastify = Fastify({ logger: opts.logger ?? true });
@@ -30,8 +31,16 @@ export async function startServer(config: Config, opts: { logger?: boolean; dash
     outDir: config.reports.out_dir,
     log: fastify.log,
   });
-  fastify.addHook('onClose', async () => scheduler.stop());
+  const inbox: Inbox | null = config.ingest.inbox_dir
+    ? startInbox(config.ingest.inbox_dir, fastify.ingest, fastify.log, config.ingest.inbox_poll_seconds)
+    : null;
+  // Registered after the app, so these run before the warehouse closes.
+  fastify.addHook('preClose', async () => {
+    await inbox?.stop();
+    await scheduler.stop();
+  });
   const url = await fastify.listen({ port: config.port, host: config.host });
   for (const t of scheduler.tasks) fastify.log.info({ report: t.report, cron: t.cron, next: t.next }, 'report scheduled');
-  return { fastify, url, scheduler, close: () => fastify.close() };
+  if (inbox) fastify.log.info({ inbox: config.ingest.inbox_dir }, 'watching the inbox');
+  return { fastify, url, scheduler, inbox, close: () => fastify.close() };
 }

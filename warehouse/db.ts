@@ -30,7 +30,19 @@ export class Warehouse {
     readonly path: string,
     private readonly instance: DuckDBInstance,
     readonly conn: DuckDBConnection,
+    /** Only the first connection owns (and closes) the database instance. */
+    private readonly ownsInstance = true,
   ) {}
+
+  /**
+   * Another connection to the same database: its transactions and temp tables are its own, so a
+   * long ingest batch never shares a transaction with the reads the API serves meanwhile.
+   */
+  async connect(): Promise<Warehouse> {
+    const conn = await this.instance.connect();
+    await conn.run('SET enable_progress_bar = true; SET enable_progress_bar_print = false');
+    return new Warehouse(this.path, this.instance, conn, false);
+  }
 
   static async open(path: string): Promise<Warehouse> {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -106,7 +118,7 @@ export class Warehouse {
 
   close(): void {
     this.conn.closeSync();
-    this.instance.closeSync();
+    if (this.ownsInstance) this.instance.closeSync();
   }
 }
 

@@ -1,0 +1,26 @@
+// Ingest inside the server: one batch at a time, on its own connection, so API reads never run
+// inside a half-done batch's transaction and two uploads never race for the same rows.
+import type { Warehouse } from '../warehouse/db.ts';
+import { ingestFile, type IngestResult } from '../ingest/load.ts';
+import type { Profile } from '../ingest/profile.ts';
+
+export class IngestService {
+  private tail: Promise<unknown> = Promise.resolve();
+  private constructor(private readonly writer: Warehouse) {}
+
+  static async create(wh: Warehouse): Promise<IngestService> {
+    return new IngestService(await wh.connect());
+  }
+
+  run(file: string, profile: Profile): Promise<IngestResult> {
+    const next = this.tail.then(() => ingestFile(this.writer, file, profile));
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Waits for the batch in progress, then closes the connection. */
+  async close(): Promise<void> {
+    await this.tail;
+    this.writer.close();
+  }
+}

@@ -1,0 +1,30 @@
+import Type from 'typebox';
+import { ErrorResponse } from '../../schemas/common.ts';
+
+export const IngestQuery = Type.Object(
+  {
+    profile: Type.String({ pattern: '^[a-z0-9_-]+$', description: 'A built-in mapping profile (civic ingest --help lists them)' }),
+    filename: Type.Optional(Type.String({ pattern: '^[^/\\\\]{1,200}$', description: 'The file name, whose extension tells the format when the profile does not (.csv, .ndjson, .json, .xml, .arrow)' })),
+    timezone: Type.Optional(Type.String({ minLength: 1, description: "Overrides the profile's time zone for timestamps without an offset" })),
+  },
+  { additionalProperties: false },
+);
+
+export const IngestResponse = Type.Object({
+  batch_id: Type.String(),
+  kind: Type.String(),
+  read: Type.Integer(),
+  loaded: Type.Integer(),
+  rejected: Type.Integer(),
+  duplicate: Type.Integer(),
+  flagged: Type.Integer(),
+  events_added: Type.Integer(),
+});
+
+export const ingestRouteSchema = {
+  summary: 'Load an export (streamed request body) through a built-in mapping profile — admin token',
+  tags: ['ingest'],
+  security: [{ bearer: [] }],
+  querystring: IngestQuery,
+  response: { 200: IngestResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 413: ErrorResponse },
+};

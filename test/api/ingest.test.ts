@@ -1,0 +1,117 @@
+// POST /api/ingest: streamed upload, admin token, clear errors — and the inbox the server watches.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import app from '../../api/app.ts';
+import { createToken } from '../../api/tokens.ts';
+import { startInbox } from '../../api/inbox.ts';
+import { fixture, LA311_CSV, tempWarehouse, type TempWarehouse } from '../helpers.ts';
+
+describe('POST /api/ingest', () => {
+  let t: TempWarehouse;
+  let fastify: FastifyInstance;
+  let admin: string;
+  let manager: string;
+  beforeAll(async () => {
+    t = await tempWarehouse();
+    admin = (await createToken(t.wh, { name: 'ops', role: 'admin' })).token;
+    manager = (await createToken(t.wh, { name: 'boss', role: 'manager' })).token;
+    fastify = Fastify({ logger: false });
+    await fastify.register(app, { warehouse: t.wh, config: { timezone: 'America/Los_Angeles', jurisdiction: 'LA' }, dashboardDir: '/nonexistent' });
+    await fastify.ready();
+  });
+  afterAll(async () => {
+    await fastify.close();
+    t.cleanup();
+  });
+
+  const upload = (query: string, body: unknown, token?: string, type = 'text/csv') =>
+    fastify.inject({ method: 'POST', url: `/api/ingest?${query}`, payload: body as string, headers: { 'content-type': type, ...(token ? { authorization: `Bearer ${token}` } : {}) } });
+
+  it('401 without a token, 401 with a wrong one, 403 for a role that may not load data', async () => {
+    const none = await upload('profile=myla311', 'x');
+    expect(none.statusCode).toBe(401);
+    expect(none.json().message).toMatch(/needs a token/);
+    expect((await upload('profile=myla311', 'x', 'cp_not-a-real-token')).statusCode).toBe(401);
+    const forbidden = await upload('profile=myla311', 'x', manager);
+    expect(forbidden.statusCode).toBe(403);
+    expect(forbidden.json().message).toBe('This needs the role admin; the token has manager.');
+  });
+
+  it('loads a streamed export and says what it did', async () => {
+    const res = await upload('profile=myla311&filename=la.csv', createReadStream(LA311_CSV), admin);
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ kind: 'cases', read: 9999, loaded: 9999, rejected: 0, duplicate: 0, flagged: 12 });
+    const again = await upload('profile=myla311&filename=la.csv', readFileSync(LA311_CSV), admin);
+    expect(again.json()).toMatchObject({ loaded: 0, duplicate: 9999 });
+  });
+
+  it('formats by file name: Open311 JSON with its notes', async () => {
+    const res = await upload('profile=open311&filename=chicago.json', readFileSync(fixture('open311/chicago_open311_requests_2014_sample.json')), admin, 'application/json');
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ read: 50, loaded: 50, events_added: 276 });
+  });
+
+  it.each([
+    ['profile=../../etc/passwd', 'x', /querystring\/profile must match pattern/],
+    ['profile=nope', 'x', /querystring\/profile "nope" is not a built-in profile/],
+    ['profile=myla311&timezone=Mars/Base', 'x', /querystring\/timezone "Mars\/Base" is not an IANA time zone/],
+    ['profile=myla311', '', /body: the upload is empty/],
+    ['profile=myla311&filename=x.csv', 'a,b\n1,2\n', /body: Profile "myla311" names columns the file does not have: case_id → "SRNumber"/],
+    ['profile=open311&filename=x.json', '[{"service_code":006}]', /body: x\.json is not valid JSON: .*\(line 1, column 19\)/],
+  ])('400 with a clear message: %s', async (query, body, message) => {
+    const res = await upload(query, body, admin);
+    expect(res.statusCode).toBe(400);
+    expect(res.json().message).toMatch(message);
+  });
+
+  it('stores tokens only as hashes', async () => {
+    const rows = JSON.stringify(await t.wh.all('SELECT * FROM api_tokens'));
+    expect(rows).not.toContain(admin);
+    expect(rows).not.toContain(admin.slice(3, 20));
+  });
+});
+
+describe('the inbox', () => {
+  let t: TempWarehouse;
+  let fastify: FastifyInstance;
+  beforeAll(async () => {
+    t = await tempWarehouse();
+    fastify = Fastify({ logger: false });
+    await fastify.register(app, { warehouse: t.wh, config: { timezone: 'UTC', jurisdiction: 'X' }, dashboardDir: '/nonexistent' });
+    await fastify.ready();
+  });
+  afterAll(async () => {
+    await fastify.close();
+    t.cleanup();
+  });
+
+  it('loads a dropped file once it stops changing, then files it under done/ with a report', async () => {
+    const inboxDir = join(t.dir, 'inbox');
+    const logs: string[] = [];
+    const inbox = startInbox(inboxDir, fastify.ingest, { info: (_o, m) => logs.push(m), error: (o, m) => logs.push(`${m} ${JSON.stringify(o)}`) }, 3600);
+    try {
+      mkdirSync(join(inboxDir, 'myla311'));
+      writeFileSync(join(inboxDir, 'myla311', 'la.csv'), readFileSync(LA311_CSV));
+      mkdirSync(join(inboxDir, 'open311'));
+      writeFileSync(join(inboxDir, 'open311', 'broken.json'), '[{"service_code":006}]');
+      writeFileSync(join(inboxDir, 'open311', 'still-copying.json.partial'), '[');
+      expect(await inbox.scan()).toBe(0); // first look: sizes noted, nothing taken yet
+      expect(await inbox.scan(), logs.join('\n')).toBe(2);
+      expect(logs.filter((l) => l.startsWith('inbox file failed')), logs.join('\n')).toHaveLength(1);
+      const done = readdirSync(join(inboxDir, 'myla311', 'done'));
+      expect(done.filter((f) => f.endsWith('_la.csv'))).toHaveLength(1);
+      const report = JSON.parse(readFileSync(join(inboxDir, 'myla311', 'done', done.find((f) => f.endsWith('.report.json'))!), 'utf8'));
+      expect(report).toMatchObject({ status: 'loaded', profile: 'myla311', read: 9999, loaded: 9999 });
+      const failed = readdirSync(join(inboxDir, 'open311', 'failed'));
+      const why = JSON.parse(readFileSync(join(inboxDir, 'open311', 'failed', failed.find((f) => f.endsWith('.report.json'))!), 'utf8'));
+      expect(why.error).toMatch(/is not valid JSON/);
+      expect(existsSync(join(inboxDir, 'open311', 'still-copying.json.partial'))).toBe(true);
+      expect(existsSync(join(inboxDir, 'README.txt'))).toBe(true);
+      expect(logs).toEqual(expect.arrayContaining(['inbox file loaded']));
+    } finally {
+      await inbox.stop();
+    }
+  });
+});
