@@ -6,6 +6,8 @@ import { Warehouse } from '../warehouse/db.ts';
 import { loadProfile } from '../ingest/profile.ts';
 import { ingestFile } from '../ingest/load.ts';
 import { builtInProfiles } from '../ingest/profile.ts';
+import { loadAreasGeoJson } from '../ingest/areas.ts';
+import { assignPlaces } from '../ingest/places.ts';
 import cliProgress from 'cli-progress';
 import { seedDemoCity } from '../ingest/demo-city.ts';
 import { computeKpis, resolveWindow } from '../warehouse/analytics/kpis.ts';
@@ -23,6 +25,8 @@ Commands:
   ingest <files…> --profile <P> [--timezone Z] [--progress]
                                         load exports (CSV, NDJSON, JSON, Open311 XML, Arrow);
                                         P: a built-in profile or a path to a JSON profile
+  areas <file.geojson> --kind K --id-property P --name-property P
+                                        load area polygons (districts, neighbourhoods) and place the cases in them
   rejects <batch_id> [--json]           the rows a batch did not load, and why
   demo [--seed N]                       load the demo city into the warehouse
   kpis [--from D] [--to D] [--as-of T] [--by service,week] [--json|--csv]
@@ -83,6 +87,10 @@ async function main(argv: string[]): Promise<number> {
       seed: { type: 'string' },
       timezone: { type: 'string' },
       role: { type: 'string' },
+      kind: { type: 'string' },
+      'id-property': { type: 'string' },
+      'name-property': { type: 'string' },
+      'population-property': { type: 'string' },
       name: { type: 'string' },
       agency: { type: 'string', multiple: true },
       progress: { type: 'boolean' },
@@ -127,6 +135,22 @@ async function main(argv: string[]): Promise<number> {
                 (r.rejected > 0 ? `  see why: civic rejects ${r.batch_id}\n` : ''),
             );
         }
+        return 0;
+      });
+    }
+    case 'areas': {
+      const [file] = args;
+      if (!file || !values.kind || !values['id-property'] || !values['name-property']) {
+        throw new UsageError('usage: civic areas <file.geojson> --kind K --id-property P --name-property P [--population-property P]');
+      }
+      return withWarehouse(config, async (wh) => {
+        const r = await loadAreasGeoJson(wh, file, {
+          kind: values.kind!, idProperty: values['id-property']!, nameProperty: values['name-property']!, populationProperty: values['population-property'],
+        });
+        // Cases already loaded get their places in the new areas too.
+        const placed = await assignPlaces(wh, {});
+        process.stdout.write(`${file}: read ${r.read} features, loaded ${r.loaded}, rejected ${r.rejected}; ${placed.cases} cases placed\n` +
+          r.rejects.map((x) => `  feature ${x.feature}: ${x.reason}\n`).join(''));
         return 0;
       });
     }

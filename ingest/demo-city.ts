@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Feature, Polygon } from 'geojson';
 import type { Warehouse } from '../warehouse/db.ts';
-import { ingestCasesCsv, type IngestResult } from './load-cases.ts';
+import { ingestFile, type IngestResult } from './load.ts';
 import { loadProfile } from './profile.ts';
 import { normal, pick, poisson, seededRandom } from './random.ts';
 import { localToUtcMs } from './time-zone.ts';
@@ -88,7 +88,7 @@ function pointIn(rand: () => number, d: District): [number, number] {
   }
 }
 
-export interface DemoCity { manifest: DemoManifest; dir: string; files: { cases: string; interactions: string; surveys: string }; districts: District[] }
+export interface DemoCity { manifest: DemoManifest; dir: string; files: { services: string; cases: string; events: string; interactions: string; surveys: string }; districts: District[] }
 
 /** Writes the demo city's exports (CSV) into a fresh temp folder. Pure function of the options. */
 export function generateDemoCity(options: DemoOptions = {}): DemoCity {
@@ -111,7 +111,10 @@ export function generateDemoCity(options: DemoOptions = {}): DemoCity {
   const popTotal = ds.reduce((s, d) => s + d.population, 0);
 
   const cases: string[] = [csvLine(['request_id', 'service_code', 'service_name', 'agency', 'channel', 'status', 'requested_at', 'closed_at', 'lat', 'lon', 'district'])];
-  const contacts: string[] = [csvLine(['interaction_id', 'case_id', 'channel', 'direction', 'started_at', 'ended_at', 'wait_seconds', 'handle_seconds', 'outcome', 'team', 'citizen_key'])];
+  const contacts: string[] = [csvLine(['interaction_id', 'case_id', 'channel', 'direction', 'started_at', 'ended_at', 'wait_seconds', 'handle_seconds', 'outcome', 'team', 'caller_id'])];
+  const trail: string[] = [csvLine(['request_id', 'event', 'at'])];
+  // A second stream for the event trails, so adding them did not move any other number of the city.
+  const trailRand = seededRandom(seed + 1);
   const surveys: string[] = [csvLine(['response_id', 'case_id', 'interaction_id', 'answered_at', 'csat', 'nps', 'trust'])];
   let n = 0;
   let hotExtra = 0;
@@ -154,6 +157,19 @@ export function generateDemoCity(options: DemoOptions = {}): DemoCity {
           n++;
           const id = `RVT-${String(n).padStart(7, '0')}`;
           cases.push(csvLine([id, svc.code, svc.name, svc.agency, channel, status, iso(opened), ended ? iso(closed) : null, lat.toFixed(6), lon.toFixed(6), dist.name]));
+          if (!cancelled) {
+            // The work in between: acknowledged, a crew assigned; now and then reopened and closed again.
+            const ack = opened + Math.min(2, hoursToClose * 0.1) * 3600000 * trailRand();
+            const assign = opened + hoursToClose * (0.15 + 0.2 * trailRand()) * 3600000;
+            if (ack < endMs) trail.push(csvLine([id, 'acknowledged', iso(ack)]));
+            if (assign < endMs && assign < closed) trail.push(csvLine([id, 'assigned', iso(assign)]));
+            if (ended && trailRand() < 0.03) {
+              const reopened = closed + (1 + 4 * trailRand()) * 86400000;
+              const reclosed = reopened + (1 + 2 * trailRand()) * 86400000;
+              if (reopened < endMs) trail.push(csvLine([id, 'reopened', iso(reopened)]));
+              if (reclosed < endMs) trail.push(csvLine([id, 'closed', iso(reclosed)]));
+            }
+          }
 
           // The contact that opened the case, and a chase when it runs late.
           const citizen = `c${Math.floor(rand() * 1e9).toString(36)}`;
@@ -161,16 +177,16 @@ export function generateDemoCity(options: DemoOptions = {}): DemoCity {
           const wait = phone ? Math.round(-Math.log(1 - rand()) * 40) : null;
           const handle = phone ? Math.round(120 + -Math.log(1 - rand()) * 150) : null;
           const firstId = `I${++interactionSeq}`;
-          contacts.push(csvLine([firstId, `demo:${id}`, channel, 'inbound', iso(opened - ((wait ?? 0) + (handle ?? 0)) * 1000), phone ? iso(opened) : null, wait, handle, 'case_created', phone ? 'Contact Centre' : 'Digital', citizen]));
+          contacts.push(csvLine([firstId, id, channel, 'inbound', iso(opened - ((wait ?? 0) + (handle ?? 0)) * 1000), phone ? iso(opened) : null, wait, handle, 'case_created', phone ? 'Contact Centre' : 'Digital', citizen]));
           const late = hoursToClose > svc.sla_hours;
           if (late && rand() < 0.4 && opened + svc.sla_hours * 3600000 < endMs) {
             const t = opened + svc.sla_hours * 3600000 + rand() * 86400000;
-            if (t < endMs) contacts.push(csvLine([`I${++interactionSeq}`, `demo:${id}`, 'phone', 'inbound', iso(t), iso(t + 200000), Math.round(rand() * 90), 200, 'status_enquiry', 'Contact Centre', citizen]));
+            if (t < endMs) contacts.push(csvLine([`I${++interactionSeq}`, id, 'phone', 'inbound', iso(t), iso(t + 200000), Math.round(rand() * 90), 200, 'status_enquiry', 'Contact Centre', citizen]));
           }
           if (status === 'closed' && rand() < 0.15 && closed + 86400000 < endMs) {
             const csat = late ? pick(rand, [1, 2, 3, 4, 5], [25, 25, 25, 15, 10]) : pick(rand, [1, 2, 3, 4, 5], [4, 6, 15, 35, 40]);
             const nps = Math.max(0, Math.min(10, Math.round(csat * 2 - 0.5 + normal(rand))));
-            surveys.push(csvLine([`S${n}`, `demo:${id}`, firstId, iso(closed + 86400000 * (0.5 + rand())), csat, nps, Math.max(1, Math.min(5, csat + Math.round(normal(rand) * 0.7)))]));
+            surveys.push(csvLine([`S${n}`, id, firstId, iso(closed + 86400000 * (0.5 + rand())), csat, nps, Math.max(1, Math.min(5, csat + Math.round(normal(rand) * 0.7)))]));
           }
         }
       }
@@ -184,8 +200,10 @@ export function generateDemoCity(options: DemoOptions = {}): DemoCity {
   }
 
   const dir = mkdtempSync(join(tmpdir(), 'civic-demo-'));
-  const files = { cases: join(dir, 'cases.csv'), interactions: join(dir, 'interactions.csv'), surveys: join(dir, 'surveys.csv') };
+  const files = { services: join(dir, 'services.csv'), cases: join(dir, 'cases.csv'), events: join(dir, 'events.csv'), interactions: join(dir, 'interactions.csv'), surveys: join(dir, 'surveys.csv') };
+  writeFileSync(files.services, [csvLine(['code', 'name', 'agency', 'group', 'sla_hours']), ...DEMO_SERVICES.map((x) => csvLine([x.code, x.name, x.agency, x.group, x.sla_hours]))].join('\n') + '\n');
   writeFileSync(files.cases, cases.join('\n') + '\n');
+  writeFileSync(files.events, trail.join('\n') + '\n');
   writeFileSync(files.interactions, contacts.join('\n') + '\n');
   writeFileSync(files.surveys, surveys.join('\n') + '\n');
 
@@ -202,44 +220,29 @@ export function generateDemoCity(options: DemoOptions = {}): DemoCity {
   return { manifest, dir, files, districts: ds };
 }
 
-export interface SeedResult { manifest: DemoManifest; cases: IngestResult; interactions: number; surveys: number }
+export interface SeedResult { manifest: DemoManifest; services: IngestResult; cases: IngestResult; events: IngestResult; interactions: number; surveys: number }
 
-/** Generates the demo city and loads it: reference data, then cases through the real ingest path. */
+/** Generates the demo city and loads every file of it through the real ingest path and profiles. */
 export async function seedDemoCity(wh: Warehouse, options: DemoOptions = {}): Promise<SeedResult> {
   const city = generateDemoCity(options);
   try {
     await wh.transaction(async () => {
-      for (const s of DEMO_SERVICES) {
-        await wh.run(
-          `INSERT OR REPLACE INTO services VALUES ($code, $name, $agency, $grp, $sla, NULL)`,
-          { code: s.code, name: s.name, agency: s.agency, grp: s.group, sla: s.sla_hours },
-        );
-      }
       for (const d of city.districts) {
         await wh.run(`INSERT OR REPLACE INTO areas VALUES ($id, $name, 'district', $pop, $geom)`, {
           id: d.id, name: d.name, pop: d.population, geom: JSON.stringify(d.polygon.geometry),
         });
       }
     });
-    const cases = await ingestCasesCsv(wh, city.files.cases, loadProfile('demo-city'));
-    const before = await wh.one<{ i: number; s: number }>(`SELECT (SELECT count(*) FROM interactions)::INTEGER i, (SELECT count(*) FROM survey_responses)::INTEGER s`);
-    await wh.transaction(async () => {
-      await wh.run(
-        `INSERT OR IGNORE INTO interactions
-         SELECT interaction_id, case_id, channel, direction, started_at::TIMESTAMPTZ, ended_at::TIMESTAMPTZ, wait_seconds, handle_seconds,
-                outcome, team, CASE WHEN citizen_key IS NULL THEN NULL ELSE sha256('demo-city-key:' || citizen_key) END, $b
-         FROM read_csv($p, header = true, all_varchar = true)`,
-        { p: city.files.interactions, b: cases.batch_id },
-      );
-      await wh.run(
-        `INSERT OR IGNORE INTO survey_responses
-         SELECT response_id, case_id, interaction_id, answered_at::TIMESTAMPTZ, csat::TINYINT, nps::TINYINT, trust::TINYINT, $b
-         FROM read_csv($p, header = true, all_varchar = true)`,
-        { p: city.files.surveys, b: cases.batch_id },
-      );
-    });
-    const after = await wh.one<{ i: number; s: number }>(`SELECT (SELECT count(*) FROM interactions)::INTEGER i, (SELECT count(*) FROM survey_responses)::INTEGER s`);
-    return { manifest: city.manifest, cases, interactions: after!.i - before!.i, surveys: after!.s - before!.s };
+    const services = await ingestFile(wh, city.files.services, loadProfile('demo-city-services'));
+    const cases = await ingestFile(wh, city.files.cases, loadProfile('demo-city'));
+    const events = await ingestFile(wh, city.files.events, loadProfile('demo-city-events'));
+    const interactions = await ingestFile(wh, city.files.interactions, loadProfile('demo-city-interactions'));
+    const surveys = await ingestFile(wh, city.files.surveys, loadProfile('demo-city-surveys'));
+    for (const r of [services, cases, events, interactions, surveys]) {
+      // Our own generator writes only loadable rows: a reject here is a bug, not dirty data.
+      if (r.rejected > 0) throw new Error(`demo city: ${r.rejected} rows of ${r.file} rejected (batch ${r.batch_id})`);
+    }
+    return { manifest: city.manifest, services, cases, events, interactions: interactions.loaded, surveys: surveys.loaded };
   } finally {
     rmSync(city.dir, { recursive: true, force: true });
   }

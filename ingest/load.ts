@@ -10,6 +10,7 @@ import { buildMapQuery, checkColumns, MappingError } from './map-sql.ts';
 import { buildNewEventsQuery } from './events-sql.ts';
 import { stageFile } from './stage.ts';
 import { citizenHashKey } from './secret.ts';
+import { assignPlaces } from './places.ts';
 
 export interface IngestResult {
   batch_id: string;
@@ -103,6 +104,7 @@ async function loadKind(wh: Warehouse, profile: Profile, batchId: string, o: { h
       );
       await wh.run(model('refresh-cases-delete'), { batch_id: batchId });
       await wh.run(model('refresh-cases'), { batch_id: batchId });
+      await assignPlaces(wh, { batchId, inTransaction: true });
       const c = (await wh.one<Loaded>(
         `SELECT count(DISTINCT row_number)::INTEGER AS rows, count(DISTINCT row_number) FILTER (WHERE quality_flags IS NOT NULL)::INTEGER AS flagged,
                 count(*)::INTEGER AS events FROM new_events`,

@@ -212,14 +212,29 @@ describe('a hand-drawn map', () => {
   });
 
   it('reassigns only the given cases, and refuses a primary kind that is not loaded', async () => {
+    // One case moves to the other ward, one out of both, and one that moved is not asked about.
     await t.wh.run(`UPDATE cases SET lat = 0.5, lon = 2.5 WHERE case_id = 't:in-west'`);
-    const r = await assignPlaces(t.wh, { caseIds: ['t:in-west'] });
-    expect(r).toEqual({ cases: 1, withPoint: 1, byKind: { ward: { point: 1, sourceName: 0, none: 0 } } });
+    await t.wh.run(`UPDATE cases SET lat = 0.5, lon = 1.5 WHERE case_id = 't:in-east'`);
+    await t.wh.run(`UPDATE cases SET lat = 0.5, lon = 2.5 WHERE case_id = 't:on-edge'`);
+    const r = await assignPlaces(t.wh, { caseIds: ['t:in-west', 't:in-east'] });
+    expect(r).toEqual({ cases: 2, withPoint: 2, byKind: { ward: { point: 1, sourceName: 0, none: 1 } } });
     expect(await t.wh.all(`SELECT case_id, area_id FROM case_areas ORDER BY case_id`)).toEqual([
-      { case_id: 't:in-east', area_id: 'ward:W2' },
       { case_id: 't:in-west', area_id: 'ward:W2' },
       { case_id: 't:no-point', area_id: 'ward:W1' },
       { case_id: 't:on-edge', area_id: 'ward:W1' },
+    ]);
+    expect(await t.wh.all(`SELECT case_id, area_id FROM cases WHERE case_id IN ('t:in-west', 't:in-east') ORDER BY 1`)).toEqual([
+      { case_id: 't:in-east', area_id: null },
+      { case_id: 't:in-west', area_id: 'ward:W2' },
+    ]);
+
+    // Placing every case also clears rows left by cases that are gone.
+    await t.wh.run(`INSERT INTO case_areas VALUES ('t:gone', 'ward', 'ward:W1', 'point')`);
+    await assignPlaces(t.wh);
+    expect(await t.wh.all(`SELECT case_id, area_id FROM case_areas ORDER BY case_id`)).toEqual([
+      { case_id: 't:in-west', area_id: 'ward:W2' },
+      { case_id: 't:no-point', area_id: 'ward:W1' },
+      { case_id: 't:on-edge', area_id: 'ward:W2' },
     ]);
     await expect(assignPlaces(t.wh, { primaryKind: 'district' })).rejects.toThrow('No areas of kind "district"');
   });

@@ -1,6 +1,6 @@
 // Gives each case its areas (point in polygon, or the area its source names when it has no
 // point) and its H3 cells. Runs in TypeScript because DuckDB's spatial extension cannot be
-// installed here; a grid index keeps a city's whole history (millions of points) to seconds.
+// installed (STACK.md); a grid index keeps a million points to seconds.
 import * as turf from '@turf/turf';
 import { latLngToCell } from 'h3-js';
 import type { Warehouse } from '../warehouse/db.ts';
@@ -34,6 +34,9 @@ export async function assignPlaces(wh: Warehouse, opts: AssignPlacesOptions = {}
   return opts.inTransaction ? work() : wh.transaction(work);
 }
 
+/** Cases are read and placed this many at a time, so memory stays flat however many there are. */
+const PAGE = 100_000;
+
 async function assign(wh: Warehouse, opts: AssignPlacesOptions): Promise<AssignPlacesResult> {
   // File order settles overlaps (see area_sources in migration 003).
   const areas = await wh.all<AreaRecord>(
@@ -43,49 +46,66 @@ async function assign(wh: Warehouse, opts: AssignPlacesOptions): Promise<AssignP
   );
   const kinds = [...new Set(areas.map((a) => a.kind))].sort();
   const primary = choosePrimaryKind(kinds, opts.primaryKind);
-
-  const cases = await readCases(wh, opts);
   const locators = kinds.map((kind) => {
     const ofKind = areas.filter((a) => a.kind === kind);
     return { kind, index: new AreaIndex(ofKind), byName: nameLookup(ofKind), counts: { point: 0, sourceName: 0, none: 0 } };
   });
 
+  const total = await stageTargets(wh, opts);
+  await wh.run(
+    `CREATE OR REPLACE TEMP TABLE place_results (case_id VARCHAR, area_id VARCHAR, h3_r7 VARCHAR, h3_r8 VARCHAR, h3_r9 VARCHAR)`,
+  );
+  await wh.run(`CREATE OR REPLACE TEMP TABLE place_areas (case_id VARCHAR, area_kind VARCHAR, area_id VARCHAR, method VARCHAR)`);
+
   let withPoint = 0;
-  const resultRows: (string | null)[][] = []; // case_id, area_id, h3_r7, h3_r8, h3_r9
-  const caseAreas: string[][] = []; // case_id, area_kind, area_id, method
-  for (const c of cases) {
-    const point = validPoint(c.lat, c.lon);
-    if (point) withPoint++;
-    let primaryArea: string | null = null;
-    for (const l of locators) {
-      let areaId: string | null;
-      let method: 'point' | 'source_name';
-      if (point) {
-        areaId = l.index.locate(point.lon, point.lat);
-        method = 'point';
-        if (areaId) l.counts.point++;
-      } else {
-        areaId = c.area_name === null ? null : l.byName.get(normaliseName(c.area_name)) ?? null;
-        method = 'source_name';
-        if (areaId) l.counts.sourceName++;
+  for (let from = 0; from < total; from += PAGE) {
+    const cases = await wh.all<CaseRow>(
+      `SELECT case_id, lat, lon, area_name FROM place_targets WHERE n > $from AND n <= $to`,
+      { from, to: from + PAGE },
+    );
+    const results = await wh.conn.createAppender('place_results', 'main', 'temp');
+    const caseAreas = await wh.conn.createAppender('place_areas', 'main', 'temp');
+    for (const c of cases) {
+      const point = validPoint(c.lat, c.lon);
+      if (point) withPoint++;
+      let primaryArea: string | null = null;
+      for (const l of locators) {
+        let areaId: string | null;
+        if (point) {
+          areaId = l.index.locate(point.lon, point.lat);
+          if (areaId) l.counts.point++;
+        } else {
+          areaId = c.area_name === null ? null : l.byName.get(normaliseName(c.area_name)) ?? null;
+          if (areaId) l.counts.sourceName++;
+        }
+        if (!areaId) {
+          l.counts.none++;
+          continue;
+        }
+        caseAreas.appendVarchar(c.case_id);
+        caseAreas.appendVarchar(l.kind);
+        caseAreas.appendVarchar(areaId);
+        caseAreas.appendVarchar(point ? 'point' : 'source_name');
+        caseAreas.endRow();
+        if (l.kind === primary) primaryArea = areaId;
       }
-      if (!areaId) {
-        l.counts.none++;
-        continue;
+      results.appendVarchar(c.case_id);
+      if (primaryArea === null) results.appendNull();
+      else results.appendVarchar(primaryArea);
+      for (const res of H3_RESOLUTIONS) {
+        if (point) results.appendVarchar(latLngToCell(point.lat, point.lon, res));
+        else results.appendNull();
       }
-      caseAreas.push([c.case_id, l.kind, areaId, method]);
-      if (l.kind === primary) primaryArea = areaId;
+      results.endRow();
     }
-    resultRows.push([
-      c.case_id,
-      primaryArea,
-      ...H3_RESOLUTIONS.map((r) => (point ? latLngToCell(point.lat, point.lon, r) : null)),
-    ]);
+    results.closeSync();
+    caseAreas.closeSync();
   }
 
-  await writeBack(wh, resultRows, caseAreas, !opts.batchId && !opts.caseIds);
+  await applyResults(wh, !opts.batchId && !opts.caseIds);
+  for (const t of ['place_targets', 'place_results', 'place_areas']) await wh.run(`DROP TABLE IF EXISTS ${t}`);
   return {
-    cases: cases.length,
+    cases: total,
     withPoint,
     byKind: Object.fromEntries(locators.map((l) => [l.kind, l.counts])),
   };
@@ -102,61 +122,63 @@ export function choosePrimaryKind(kinds: string[], requested?: string): string |
   return [...kinds].sort()[0] ?? null;
 }
 
-async function readCases(wh: Warehouse, opts: AssignPlacesOptions): Promise<CaseRow[]> {
-  const cols = `c.case_id, c.lat, c.lon, c.area_name`;
+/** The cases to place, numbered 1…n in temp table `place_targets` so they can be read in pages; returns n. */
+async function stageTargets(wh: Warehouse, opts: AssignPlacesOptions): Promise<number> {
+  let ids: string;
+  let params = {};
   if (opts.caseIds) {
-    await wh.run(`CREATE OR REPLACE TEMP TABLE place_targets (case_id VARCHAR)`);
-    const app = await wh.conn.createAppender('place_targets', 'main', 'temp');
+    await wh.run(`CREATE OR REPLACE TEMP TABLE place_ids (case_id VARCHAR)`);
+    const app = await wh.conn.createAppender('place_ids', 'main', 'temp');
     for (const id of opts.caseIds) {
       app.appendVarchar(id);
       app.endRow();
     }
     app.closeSync();
-    const rows = await wh.all<CaseRow>(`SELECT ${cols} FROM cases c SEMI JOIN place_targets t ON c.case_id = t.case_id`);
-    await wh.run(`DROP TABLE place_targets`);
-    return rows;
+    ids = `SEMI JOIN place_ids t ON c.case_id = t.case_id`;
+  } else if (opts.batchId) {
+    ids = `SEMI JOIN (SELECT DISTINCT case_id FROM case_events WHERE batch_id = $b) t ON c.case_id = t.case_id`;
+    params = { b: opts.batchId };
+  } else {
+    ids = '';
   }
-  if (opts.batchId) {
-    return wh.all<CaseRow>(
-      `SELECT ${cols} FROM cases c SEMI JOIN (SELECT DISTINCT case_id FROM case_events WHERE batch_id = $b) t ON c.case_id = t.case_id`,
-      { b: opts.batchId },
-    );
-  }
-  return wh.all<CaseRow>(`SELECT ${cols} FROM cases c`);
+  await wh.run(
+    `CREATE OR REPLACE TEMP TABLE place_targets AS
+     SELECT (row_number() OVER ())::INTEGER AS n, c.case_id, c.lat, c.lon, c.area_name FROM cases c ${ids}`,
+    params,
+  );
+  await wh.run(`DROP TABLE IF EXISTS place_ids`);
+  return (await wh.one<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM place_targets`))!.n;
 }
 
 /**
- * Stages the results with the appender and applies them in three set-wise statements, so a
- * million cases cost one UPDATE, not a million.
+ * Applies the staged results set-wise, so a million cases cost a few statements, not a million.
+ * Only what changed is written: deleting and re-inserting rows of an indexed table is DuckDB's
+ * slow path (about a minute for a million `case_areas` rows, measured), while placing an
+ * unchanged batch again should cost next to nothing.
  */
-async function writeBack(wh: Warehouse, results: (string | null)[][], caseAreas: string[][], allCases: boolean): Promise<void> {
+async function applyResults(wh: Warehouse, allCases: boolean): Promise<void> {
+  // A kind the case no longer falls in (when every case was placed: also rows of vanished cases).
   await wh.run(
-    `CREATE OR REPLACE TEMP TABLE place_results (case_id VARCHAR, area_id VARCHAR, h3_r7 VARCHAR, h3_r8 VARCHAR, h3_r9 VARCHAR)`,
+    `DELETE FROM case_areas WHERE ${allCases ? '' : 'case_id IN (SELECT case_id FROM place_results) AND '}
+       NOT EXISTS (SELECT 1 FROM place_areas p WHERE p.case_id = case_areas.case_id AND p.area_kind = case_areas.area_kind)`,
   );
-  await wh.run(`CREATE OR REPLACE TEMP TABLE place_areas (case_id VARCHAR, area_kind VARCHAR, area_id VARCHAR, method VARCHAR)`);
-  await append(wh, 'place_results', results);
-  await append(wh, 'place_areas', caseAreas);
-  if (allCases) await wh.run(`DELETE FROM case_areas`);
-  else await wh.run(`DELETE FROM case_areas WHERE case_id IN (SELECT case_id FROM place_results)`);
-  await wh.run(`INSERT INTO case_areas (case_id, area_kind, area_id, method) SELECT case_id, area_kind, area_id, method FROM place_areas`);
+  await wh.run(
+    `UPDATE case_areas SET area_id = p.area_id, method = p.method FROM place_areas p
+     WHERE case_areas.case_id = p.case_id AND case_areas.area_kind = p.area_kind
+       AND (case_areas.area_id <> p.area_id OR case_areas.method <> p.method)`,
+  );
+  await wh.run(
+    `INSERT INTO case_areas (case_id, area_kind, area_id, method)
+     SELECT p.case_id, p.area_kind, p.area_id, p.method FROM place_areas p
+     ANTI JOIN case_areas ca ON ca.case_id = p.case_id AND ca.area_kind = p.area_kind`,
+  );
   await wh.run(
     `UPDATE cases SET area_id = r.area_id, h3_r7 = r.h3_r7, h3_r8 = r.h3_r8, h3_r9 = r.h3_r9
-     FROM place_results r WHERE cases.case_id = r.case_id`,
+     FROM place_results r
+     WHERE cases.case_id = r.case_id
+       AND (cases.area_id IS DISTINCT FROM r.area_id OR cases.h3_r7 IS DISTINCT FROM r.h3_r7
+         OR cases.h3_r8 IS DISTINCT FROM r.h3_r8 OR cases.h3_r9 IS DISTINCT FROM r.h3_r9)`,
   );
-  await wh.run(`DROP TABLE place_results`);
-  await wh.run(`DROP TABLE place_areas`);
-}
-
-async function append(wh: Warehouse, table: string, rows: (string | null)[][]): Promise<void> {
-  const app = await wh.conn.createAppender(table, 'main', 'temp');
-  for (const row of rows) {
-    for (const v of row) {
-      if (v === null) app.appendNull();
-      else app.appendVarchar(v);
-    }
-    app.endRow();
-  }
-  app.closeSync();
 }
 
 function validPoint(lat: number | null, lon: number | null): { lat: number; lon: number } | null {
