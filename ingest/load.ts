@@ -146,6 +146,7 @@ async function loadKind(wh: Warehouse, profile: Profile, batchId: string, o: { h
          QUALIFY row_number() OVER (PARTITION BY service_code ORDER BY row_number DESC) = 1`,
       );
       await wh.run(`INSERT OR REPLACE INTO services SELECT * FROM changed_services`);
+      await wh.run(model('refresh-due-times'));
       const rows = (await wh.one<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM changed_services`))!.n;
       await wh.run(`DROP TABLE changed_services`);
       return { rows, flagged: 0, events: 0 };

@@ -84,15 +84,22 @@ describe('kinds', () => {
   });
   afterAll(() => t.cleanup());
 
-  it('services, and a later file that changes an SLA (and the due times of its cases)', async () => {
+  it('services, and a later file that changes an SLA and with it the due times of its cases', async () => {
     const services = parseProfile({ name: 's', kind: 'services', source: 'city', timezone: 'UTC', columns: { service_code: 'code', name: 'name', group: 'grp', sla_hours: 'sla' } });
     const first = await ingestFile(t.wh, file('s1.csv', 'code,name,grp,sla\nPOT,Pothole,Streets,72\nGRA,Graffiti,Clean,abc\n'), services);
     expect(first).toMatchObject({ read: 2, loaded: 1, rejected: 1 });
     const again = await ingestFile(t.wh, file('s2.csv', 'code,name,grp,sla\nPOT,Pothole,Streets,48\nGRA,Graffiti,Clean,96\n'), services);
     expect(again).toMatchObject({ read: 2, loaded: 2, duplicate: 0 });
-    const same = await ingestFile(t.wh, file('s3.csv', 'code,name,grp,sla\nPOT,Pothole,Streets,48\n'), services);
+    const cases = parseProfile({ name: 'c', kind: 'cases', source: 'city', timezone: 'UTC', columns: { case_id: 'id', opened_at: 'opened', service_code: 'code', expected_at: 'due' } });
+    await ingestFile(t.wh, file('c.csv', 'id,opened,code,due\nP1,2024-05-01T08:00:00Z,POT,\nP2,2024-05-01T08:00:00Z,POT,2024-05-01T20:00:00Z\n'), cases);
+    const due = () => t.wh.all(`SELECT strftime(due_at, '%m-%d %H:%M') AS due FROM cases WHERE case_id IN ('city:P1', 'city:P2') ORDER BY case_id`);
+    expect(await due()).toEqual([{ due: '05-03 08:00' }, { due: '05-01 20:00' }]);
+    await ingestFile(t.wh, file('s4.csv', 'code,name,grp,sla\nPOT,Pothole,Streets,24\n'), services);
+    // The SLA moves P1's due time; P2 keeps the due time its source gave.
+    expect(await due()).toEqual([{ due: '05-02 08:00' }, { due: '05-01 20:00' }]);
+    const same = await ingestFile(t.wh, file('s3.csv', 'code,name,grp,sla\nPOT,Pothole,Streets,24\n'), services);
     expect(same).toMatchObject({ loaded: 0, duplicate: 1 });
-    expect(await t.wh.one(`SELECT sla_hours, service_group FROM services WHERE service_code = 'POT'`)).toEqual({ sla_hours: 48, service_group: 'Streets' });
+    expect(await t.wh.one(`SELECT sla_hours, service_group FROM services WHERE service_code = 'POT'`)).toEqual({ sla_hours: 24, service_group: 'Streets' });
   });
 
   it('case events, with an unknown event type rejected', async () => {
@@ -102,8 +109,8 @@ describe('kinds', () => {
     const why = await t.wh.one<{ reason: string }>(`SELECT reason FROM ingest_rejects WHERE batch_id = $b`, { b: r.batch_id });
     expect(why?.reason).toBe('unknown event_type "Exploded"');
     const e1 = await t.wh.one(`SELECT status, strftime(first_response_at, '%H:%M') AS first_response, strftime(due_at, '%Y-%m-%d %H:%M') AS due FROM cases WHERE case_id = 'city:E1'`);
-    // Due = opened + the service's SLA (48 h, from the services loaded above).
-    expect(e1).toEqual({ status: 'closed', first_response: '09:00', due: '2024-05-03 08:00' });
+    // Due = opened + the service's SLA (24 h, from the services loaded above).
+    expect(e1).toEqual({ status: 'closed', first_response: '09:00', due: '2024-05-02 08:00' });
   });
 
   it('interactions: citizen identifiers stored only as keyed hashes; bad numbers rejected', async () => {

@@ -18,7 +18,8 @@ WITH touched AS (
     arg_max(agency, occurred_at)       FILTER (WHERE agency IS NOT NULL)        AS agency,
     arg_min(channel, occurred_at)      FILTER (WHERE channel IS NOT NULL)       AS channel,
     min(occurred_at) FILTER (WHERE event_type = 'opened')                       AS opened_at,
-    min(occurred_at) FILTER (WHERE event_type IN ('acknowledged','assigned','status_changed','note','closed','cancelled')) AS first_response_at,
+    -- First response: the first thing the city did. A note may be the citizen's own follow-up, so it does not count.
+    min(occurred_at) FILTER (WHERE event_type IN ('acknowledged','assigned','status_changed','closed','cancelled')) AS first_response_at,
     min(occurred_at) FILTER (WHERE event_type = 'closed')                       AS closed_at,
     min(occurred_at) FILTER (WHERE event_type = 'cancelled')                    AS cancelled_at,
     arg_max(expected_at, occurred_at) FILTER (WHERE expected_at IS NOT NULL)    AS expected_at,
