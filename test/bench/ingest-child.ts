@@ -20,6 +20,10 @@ export interface ChildResult {
   rows: number;
   /** The load itself, commit included (Warehouse open and close excluded). */
   seconds: number;
+  /** CPU time of the load, all threads (user + system): less disturbed than `seconds` by other processes. */
+  cpu_seconds: number;
+  /** CPU time of the whole child process (start-up, open and close included). */
+  process_cpu_seconds: number;
   /** Closing the warehouse (DuckDB checkpoints the WAL into the file here). */
   close_seconds: number;
   /** maxRSS once the warehouse is open, before the load: the process's baseline. */
@@ -39,6 +43,7 @@ async function main(): Promise<void> {
   const rssBefore = process.resourceUsage().maxRSS;
   let rows: number;
   let ingest: IngestResult | undefined;
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   if (mode === 'ours') {
     ingest = await ingestCasesCsv(wh, file, loadProfile('demo-city'));
@@ -48,6 +53,7 @@ async function main(): Promise<void> {
     rows = 0; // counted below, outside the timing
   }
   const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   if (mode === 'read_csv') rows = (await wh.one<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM bench_read_csv`))!.n;
   const t1 = performance.now();
   wh.close();
@@ -57,7 +63,9 @@ async function main(): Promise<void> {
     file,
     rows,
     seconds,
+    cpu_seconds: (cpu.user + cpu.system) / 1e6,
     close_seconds: closeSeconds,
+    process_cpu_seconds: (process.resourceUsage().userCPUTime + process.resourceUsage().systemCPUTime) / 1e6,
     rss_before_kib: rssBefore,
     peak_rss_kib: process.resourceUsage().maxRSS,
     ingest,

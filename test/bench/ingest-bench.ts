@@ -1,0 +1,246 @@
+// Ingest speed and memory, against DuckDB's own limit measured in the same run.
+//
+// Every load runs alone in a child process (ingest-child.ts), one after another (never two at
+// once on this 2-core machine), so each peak RSS is that load's own. The plan:
+//   1. generate 1M / 500k / 250k-row case exports (seeded; the smaller ones are prefixes);
+//   2. read_csv: DuckDB's `CREATE TABLE t AS SELECT * FROM read_csv(file)` of the 1M file;
+//   3. ours: ingestCasesCsv (demo-city profile) of 250k, 500k and 1M rows, each into a fresh
+//      warehouse file — peak RSS at three sizes shows whether memory grows with the file;
+//   4. ours again on 1M rows into a fresh file, then a re-ingest of the same file into it
+//      (everything already present);
+//   5. read_csv again. Speeds are the faster of the two runs on each side, so a burst of load
+//      from another process on the machine hurts neither side alone.
+import { spawn } from 'node:child_process';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generateCasesCsv } from './generate-cases-csv.ts';
+import type { ChildMode, ChildResult } from './ingest-child.ts';
+
+const CHILD = fileURLToPath(new URL('./ingest-child.ts', import.meta.url));
+const KIB_PER_MIB = 1024;
+
+export interface BenchRun {
+  label: string;
+  mode: ChildMode;
+  reingest: boolean;
+  rows: number;
+  seconds: number;
+  rows_per_second: number;
+  cpu_seconds: number;
+  peak_rss_mib: number;
+  baseline_rss_mib: number;
+  close_seconds: number;
+  load_average_1m: number;
+  /** CPU the rest of the machine used while this child ran, as a share of all cores (Linux only; else null). */
+  other_cpu_share: number | null;
+  result: ChildResult;
+}
+
+export interface IngestBench {
+  date: string;
+  machine: { cpus: number; cpu_model: string; memory_gib: number; node: string; platform: string };
+  seed: number;
+  generate: { rows: number; bytes: number; seconds: number; open: number; cancelled: number };
+  runs: BenchRun[];
+  summary: {
+    rows: number;
+    read_csv: { seconds: number; rows_per_second: number; peak_rss_mib: number };
+    ours: { seconds: number; rows_per_second: number; peak_rss_mib: number };
+    reingest: { seconds: number; rows_per_second: number; peak_rss_mib: number };
+    /** ours ÷ read_csv, rows per second (aim: ≥ 0.5). */
+    speed_ratio: number;
+    /** ours ÷ read_csv, peak RSS. */
+    memory_ratio: number;
+    meets_speed_aim: boolean;
+    /** Peak RSS at 250k, 500k, 1M rows; growth per 100k rows between the smallest and largest. */
+    memory_growth: { rows: number; peak_rss_mib: number }[];
+    rss_mib_per_100k_rows: number;
+    memory_flat: boolean;
+  };
+}
+
+function runChild(mode: ChildMode, file: string, db: string): Promise<ChildResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, mode, file, db], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, TZ: 'UTC' },
+    });
+    let out = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => (out += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`ingest-child ${mode} ${file} exited with ${code}`));
+      const last = out.trim().split('\n').pop() ?? '';
+      try {
+        resolvePromise(JSON.parse(last) as ChildResult);
+      } catch {
+        reject(new Error(`ingest-child ${mode} printed no result: ${out.slice(-500)}`));
+      }
+    });
+  });
+}
+
+/** Busy CPU seconds of the whole machine so far (all cores), from /proc/stat; null off Linux. */
+function machineBusySeconds(): number | null {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const [user, nice, system, , , irq, softirq, steal] = f;
+    return (user + nice + system + irq + softirq + (steal ?? 0)) / 100; // USER_HZ
+  } catch {
+    return null;
+  }
+}
+
+const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+export interface BenchOptions {
+  /** Rows in the largest file (the others are a quarter and a half of it). */
+  rows?: number;
+  seed?: number;
+  log?: (line: string) => void;
+}
+
+export async function runIngestBench(opts: BenchOptions = {}): Promise<IngestBench> {
+  const rows = opts.rows ?? 1_000_000;
+  const seed = opts.seed ?? 311;
+  const log = opts.log ?? (() => undefined);
+  const sizes = [rows / 4, rows / 2, rows].map(Math.round);
+  const dir = mkdtempSync(join(tmpdir(), 'civic-bench-'));
+  try {
+    log(`generating ${sizes.map((n) => n.toLocaleString('en-US')).join(' / ')}-row case exports in ${dir} …`);
+    const gen = generateCasesCsv(dir, sizes, seed);
+    const big = gen.files.get(rows)!;
+    log(`  ${(gen.bytes.get(rows)! / 2 ** 20).toFixed(0)} MiB for ${rows.toLocaleString('en-US')} rows in ${gen.seconds.toFixed(1)} s`);
+
+    const runs: BenchRun[] = [];
+    let dbSeq = 0;
+    const measure = async (label: string, mode: ChildMode, n: number, db = join(dir, `w${++dbSeq}.duckdb`), reingest = false) => {
+      const load = loadavg()[0];
+      const busy0 = machineBusySeconds();
+      const w0 = performance.now();
+      const r = await runChild(mode, gen.files.get(n)!, db);
+      const wall = (performance.now() - w0) / 1000;
+      const busy1 = machineBusySeconds();
+      const other = busy0 === null || busy1 === null ? null : Math.max(0, busy1 - busy0 - r.process_cpu_seconds) / (wall * cpus().length);
+      if (r.rows !== n) throw new Error(`${label}: read ${r.rows} rows, expected ${n}`);
+      if (mode === 'ours') {
+        const want = reingest ? { loaded: 0, duplicate: n } : { loaded: n, duplicate: 0 };
+        if (r.ingest?.loaded !== want.loaded || r.ingest?.duplicate !== want.duplicate || r.ingest?.rejected !== 0) {
+          throw new Error(`${label}: unexpected ingest result ${JSON.stringify(r.ingest)}`);
+        }
+      }
+      const run: BenchRun = {
+        label, mode, reingest, rows: n,
+        seconds: round(r.seconds, 3),
+        rows_per_second: Math.round(n / r.seconds),
+        cpu_seconds: round(r.cpu_seconds, 2),
+        peak_rss_mib: Math.round(r.peak_rss_kib / KIB_PER_MIB),
+        baseline_rss_mib: Math.round(r.rss_before_kib / KIB_PER_MIB),
+        close_seconds: round(r.close_seconds, 3),
+        load_average_1m: round(load),
+        other_cpu_share: other === null ? null : round(other, 2),
+        result: r,
+      };
+      runs.push(run);
+      log(`  ${label.padEnd(28)} ${run.seconds.toFixed(2).padStart(7)} s  ${run.rows_per_second.toLocaleString('en-US').padStart(9)} rows/s  peak RSS ${run.peak_rss_mib} MiB`);
+      return { run, db };
+    };
+
+    log('loading (each in its own child process) …');
+    const limitA = await measure('read_csv (run 1)', 'read_csv', rows);
+    const growth = [];
+    for (const n of sizes.slice(0, -1)) growth.push((await measure(`ours ${n.toLocaleString('en-US')}`, 'ours', n)).run);
+    const oursA = await measure(`ours ${rows.toLocaleString('en-US')} (run 1)`, 'ours', rows);
+    const oursB = await measure(`ours ${rows.toLocaleString('en-US')} (run 2)`, 'ours', rows);
+    const re = await measure(`ours re-ingest ${rows.toLocaleString('en-US')}`, 'ours', rows, oursB.db, true);
+    const limitB = await measure('read_csv (run 2)', 'read_csv', rows);
+
+    const faster = (a: BenchRun, b: BenchRun) => (a.seconds <= b.seconds ? a : b);
+    const limit = faster(limitA.run, limitB.run);
+    const ours = faster(oursA.run, oursB.run);
+    growth.push(ours);
+    const pick = (r: BenchRun) => ({ seconds: r.seconds, rows_per_second: r.rows_per_second, peak_rss_mib: r.peak_rss_mib });
+    const first = growth[0];
+    const slope = ((ours.peak_rss_mib - first.peak_rss_mib) / (ours.rows - first.rows)) * 100_000;
+    const speedRatio = ours.rows_per_second / limit.rows_per_second;
+    return {
+      date: new Date().toISOString(),
+      machine: {
+        cpus: cpus().length,
+        cpu_model: cpus()[0]?.model ?? 'unknown',
+        memory_gib: round(totalmem() / 2 ** 30, 1),
+        node: process.version,
+        platform: `${process.platform}-${process.arch}`,
+      },
+      seed,
+      generate: { rows, bytes: gen.bytes.get(rows)!, seconds: round(gen.seconds), open: gen.open, cancelled: gen.cancelled },
+      runs,
+      summary: {
+        rows,
+        read_csv: pick(limit),
+        ours: pick(ours),
+        reingest: pick(re.run),
+        speed_ratio: round(speedRatio, 3),
+        memory_ratio: round(ours.peak_rss_mib / limit.peak_rss_mib, 2),
+        meets_speed_aim: speedRatio >= 0.5,
+        memory_growth: growth.map((r) => ({ rows: r.rows, peak_rss_mib: r.peak_rss_mib })),
+        rss_mib_per_100k_rows: round(slope, 1),
+        // "Flat": the 4× larger file needs less than a quarter more memory.
+        memory_flat: ours.peak_rss_mib <= first.peak_rss_mib * 1.25,
+      },
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function otherLine(b: IngestBench): string {
+  const shares = b.runs.map((r) => r.other_cpu_share).filter((x): x is number => x !== null);
+  if (shares.length === 0) return '';
+  const max = Math.max(...shares);
+  return ` Other processes used ${Math.round(100 * Math.min(...shares))}–${Math.round(100 * max)}% of the machine's CPU during the loads` +
+    (max > 0.1 ? ' (wall times are disturbed by it; CPU s much less).' : '.');
+}
+
+/** The figures as a plain-text table plus the verdicts. */
+export function formatIngestBench(b: IngestBench): string {
+  const s = b.summary;
+  const limitRps = s.read_csv.rows_per_second;
+  const limitRss = s.read_csv.peak_rss_mib;
+  const header = ['load', 'rows', 'seconds', 'rows/s', 'CPU s', 'peak RSS MiB', 'speed ÷ read_csv', 'RSS ÷ read_csv'];
+  const best = new Set([s.read_csv, s.ours].map((x) => x.seconds));
+  const body = b.runs.map((r) => [
+    r.label + (r.rows === s.rows && !r.reingest && best.has(r.seconds) ? ' *' : ''),
+    r.rows.toLocaleString('en-US'),
+    r.seconds.toFixed(2),
+    r.rows_per_second.toLocaleString('en-US'),
+    r.cpu_seconds.toFixed(1),
+    String(r.peak_rss_mib),
+    (r.rows_per_second / limitRps).toFixed(3),
+    (r.peak_rss_mib / limitRss).toFixed(2),
+  ]);
+  const rows = [header, ...body];
+  const width = header.map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(width[i]) : c.padStart(width[i]))).join('  ');
+  const rule = width.map((w) => '-'.repeat(w)).join('  ');
+  const fmt = (n: number) => n.toLocaleString('en-US');
+  return [
+    `Ingest benchmark — ${b.date.slice(0, 10)}, ${b.machine.cpus} cores (${b.machine.cpu_model}), ${b.machine.memory_gib} GiB, Node ${b.machine.node}`,
+    `file: ${fmt(s.rows)} rows, ${(b.generate.bytes / 2 ** 20).toFixed(0)} MiB (seed ${b.seed}; ${fmt(b.generate.open)} open, ${fmt(b.generate.cancelled)} cancelled); each load in its own child process`,
+    '',
+    line(header),
+    rule,
+    ...body.map(line),
+    '',
+    `* the faster of two runs, used below. Peak RSS includes the Node + tsx process (about ${b.runs[0].baseline_rss_mib} MiB before loading).`,
+    `CPU s = the load's CPU time over all threads.` + otherLine(b),
+    `speed:  ours ${fmt(s.ours.rows_per_second)} rows/s vs read_csv ${fmt(limitRps)} rows/s = ${s.speed_ratio.toFixed(3)} ` +
+      `(${s.meets_speed_aim ? 'meets' : 'BELOW'} the aim of ≥ 0.5); re-ingest (all duplicate) ${fmt(s.reingest.rows_per_second)} rows/s`,
+    `memory: ours ${s.memory_growth.map((g) => `${g.peak_rss_mib} MiB @ ${fmt(g.rows)}`).join(', ')} → ` +
+      `${s.memory_flat ? 'flat' : 'GROWS with the file'} (${s.rss_mib_per_100k_rows >= 0 ? '+' : ''}${s.rss_mib_per_100k_rows} MiB per 100k rows); ` +
+      `read_csv ${limitRss} MiB @ ${fmt(s.rows)} (ours × ${s.memory_ratio})`,
+  ].join('\n');
+}

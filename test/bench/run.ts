@@ -1,0 +1,31 @@
+// `npm run bench`: ingest speed and memory against DuckDB's own read_csv, measured in the same
+// run; prints a table and writes the figures to data/bench/ingest.json. Never part of `npm test`.
+//
+//   npm run bench                 # 1,000,000 rows (plus 250k and 500k for memory growth)
+//   npm run bench -- --rows 200000   # a quicker, smaller run
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { formatIngestBench, runIngestBench } from './ingest-bench.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const OUT = join(ROOT, 'data', 'bench', 'ingest.json');
+
+function rowsArg(argv: string[]): number | undefined {
+  const i = argv.indexOf('--rows');
+  if (i < 0) return undefined;
+  const n = Number(argv[i + 1]);
+  if (!Number.isInteger(n) || n < 4 || n % 4 !== 0) {
+    console.error('--rows must be a whole number divisible by 4');
+    process.exit(2);
+  }
+  return n;
+}
+
+const t0 = performance.now();
+const bench = await runIngestBench({ rows: rowsArg(process.argv.slice(2)), log: (l) => console.log(l) });
+console.log('');
+console.log(formatIngestBench(bench));
+mkdirSync(dirname(OUT), { recursive: true });
+writeFileSync(OUT, JSON.stringify(bench, null, 2) + '\n');
+console.log(`\nfigures: ${relative(process.cwd(), OUT) || OUT}; whole bench ${((performance.now() - t0) / 1000).toFixed(0)} s`);
