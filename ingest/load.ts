@@ -6,9 +6,9 @@ import { basename, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { model, type Warehouse } from '../warehouse/db.ts';
 import { formatOf, type Profile } from './profile.ts';
-import { buildMapQuery, checkColumns, MappingError } from './map-sql.ts';
+import { buildMapQuery, buildRejectsQuery, checkColumns, MappingError } from './map-sql.ts';
 import { buildNewEventsQuery } from './events-sql.ts';
-import { stageFile } from './stage.ts';
+import { dropStage, stageFile } from './stage.ts';
 import { citizenHashKey } from './secret.ts';
 import { assignPlaces } from './places.ts';
 
@@ -50,7 +50,10 @@ export async function ingestFile(wh: Warehouse, file: string, profile: Profile, 
     checkColumns(profile, header, format === 'csv');
     const mapQ = buildMapQuery(profile, { header, hashKey });
     await wh.run(mapQ.sql, mapQ.params);
-    await wh.run(`INSERT INTO ingest_rejects SELECT $b, row_number, reject_field, reject_reason, raw FROM mapped WHERE reject_field IS NOT NULL`, { b: batchId });
+    const rejQ = buildRejectsQuery(profile, header, batchId);
+    await wh.run(rejQ.sql, rejQ.params);
+    // The staged copy is no longer needed (the trail still is): free its memory before the load.
+    await dropStage(wh);
     for (const u of staged.unreadable) {
       await wh.run(`INSERT INTO ingest_rejects VALUES ($b, $n, $f, $r, NULL)`, { b: batchId, n: u.row_number, f: u.field, r: u.reason });
     }
@@ -58,7 +61,7 @@ export async function ingestFile(wh: Warehouse, file: string, profile: Profile, 
     const counts = (await wh.one<{ staged: number; rejected: number; valid: number }>(
       `SELECT count(*)::INTEGER AS staged, count(reject_field)::INTEGER AS rejected, (count(*) - count(reject_field))::INTEGER AS valid FROM mapped`,
     ))!;
-    const loaded = await loadKind(wh, profile, batchId, { hasTrail: staged.hasTrail, batchTime });
+    const loaded = await loadKind(wh, profile, batchId, { hasTrail: staged.hasTrail, batchTime, progress });
     const r: IngestResult = {
       batch_id: batchId,
       file,
@@ -75,7 +78,8 @@ export async function ingestFile(wh: Warehouse, file: string, profile: Profile, 
          rows_duplicate = $dup, rows_flagged = $flagged, events_added = $events WHERE batch_id = $b`,
       { b: batchId, read: r.read, loaded: r.loaded, rejected: r.rejected, dup: r.duplicate, flagged: r.flagged, events: r.events_added },
     );
-    for (const t of ['stage', 'stage_trail', 'mapped', 'new_events']) await wh.run(`DROP TABLE IF EXISTS ${t}`);
+    await dropStage(wh);
+    for (const t of ['stage_trail', 'mapped', 'new_events']) await wh.run(`DROP TABLE IF EXISTS ${t}`);
     return r;
   });
   progress('done', 100);
@@ -87,24 +91,29 @@ export const ingestCasesCsv = ingestFile;
 
 interface Loaded { rows: number; flagged: number; events: number }
 
-async function loadKind(wh: Warehouse, profile: Profile, batchId: string, o: { hasTrail: boolean; batchTime: string }): Promise<Loaded> {
+async function loadKind(wh: Warehouse, profile: Profile, batchId: string, o: { hasTrail: boolean; batchTime: string; progress: (phase: string, pct: number) => void }): Promise<Loaded> {
   const src = profile.source;
   switch (profile.kind) {
     case 'cases':
     case 'case_events': {
       const q = buildNewEventsQuery(profile, o);
       await wh.run(q.sql, q.params);
+      o.progress('append', 0);
       await wh.run(
         `INSERT INTO case_events (event_id, case_id, event_type, occurred_at, source, batch_id, source_case_id, service_code,
            service_name, agency, channel, status, lat, lon, area_name, expected_at, quality_flags, attributes)
          SELECT event_id, case_key, event_type, occurred_at, $s, $b, case_id_raw, service_code, service_name, agency,
            channel, status, lat, lon, area_name, expected_at, quality_flags, attributes
-         FROM new_events ORDER BY case_key, occurred_at`,
+         FROM new_events`,
         { s: src, b: batchId },
       );
+      o.progress('refresh', 0);
       await wh.run(model('refresh-cases-delete'), { batch_id: batchId });
+      o.progress('refresh-insert', 0);
       await wh.run(model('refresh-cases'), { batch_id: batchId });
+      o.progress('place', 0);
       await assignPlaces(wh, { batchId, inTransaction: true });
+      o.progress('count', 0);
       const c = (await wh.one<Loaded>(
         `SELECT count(DISTINCT row_number)::INTEGER AS rows, count(DISTINCT row_number) FILTER (WHERE quality_flags IS NOT NULL)::INTEGER AS flagged,
                 count(*)::INTEGER AS events FROM new_events`,

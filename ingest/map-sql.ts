@@ -65,7 +65,7 @@ export function timestampExpr(text: string, profile: Profile): string {
  * Staged rows (table `stage`: `row_number` + one VARCHAR column per source column) → temp table
  * `mapped`: one typed column per field of the kind (`<field>`, with `<field>_raw` beside it),
  * `reject_field`/`reject_reason` (NULL when the row loads), `flags` (cases), `attributes` (kept
- * columns) and `raw` (mapped and kept columns only, for the rejects table).
+ * columns). The raw text of rejected rows is added by `buildRejectsQuery`.
  */
 export function buildMapQuery(profile: Profile, opts: MapOptions): Query {
   const fields = fieldsOf(profile.kind);
@@ -135,8 +135,6 @@ export function buildMapQuery(profile: Profile, opts: MapOptions): Query {
 
   const keep = (profile.keep ?? []).filter((c) => have.has(c));
   select.push(keep.length ? `json_object(${keep.map((c) => `${bind(c)}, ${quoteIdent(c)}`).join(', ')}) AS attributes` : 'NULL::JSON AS attributes');
-  const rawCols = sourceColumns(profile).filter((c) => have.has(c));
-  select.push(`json_object(${rawCols.map((c) => `${bind(c)}, ${quoteIdent(c)}`).join(', ')}) AS raw`);
 
   let flags = 'NULL::VARCHAR[]';
   let extra = '';
@@ -186,5 +184,23 @@ SELECT * ${isCases ? `EXCLUDE (lat, lon, status), ${flags} AS flags,
   CASE WHEN status IN ('open', 'closed', 'cancelled') THEN status END AS status,
   $source || ':' || case_id_raw AS case_key` : ''}
 FROM ${isCases ? 'geo' : 'checked'}`;
+  return query(sql, params);
+}
+
+/**
+ * Rejected rows of `mapped` → ingest_rejects, with the row's mapped and kept source columns as
+ * JSON (never the others, which may be personal). Built only for rejected rows: building it for
+ * every row cost a third of the mapping step's memory.
+ */
+export function buildRejectsQuery(profile: Profile, header: string[], batchId: string): Query {
+  const have = new Set(header);
+  const params: Params = { batch_id: batchId };
+  const cols = sourceColumns(profile).filter((c) => have.has(c));
+  const pairs = cols.map((c, i) => ((params[`k${i}`] = c), `$k${i}, s.${quoteIdent(c)}`));
+  const sql = `
+INSERT INTO ingest_rejects
+SELECT $batch_id, m.row_number, m.reject_field, m.reject_reason, ${pairs.length ? `json_object(${pairs.join(', ')})` : 'NULL'}
+FROM mapped m JOIN stage s ON s.row_number = m.row_number
+WHERE m.reject_field IS NOT NULL`;
   return query(sql, params);
 }

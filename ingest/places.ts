@@ -2,7 +2,7 @@
 // point) and its H3 cells. Runs in TypeScript because DuckDB's spatial extension cannot be
 // installed (STACK.md); a grid index keeps a million points to seconds.
 import * as turf from '@turf/turf';
-import { latLngToCell } from 'h3-js';
+import { cellToParent, latLngToCell } from 'h3-js';
 import type { Warehouse } from '../warehouse/db.ts';
 
 export interface AssignPlacesOptions {
@@ -25,6 +25,7 @@ export interface AssignPlacesResult {
 }
 
 export const H3_RESOLUTIONS = [7, 8, 9] as const;
+export const H3_FINEST = Math.max(...H3_RESOLUTIONS);
 
 interface CaseRow { case_id: string; lat: number | null; lon: number | null; area_name: string | null }
 interface AreaRecord { area_id: string; name: string; kind: string; geometry: string }
@@ -92,8 +93,10 @@ async function assign(wh: Warehouse, opts: AssignPlacesOptions): Promise<AssignP
       results.appendVarchar(c.case_id);
       if (primaryArea === null) results.appendNull();
       else results.appendVarchar(primaryArea);
+      // One point lookup at the finest resolution; the coarser cells are its parents (much cheaper).
+      const finest = point ? latLngToCell(point.lat, point.lon, H3_FINEST) : null;
       for (const res of H3_RESOLUTIONS) {
-        if (point) results.appendVarchar(latLngToCell(point.lat, point.lon, res));
+        if (finest) results.appendVarchar(res === H3_FINEST ? finest : cellToParent(finest, res));
         else results.appendNull();
       }
       results.endRow();

@@ -73,21 +73,36 @@ async function stageCsv(wh: Warehouse, file: string, profile: Profile, onProgres
     `SELECT DISTINCT ON (line) (line::INTEGER - 1) AS record, column_name, error_type, error_message
      FROM stage_reject_errors ORDER BY line`,
   );
-  // rowid order is file order (insertion order is preserved); the k-th good record is record
-  // k + (number of malformed records with fewer than k good records before them).
-  const ordinal = `row_number() OVER (ORDER BY s.rowid)`;
-  const numbering = bad.length === 0
-    ? `SELECT ${ordinal}::INTEGER AS row_number, s.* FROM stage_raw s ORDER BY s.rowid`
-    : `WITH bad AS (SELECT DISTINCT (line::INTEGER - 1) AS record FROM stage_reject_errors),
-          ranked AS (SELECT record - row_number() OVER (ORDER BY record) AS good_before FROM bad),
-          good AS (SELECT ${ordinal} AS k, s.* FROM stage_raw s)
-       SELECT (g.k + (SELECT count(*) FROM ranked r WHERE r.good_before < g.k))::INTEGER AS row_number, g.* EXCLUDE (k)
-       FROM good g ORDER BY g.k`;
-  await wh.run(`CREATE OR REPLACE TEMP TABLE stage AS ${numbering}`);
-  for (const t of ['stage_raw', 'stage_reject_errors', 'stage_reject_scans']) await wh.run(`DROP TABLE IF EXISTS ${t}`);
+  if (bad.length === 0) {
+    // The common case: rowid order is file order (insertion order is preserved) and contiguous,
+    // so a view numbers the rows without copying the file a second time.
+    const min = (await wh.one<{ m: string | null }>(`SELECT min(rowid)::VARCHAR AS m FROM stage_raw`))?.m ?? '0';
+    if (!/^\d+$/.test(min)) throw new Error(`unexpected rowid ${min}`);
+    await wh.run(`CREATE OR REPLACE TEMP VIEW stage AS SELECT (rowid - ${min} + 1)::INTEGER AS row_number, * FROM stage_raw`);
+  } else {
+    // The k-th good record is record k + (malformed records with fewer than k good records before them).
+    await wh.run(`CREATE OR REPLACE TEMP TABLE stage AS
+      WITH bad AS (SELECT DISTINCT (line::INTEGER - 1) AS record FROM stage_reject_errors),
+           ranked AS (SELECT record - row_number() OVER (ORDER BY record) AS good_before FROM bad),
+           good AS (SELECT row_number() OVER (ORDER BY s.rowid) AS k, s.* FROM stage_raw s)
+      SELECT (g.k + (SELECT count(*) FROM ranked r WHERE r.good_before < g.k))::INTEGER AS row_number, g.* EXCLUDE (k)
+      FROM good g ORDER BY g.k`);
+    await wh.run('DROP TABLE stage_raw');
+  }
+  for (const t of ['stage_reject_errors', 'stage_reject_scans']) await wh.run(`DROP TABLE IF EXISTS ${t}`);
   return bad.map((b) => ({
     row_number: b.record,
     field: b.column_name,
     reason: `malformed CSV record: ${b.error_type.toLowerCase()} (${b.error_message})`,
   }));
+}
+
+/** Drops the staged file, whichever form staging left it in. */
+export async function dropStage(wh: Warehouse): Promise<void> {
+  const kinds = await wh.all<{ name: string; type: string }>(
+    `SELECT view_name AS name, 'VIEW' AS type FROM duckdb_views() WHERE temporary AND view_name IN ('stage')
+     UNION ALL SELECT table_name, 'TABLE' FROM duckdb_tables() WHERE temporary AND table_name IN ('stage', 'stage_raw')
+     ORDER BY type DESC`,
+  );
+  for (const k of kinds) await wh.run(`DROP ${k.type} IF EXISTS ${k.name}`);
 }

@@ -44,11 +44,16 @@ export class Warehouse {
     return new Warehouse(this.path, this.instance, conn, false);
   }
 
-  static async open(path: string): Promise<Warehouse> {
+  /**
+   * `memoryLimit` (e.g. "2GB"; default CIVIC_MEMORY_LIMIT, else DuckDB's 80% of RAM) caps DuckDB's
+   * own memory: beyond it, large ingest batches spill to `<file>.tmp` instead of growing.
+   */
+  static async open(path: string, opts: { memoryLimit?: string } = {}): Promise<Warehouse> {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    const memoryLimit = opts.memoryLimit ?? process.env.CIVIC_MEMORY_LIMIT;
     let instance: DuckDBInstance;
     try {
-      instance = await DuckDBInstance.create(path);
+      instance = await DuckDBInstance.create(path, memoryLimit ? { memory_limit: memoryLimit } : undefined);
     } catch (err) {
       if (/lock/i.test(String((err as Error).message))) throw new WarehouseLockedError(path, err);
       throw err;

@@ -61,11 +61,11 @@ export interface IngestBench {
   };
 }
 
-function runChild(mode: ChildMode, file: string, db: string): Promise<ChildResult> {
+function runChild(mode: ChildMode, file: string, db: string, memoryLimit?: string): Promise<ChildResult> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', CHILD, mode, file, db], {
       stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, TZ: 'UTC' },
+      env: { ...process.env, TZ: 'UTC', ...(memoryLimit ? { CIVIC_MEMORY_LIMIT: memoryLimit } : {}) },
     });
     let out = '';
     child.stdout.setEncoding('utf8');
@@ -117,11 +117,11 @@ export async function runIngestBench(opts: BenchOptions = {}): Promise<IngestBen
 
     const runs: BenchRun[] = [];
     let dbSeq = 0;
-    const measure = async (label: string, mode: ChildMode, n: number, db = join(dir, `w${++dbSeq}.duckdb`), reingest = false) => {
+    const measure = async (label: string, mode: ChildMode, n: number, db = join(dir, `w${++dbSeq}.duckdb`), reingest = false, memoryLimit?: string) => {
       const load = loadavg()[0];
       const busy0 = machineBusySeconds();
       const w0 = performance.now();
-      const r = await runChild(mode, gen.files.get(n)!, db);
+      const r = await runChild(mode, gen.files.get(n)!, db, memoryLimit);
       const wall = (performance.now() - w0) / 1000;
       const busy1 = machineBusySeconds();
       const other = busy0 === null || busy1 === null ? null : Math.max(0, busy1 - busy0 - r.process_cpu_seconds) / (wall * cpus().length);
@@ -156,6 +156,8 @@ export async function runIngestBench(opts: BenchOptions = {}): Promise<IngestBen
     const oursA = await measure(`ours ${rows.toLocaleString('en-US')} (run 1)`, 'ours', rows);
     const oursB = await measure(`ours ${rows.toLocaleString('en-US')} (run 2)`, 'ours', rows);
     const re = await measure(`ours re-ingest ${rows.toLocaleString('en-US')}`, 'ours', rows, oursB.db, true);
+    // The same loads with DuckDB capped at 1 GB (CIVIC_MEMORY_LIMIT): it spills instead of growing.
+    for (const n of sizes) await measure(`ours ${n.toLocaleString('en-US')}, memory_limit 1GB`, 'ours', n, undefined, false, '1GB');
     const limitB = await measure('read_csv (run 2)', 'read_csv', rows);
 
     const faster = (a: BenchRun, b: BenchRun) => (a.seconds <= b.seconds ? a : b);
