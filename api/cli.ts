@@ -62,7 +62,7 @@ function progressReporter(file: string, plain: boolean) {
 }
 
 async function withWarehouse<T>(config: Config, fn: (wh: Warehouse) => Promise<T>): Promise<T> {
-  const wh = await Warehouse.open(config.database);
+  const wh = await Warehouse.open(config.database, { memoryLimit: config.memory_limit ?? undefined });
   try {
     return await fn(wh);
   } finally {

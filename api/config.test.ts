@@ -24,6 +24,7 @@ describe('configuration', () => {
     [{ timezone: 'Mars/Olympus' }, /Configuration key "timezone": "Mars\/Olympus" is not an IANA time zone/],
     [{ reports: { schedules: [{ report: 'weekly-summary', cron: 'every monday' }] } }, /Configuration key "reports\.schedules\.0\.cron"/],
     [{ colour: 'blue' }, /unknown key/],
+    [{ memory_limit: 'lots' }, /Configuration key "memory_limit"/],
   ])('stops on a bad value and names the key: %j', (raw, message) => {
     expect(() => parseConfig(raw)).toThrow(message);
   });

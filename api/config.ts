@@ -12,6 +12,8 @@ export const Config = Type.Object(
     port: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
     host: Type.String({ minLength: 1, default: '127.0.0.1' }),
     database: Type.String({ minLength: 1, default: './data/civic.duckdb' }),
+    /** DuckDB's memory cap, e.g. "2GB"; null = DuckDB's default (80% of RAM). Beyond it, work spills to disk. */
+    memory_limit: Type.Union([Type.String({ pattern: '^\\d+(\\.\\d+)?\\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$' }), Type.Null()], { default: null }),
     jurisdiction: Type.String({ minLength: 1, default: 'Riverton (demo city)' }),
     timezone: Type.String({ minLength: 1, default: 'America/New_York' }),
     seed_demo_when_empty: Type.Boolean({ default: true }),
@@ -51,6 +53,7 @@ const ENV: Record<string, (c: Record<string, unknown>, v: string) => void> = {
   CIVIC_PORT: (c, v) => (c.port = Number(v)),
   CIVIC_HOST: (c, v) => (c.host = v),
   CIVIC_DATABASE: (c, v) => (c.database = v),
+  CIVIC_MEMORY_LIMIT: (c, v) => (c.memory_limit = v),
   CIVIC_TIMEZONE: (c, v) => (c.timezone = v),
   CIVIC_JURISDICTION: (c, v) => (c.jurisdiction = v),
   CIVIC_SEED_DEMO: (c, v) => (c.seed_demo_when_empty = v === '1' || v === 'true'),

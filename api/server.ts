@@ -12,7 +12,7 @@ export interface RunningServer { fastify: FastifyInstance; url: string; schedule
 
 export async function startServer(config: Config, opts: { logger?: boolean; dashboardDir?: string } = {}): Promise<RunningServer> {
   const fastify = Fastify({ logger: opts.logger ?? true });
-  const wh = await Warehouse.open(config.database);
+  const wh = await Warehouse.open(config.database, { memoryLimit: config.memory_limit ?? undefined });
   try {
     const count = await wh.one<{ n: number }>('SELECT count(*)::INTEGER AS n FROM case_events');
     if (count?.n === 0 && config.seed_demo_when_empty) {
