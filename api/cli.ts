@@ -1,6 +1,7 @@
 // `civic` — the command line. Every command opens the same warehouse the server uses; when the
 // server is running, DuckDB's single-writer lock makes a writing command fail at once and say so.
 import { parseArgs } from 'node:util';
+import { writeFileSync } from 'node:fs';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { Warehouse } from '../warehouse/db.ts';
 import { loadProfile } from '../ingest/profile.ts';
@@ -28,7 +29,7 @@ Commands:
   areas <file.geojson> --kind K --id-property P --name-property P
                                         load area polygons (districts, neighbourhoods) and place the cases in them
   rejects <batch_id> [--json]           the rows a batch did not load, and why
-  demo [--seed N]                       load the demo city into the warehouse
+  demo [--seed N] [--out manifest.json] load the demo city (and write what it planted)
   kpis [--from D] [--to D] [--as-of T] [--by service,week] [--json|--csv]
   token create --role R [--name N] [--agency A]…   an API token (printed once; stored hashed)
   token list | token revoke <id>
@@ -168,6 +169,7 @@ async function main(argv: string[]): Promise<number> {
     case 'demo': {
       return withWarehouse(config, async (wh) => {
         const r = await seedDemoCity(wh, { seed: values.seed ? Number(values.seed) : undefined });
+        if (values.out) writeFileSync(values.out, JSON.stringify(r.manifest, null, 2) + '\n');
         process.stdout.write(values.json ? JSON.stringify(r) + '\n' : `demo city: ${r.cases.loaded} cases loaded (${r.cases.duplicate} already present), ${r.interactions} contacts, ${r.surveys} survey answers\n`);
         return 0;
       });

@@ -1,6 +1,8 @@
 // The process: open (and migrate) the warehouse, seed the demo city when it is empty, serve the
 // API + dashboard, run the report scheduler, and shut all of it down cleanly on a signal.
 import Fastify, { type FastifyInstance } from 'fastify';
+import { writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { Warehouse } from '../warehouse/db.ts';
 import { seedDemoCity } from '../ingest/demo-city.ts';
 import { startScheduler, type Scheduler } from '../reports/schedule.ts';
@@ -18,6 +20,9 @@ export async function startServer(config: Config, opts: { logger?: boolean; dash
     if (count?.n === 0 && config.seed_demo_when_empty) {
       fastify.log.info('warehouse is empty: seeding the demo city (about 35,000 cases)…');
       const seeded = await seedDemoCity(wh);
+      // What the generator planted (hot-spot, rising trend, anomaly week, slow district): the
+      // ground truth the detectors are judged against.
+      if (config.database !== ':memory:') writeFileSync(join(dirname(config.database), 'demo-manifest.json'), JSON.stringify(seeded.manifest, null, 2) + '\n');
       fastify.log.info({ cases: seeded.cases.loaded, interactions: seeded.interactions, surveys: seeded.surveys }, 'demo city loaded');
     }
   } catch (err) {

@@ -1,5 +1,5 @@
 // Shared test set-up: real DuckDB warehouses in temp folders, never mocks.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,7 +9,14 @@ export const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
 export const fixture = (name: string) => join(FIXTURES, name);
 export const LA311_CSV = fixture('la311/MyLA311_Service_Request_Data_2017_Subset.csv');
 
-export interface TempWarehouse { wh: Warehouse; dir: string; path: string; cleanup(): void }
+export interface TempWarehouse {
+  wh: Warehouse;
+  dir: string;
+  path: string;
+  /** Writes a file into the temp folder and returns its path. */
+  write(name: string, body: string | Uint8Array): string;
+  cleanup(): void;
+}
 
 /** A warehouse in a fresh temp file (or :memory:), migrated. */
 export async function tempWarehouse(opts: { memory?: boolean } = {}): Promise<TempWarehouse> {
@@ -20,6 +27,11 @@ export async function tempWarehouse(opts: { memory?: boolean } = {}): Promise<Te
     wh,
     dir,
     path,
+    write(name, body) {
+      const p = join(dir, name);
+      writeFileSync(p, body);
+      return p;
+    },
     cleanup() {
       try {
         wh.close();

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { AxeBuilder } from '@axe-core/playwright';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../../api/config.ts';
@@ -60,6 +60,11 @@ describe('overview page', () => {
   it('has no accessibility violations (axe, WCAG 2.1 AA)', async () => {
     const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
     expect(results.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
+  });
+
+  it('wrote the demo manifest beside the warehouse when it seeded the city', () => {
+    const manifest = JSON.parse(readFileSync(join(dir, 'demo-manifest.json'), 'utf8'));
+    expect(manifest).toMatchObject({ seed: 311, cases: 34325, rising_trend: { service_code: 'POTHOLE' }, slow_area: { district: 'District 6' } });
   });
 
   it('logged no errors and fetched nothing from outside the server', () => {

@@ -1,7 +1,5 @@
 // Every source format and every kind, on small files written here: what goes in, what comes out.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { tableFromArrays, tableToIPC } from 'apache-arrow';
 import { ingestFile } from '../../ingest/load.ts';
 import { parseProfile, type Profile } from '../../ingest/profile.ts';
@@ -16,11 +14,6 @@ const cases = (extra: Partial<Profile> = {}): Profile =>
 
 describe('source formats', () => {
   let t: TempWarehouse;
-  const file = (name: string, body: string | Uint8Array) => {
-    const p = join(t.dir, name);
-    writeFileSync(p, body);
-    return p;
-  };
   beforeAll(async () => {
     t = await tempWarehouse({ memory: true });
   });
@@ -28,9 +21,9 @@ describe('source formats', () => {
 
   it('CSV with a byte-order mark and ";" separators (sniffed, or given in the profile)', async () => {
     const body = '\uFEFFid;opened;closed;type;via\nS1;2024-01-02 08:00:00;2024-01-02 10:00:00;Pothole;Call\nS2;2024-01-03 08:00:00;;"Tree; fallen";Web\n';
-    const sniffed = await ingestFile(t.wh, file('semi.csv', body), cases());
+    const sniffed = await ingestFile(t.wh, t.write('semi.csv', body), cases());
     expect(sniffed).toMatchObject({ read: 2, loaded: 2, rejected: 0 });
-    const given = await ingestFile(t.wh, file('semi2.csv', body.replace(/S(\d)/g, 'T$1')), cases({ csv: { delimiter: ';' } }));
+    const given = await ingestFile(t.wh, t.write('semi2.csv', body.replace(/S(\d)/g, 'T$1')), cases({ csv: { delimiter: ';' } }));
     expect(given).toMatchObject({ read: 2, loaded: 2 });
     const s2 = await t.wh.one(`SELECT service_name, channel, status FROM cases WHERE case_id = 'city:S2'`);
     expect(s2).toEqual({ service_name: 'Tree; fallen', channel: 'web', status: 'open' });
@@ -43,7 +36,7 @@ describe('source formats', () => {
       '',
       JSON.stringify({ id: 'N3', opened: '2024-02-02 09:00:00', type: 'Graffiti', via: 'Phone' }),
     ].join('\n');
-    const r = await ingestFile(t.wh, file('c.ndjson', body), cases());
+    const r = await ingestFile(t.wh, t.write('c.ndjson', body), cases());
     expect(r).toMatchObject({ read: 3, loaded: 2, rejected: 1 });
     const why = await t.wh.one<{ row_number: number; reason: string }>(`SELECT row_number, reason FROM ingest_rejects WHERE batch_id = $b`, { b: r.batch_id });
     expect(why?.row_number).toBe(2);
@@ -60,25 +53,20 @@ describe('source formats', () => {
       type: ['Pothole', 'Noise'],
       via: ['Phone', 'Phone'],
     });
-    const r = await ingestFile(t.wh, file('c.arrows', tableToIPC(table, 'stream')), cases());
+    const r = await ingestFile(t.wh, t.write('c.arrows', tableToIPC(table, 'stream')), cases());
     expect(r).toMatchObject({ read: 2, loaded: 2, rejected: 0, events_added: 3 });
     const a1 = await t.wh.one(`SELECT strftime(closed_at, '%Y-%m-%dT%H:%MZ') AS closed, status FROM cases WHERE case_id = 'city:A1'`);
     expect(a1).toEqual({ closed: '2024-03-01T16:30Z', status: 'closed' });
   });
 
   it('says what is wrong with a file that is not what its name claims', async () => {
-    await expect(ingestFile(t.wh, file('bad.arrow', 'not arrow at all'), cases())).rejects.toThrow(/is not an Arrow IPC stream or file/);
-    await expect(ingestFile(t.wh, file('bad.xml', '<requests><request><id>1</request>'), cases())).rejects.toThrow(/is not well-formed XML: .*\(line 1, column \d+\)/);
+    await expect(ingestFile(t.wh, t.write('bad.arrow', 'not arrow at all'), cases())).rejects.toThrow(/is not an Arrow IPC stream or file/);
+    await expect(ingestFile(t.wh, t.write('bad.xml', '<requests><request><id>1</request>'), cases())).rejects.toThrow(/is not well-formed XML: .*\(line 1, column \d+\)/);
   });
 });
 
 describe('kinds', () => {
   let t: TempWarehouse;
-  const file = (name: string, body: string) => {
-    const p = join(t.dir, name);
-    writeFileSync(p, body);
-    return p;
-  };
   beforeAll(async () => {
     t = await tempWarehouse({ memory: true });
   });
@@ -86,25 +74,25 @@ describe('kinds', () => {
 
   it('services, and a later file that changes an SLA and with it the due times of its cases', async () => {
     const services = parseProfile({ name: 's', kind: 'services', source: 'city', timezone: 'UTC', columns: { service_code: 'code', name: 'name', group: 'grp', sla_hours: 'sla' } });
-    const first = await ingestFile(t.wh, file('s1.csv', 'code,name,grp,sla\nPOT,Pothole,Streets,72\nGRA,Graffiti,Clean,abc\n'), services);
+    const first = await ingestFile(t.wh, t.write('s1.csv', 'code,name,grp,sla\nPOT,Pothole,Streets,72\nGRA,Graffiti,Clean,abc\n'), services);
     expect(first).toMatchObject({ read: 2, loaded: 1, rejected: 1 });
-    const again = await ingestFile(t.wh, file('s2.csv', 'code,name,grp,sla\nPOT,Pothole,Streets,48\nGRA,Graffiti,Clean,96\n'), services);
+    const again = await ingestFile(t.wh, t.write('s2.csv', 'code,name,grp,sla\nPOT,Pothole,Streets,48\nGRA,Graffiti,Clean,96\n'), services);
     expect(again).toMatchObject({ read: 2, loaded: 2, duplicate: 0 });
     const cases = parseProfile({ name: 'c', kind: 'cases', source: 'city', timezone: 'UTC', columns: { case_id: 'id', opened_at: 'opened', service_code: 'code', expected_at: 'due' } });
-    await ingestFile(t.wh, file('c.csv', 'id,opened,code,due\nP1,2024-05-01T08:00:00Z,POT,\nP2,2024-05-01T08:00:00Z,POT,2024-05-01T20:00:00Z\n'), cases);
+    await ingestFile(t.wh, t.write('c.csv', 'id,opened,code,due\nP1,2024-05-01T08:00:00Z,POT,\nP2,2024-05-01T08:00:00Z,POT,2024-05-01T20:00:00Z\n'), cases);
     const due = () => t.wh.all(`SELECT strftime(due_at, '%m-%d %H:%M') AS due FROM cases WHERE case_id IN ('city:P1', 'city:P2') ORDER BY case_id`);
     expect(await due()).toEqual([{ due: '05-03 08:00' }, { due: '05-01 20:00' }]);
-    await ingestFile(t.wh, file('s4.csv', 'code,name,grp,sla\nPOT,Pothole,Streets,24\n'), services);
+    await ingestFile(t.wh, t.write('s4.csv', 'code,name,grp,sla\nPOT,Pothole,Streets,24\n'), services);
     // The SLA moves P1's due time; P2 keeps the due time its source gave.
     expect(await due()).toEqual([{ due: '05-02 08:00' }, { due: '05-01 20:00' }]);
-    const same = await ingestFile(t.wh, file('s3.csv', 'code,name,grp,sla\nPOT,Pothole,Streets,24\n'), services);
+    const same = await ingestFile(t.wh, t.write('s3.csv', 'code,name,grp,sla\nPOT,Pothole,Streets,24\n'), services);
     expect(same).toMatchObject({ loaded: 0, duplicate: 1 });
     expect(await t.wh.one(`SELECT sla_hours, service_group FROM services WHERE service_code = 'POT'`)).toEqual({ sla_hours: 24, service_group: 'Streets' });
   });
 
   it('case events, with an unknown event type rejected', async () => {
     const events = parseProfile({ name: 'e', kind: 'case_events', source: 'city', timezone: 'UTC', columns: { case_id: 'case', event_type: 'what', occurred_at: 'when', service_code: 'svc' }, values: { event_type: { Opened: 'opened', Done: 'closed', Assigned: 'assigned' } } });
-    const r = await ingestFile(t.wh, file('e.csv', 'case,what,when,svc\nE1,Opened,2024-05-01T08:00:00Z,POT\nE1,Assigned,2024-05-01T09:00:00Z,POT\nE1,Done,2024-05-02T08:00:00Z,POT\nE2,Exploded,2024-05-01T08:00:00Z,POT\n'), events);
+    const r = await ingestFile(t.wh, t.write('e.csv', 'case,what,when,svc\nE1,Opened,2024-05-01T08:00:00Z,POT\nE1,Assigned,2024-05-01T09:00:00Z,POT\nE1,Done,2024-05-02T08:00:00Z,POT\nE2,Exploded,2024-05-01T08:00:00Z,POT\n'), events);
     expect(r).toMatchObject({ read: 4, loaded: 3, rejected: 1, events_added: 3 });
     const why = await t.wh.one<{ reason: string }>(`SELECT reason FROM ingest_rejects WHERE batch_id = $b`, { b: r.batch_id });
     expect(why?.reason).toBe('unknown event_type "Exploded"');
@@ -115,7 +103,7 @@ describe('kinds', () => {
 
   it('interactions: citizen identifiers stored only as keyed hashes; bad numbers rejected', async () => {
     const p = parseProfile({ name: 'i', kind: 'interactions', source: 'cc', case_source: 'city', timezone: 'UTC', columns: { interaction_id: 'id', case_id: 'case', channel: 'ch', started_at: 'start', wait_seconds: 'wait', handle_seconds: 'handle', outcome: 'outcome', citizen_id: 'phone' } });
-    const r = await ingestFile(t.wh, file('i.csv', 'id,case,ch,start,wait,handle,outcome,phone\nI1,E1,phone,2024-05-01T07:59:00Z,12,240,case_created,+1 555 0100\nI2,,phone,2024-05-01T08:30:00Z,-5,0,abandoned,+1 555 0101\nI3,E1,phone,2024-05-01T10:00:00Z,30,120,status_enquiry,+1 555 0100\n'), p, { hashKey: 'secret-1' });
+    const r = await ingestFile(t.wh, t.write('i.csv', 'id,case,ch,start,wait,handle,outcome,phone\nI1,E1,phone,2024-05-01T07:59:00Z,12,240,case_created,+1 555 0100\nI2,,phone,2024-05-01T08:30:00Z,-5,0,abandoned,+1 555 0101\nI3,E1,phone,2024-05-01T10:00:00Z,30,120,status_enquiry,+1 555 0100\n'), p, { hashKey: 'secret-1' });
     expect(r).toMatchObject({ read: 3, loaded: 2, rejected: 1 });
     const rows = await t.wh.all<{ case_id: string; citizen_key: string }>(`SELECT case_id, citizen_key FROM interactions ORDER BY interaction_id`);
     expect(rows.map((x) => x.case_id)).toEqual(['city:E1', 'city:E1']);
@@ -128,7 +116,7 @@ describe('kinds', () => {
 
   it('survey responses: scores outside their scale rejected', async () => {
     const p = parseProfile({ name: 'r', kind: 'survey_responses', source: 'svy', case_source: 'city', timezone: 'UTC', columns: { response_id: 'id', case_id: 'case', answered_at: 'at', csat: 'csat', nps: 'nps' } });
-    const r = await ingestFile(t.wh, file('r.csv', 'id,case,at,csat,nps\nR1,E1,2024-05-03T10:00:00Z,5,9\nR2,E1,2024-05-03T11:00:00Z,6,9\nR3,E1,2024-05-03T12:00:00Z,4,7.5\n'), p);
+    const r = await ingestFile(t.wh, t.write('r.csv', 'id,case,at,csat,nps\nR1,E1,2024-05-03T10:00:00Z,5,9\nR2,E1,2024-05-03T11:00:00Z,6,9\nR3,E1,2024-05-03T12:00:00Z,4,7.5\n'), p);
     expect(r).toMatchObject({ read: 3, loaded: 1, rejected: 2 });
     const reasons = (await t.wh.all<{ reason: string }>(`SELECT reason FROM ingest_rejects WHERE batch_id = $b ORDER BY row_number`, { b: r.batch_id })).map((x) => x.reason);
     expect(reasons).toEqual(['csat 6 is outside 1–5', 'not a whole number: "7.5"']);
