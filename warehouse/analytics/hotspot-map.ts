@@ -1,0 +1,114 @@
+// Hot-spots of demand on the H3 grid, from the warehouse: counts per cell (SQL), zero cells
+// inside the study area, Getis–Ord Gi* with k-ring weights, Benjamini–Hochberg confidence bins,
+// and Local Moran's I cluster labels — returned as GeoJSON cells for the map.
+import { cellToBoundary, cellToParent, getResolution, polygonToCells } from 'h3-js';
+import type { Warehouse } from '../db.ts';
+import { query } from '../db.ts';
+import { confidenceBins, getisOrdGiStar, h3Neighbours, h3StudyArea, localMoran, withZeroCells, type MoranCluster } from './hotspots.ts';
+
+export interface HotspotOptions {
+  /** H3 resolution, 5–9 (cases carry cells at 7, 8 and 9; coarser ones are their parents). */
+  resolution: number;
+  /** Ring size of the neighbourhood (binary weights, self included). */
+  k: number;
+  from: string;
+  to: string;
+  timezone: string;
+  service?: string;
+  fdr: boolean;
+}
+
+export interface HotspotCell {
+  h3: string;
+  count: number;
+  z: number | null;
+  p: number | null;
+  /** −3…3: cold/hot spot at 99/95/90 % confidence; 0 = not significant. */
+  bin: number;
+  cluster: MoranCluster;
+}
+
+export interface HotspotResult { options: HotspotOptions; study_area: 'areas' | 'cells_with_data'; cells: HotspotCell[] }
+
+export class HotspotError extends Error {
+  constructor(readonly parameter: string, message: string) {
+    super(message);
+    this.name = 'HotspotError';
+  }
+}
+
+export async function computeHotspots(wh: Warehouse, o: HotspotOptions): Promise<HotspotResult> {
+  if (!Number.isInteger(o.resolution) || o.resolution < 5 || o.resolution > 9) throw new HotspotError('resolution', 'resolution must be a whole number from 5 to 9');
+  if (!Number.isInteger(o.k) || o.k < 1 || o.k > 5) throw new HotspotError('k', 'k must be a whole number from 1 to 5');
+  const stored = o.resolution >= 7 ? `h3_r${o.resolution}` : 'h3_r7';
+  // `stored` comes from the integer check above, never from the caller's text.
+  const q = query(
+    `SELECT ${stored} AS cell, count(*)::INTEGER AS n FROM cases
+     WHERE ${stored} IS NOT NULL
+       AND opened_at >= timezone($tz, $from::DATE::TIMESTAMP) AND opened_at < timezone($tz, ($to::DATE + 1)::TIMESTAMP)
+       AND ($service IS NULL OR service_code = $service OR service_name = $service)
+     GROUP BY 1`,
+    { tz: o.timezone, from: o.from, to: o.to, service: o.service ?? null },
+  );
+  const rows = await wh.all<{ cell: string; n: number }>(q.sql, q.params);
+  const counts = new Map<string, number>();
+  for (const r of rows) {
+    const cell = o.resolution < 7 ? cellToParent(r.cell, o.resolution) : r.cell;
+    counts.set(cell, (counts.get(cell) ?? 0) + r.n);
+  }
+
+  // The study area: every cell inside the jurisdiction's areas, so empty places count as the
+  // zeros they are; without areas, the cells near the data.
+  const areas = await wh.all<{ geometry: string }>(`SELECT geometry FROM areas`);
+  let area: string[];
+  let studyArea: HotspotResult['study_area'];
+  if (areas.length > 0) {
+    const set = new Set<string>();
+    for (const a of areas) {
+      const g = JSON.parse(a.geometry) as { type: string; coordinates: number[][][] | number[][][][] };
+      const polygons = g.type === 'MultiPolygon' ? (g.coordinates as number[][][][]) : [g.coordinates as number[][][]];
+      for (const poly of polygons) for (const c of polygonToCells(poly, o.resolution, true)) set.add(c);
+    }
+    for (const c of counts.keys()) set.add(c); // a case just over a boundary still counts
+    area = [...set].sort();
+    studyArea = 'areas';
+  } else {
+    area = h3StudyArea([...counts.keys()], o.k);
+    studyArea = 'cells_with_data';
+  }
+  const filled = withZeroCells(counts, area);
+  const cells = [...filled.keys()];
+  const values = cells.map((c) => filled.get(c)!);
+  const neighbours = h3Neighbours(cells, o.k);
+  const gi = getisOrdGiStar(values, neighbours);
+  const bins = confidenceBins(gi.map((g) => g.z), gi.map((g) => g.p), { fdr: o.fdr });
+  const moran = localMoran(values, neighbours.map((ns, i) => ns.filter((j) => j !== i)), { permutations: 499, seed: 311 });
+  return {
+    options: o,
+    study_area: studyArea,
+    cells: cells.map((h3, i) => ({
+      h3,
+      count: values[i],
+      z: Number.isFinite(gi[i].z) ? gi[i].z : null,
+      p: Number.isFinite(gi[i].p) ? gi[i].p : null,
+      bin: bins[i],
+      cluster: moran[i].cluster,
+    })),
+  };
+}
+
+/** The cells as a GeoJSON FeatureCollection (polygons in lon/lat), for maps and `/api/hotspots`. */
+export function hotspotsGeoJson(r: HotspotResult) {
+  return {
+    type: 'FeatureCollection' as const,
+    features: r.cells.map((c) => {
+      const ring = cellToBoundary(c.h3, true);
+      return {
+        type: 'Feature' as const,
+        id: c.h3,
+        properties: { ...c, resolution: getResolution(c.h3) },
+        geometry: { type: 'Polygon' as const, coordinates: [[...ring, ring[0]]] },
+      };
+    }),
+  };
+}
