@@ -7,6 +7,7 @@ import { Warehouse } from '../warehouse/db.ts';
 import { loadProfile } from '../ingest/profile.ts';
 import { ingestFile } from '../ingest/load.ts';
 import { builtInProfiles } from '../ingest/profile.ts';
+import { isValidTimeZone } from '../ingest/time-zone.ts';
 import { loadAreasGeoJson } from '../ingest/areas.ts';
 import { assignPlaces } from '../ingest/places.ts';
 import cliProgress from 'cli-progress';
@@ -120,7 +121,10 @@ async function main(argv: string[]): Promise<number> {
       if (args.length === 0) throw new UsageError('ingest needs at least one file');
       if (!values.profile) throw new UsageError(`ingest needs --profile <name|path> (built-in: ${builtInProfiles().join(', ')})`);
       const profile = loadProfile(values.profile);
-      if (values.timezone) profile.timezone = values.timezone;
+      if (values.timezone) {
+        if (!isValidTimeZone(values.timezone)) throw new UsageError(`--timezone: "${values.timezone}" is not an IANA time zone (e.g. America/Chicago)`);
+        profile.timezone = values.timezone;
+      }
       return withWarehouse(config, async (wh) => {
         for (const file of args) {
           const t0 = performance.now();

@@ -22,20 +22,26 @@ export function buildNewEventsQuery(profile: Profile, opts: { hasTrail: boolean;
     parts.push(`SELECT row_number, 0 AS ordinal, event_type, occurred_at, NULL::VARCHAR AS detail, case_key, case_id_raw, ${ATTRS}
       FROM mapped WHERE reject_field IS NULL`);
   } else {
-    const ended = profile.closed_requires_status ? `closed_at IS NOT NULL AND status IN ('closed', 'cancelled')` : `closed_at IS NOT NULL`;
+    // Only a source's own update time orders snapshots: without it (or with an older one) a
+    // later-looking row cannot reopen or reassign a case, so an old export never rewinds one.
+    const newer = `m.updated_at IS NOT NULL AND m.updated_at > coalesce(c.last_event_at, '-infinity'::TIMESTAMPTZ)`;
     parts.push(
       `SELECT row_number, 0 AS ordinal, 'opened' AS event_type, opened_at AS occurred_at, NULL::VARCHAR AS detail, case_key, case_id_raw, ${ATTRS}
        FROM mapped WHERE reject_field IS NULL`,
-      `SELECT row_number, 0, CASE WHEN status = 'cancelled' THEN 'cancelled' ELSE 'closed' END, closed_at, NULL, case_key, case_id_raw, ${ATTRS}
-       FROM mapped WHERE reject_field IS NULL AND ${ended}`,
+      `SELECT m.row_number, 0, CASE WHEN m.status = 'cancelled' THEN 'cancelled' ELSE 'closed' END, m.closed_at, NULL, m.case_key, m.case_id_raw, ${attrs('m.')}
+       FROM mapped m ${profile.closed_requires_status
+         // An Open311 "closed" time is the last update: once we hold a case closed, a later
+         // update to it is not another close.
+         ? `LEFT JOIN cases c ON c.case_id = m.case_key WHERE m.reject_field IS NULL AND m.closed_at IS NOT NULL AND coalesce(c.status, 'open') = 'open'`
+         : `WHERE m.reject_field IS NULL AND m.closed_at IS NOT NULL`}`,
       // A later snapshot: a case we hold as closed that the source now shows open again.
-      `SELECT m.row_number, 0, 'reopened', coalesce(m.updated_at, $batch_time::TIMESTAMPTZ), NULL, m.case_key, m.case_id_raw, ${attrs('m.')}
+      `SELECT m.row_number, 0, 'reopened', m.updated_at, NULL, m.case_key, m.case_id_raw, ${attrs('m.')}
        FROM mapped m JOIN cases c ON c.case_id = m.case_key
-       WHERE m.reject_field IS NULL AND c.status = 'closed' AND m.status = 'open' AND m.closed_at IS NULL`,
+       WHERE m.reject_field IS NULL AND c.status = 'closed' AND m.status = 'open' AND m.closed_at IS NULL AND ${newer}`,
       // …or shows with another agency: reassigned.
-      `SELECT m.row_number, 0, 'assigned', coalesce(m.updated_at, $batch_time::TIMESTAMPTZ), m.agency, m.case_key, m.case_id_raw, ${attrs('m.')}
+      `SELECT m.row_number, 0, 'assigned', m.updated_at, m.agency, m.case_key, m.case_id_raw, ${attrs('m.')}
        FROM mapped m JOIN cases c ON c.case_id = m.case_key
-       WHERE m.reject_field IS NULL AND m.agency IS NOT NULL AND c.agency IS NOT NULL AND m.agency <> c.agency`,
+       WHERE m.reject_field IS NULL AND m.agency IS NOT NULL AND c.agency IS NOT NULL AND m.agency <> c.agency AND ${newer}`,
     );
     if (opts.hasTrail && profile.trail) {
       const t = profile.trail;
@@ -71,4 +77,23 @@ QUALIFY row_number() OVER (PARTITION BY k.event_id ORDER BY k.row_number, k.ordi
 
 function q(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
+}
+
+/**
+ * Trail entries (notes) whose time cannot be read: the row loads, but each such entry is kept in
+ * ingest_rejects under the row's number, with the entry named, so none vanishes silently.
+ */
+export function buildTrailRejectsQuery(profile: Profile, batchId: string): Query | null {
+  const t = profile.trail;
+  if (!t) return null;
+  const ts = timestampExpr(`tr.${q(t.occurred_at)}`, profile);
+  const params: Params = { batch_id: batchId, tz: profile.timezone, from: t.from, field: t.occurred_at, fmt: profile.timestamp_format ?? 'ISO 8601' };
+  if (profile.timestamp_format) params.ts_format = profile.timestamp_format;
+  const sql = `
+INSERT INTO ingest_rejects
+SELECT $batch_id, tr.row_number, $from || '[' || tr.ordinal || '].' || $field,
+       'unparseable date "' || tr.${q(t.occurred_at)} || '" (expected ' || $fmt || ') in a trail entry; the row itself loaded', NULL
+FROM stage_trail tr JOIN mapped m ON m.row_number = tr.row_number
+WHERE m.reject_field IS NULL AND tr.${q(t.occurred_at)} IS NOT NULL AND ${ts} IS NULL`;
+  return query(sql, params);
 }

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { model, type Warehouse } from '../warehouse/db.ts';
 import { formatOf, type Profile } from './profile.ts';
 import { buildMapQuery, buildRejectsQuery, checkColumns, MappingError } from './map-sql.ts';
-import { buildNewEventsQuery } from './events-sql.ts';
+import { buildNewEventsQuery, buildTrailRejectsQuery } from './events-sql.ts';
 import { dropStage, stageFile } from './stage.ts';
 import { citizenHashKey } from './secret.ts';
 import { assignPlaces } from './places.ts';
@@ -98,6 +98,8 @@ async function loadKind(wh: Warehouse, profile: Profile, batchId: string, o: { h
     case 'case_events': {
       const q = buildNewEventsQuery(profile, o);
       await wh.run(q.sql, q.params);
+      const trailRejects = o.hasTrail ? buildTrailRejectsQuery(profile, batchId) : null;
+      if (trailRejects) await wh.run(trailRejects.sql, trailRejects.params);
       o.progress('append', 0);
       await wh.run(
         `INSERT INTO case_events (event_id, case_id, event_type, occurred_at, source, batch_id, source_case_id, service_code,
@@ -146,13 +148,17 @@ async function loadKind(wh: Warehouse, profile: Profile, batchId: string, o: { h
     case 'services': {
       // Reference data: a later file may change a name or an SLA; an identical row is a duplicate.
       await wh.run(
+        // The file's last row per code wins; then only what differs from the stored row counts.
         `CREATE OR REPLACE TEMP TABLE changed_services AS
-         SELECT service_code, name, agency, "group", sla_hours, sla_calendar FROM mapped m
-         WHERE reject_field IS NULL AND NOT EXISTS (
+         WITH latest AS (
+           SELECT service_code, name, agency, "group", sla_hours, sla_calendar FROM mapped
+           WHERE reject_field IS NULL
+           QUALIFY row_number() OVER (PARTITION BY service_code ORDER BY row_number DESC) = 1
+         )
+         SELECT * FROM latest m WHERE NOT EXISTS (
            SELECT 1 FROM services s WHERE s.service_code = m.service_code AND s.name = m.name AND s.agency IS NOT DISTINCT FROM m.agency
              AND s.service_group IS NOT DISTINCT FROM m."group" AND s.sla_hours IS NOT DISTINCT FROM m.sla_hours
-             AND s.sla_calendar IS NOT DISTINCT FROM m.sla_calendar)
-         QUALIFY row_number() OVER (PARTITION BY service_code ORDER BY row_number DESC) = 1`,
+             AND s.sla_calendar IS NOT DISTINCT FROM m.sla_calendar)`,
       );
       await wh.run(`INSERT OR REPLACE INTO services SELECT * FROM changed_services`);
       await wh.run(model('refresh-due-times'));

@@ -20,6 +20,7 @@ export const QUALITY_FLAGS = {
   default_point: 'coordinates are 0,0 or a known fallback geocode: loaded without a location',
   outside_jurisdiction: "coordinates outside the profile's bounds: loaded without a location",
   closed_without_time: 'status says closed but no closed time: loaded as open',
+  cancelled_without_time: 'status says cancelled but no time for it: loaded as open',
   unknown_status: 'status value not in the profile\'s value map: loaded, status taken from the times',
 } as const;
 
@@ -56,8 +57,13 @@ export interface MapOptions {
 
 /** A text → TIMESTAMPTZ expression: a strptime format in the profile's zone, or ISO 8601 honouring any offset. */
 export function timestampExpr(text: string, profile: Profile): string {
-  if (profile.timestamp_format) return `timezone($tz, try_strptime(${text}, $ts_format))`;
-  return `CASE WHEN regexp_matches(${text}, '(Z|[+-]\\d{2}(:?\\d{2})?)$') THEN try_cast(${text} AS TIMESTAMPTZ)
+  if (profile.timestamp_format) {
+    // With %z the text carries its own offset and strptime already returns the instant.
+    if (/%z/i.test(profile.timestamp_format)) return `try_strptime(${text}, $ts_format)::TIMESTAMPTZ`;
+    return `timezone($tz, try_strptime(${text}, $ts_format))`;
+  }
+  // An offset only counts after a time of day: in "2024-03-05" the "-05" is the day.
+  return `CASE WHEN regexp_matches(${text}, '\\d:\\d{2}(:\\d{2}(\\.\\d+)?)?\\s*(Z|[+-]\\d{2}(:?\\d{2})?)$') THEN try_cast(${text} AS TIMESTAMPTZ)
           ELSE timezone($tz, try_cast(${text} AS TIMESTAMP)) END`;
 }
 
@@ -162,7 +168,8 @@ export function buildMapQuery(profile: Profile, opts: MapOptions): Query {
         `CASE WHEN bad_coords THEN 'invalid_coordinates' END`,
         `CASE WHEN default_point AND NOT bad_coords THEN 'default_point' END`,
         `CASE WHEN outside AND NOT default_point AND NOT bad_coords THEN 'outside_jurisdiction' END`,
-        `CASE WHEN status_raw IS NOT NULL AND (status IS NULL OR status NOT IN ('open', 'closed', 'cancelled')) THEN 'unknown_status' END`].join(',\n      ')}
+        `CASE WHEN status_raw IS NOT NULL AND (status IS NULL OR status NOT IN ('open', 'closed', 'cancelled')) THEN 'unknown_status' END`,
+        ...(profile.kind === 'cases' ? [`CASE WHEN status = 'cancelled' AND closed_at IS NULL THEN 'cancelled_without_time' END`] : [])].join(',\n      ')}
     ], x -> x IS NOT NULL)`;
   }
 
@@ -178,7 +185,9 @@ WITH typed AS (
     CASE ${ordered.map((c) => `WHEN ${c.when} THEN ${c.reason}`).join('\n      ')} END AS reject_reason
   FROM typed
 )${extra}
-SELECT * ${isCases ? `EXCLUDE (lat, lon, status), ${flags} AS flags,
+SELECT * ${isCases ? `EXCLUDE (lat, lon, status${profile.kind === 'cases' ? ', closed_at' : ''}), ${flags} AS flags,${profile.kind === 'cases'
+  // With closed_requires_status the "closed" column is a last-update time: it means a close only when the status says so.
+  ? `\n  CASE WHEN ${profile.closed_requires_status ? "status IN ('closed', 'cancelled')" : 'true'} THEN closed_at END AS closed_at,` : ''}
   CASE WHEN bad_coords OR default_point OR outside THEN NULL ELSE lat_any END AS lat,
   CASE WHEN bad_coords OR default_point OR outside THEN NULL ELSE lon_any END AS lon,
   CASE WHEN status IN ('open', 'closed', 'cancelled') THEN status END AS status,
@@ -195,7 +204,11 @@ FROM ${isCases ? 'geo' : 'checked'}`;
 export function buildRejectsQuery(profile: Profile, header: string[], batchId: string): Query {
   const have = new Set(header);
   const params: Params = { batch_id: batchId };
-  const cols = sourceColumns(profile).filter((c) => have.has(c));
+  // A citizen identifier exists in the warehouse only as its keyed hash, never in a reject.
+  const hashedCols = new Set(
+    Object.entries(fieldsOf(profile.kind)).filter(([, spec]) => spec.hashed).flatMap(([f]) => [profile.columns[f] ?? []].flat()),
+  );
+  const cols = sourceColumns(profile).filter((c) => have.has(c) && !hashedCols.has(c));
   const pairs = cols.map((c, i) => ((params[`k${i}`] = c), `$k${i}, s.${quoteIdent(c)}`));
   const sql = `
 INSERT INTO ingest_rejects

@@ -6,6 +6,7 @@ import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EVENT_TYPES, KINDS, KIND_NAMES, type Kind } from './kinds.ts';
+import { isValidTimeZone } from './time-zone.ts';
 
 const Column = Type.String({ minLength: 1 });
 const EventTypeSchema = Type.Union(EVENT_TYPES.map((t) => Type.Literal(t)));
@@ -84,6 +85,7 @@ export function parseProfile(value: unknown, where = '(inline)'): Profile {
     if (spec.required && !(f in value.columns)) problems.push(`/columns: the required field "${f}" is not mapped`);
   }
   if (value.trail && value.kind !== 'cases') problems.push('/trail: only profiles of kind "cases" have an event trail');
+  if (!isValidTimeZone(value.timezone)) problems.push(`/timezone: "${value.timezone}" is not an IANA time zone (e.g. America/Chicago)`);
   if (problems.length) throw new ProfileError(where, problems);
   return value;
 }

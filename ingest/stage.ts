@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import type { Warehouse } from '../warehouse/db.ts';
 import { quoteIdent } from '../warehouse/db.ts';
 import type { Profile, SourceFormat } from './profile.ts';
-import type { ChildRecord, ReadResult, SourceRecord, Unreadable } from './readers/records.ts';
+import { SourceFormatError, type ChildRecord, type ReadResult, type SourceRecord, type Unreadable } from './readers/records.ts';
 import { readJsonArray, readNdjson } from './readers/json.ts';
 import { readXmlRecords } from './readers/xml.ts';
 import { readArrow } from './readers/arrow.ts';
@@ -21,10 +21,26 @@ export async function stageFile(wh: Warehouse, file: string, profile: Profile, f
   // the whole note tells them apart in the event id without storing its free text.
   const trail = (profile.trail ? read.children[profile.trail.from] ?? [] : []).map((c) => ({
     ...c,
-    values: { ...c.values, __digest: createHash('md5').update(JSON.stringify(c.values)).digest('hex') },
+    values: { ...c.values, __digest: noteDigest(c.values) },
   }));
   if (profile.trail) await stageRecords(wh, 'stage_trail', trail, [profile.trail.type, profile.trail.occurred_at, '__digest']);
   return { unreadable: read.unreadable, hasTrail: Boolean(profile.trail) };
+}
+
+/** Column names we use ourselves in the staged tables (DuckDB compares names without case). */
+const RESERVED = new Set(['row_number', 'ordinal', 'rowid']);
+
+/** Fails with a clear message on a source column the staged table cannot hold as it is named. */
+export function checkSourceColumns(columns: readonly string[], where: string): void {
+  const seen = new Map<string, string>();
+  for (const c of columns) {
+    if (c.trim() === '') throw new SourceFormatError(`${where} has a column (or key) with an empty name: give it a name`);
+    const lower = c.toLowerCase();
+    if (RESERVED.has(lower) && !c.startsWith('__')) throw new SourceFormatError(`${where} has a column named "${c}", a name Civic Pulse uses itself: rename it in the export`);
+    const other = seen.get(lower);
+    if (other !== undefined && other !== c) throw new SourceFormatError(`${where} has columns "${other}" and "${c}", which differ only in case: rename one`);
+    seen.set(lower, c);
+  }
 }
 
 /** Records → a temp table of VARCHAR columns (the union of their keys, in first-seen order). */
@@ -33,6 +49,7 @@ async function stageRecords(wh: Warehouse, table: string, records: readonly (Sou
   const seen = new Set<string>();
   for (const c of required) if (!seen.has(c)) (seen.add(c), columns.push(c));
   for (const r of records) for (const k of Object.keys(r.values)) if (!seen.has(k)) (seen.add(k), columns.push(k));
+  checkSourceColumns(columns.filter((c) => !required.includes(c)), table === 'stage' ? 'the file' : `the file's nested "${table}" records`);
   const ordinal = records.length > 0 && 'ordinal' in records[0];
   await wh.run(
     `CREATE OR REPLACE TEMP TABLE ${table} (row_number INTEGER${ordinal || table === 'stage_trail' ? ', ordinal INTEGER' : ''}${columns.map((c) => `, ${quoteIdent(c)} VARCHAR`).join('')})`,
@@ -69,6 +86,7 @@ async function stageCsv(wh: Warehouse, file: string, profile: Profile, onProgres
   } finally {
     if (timer) clearInterval(timer);
   }
+  checkSourceColumns((await wh.all<{ column_name: string }>(`SELECT column_name FROM (DESCRIBE stage_raw)`)).map((r) => r.column_name), 'the file');
   const bad = await wh.all<{ record: number; column_name: string | null; error_type: string; error_message: string }>(
     `SELECT DISTINCT ON (line) (line::INTEGER - 1) AS record, column_name, error_type, error_message
      FROM stage_reject_errors ORDER BY line`,
@@ -105,4 +123,16 @@ export async function dropStage(wh: Warehouse): Promise<void> {
      ORDER BY type DESC`,
   );
   for (const k of kinds) await wh.run(`DROP ${k.type} IF EXISTS ${k.name}`);
+}
+
+/**
+ * A note's identity for its event id: its non-empty values, trimmed, in key order — so the same
+ * note read from JSON (`null`) or XML (empty element) gets the same id.
+ */
+function noteDigest(values: Record<string, string | null>): string {
+  const kept = Object.entries(values)
+    .map(([k, v]) => [k, v?.trim() ?? ''] as const)
+    .filter(([, v]) => v !== '')
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return createHash('md5').update(JSON.stringify(kept)).digest('hex');
 }

@@ -22,9 +22,13 @@ export function readArrow(file: string): ReadResult {
       fields.forEach((f, c) => {
         const v = cols[c].get(i);
         if (v === null || v === undefined) values[f.name] = null;
-        // Timestamps arrive as epoch milliseconds; an offset-qualified ISO string keeps their meaning.
-        else if (f.type.typeId === Type.Timestamp || f.type.typeId === Type.Date) values[f.name] = new Date(Number(v)).toISOString();
-        else if (typeof v === 'object') values[f.name] = JSON.stringify(v);
+        // A timestamp with a zone is an instant (kept with its Z); one without (pandas' default) is
+        // a wall-clock time, read in the profile's zone like a CSV's; a date is just a date.
+        else if (f.type.typeId === Type.Timestamp) {
+          const iso = new Date(Number(v)).toISOString();
+          values[f.name] = (f.type as { timezone?: string | null }).timezone ? iso : iso.slice(0, -1);
+        } else if (f.type.typeId === Type.Date) values[f.name] = new Date(Number(v)).toISOString().slice(0, 10);
+        else if (typeof v === 'object') values[f.name] = JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x));
         else values[f.name] = String(v);
       });
       result.records.push({ row_number: row, values });

@@ -40,7 +40,10 @@ export function readNdjson(file: string): ReadResult {
       if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) throw new Error('not a JSON object');
       result.records.push({ row_number: row, values: flattenRecord(obj, row, children) });
     } catch (err) {
-      result.unreadable.push({ row_number: row, field: null, reason: `line ${i + 1} is not a JSON object: ${(err as Error).message}` });
+      // The parser's message quotes the line, which may hold fields nobody mapped: say where, not what.
+      const at = /position (\d+)/.exec((err as Error).message);
+      const why = (err as Error).message === 'not a JSON object' ? 'is valid JSON but not an object' : `is not valid JSON${at ? ` (column ${Number(at[1]) + 1})` : ''}`;
+      result.unreadable.push({ row_number: row, field: null, reason: `line ${i + 1} ${why}` });
     }
   });
   return result;

@@ -66,6 +66,33 @@ describe('POST /api/ingest', () => {
     expect(res.json().message).toMatch(message);
   });
 
+  it('a POST without a body is a 400, and the server lives on', async () => {
+    const res = await fastify.inject({ method: 'POST', url: '/api/ingest?profile=myla311', headers: { authorization: `Bearer ${admin}` } });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().message).toMatch(/^body: the upload is empty/);
+    await new Promise((r) => setTimeout(r, 50)); // a stray stream error would surface here
+    expect((await fastify.inject('/api/health')).statusCode).toBe(200);
+  });
+
+  it('413 for an upload over the limit', async () => {
+    const small = Fastify({ logger: false });
+    await small.register(app, { warehouse: await t.wh.connect(), config: { timezone: 'UTC', jurisdiction: 'X', ingest: { max_upload_mb: 1, inbox_dir: null, inbox_poll_seconds: 5 } }, dashboardDir: '/nonexistent' });
+    const res = await small.inject({ method: 'POST', url: '/api/ingest?profile=myla311&filename=big.csv', payload: Buffer.alloc(1024 * 1024 + 10, 65), headers: { 'content-type': 'text/csv', authorization: `Bearer ${admin}` } });
+    expect(res.statusCode).toBe(413);
+    await small.close();
+  });
+
+  it.each([
+    ['profile=myla311&filename=..', 'x', /querystring\/filename "\.\." must be a plain file name/],
+    ['profile=open311&filename=k.json', '[{"service_request_id":"1","requested_datetime":"2024-01-01T00:00:00Z","row_number":"7"}]', /column named "row_number", a name Civic Pulse uses itself/],
+    ['profile=open311&filename=k.json', '[{"service_request_id":"1","requested_datetime":"2024-01-01T00:00:00Z","ID":"a","id":"b"}]', /columns "ID" and "id", which differ only in case/],
+    ['profile=myla311&filename=r.csv', 'rowid,SRNumber\n1,2\n', /column named "rowid"/],
+  ])('400, not 500, for awkward input: %s', async (query, body, message) => {
+    const res = await upload(query, body, admin);
+    expect(res.statusCode).toBe(400);
+    expect(res.json().message).toMatch(message);
+  });
+
   it('stores tokens only as hashes', async () => {
     const rows = JSON.stringify(await t.wh.all('SELECT * FROM api_tokens'));
     expect(rows).not.toContain(admin);

@@ -1,8 +1,8 @@
 // Every source format and every kind, on small files written here: what goes in, what comes out.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tableFromArrays, tableToIPC } from 'apache-arrow';
+import { Table, TimestampMillisecond, Utf8, tableToIPC, vectorFromArray } from 'apache-arrow';
 import { ingestFile } from '../../ingest/load.ts';
-import { parseProfile, type Profile } from '../../ingest/profile.ts';
+import { loadProfile, parseProfile, type Profile } from '../../ingest/profile.ts';
 import { tempWarehouse, type TempWarehouse } from '../helpers.ts';
 
 const cases = (extra: Partial<Profile> = {}): Profile =>
@@ -29,34 +29,52 @@ describe('source formats', () => {
     expect(s2).toEqual({ service_name: 'Tree; fallen', channel: 'web', status: 'open' });
   });
 
-  it('NDJSON, keeping a line that is not JSON as a reject with its number', async () => {
+  it('NDJSON, keeping a line that is not JSON as a reject with its number — but not its text', async () => {
     const body = [
       JSON.stringify({ id: 'N1', opened: '2024-02-01T09:00:00-06:00', closed: '2024-02-01T12:00:00-06:00', type: 'Graffiti', via: 'App' }),
       '{"id": "N2", "opened": ',
       '',
       JSON.stringify({ id: 'N3', opened: '2024-02-02 09:00:00', type: 'Graffiti', via: 'Phone' }),
+      '{"id": "N4", "caller": Margarethe Quixley}',
     ].join('\n');
     const r = await ingestFile(t.wh, t.write('c.ndjson', body), cases());
-    expect(r).toMatchObject({ read: 3, loaded: 2, rejected: 1 });
-    const why = await t.wh.one<{ row_number: number; reason: string }>(`SELECT row_number, reason FROM ingest_rejects WHERE batch_id = $b`, { b: r.batch_id });
-    expect(why?.row_number).toBe(2);
-    expect(why?.reason).toMatch(/^line 2 is not a JSON object: /);
+    expect(r).toMatchObject({ read: 4, loaded: 2, rejected: 2 });
+    const why = await t.wh.all<{ row_number: number; reason: string }>(`SELECT row_number, reason FROM ingest_rejects WHERE batch_id = $b ORDER BY 1`, { b: r.batch_id });
+    expect(why.map((w) => w.row_number)).toEqual([2, 4]);
+    expect(why[0].reason).toBe('line 2 is not valid JSON');
+    expect(why[1].reason).toMatch(/^line 5 is not valid JSON/);
+    expect(JSON.stringify(why)).not.toContain('Quixley');
     const n3 = await t.wh.one<{ t: string }>(`SELECT strftime(opened_at, '%Y-%m-%dT%H:%MZ') AS t FROM cases WHERE case_id = 'city:N3'`);
     expect(n3?.t).toBe('2024-02-02T15:00Z'); // no offset: Chicago local time (CST, −06:00)
   });
 
-  it('Arrow IPC stream, timestamps as Arrow timestamps', async () => {
-    const table = tableFromArrays({
-      id: ['A1', 'A2'],
-      opened: [new Date('2024-03-01T10:00:00Z'), new Date('2024-03-02T10:00:00Z')],
-      closed: [new Date('2024-03-01T16:30:00Z'), null] as (Date | null)[],
-      type: ['Pothole', 'Noise'],
-      via: ['Phone', 'Phone'],
+  it('a date alone is a local day, not a "−05" offset', async () => {
+    const r = await ingestFile(t.wh, t.write('d.csv', 'id,opened,closed,type,via\nD1,2024-03-05,,Tree,Phone\n'), cases());
+    expect(r.loaded).toBe(1);
+    const d1 = await t.wh.one<{ t: string }>(`SELECT strftime(opened_at, '%Y-%m-%dT%H:%MZ') AS t FROM cases WHERE case_id = 'city:D1'`);
+    expect(d1?.t).toBe('2024-03-05T06:00Z'); // midnight in Chicago
+  });
+
+  it('a timestamp_format with %z keeps the offset the text gives', async () => {
+    const p = cases({ timestamp_format: '%m/%d/%Y %H:%M:%S %z' });
+    await ingestFile(t.wh, t.write('z.csv', 'id,opened,closed,type,via\nZ1,03/05/2024 10:00:00 +0000,,Tree,Phone\n'), p);
+    const z1 = await t.wh.one<{ t: string }>(`SELECT strftime(opened_at, '%Y-%m-%dT%H:%MZ') AS t FROM cases WHERE case_id = 'city:Z1'`);
+    expect(z1?.t).toBe('2024-03-05T10:00Z');
+  });
+
+  it('Arrow IPC stream: a timestamp with a zone is an instant, one without is local wall time', async () => {
+    const table = new Table({
+      id: vectorFromArray(['A1', 'A2'], new Utf8()),
+      opened: vectorFromArray([Date.parse('2024-03-01T10:00:00Z'), Date.parse('2024-03-02T10:00:00Z')], new TimestampMillisecond()),
+      closed: vectorFromArray([Date.parse('2024-03-01T16:30:00Z'), null], new TimestampMillisecond('UTC')),
+      type: vectorFromArray(['Pothole', 'Noise'], new Utf8()),
+      via: vectorFromArray(['Phone', 'Phone'], new Utf8()),
     });
     const r = await ingestFile(t.wh, t.write('c.arrows', tableToIPC(table, 'stream')), cases());
     expect(r).toMatchObject({ read: 2, loaded: 2, rejected: 0, events_added: 3 });
-    const a1 = await t.wh.one(`SELECT strftime(closed_at, '%Y-%m-%dT%H:%MZ') AS closed, status FROM cases WHERE case_id = 'city:A1'`);
-    expect(a1).toEqual({ closed: '2024-03-01T16:30Z', status: 'closed' });
+    const a1 = await t.wh.one(`SELECT strftime(opened_at, '%Y-%m-%dT%H:%MZ') AS opened, strftime(closed_at, '%Y-%m-%dT%H:%MZ') AS closed, status FROM cases WHERE case_id = 'city:A1'`);
+    // opened 10:00 with no zone = 10:00 in Chicago = 16:00Z; closed 16:30 UTC stays 16:30Z.
+    expect(a1).toEqual({ opened: '2024-03-01T16:00Z', closed: '2024-03-01T16:30Z', status: 'closed' });
   });
 
   it('says what is wrong with a file that is not what its name claims', async () => {
@@ -90,6 +108,13 @@ describe('kinds', () => {
     expect(await t.wh.one(`SELECT sla_hours, service_group FROM services WHERE service_code = 'POT'`)).toEqual({ sla_hours: 24, service_group: 'Streets' });
   });
 
+  it('services: the last row of a code in a file wins, even when it matches what is stored', async () => {
+    const services = parseProfile({ name: 's2', kind: 'services', source: 'city', timezone: 'UTC', columns: { service_code: 'code', name: 'name', sla_hours: 'sla' } });
+    await ingestFile(t.wh, t.write('w1.csv', 'code,name,sla\nWIN,Window,24\n'), services);
+    await ingestFile(t.wh, t.write('w2.csv', 'code,name,sla\nWIN,Window,48\nWIN,Window,24\n'), services);
+    expect(await t.wh.one(`SELECT sla_hours FROM services WHERE service_code = 'WIN'`)).toEqual({ sla_hours: 24 });
+  });
+
   it('case events, with an unknown event type rejected', async () => {
     const events = parseProfile({ name: 'e', kind: 'case_events', source: 'city', timezone: 'UTC', columns: { case_id: 'case', event_type: 'what', occurred_at: 'when', service_code: 'svc' }, values: { event_type: { Opened: 'opened', Done: 'closed', Assigned: 'assigned' } } });
     const r = await ingestFile(t.wh, t.write('e.csv', 'case,what,when,svc\nE1,Opened,2024-05-01T08:00:00Z,POT\nE1,Assigned,2024-05-01T09:00:00Z,POT\nE1,Done,2024-05-02T08:00:00Z,POT\nE2,Exploded,2024-05-01T08:00:00Z,POT\n'), events);
@@ -120,5 +145,28 @@ describe('kinds', () => {
     expect(r).toMatchObject({ read: 3, loaded: 1, rejected: 2 });
     const reasons = (await t.wh.all<{ reason: string }>(`SELECT reason FROM ingest_rejects WHERE batch_id = $b ORDER BY row_number`, { b: r.batch_id })).map((x) => x.reason);
     expect(reasons).toEqual(['csat 6 is outside 1–5', 'not a whole number: "7.5"']);
+  });
+
+  it('Open311 notes: one that cannot be dated is kept as a reject under its row; the same note from JSON or XML is one event', async () => {
+    const o = loadProfile('open311');
+    const json = JSON.stringify([{ service_request_id: 'N1', status: 'open', requested_datetime: '2024-07-01T09:00:00-05:00', description: null,
+      notes: [{ type: 'activity', datetime: '2024-07-01T10:00:00-05:00', summary: 'Crew sent', description: null }, { type: 'activity', datetime: 'soon', summary: 'x' }] }]);
+    const r = await ingestFile(t.wh, t.write('n.json', json), o);
+    expect(r).toMatchObject({ read: 1, loaded: 1, rejected: 0, events_added: 2 });
+    const why = await t.wh.one(`SELECT row_number, field, reason FROM ingest_rejects WHERE batch_id = $b`, { b: r.batch_id });
+    expect(why).toEqual({ row_number: 1, field: 'notes[2].datetime', reason: 'unparseable date "soon" (expected ISO 8601) in a trail entry; the row itself loaded' });
+    const xml = `<?xml version="1.0"?><service_requests><request><service_request_id>N1</service_request_id><status>open</status>
+      <requested_datetime>2024-07-01T09:00:00-05:00</requested_datetime><description></description>
+      <notes><note><type>activity</type><datetime>2024-07-01T10:00:00-05:00</datetime><summary>Crew sent</summary><description></description></note></notes>
+      </request></service_requests>`;
+    const again = await ingestFile(t.wh, t.write('n.xml', xml), o);
+    expect(again).toMatchObject({ loaded: 0, duplicate: 1, events_added: 0 });
+  });
+
+  it('a cancelled case with no time for it is flagged, not silently open', async () => {
+    const p = parseProfile({ name: 'cx', kind: 'cases', source: 'cx', timezone: 'UTC', columns: { case_id: 'id', opened_at: 'opened', closed_at: 'closed', status: 'status' } });
+    const r = await ingestFile(t.wh, t.write('cx.csv', 'id,opened,closed,status\nX1,2024-01-01T00:00:00Z,,cancelled\n'), p);
+    expect(r.flagged).toBe(1);
+    expect(await t.wh.one(`SELECT status, quality_flags FROM cases WHERE case_id = 'cx:X1'`)).toEqual({ status: 'open', quality_flags: ['cancelled_without_time'] });
   });
 });

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ingestFile, type IngestResult } from '../../ingest/load.ts';
-import { parseProfile } from '../../ingest/profile.ts';
+import { loadProfile, parseProfile } from '../../ingest/profile.ts';
 import { tempWarehouse, type TempWarehouse } from '../helpers.ts';
 
 const profile = parseProfile({
@@ -70,5 +70,42 @@ describe('incremental snapshots', () => {
   it('the later export again adds nothing', async () => {
     const again = await ingestFile(t.wh, join(t.dir, 'friday.csv'), profile);
     expect(again).toMatchObject({ loaded: 0, duplicate: 4, events_added: 0 });
+  });
+});
+
+describe('snapshots from an Open311 server', () => {
+  let t: TempWarehouse;
+  beforeAll(async () => {
+    t = await tempWarehouse({ memory: true });
+  });
+  afterAll(() => t.cleanup());
+  const req = (status: string, updated: string) =>
+    JSON.stringify([{ service_request_id: 'R1', status, service_code: '001', service_name: 'Pothole', requested_datetime: '2024-06-01T08:00:00-05:00', updated_datetime: updated, lat: 41.9, long: -87.6 }]);
+  const history = () => t.wh.all(`SELECT event_type, strftime(occurred_at, '%m-%d %H:%M') AS at FROM case_events WHERE case_id = 'open311:R1' ORDER BY occurred_at`);
+
+  it('closed, open again, closed again; a later touch of a closed request is not another close', async () => {
+    const o = loadProfile('open311');
+    await ingestFile(t.wh, t.write('1.json', req('closed', '2024-06-02T10:00:00-05:00')), o);
+    const reopened = await ingestFile(t.wh, t.write('2.json', req('open', '2024-06-03T09:00:00-05:00')), o);
+    expect(reopened).toMatchObject({ loaded: 1, events_added: 1 });
+    await ingestFile(t.wh, t.write('3.json', req('closed', '2024-06-04T09:00:00-05:00')), o);
+    const touched = await ingestFile(t.wh, t.write('4.json', req('closed', '2024-06-05T11:00:00-05:00')), o);
+    expect(touched).toMatchObject({ loaded: 0, duplicate: 1, events_added: 0 });
+    expect(await history()).toEqual([
+      { event_type: 'opened', at: '06-01 13:00' },
+      { event_type: 'closed', at: '06-02 15:00' },
+      { event_type: 'reopened', at: '06-03 14:00' },
+      { event_type: 'closed', at: '06-04 14:00' },
+    ]);
+    expect(await t.wh.one(`SELECT status, reopen_count, strftime(closed_at, '%m-%d %H:%M') AS first_close FROM cases WHERE case_id = 'open311:R1'`))
+      .toEqual({ status: 'closed', reopen_count: 1, first_close: '06-02 15:00' });
+  });
+
+  it('an older export loaded after a newer one rewinds nothing', async () => {
+    const p = parseProfile({ name: 'b', kind: 'cases', source: 'bf', timezone: 'UTC', columns: { case_id: 'id', opened_at: 'opened', closed_at: 'closed', updated_at: 'updated', agency: 'agency', status: 'status' } });
+    await ingestFile(t.wh, t.write('jun.csv', 'id,opened,closed,updated,agency,status\nB1,2024-06-01T08:00:00Z,2024-06-03T08:00:00Z,2024-06-03T08:00:00Z,Sanitation,closed\n'), p);
+    const may = await ingestFile(t.wh, t.write('may.csv', 'id,opened,closed,updated,agency,status\nB1,2024-06-01T08:00:00Z,,2024-06-02T08:00:00Z,Streets,open\n'), p);
+    expect(may).toMatchObject({ loaded: 0, duplicate: 1, events_added: 0 });
+    expect(await t.wh.one(`SELECT status, agency, reopen_count FROM cases WHERE case_id = 'bf:B1'`)).toEqual({ status: 'closed', agency: 'Sanitation', reopen_count: 0 });
   });
 });

@@ -3,7 +3,7 @@
 -- latest event that carries them.
 INSERT INTO cases (case_id, source, source_case_id, service_code, service_name, agency, channel, opened_at,
   first_response_at, closed_at, cancelled_at, due_at, status, reopen_count, lat, lon, area_name, quality_flags,
-  refreshed_batch)
+  refreshed_batch, last_event_at)
 WITH touched AS (
   SELECT DISTINCT case_id FROM case_events WHERE batch_id = $batch_id
 ), ev AS (
@@ -29,6 +29,7 @@ WITH touched AS (
     arg_max(event_type, occurred_at) FILTER (WHERE event_type IN ('closed','cancelled')) AS last_end_type,
     max(occurred_at) FILTER (WHERE event_type = 'reopened')                     AS last_reopen_at,
     count(*) FILTER (WHERE event_type = 'reopened')::INTEGER                    AS reopen_count,
+    max(occurred_at)                                                            AS last_event_at,
     arg_max(lat, occurred_at) FILTER (WHERE lat IS NOT NULL)                    AS lat,
     arg_max(lon, occurred_at) FILTER (WHERE lon IS NOT NULL)                    AS lon,
     arg_max(area_name, occurred_at) FILTER (WHERE area_name IS NOT NULL)        AS area_name,
@@ -46,6 +47,6 @@ SELECT
        THEN l.last_end_type ELSE 'open' END AS status,
   l.reopen_count, l.lat, l.lon, l.area_name,
   CASE WHEN len(l.quality_flags) = 0 THEN NULL ELSE l.quality_flags END,
-  $batch_id
+  $batch_id, l.last_event_at
 FROM lifecycle l
 LEFT JOIN services s ON s.service_code = l.service_code;

@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Static } from 'typebox';
 import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
@@ -27,6 +27,12 @@ const ingest: FastifyPluginAsync<{ maxUploadBytes: number }> = async (fastify, o
       }
       if (q.timezone && !isValidTimeZone(q.timezone)) {
         return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: `querystring/timezone "${q.timezone}" is not an IANA time zone` });
+      }
+      if (q.filename !== undefined && (q.filename.startsWith('.') || basename(q.filename) !== q.filename)) {
+        return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: `querystring/filename "${q.filename}" must be a plain file name` });
+      }
+      if (!request.body || typeof (request.body as Readable).pipe !== 'function') {
+        return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: 'body: the upload is empty (send the file as the request body)' });
       }
       const profile = loadProfile(q.profile);
       if (q.timezone) profile.timezone = q.timezone;
