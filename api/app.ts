@@ -13,6 +13,9 @@ import warehousePlugin from './plugins/warehouse.ts';
 import health from './routes/health/index.ts';
 import kpis from './routes/kpis/index.ts';
 import ingestRoute from './routes/ingest/index.ts';
+import trends from './routes/trends/index.ts';
+import hotspots from './routes/hotspots/index.ts';
+import equity from './routes/equity/index.ts';
 import auth from './plugins/auth.ts';
 
 export interface AppOptions {
@@ -48,6 +51,9 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
   await fastify.register(auth);
   await fastify.register(health, { jurisdiction: opts.config.jurisdiction, timezone: opts.config.timezone });
   await fastify.register(kpis, { timezone: opts.config.timezone });
+  await fastify.register(trends, { timezone: opts.config.timezone });
+  await fastify.register(hotspots, { timezone: opts.config.timezone });
+  await fastify.register(equity, { timezone: opts.config.timezone });
   await fastify.register(ingestRoute, { maxUploadBytes: (opts.config.ingest?.max_upload_mb ?? 1024) * 1024 * 1024 });
 
   const dashboardDir = opts.dashboardDir ?? DEFAULT_DASHBOARD_DIR;

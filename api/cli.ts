@@ -15,6 +15,10 @@ import { seedDemoCity } from '../ingest/demo-city.ts';
 import { computeKpis, resolveWindow } from '../warehouse/analytics/kpis.ts';
 import { isDimension } from '../warehouse/analytics/kpis-sql.ts';
 import { runReport } from '../reports/run.ts';
+import { computeFindings } from '../warehouse/analytics/findings.ts';
+import { computeHotspots, hotspotsGeoJson } from '../warehouse/analytics/hotspot-map.ts';
+import { computeEquity } from '../warehouse/analytics/equity.ts';
+import { shiftDays } from './routes/trends/index.ts';
 import { REPORTS } from '../reports/definitions.ts';
 import { toCsv } from '../reports/render-csv.ts';
 import { startServer } from './server.ts';
@@ -32,6 +36,9 @@ Commands:
   rejects <batch_id> [--json]           the rows a batch did not load, and why
   demo [--seed N] [--out manifest.json] load the demo city (and write what it planted)
   kpis [--from D] [--to D] [--as-of T] [--by service,week] [--json|--csv]
+  trends [--by service,area] [--period week|day] [--weeks N] [--service S] [--json]
+  hotspots [--resolution 8] [--k 1] [--weeks N] [--service S] [--json]   (GeoJSON with --json)
+  equity [--service S] [--weeks N] [--json]
   token create --role R [--name N] [--agency A]…   an API token (printed once; stored hashed)
   token list | token revoke <id>
   report run <id> [--out DIR] [--as-of T]   render a report now (reports: ${Object.keys(REPORTS).join(', ')})
@@ -96,6 +103,11 @@ async function main(argv: string[]): Promise<number> {
       name: { type: 'string' },
       agency: { type: 'string', multiple: true },
       progress: { type: 'boolean' },
+      weeks: { type: 'string' },
+      period: { type: 'string' },
+      service: { type: 'string' },
+      resolution: { type: 'string' },
+      k: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -214,6 +226,43 @@ async function main(argv: string[]): Promise<number> {
           return 0;
         }
         throw new UsageError('usage: civic token create --role R [--name N] [--agency A…] | token list | token revoke <id>');
+      });
+    }
+    case 'trends':
+    case 'hotspots':
+    case 'equity': {
+      return withWarehouse(config, async (wh) => {
+        const last = await resolveWindow(wh, { to: values.to, as_of: values['as-of'] }, config.timezone);
+        const weeks = Number(values.weeks ?? (command === 'equity' ? 12 : 52));
+        if (!Number.isInteger(weeks) || weeks < 1) throw new UsageError('--weeks must be a whole number of weeks');
+        const w = await resolveWindow(wh, { from: values.from ?? shiftDays(last.to, -(7 * weeks - 1)), to: last.to, as_of: last.as_of }, config.timezone);
+        if (command === 'trends') {
+          const by = (values.by ?? 'service').split(',');
+          if (!by.every((b) => b === 'service' || b === 'area')) throw new UsageError('--by: service, area or service,area');
+          const r = await computeFindings(wh, { ...w, by: by as ('service' | 'area')[], period: values.period === 'day' ? 'day' : 'week', service: values.service });
+          if (values.json) process.stdout.write(JSON.stringify({ ...w, ...r }, null, 2) + '\n');
+          else {
+            process.stdout.write(`Findings for ${w.from} to ${w.to} (${r.series_tested} series tested)\n`);
+            for (const f of [...r.trends, ...r.anomalies]) process.stdout.write(`  • ${f.sentence}\n`);
+            if (r.trends.length + r.anomalies.length === 0) process.stdout.write('  no trend or anomaly beyond chance\n');
+          }
+        } else if (command === 'hotspots') {
+          const r = await computeHotspots(wh, { resolution: Number(values.resolution ?? 8), k: Number(values.k ?? 1), from: w.from, to: w.to, timezone: config.timezone, service: values.service, fdr: true });
+          if (values.json) process.stdout.write(JSON.stringify(hotspotsGeoJson(r)) + '\n');
+          else {
+            const hot = r.cells.filter((c) => c.bin !== 0).sort((a, b) => b.bin - a.bin || (b.z ?? 0) - (a.z ?? 0));
+            process.stdout.write(`Hot and cold spots, ${w.from} to ${w.to}: ${r.cells.length} cells at resolution ${r.options.resolution}, ${hot.length} significant (FDR)\n`);
+            console.table(hot.slice(0, 25).map((c) => ({ h3: c.h3, count: c.count, z: c.z === null ? null : +c.z.toFixed(2), bin: c.bin, cluster: c.cluster })));
+          }
+        } else {
+          const r = await computeEquity(wh, { ...w, service: values.service });
+          if (values.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
+          else {
+            process.stdout.write(`${r.sentence}\n`);
+            console.table(r.areas.map((a) => ({ area: a.area, cases: a.cases, 'median h': a.median_hours_to_close, 'on-time %': a.on_time_rate === null ? null : +(a.on_time_rate * 100).toFixed(1), 'CSAT top-2 %': a.csat_top2 === null ? null : +(a.csat_top2 * 100).toFixed(1) })));
+          }
+        }
+        return 0;
       });
     }
     case 'report': {

@@ -39,7 +39,8 @@ export interface DemoManifest {
 interface DemoService { code: string; name: string; agency: string; group: string; sla_hours: number; daily: number; median_share: number; peak_month?: number }
 
 export const DEMO_SERVICES: readonly DemoService[] = [
-  { code: 'POTHOLE', name: 'Pothole Repair', agency: 'Streets', group: 'Streets & Sidewalks', sla_hours: 72, daily: 14, median_share: 0.55, peak_month: 3 },
+  // No annual cycle for potholes: the rising trend planted in one district is their only change.
+  { code: 'POTHOLE', name: 'Pothole Repair', agency: 'Streets', group: 'Streets & Sidewalks', sla_hours: 72, daily: 14, median_share: 0.55 },
   { code: 'STREETLIGHT', name: 'Streetlight Out', agency: 'Streets', group: 'Streets & Sidewalks', sla_hours: 120, daily: 6, median_share: 0.6, peak_month: 11 },
   { code: 'TRASH', name: 'Missed Trash Pickup', agency: 'Sanitation', group: 'Waste', sla_hours: 48, daily: 18, median_share: 0.5 },
   { code: 'BULKY', name: 'Bulky Item Pickup', agency: 'Sanitation', group: 'Waste', sla_hours: 168, daily: 15, median_share: 0.5, peak_month: 6 },
@@ -127,10 +128,10 @@ export function generateDemoCity(options: DemoOptions = {}): DemoCity {
     const week = Math.floor(day / 7);
     const weekday = date.getUTCDay();
     for (const svc of DEMO_SERVICES) {
-      const season = svc.peak_month ? 1 + 0.35 * Math.cos(((m - svc.peak_month) / 12) * 2 * Math.PI) : 1;
+      const season = svc.peak_month ? 1 + 0.2 * Math.cos(((m - svc.peak_month) / 12) * 2 * Math.PI) : 1;
       for (const dist of ds) {
         let mean = svc.daily * scale * WEEKDAY_FACTOR[weekday] * season * (dist.population / popTotal);
-        if (svc.code === 'POTHOLE' && dist === risingDistrict && week >= risingFromWeek) mean *= 1 + (2 * (week - risingFromWeek)) / (weeks - risingFromWeek);
+        if (svc.code === 'POTHOLE' && dist === risingDistrict && week >= risingFromWeek) mean *= 1 + (3 * (week - risingFromWeek)) / (weeks - risingFromWeek);
         if (svc.code === 'TRASH' && week === anomalyWeekIndex) mean *= 3;
         let count = poisson(rand, mean);
         const hot = svc.code === 'DUMPING' && dist === hotDistrict ? poisson(rand, 2.5 * scale * WEEKDAY_FACTOR[weekday]) : 0;
@@ -213,7 +214,7 @@ export function generateDemoCity(options: DemoOptions = {}): DemoCity {
   const manifest: DemoManifest = {
     seed, start: isoDay(startDay.getTime()), end, timezone: DEMO_TIMEZONE, cases: n,
     hotspot: { service_code: 'DUMPING', district: hotDistrict.name, lat: hotCentre[1], lon: hotCentre[0], radius_m: 300, extra_cases: hotExtra },
-    rising_trend: { service_code: 'POTHOLE', district: risingDistrict.name, from_week: weekStart(risingFromWeek), weekly_rate_start: Math.round(risingShare * 10) / 10, weekly_rate_end: Math.round(risingShare * 3 * 10) / 10 },
+    rising_trend: { service_code: 'POTHOLE', district: risingDistrict.name, from_week: weekStart(risingFromWeek), weekly_rate_start: Math.round(risingShare * 10) / 10, weekly_rate_end: Math.round(risingShare * 4 * 10) / 10 },
     anomaly_week: { service_code: 'TRASH', week_start: weekStart(anomalyWeekIndex), multiplier: 3 },
     slow_area: { district: slowDistrict.name, duration_multiplier: 2.2 },
   };

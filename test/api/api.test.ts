@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Fastify, { type FastifyInstance } from 'fastify';
 import app from '../../api/app.ts';
 import { seedDemoCity } from '../../ingest/demo-city.ts';
+import { createToken } from '../../api/tokens.ts';
 import { tempWarehouse, type TempWarehouse } from '../helpers.ts';
 
 describe('HTTP API', () => {
@@ -23,7 +24,7 @@ describe('HTTP API', () => {
   it('GET /api/health says how fresh the data is', async () => {
     const res = await fastify.inject('/api/health');
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toMatchObject({ status: 'ok', data_as_of: '2026-11-16T04:54:53.000000Z', cases: 34325, timezone: 'America/New_York' });
+    expect(res.json()).toMatchObject({ status: 'ok', data_as_of: '2026-11-16T04:22:21.163000Z', cases: 34448, timezone: 'America/New_York' });
   });
 
   it('GET /api/kpis?by=service gives one row per service over the default 12 weeks', async () => {
@@ -105,5 +106,51 @@ describe('server errors', () => {
     expect(res.body).not.toMatch(/cases|Catalog|DuckDB/i);
     await fastify.close();
     t.cleanup();
+  });
+});
+
+describe('analysis routes', () => {
+  let t: TempWarehouse;
+  let fastify: FastifyInstance;
+  let planner: string;
+  beforeAll(async () => {
+    t = await tempWarehouse({ memory: true });
+    await seedDemoCity(t.wh);
+    planner = (await createToken(t.wh, { name: 'p', role: 'planner' })).token;
+    fastify = Fastify({ logger: false });
+    await fastify.register(app, { warehouse: t.wh, config: { timezone: 'America/New_York', jurisdiction: 'Riverton (demo city)' }, dashboardDir: '/nonexistent' });
+    await fastify.ready();
+  });
+  afterAll(async () => {
+    await fastify.close();
+    t.cleanup();
+  });
+
+  it('GET /api/trends: findings with sentences over a year of weeks', async () => {
+    const res = await fastify.inject('/api/trends?by=service,area&weeks=52');
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    expect(body).toMatchObject({ from: '2025-11-17', to: '2026-11-15', series_tested: 72 });
+    expect(body.trends.map((f: { sentence: string }) => f.sentence)).toEqual([expect.stringMatching(/^Pothole Repair requests in District 4 have risen/)]);
+  });
+
+  it('GET /api/equity names the slow district', async () => {
+    const res = await fastify.inject('/api/equity');
+    expect(res.statusCode).toBe(200);
+    expect(res.json().time_to_close.worst).toBe('District 6');
+  });
+
+  it('GET /api/hotspots: GeoJSON for staff only', async () => {
+    expect((await fastify.inject('/api/hotspots')).statusCode).toBe(401);
+    const res = await fastify.inject({ url: '/api/hotspots?service=DUMPING&resolution=8&k=1', headers: { authorization: `Bearer ${planner}` } });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^application\/geo\+json/);
+    const geo = res.json();
+    expect(geo.type).toBe('FeatureCollection');
+    expect(geo.features[0].geometry.type).toBe('Polygon');
+    expect(geo.features.filter((f: { properties: { bin: number } }) => f.properties.bin === 3).length).toBeGreaterThan(0);
+    const bad = await fastify.inject({ url: '/api/hotspots?resolution=12', headers: { authorization: `Bearer ${planner}` } });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().message).toMatch(/querystring\/resolution/);
   });
 });

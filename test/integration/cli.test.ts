@@ -57,7 +57,7 @@ describe('civic CLI', () => {
   it('report run renders the weekly summary into --out', async () => {
     const out = join(dir, 'reports');
     const demoDb = join(dir, 'demo.duckdb');
-    expect((await civic(['demo', '--database', demoDb])).stdout).toMatch(/demo city: 34325 cases loaded/);
+    expect((await civic(['demo', '--database', demoDb])).stdout).toMatch(/demo city: 34448 cases loaded/);
     const r = await civic(['report', 'run', 'weekly-summary', '--out', out, '--database', demoDb]);
     expect(r.code).toBe(0);
     expect(existsSync(join(out, 'weekly-summary_2026-11-09_2026-11-15.pdf'))).toBe(true);

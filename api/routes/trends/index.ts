@@ -1,0 +1,45 @@
+import type { FastifyPluginAsync } from 'fastify';
+import Type, { type Static } from 'typebox';
+import { resolveWindow, WindowError } from '../../../warehouse/analytics/kpis.ts';
+import { computeFindings } from '../../../warehouse/analytics/findings.ts';
+import { ErrorResponse } from '../../schemas/common.ts';
+import { WindowQuery } from '../../schemas/window.ts';
+
+const Query = Type.Object(
+  {
+    ...WindowQuery,
+    by: Type.String({ pattern: '^(service|area)(,(service|area))?$', default: 'service', description: 'service, area or service,area' }),
+    period: Type.Union([Type.Literal('week'), Type.Literal('day')], { default: 'week', description: 'week: Mann–Kendall; day: seasonal Mann–Kendall, period 7' }),
+    weeks: Type.Integer({ minimum: 8, maximum: 520, default: 52, description: 'Length of the window when `from` is not given' }),
+    alpha: Type.Number({ exclusiveMinimum: 0, maximum: 0.2, default: 0.05, description: 'False discovery rate across all series tested' }),
+  },
+  { additionalProperties: false },
+);
+
+const trends: FastifyPluginAsync<{ timezone: string }> = async (fastify, opts) => {
+  fastify.get<{ Querystring: Static<typeof Query> }>(
+    '/api/trends',
+    { schema: { summary: 'Trend and anomaly findings in request volume, each with a plain sentence', tags: ['analytics'], querystring: Query, response: { 400: ErrorResponse } } },
+    async (request, reply) => {
+      const q = request.query;
+      let w;
+      try {
+        const to = await resolveWindow(fastify.warehouse, { to: q.to, as_of: q.as_of }, opts.timezone);
+        w = await resolveWindow(fastify.warehouse, { from: q.from ?? shiftDays(to.to, -(7 * q.weeks - 1)), to: to.to, as_of: to.as_of }, opts.timezone);
+      } catch (err) {
+        if (err instanceof WindowError) return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: `querystring/${err.message}` });
+        throw err;
+      }
+      const result = await computeFindings(fastify.warehouse, { ...w, by: q.by.split(',') as ('service' | 'area')[], period: q.period, alpha: q.alpha, service: q.service });
+      return { from: w.from, to: w.to, as_of: w.as_of, ...result };
+    },
+  );
+};
+
+export function shiftDays(day: string, days: number): string {
+  const d = new Date(`${day}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + days);
+  return d.toISOString().slice(0, 10);
+}
+
+export default trends;

@@ -1,0 +1,175 @@
+// Trend and anomaly findings from the warehouse: what, where, which way, how much, since when
+// and how sure — each as a record and as one plain sentence a manager can act on.
+import type { Warehouse } from '../db.ts';
+import { buildCountSeriesQuery, type Period, type SeriesGroup, type SeriesWindow } from './series-sql.ts';
+import { mannKendall, seasonalMannKendall } from './trends.ts';
+import { cusum } from './control.ts';
+import { mad, median, negBinomialCdf, poissonCdf } from './stats.ts';
+import { benjaminiHochberg } from './hotspots.ts';
+
+export interface Series { service?: string; area?: string; periods: string[]; counts: number[] }
+
+export interface TrendFinding {
+  kind: 'trend';
+  service: string | null;
+  area: string | null;
+  direction: 'rising' | 'falling';
+  /** Sen's slope: change in cases per week. */
+  per_week: number;
+  since: string;
+  p: number;
+  /** Benjamini–Hochberg adjusted over every series tested in the call. */
+  q: number;
+  sentence: string;
+}
+
+export interface AnomalyFinding {
+  kind: 'anomaly';
+  service: string | null;
+  area: string | null;
+  from: string;
+  to: string;
+  observed: number;
+  expected: number;
+  ratio: number;
+  p: number;
+  sentence: string;
+}
+
+export async function countSeries(wh: Warehouse, by: readonly SeriesGroup[], period: Period, w: SeriesWindow): Promise<Series[]> {
+  const q = buildCountSeriesQuery(by, period, w);
+  const rows = await wh.all<{ service?: string; area?: string; period: string; n: number }>(q.sql, q.params);
+  const out = new Map<string, Series>();
+  for (const r of rows) {
+    const key = JSON.stringify([r.service ?? null, r.area ?? null]);
+    let s = out.get(key);
+    if (!s) out.set(key, (s = { ...(r.service !== undefined ? { service: r.service } : {}), ...(r.area !== undefined ? { area: r.area } : {}), periods: [], counts: [] }));
+    s.periods.push(r.period);
+    s.counts.push(r.n);
+  }
+  return [...out.values()];
+}
+
+const fmtP = (p: number) => (p < 0.001 ? 'p < 0.001' : `p = ${p.toFixed(3)}`);
+const what = (s: { service?: string | null; area?: string | null }) =>
+  `${s.service ?? 'All'} requests${s.area ? ` in ${s.area}` : ''}`;
+const monthDay = (iso: string) => new Date(`${iso}T00:00:00Z`).toLocaleDateString('en-US', { month: 'long', day: 'numeric', year: 'numeric', timeZone: 'UTC' });
+
+/**
+ * Mann–Kendall with Sen's slope per series (weekly), or the seasonal test with period 7 on daily
+ * series; significant at `alpha` after Benjamini–Hochberg across all series, so testing many
+ * services and areas does not manufacture findings. "Since" is where a CUSUM on the series
+ * first starts the run that signals, or the window's start.
+ */
+export function trendFindings(series: readonly Series[], period: Period, alpha = 0.05, minPerWeek = 0): TrendFinding[] {
+  const tested = series
+    .filter((s) => s.counts.length >= (period === 'day' ? 28 : 8) && s.counts.some((c) => c > 0))
+    .map((s) => {
+      const r = period === 'day' ? seasonalMannKendall(s.counts, 7) : mannKendall(s.counts);
+      // The seasonal slope is per cycle (a week); the weekly one is per week already.
+      return { s, r, perWeek: r.slope };
+    });
+  const q = benjaminiHochberg(tested.map((t) => t.r.p));
+  return tested
+    .map((t, i) => ({ ...t, q: q[i] }))
+    .filter((t) => t.q < alpha && t.r.trend !== 'no trend' && Math.abs(t.perWeek) > minPerWeek)
+    .map(({ s, r, perWeek, q: qi }) => {
+      const since = changeStart(s, period, perWeek > 0 ? 'up' : 'down');
+      const direction: TrendFinding['direction'] = perWeek > 0 ? 'rising' : 'falling';
+      const size = Math.abs(perWeek);
+      const amount = size >= 10 ? Math.round(size).toString() : size >= 1 ? size.toFixed(1) : size.toFixed(2);
+      return {
+        kind: 'trend' as const,
+        service: s.service ?? null,
+        area: s.area ?? null,
+        direction,
+        per_week: perWeek,
+        since,
+        p: r.p,
+        q: qi,
+        sentence: `${what(s)} have ${direction === 'rising' ? 'risen' : 'fallen'} about ${amount} a week since ${monthDay(since)} (${fmtP(r.p)}).`,
+      };
+    })
+    .sort((a, b) => a.q - b.q);
+}
+
+/** The start of the sustained shift a tabular CUSUM finds (target: the first quarter's median). */
+function changeStart(s: Series, period: Period, way: 'up' | 'down'): string {
+  const weekly = period === 'week' ? s.counts : weeklySums(s.counts);
+  const starts = period === 'week' ? s.periods : s.periods.filter((_, i) => i % 7 === 0);
+  const head = weekly.slice(0, Math.max(4, Math.floor(weekly.length / 4)));
+  const target = median(head);
+  const sigma = Math.max(mad(head), Math.sqrt(Math.max(target, 1)));
+  const c = cusum(way === 'up' ? weekly : weekly.map((x) => 2 * target - x), { target, k: 0.5 * sigma, h: 5 * sigma });
+  if (c.firstSignalIndex === null) return starts[0];
+  let i = c.firstSignalIndex;
+  while (i > 0 && c.points[i - 1].sHi > 0) i--;
+  return starts[i] ?? starts[0];
+}
+
+function weeklySums(daily: readonly number[]): number[] {
+  const out: number[] = [];
+  for (let i = 0; i + 7 <= daily.length; i += 7) out.push(daily.slice(i, i + 7).reduce((a, b) => a + b, 0));
+  return out;
+}
+
+/**
+ * Days far above the same-weekday robust baseline (median and MAD·1.4826 of the previous
+ * `weeks` same weekdays), judged against a negative-binomial (Poisson when not over-dispersed)
+ * upper tail; adjacent anomalous days of a series merge into one finding.
+ */
+export function anomalyFindings(series: readonly Series[], opts: { weeks?: number; pMax?: number; minRatio?: number } = {}): AnomalyFinding[] {
+  const weeks = opts.weeks ?? 8;
+  const pMax = opts.pMax ?? 1e-4;
+  const minRatio = opts.minRatio ?? 1.5;
+  const out: AnomalyFinding[] = [];
+  for (const s of series) {
+    const flagged: { i: number; expected: number; p: number }[] = [];
+    for (let i = weeks * 7; i < s.counts.length; i++) {
+      const same = Array.from({ length: weeks }, (_, w) => s.counts[i - 7 * (w + 1)]);
+      const centre = Math.max(median(same), 0.5);
+      // The baseline is itself an estimate from `weeks` values: judge against its upper
+      // 95% bound, so a sparse series (1 a day) does not alarm at every 5.
+      const mean = centre + 1.96 * Math.sqrt(centre / weeks);
+      const variance = mad(same) ** 2;
+      const x = s.counts[i];
+      if (x < centre * minRatio || x - centre < 5) continue;
+      // P(X ≥ x): over-dispersed counts get a negative binomial with the baseline's variance.
+      const p = variance > mean ? 1 - negBinomialCdf(x - 1, mean, (mean * mean) / (variance - mean)) : 1 - poissonCdf(x - 1, mean);
+      if (p < pMax) flagged.push({ i, expected: centre, p });
+    }
+    for (let j = 0; j < flagged.length; ) {
+      let k = j;
+      while (k + 1 < flagged.length && flagged[k + 1].i - flagged[k].i <= 2) k++;
+      const run = flagged.slice(j, k + 1);
+      const observed = run.reduce((a, f) => a + s.counts[f.i], 0);
+      const expected = run.reduce((a, f) => a + f.expected, 0);
+      const from = s.periods[run[0].i];
+      const to = s.periods[run[run.length - 1].i];
+      const ratio = observed / expected;
+      const p = Math.min(...run.map((f) => f.p));
+      out.push({
+        kind: 'anomaly',
+        service: s.service ?? null,
+        area: s.area ?? null,
+        from,
+        to,
+        observed,
+        expected: Math.round(expected * 10) / 10,
+        ratio: Math.round(ratio * 10) / 10,
+        p,
+        sentence: `${what(s)} were ${ratio.toFixed(1)} times the usual ${from === to ? `on ${monthDay(from)}` : `from ${monthDay(from)} to ${monthDay(to)}`}: ${observed} against about ${Math.round(expected)} expected (${fmtP(p)}).`,
+      });
+      j = k + 1;
+    }
+  }
+  return out.sort((a, b) => a.p - b.p);
+}
+
+export interface FindingsOptions extends SeriesWindow { by: SeriesGroup[]; period: Period; alpha?: number }
+
+export async function computeFindings(wh: Warehouse, o: FindingsOptions): Promise<{ trends: TrendFinding[]; anomalies: AnomalyFinding[]; series_tested: number }> {
+  const series = await countSeries(wh, o.by, o.period, o);
+  const daily = o.period === 'day' ? series : await countSeries(wh, o.by, 'day', o);
+  return { trends: trendFindings(series, o.period, o.alpha ?? 0.05), anomalies: anomalyFindings(daily), series_tested: series.length };
+}
