@@ -3,10 +3,12 @@
 //
 //   npm run bench                 # 1,000,000 rows (plus 250k and 500k for memory growth)
 //   npm run bench -- --rows 200000   # a quicker, smaller run
+//   npm run bench -- --only analytics [--cases 1000000]   # KPIs and hot-spots over 5M cases
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatIngestBench, runIngestBench } from './ingest-bench.ts';
+import { formatAnalyticsBench, runAnalyticsBench } from './analytics-bench.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const OUT = join(ROOT, 'data', 'bench', 'ingest.json');
@@ -22,10 +24,21 @@ function rowsArg(argv: string[]): number | undefined {
   return n;
 }
 
+const argv = process.argv.slice(2);
+const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : null;
 const t0 = performance.now();
-const bench = await runIngestBench({ rows: rowsArg(process.argv.slice(2)), log: (l) => console.log(l) });
-console.log('');
-console.log(formatIngestBench(bench));
 mkdirSync(dirname(OUT), { recursive: true });
-writeFileSync(OUT, JSON.stringify(bench, null, 2) + '\n');
+if (only !== 'analytics') {
+  const bench = await runIngestBench({ rows: rowsArg(argv), log: (l) => console.log(l) });
+  console.log('');
+  console.log(formatIngestBench(bench));
+  writeFileSync(OUT, JSON.stringify(bench, null, 2) + '\n');
+}
+if (only !== 'ingest') {
+  console.log('\nanalytics: building a 5,000,000-case warehouse …');
+  const a = await runAnalyticsBench({ cases: argv.includes('--cases') ? Number(argv[argv.indexOf('--cases') + 1]) : undefined, log: (l) => console.log(l) });
+  console.log('');
+  console.log(formatAnalyticsBench(a));
+  writeFileSync(join(dirname(OUT), 'analytics.json'), JSON.stringify(a, null, 2) + '\n');
+}
 console.log(`\nfigures: ${relative(process.cwd(), OUT) || OUT}; whole bench ${((performance.now() - t0) / 1000).toFixed(0)} s`);
