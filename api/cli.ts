@@ -10,6 +10,7 @@ import { builtInProfiles } from '../ingest/profile.ts';
 import { isValidTimeZone } from '../ingest/time-zone.ts';
 import { loadAreasGeoJson } from '../ingest/areas.ts';
 import { assignPlaces } from '../ingest/places.ts';
+import { loadCalendars } from '../ingest/calendars.ts';
 import cliProgress from 'cli-progress';
 import { seedDemoCity } from '../ingest/demo-city.ts';
 import { computeKpis, resolveWindow } from '../warehouse/analytics/kpis.ts';
@@ -33,6 +34,7 @@ Commands:
                                         P: a built-in profile or a path to a JSON profile
   areas <file.geojson> --kind K --id-property P --name-property P
                                         load area polygons (districts, neighbourhoods) and place the cases in them
+  calendars <calendars.json>            business hours and holidays for SLAs counted in working hours
   rejects <batch_id> [--json]           the rows a batch did not load, and why
   demo [--seed N] [--out manifest.json] load the demo city (and write what it planted)
   kpis [--from D] [--to D] [--as-of T] [--by service,week] [--json|--csv]
@@ -168,6 +170,15 @@ async function main(argv: string[]): Promise<number> {
         const placed = await assignPlaces(wh, {});
         process.stdout.write(`${file}: read ${r.read} features, loaded ${r.loaded}, rejected ${r.rejected}; ${placed.cases} cases placed\n` +
           r.rejects.map((x) => `  feature ${x.feature}: ${x.reason}\n`).join(''));
+        return 0;
+      });
+    }
+    case 'calendars': {
+      const [file] = args;
+      if (!file) throw new UsageError('usage: civic calendars <calendars.json>');
+      return withWarehouse(config, async (wh) => {
+        const r = await loadCalendars(wh, file);
+        process.stdout.write(`${file}: ${r.calendars} calendars loaded; ${r.cases_redated} cases re-dated in business hours\n`);
         return 0;
       });
     }

@@ -11,6 +11,7 @@ import { buildNewEventsQuery, buildTrailRejectsQuery } from './events-sql.ts';
 import { dropStage, stageFile } from './stage.ts';
 import { citizenHashKey } from './secret.ts';
 import { assignPlaces } from './places.ts';
+import { applyBusinessDueTimes } from './calendars.ts';
 
 export interface IngestResult {
   batch_id: string;
@@ -113,6 +114,7 @@ async function loadKind(wh: Warehouse, profile: Profile, batchId: string, o: { h
       await wh.run(model('refresh-cases-delete'), { batch_id: batchId });
       o.progress('refresh-insert', 0);
       await wh.run(model('refresh-cases'), { batch_id: batchId });
+      await applyBusinessDueTimes(wh, { batchId });
       o.progress('place', 0);
       await assignPlaces(wh, { batchId, inTransaction: true });
       o.progress('count', 0);
@@ -162,6 +164,7 @@ async function loadKind(wh: Warehouse, profile: Profile, batchId: string, o: { h
       );
       await wh.run(`INSERT OR REPLACE INTO services SELECT * FROM changed_services`);
       await wh.run(model('refresh-due-times'));
+      await applyBusinessDueTimes(wh, { serviceCodesTable: 'changed_services' });
       const rows = (await wh.one<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM changed_services`))!.n;
       await wh.run(`DROP TABLE changed_services`);
       return { rows, flagged: 0, events: 0 };
