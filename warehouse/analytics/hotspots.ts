@@ -14,81 +14,10 @@ import { getResolution, gridDisk } from 'h3-js';
 // ---------------------------------------------------------------------------------------------
 // Normal tail, full precision
 
-const SQRT1_PI = 0.56418958354775628695; // 1/√π
+// The normal tail comes from stats.ts (Cody's erfc), shared with the trend tests.
+import { twoSidedP } from './stats.ts';
 
-// W. J. Cody, "Rational Chebyshev approximations for the error function", Math. Comp. 23 (1969),
-// as in his CALERF routine: ~1e-16 relative accuracy over the whole range. The far tail is
-// computed directly (never as 1 − erf), so p-values like 1e-50 stay representable.
-const A = [3.1611237438705656, 113.86415415105016, 377.485237685302, 3209.3775891384694, 0.18577770618460315];
-const B = [23.601290952344122, 244.02463793444417, 1282.6165260773723, 2844.2368334391704];
-const C = [
-  0.5641884969886701, 8.883149794388376, 66.11919063714163, 298.635138197400131, 881.952221241769,
-  1712.0476126340707, 2051.0783778260716, 1230.3393547979972, 2.1531153547440383e-8,
-];
-const D = [
-  15.744926110709835, 117.6939508913125, 537.1811018620099, 1621.3895745666903, 3290.7992357334597,
-  4362.619090143247, 3439.3676741437216, 1230.3393548037495,
-];
-const P = [
-  0.30532663496123236, 0.36034489994980445, 0.12578172611122926, 0.016083785148742275,
-  6.587491615298378e-4, 0.016315387137302097,
-];
-const Q = [2.568520192289822, 1.8729528499234604, 0.5279051029514285, 0.06051834131244132, 0.0023352049762686918];
-
-/** Complementary error function, erfc(x) = 1 − erf(x), accurate in relative terms for large x. */
-export function erfc(x: number): number {
-  if (Number.isNaN(x)) return Number.NaN;
-  const y = Math.abs(x);
-  let result: number;
-  if (y <= 0.46875) {
-    const ysq = y > 1.11e-16 ? y * y : 0;
-    let num = A[4] * ysq;
-    let den = ysq;
-    for (let i = 0; i < 3; i++) {
-      num = (num + A[i]) * ysq;
-      den = (den + B[i]) * ysq;
-    }
-    return 1 - (x * (num + A[3])) / (den + B[3]);
-  }
-  if (y <= 4) {
-    let num = C[8] * y;
-    let den = y;
-    for (let i = 0; i < 7; i++) {
-      num = (num + C[i]) * y;
-      den = (den + D[i]) * y;
-    }
-    result = (num + C[7]) / (den + D[7]);
-  } else if (y >= 26.543) {
-    result = 0; // below the smallest double
-  } else {
-    const ysq = 1 / (y * y);
-    let num = P[5] * ysq;
-    let den = ysq;
-    for (let i = 0; i < 4; i++) {
-      num = (num + P[i]) * ysq;
-      den = (den + Q[i]) * ysq;
-    }
-    result = (ysq * (num + P[4])) / (den + Q[4]);
-    result = (SQRT1_PI - result) / y;
-  }
-  if (result !== 0) {
-    // exp(−y²) split as exp(−ysq²)·exp(−del) to keep the rounding of y² out of the exponent.
-    const ysq = Math.trunc(y * 16) / 16;
-    const del = (y - ysq) * (y + ysq);
-    result = Math.exp(-ysq * ysq) * Math.exp(-del) * result;
-  }
-  return x < 0 ? 2 - result : result;
-}
-
-/** P(Z ≥ z) for a standard normal Z, as erfc(z/√2)/2 so the far tail does not underflow. */
-export function normalUpperTail(z: number): number {
-  return erfc(z / Math.SQRT2) / 2;
-}
-
-/** Two-sided p-value of a standard normal score. */
-export function twoSidedP(z: number): number {
-  return 2 * normalUpperTail(Math.abs(z));
-}
+export { erfc, twoSidedP, normalSf as normalUpperTail } from './stats.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Neighbour lists
