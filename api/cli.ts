@@ -14,14 +14,14 @@ import { loadCalendars } from '../ingest/calendars.ts';
 import cliProgress from 'cli-progress';
 import { seedDemoCity } from '../ingest/demo-city.ts';
 import { computeKpis, resolveWindow } from '../warehouse/analytics/kpis.ts';
-import { isDimension } from '../warehouse/analytics/kpis-sql.ts';
+import { DIMENSION_NAMES, isDimension } from '../warehouse/analytics/kpis-sql.ts';
+import { kpiCsv } from './routes/kpis/index.ts';
 import { runReport } from '../reports/run.ts';
 import { computeFindings } from '../warehouse/analytics/findings.ts';
 import { computeHotspots, hotspotsGeoJson } from '../warehouse/analytics/hotspot-map.ts';
 import { computeEquity } from '../warehouse/analytics/equity.ts';
 import { shiftDays } from './routes/trends/index.ts';
 import { REPORTS } from '../reports/definitions.ts';
-import { toCsv } from '../reports/render-csv.ts';
 import { startServer } from './server.ts';
 import { createToken, revokeToken, ROLES, type Role } from './tokens.ts';
 
@@ -37,7 +37,8 @@ Commands:
   calendars <calendars.json>            business hours and holidays for SLAs counted in working hours
   rejects <batch_id> [--json]           the rows a batch did not load, and why
   demo [--seed N] [--out manifest.json] load the demo city (and write what it planted)
-  kpis [--from D] [--to D] [--as-of T] [--by service,week] [--json|--csv]
+  kpis [--from D] [--to D] [--as-of T] [--by service,week] [--service S] [--json|--csv]
+                                        by: service, service_group, agency, channel, area, day, week, month, quarter
   trends [--by service,area] [--period week|day] [--weeks N] [--service S] [--json]
   hotspots [--resolution 8] [--k 1] [--weeks N] [--service S] [--json]   (GeoJSON with --json)
   equity [--service S] [--weeks N] [--json]
@@ -204,12 +205,13 @@ async function main(argv: string[]): Promise<number> {
     case 'kpis': {
       const by = (values.by ?? 'service').split(',');
       const bad = by.filter((d) => !isDimension(d));
-      if (bad.length) throw new UsageError(`--by: unknown dimension ${bad.join(', ')} (use service, agency, channel, week)`);
+      if (bad.length) throw new UsageError(`--by: unknown dimension ${bad.join(', ')} (use ${DIMENSION_NAMES.join(', ')})`);
       return withWarehouse(config, async (wh) => {
         const window = await resolveWindow(wh, { from: values.from, to: values.to, as_of: values['as-of'] }, config.timezone);
-        const result = await computeKpis(wh, by.filter(isDimension), window);
+        const dims = by.filter(isDimension);
+        const result = await computeKpis(wh, dims, window, values.service ? { service: values.service } : {});
         if (values.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
-        else if (values.csv) process.stdout.write(toCsv(result.rows as unknown as Record<string, unknown>[]));
+        else if (values.csv) process.stdout.write(kpiCsv(result.rows, dims, 'all'));
         else {
           process.stdout.write(`KPIs for cases opened ${window.from} to ${window.to} (${window.timezone}), as of ${window.as_of}\n`);
           console.table(result.rows.map((r) => ({ ...Object.fromEntries(by.map((d) => [d, r[d as keyof typeof r]])), opened: r.opened, closed: r.closed, 'median h': r.median_hours_to_close, 'on-time %': r.on_time_rate === null ? null : +(r.on_time_rate * 100).toFixed(1), pending: r.pending })));

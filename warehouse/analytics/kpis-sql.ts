@@ -1,15 +1,49 @@
-// Pure SQL builders for the KPI queries. Grouping dimensions come only from DIMENSIONS (the
-// allow-list); dates, zone and as-of time are bound values.
-import type { Query } from '../db.ts';
+// Pure SQL builders for the KPI queries. Grouping dimensions and filters come only from the
+// allow-lists below; dates, zone, as-of time and filter values are bound values.
+import { query, type Query } from '../db.ts';
 
-export const DIMENSIONS = {
+/** Case attributes to group by. A missing value gets a label, so every case lands in some group. */
+const ATTRIBUTES = {
   service: `coalesce(c.service_name, c.service_code, '(unknown service)')`,
+  // `s` is services, joined only when a query needs it.
+  service_group: `coalesce(s.service_group, '(unknown service group)')`,
   agency: `coalesce(c.agency, '(unknown agency)')`,
   channel: `coalesce(c.channel, '(unknown channel)')`,
-  week: `strftime(date_trunc('week', c.opened_at AT TIME ZONE $tz), '%Y-%m-%d')`,
+  // `a` is areas: the area's name where the areas table has it, else the bare id.
+  area: `coalesce(a.name, c.area_id, '(unknown area)')`,
+} as const;
+type Attribute = keyof typeof ATTRIBUTES;
+
+/** Calendar periods, cut in the jurisdiction's time zone and labelled by their first local day. */
+const PERIODS = ['day', 'week', 'month', 'quarter'] as const;
+type Period = (typeof PERIODS)[number];
+
+/** Which time a period dimension cuts: the opened cohort by opening, the closed cohort by closing. */
+export type CohortTime = 'opened_at' | 'closed_at';
+
+function periodSql(unit: Period, at: CohortTime): string {
+  // `week` starts on Monday (ISO); `AT TIME ZONE` makes a local wall-clock time, so a day, month
+  // or quarter starts at local midnight whatever the UTC offset is that day (DST included).
+  return `strftime(date_trunc('${unit}', c.${at} AT TIME ZONE $tz), '%Y-%m-%d')`;
+}
+
+/** Every dimension a KPI can be grouped by; period dimensions as the opened cohort cuts them. */
+export const DIMENSIONS = {
+  ...ATTRIBUTES,
+  day: periodSql('day', 'opened_at'),
+  week: periodSql('week', 'opened_at'),
+  month: periodSql('month', 'opened_at'),
+  quarter: periodSql('quarter', 'opened_at'),
 } as const;
 export type Dimension = keyof typeof DIMENSIONS;
 export const isDimension = (d: string): d is Dimension => Object.hasOwn(DIMENSIONS, d);
+export const DIMENSION_NAMES = Object.keys(DIMENSIONS) as Dimension[];
+const isPeriod = (d: Dimension): d is Period => (PERIODS as readonly string[]).includes(d);
+
+/** The SQL of a dimension; a period is cut by the cohort's own time. */
+export function dimensionSql(d: Dimension, at: CohortTime = 'opened_at'): string {
+  return isPeriod(d) ? periodSql(d, at) : ATTRIBUTES[d as Attribute];
+}
 
 export interface KpiWindow {
   /** First local day (YYYY-MM-DD), inclusive. */
@@ -21,60 +55,321 @@ export interface KpiWindow {
   timezone: string;
 }
 
-function base(by: readonly Dimension[], w: KpiWindow) {
-  const dims = by.map((d) => `${DIMENSIONS[d]} AS ${d}`);
-  // Opened cohort: cases opened on a local day in [from, to], and no later than the as-of time.
-  const where = `c.opened_at >= timezone($tz, $from::DATE::TIMESTAMP)
-      AND c.opened_at <  timezone($tz, ($to::DATE + 1)::TIMESTAMP)
-      AND c.opened_at <= $as_of::TIMESTAMPTZ`;
-  const params = { tz: w.timezone, from: w.from, to: w.to, as_of: w.as_of };
-  return { dims, where, params };
+/** Optional filters, each one value: only cases that match all of them are counted. */
+export interface KpiFilter {
+  /** A service code or name. */
+  service?: string;
+  service_group?: string;
+  agency?: string;
+  channel?: string;
+  /** An area id or name. */
+  area?: string;
 }
+export const FILTER_NAMES = ['service', 'service_group', 'agency', 'channel', 'area'] as const satisfies readonly (keyof KpiFilter)[];
 
-/** Counts per group: volume, on-time numerator/denominator/pending, data errors. */
-export function buildKpiCountsQuery(by: readonly Dimension[], w: KpiWindow): Query {
-  const { dims, where, params } = base(by, w);
-  const closedByAsOf = `(c.closed_at IS NOT NULL AND c.closed_at <= $as_of::TIMESTAMPTZ)`;
-  const dataError = `coalesce(c.closed_at < c.opened_at, false)`;
-  const sql = `
-SELECT ${[...dims, `
-  count(*)::INTEGER AS opened,
-  count(*) FILTER (WHERE ${closedByAsOf})::INTEGER AS closed,
-  count(*) FILTER (WHERE c.status = 'cancelled' AND c.cancelled_at <= $as_of::TIMESTAMPTZ)::INTEGER AS cancelled,
-  count(*) FILTER (WHERE ${dataError})::INTEGER AS excluded_data_errors,
-  count(*) FILTER (WHERE NOT ${dataError} AND c.due_at IS NOT NULL AND ${closedByAsOf} AND c.closed_at <= c.due_at)::INTEGER AS on_time,
-  count(*) FILTER (WHERE NOT ${dataError} AND c.due_at IS NOT NULL AND c.status <> 'cancelled'
-                     AND (${closedByAsOf} OR c.due_at < $as_of::TIMESTAMPTZ))::INTEGER AS on_time_denominator,
-  count(*) FILTER (WHERE c.due_at IS NOT NULL AND c.status <> 'cancelled' AND NOT ${closedByAsOf}
-                     AND c.due_at >= $as_of::TIMESTAMPTZ)::INTEGER AS pending`].join(',\n  ')}
-FROM cases c
-WHERE ${where}
-${by.length ? `GROUP BY ${by.map((_, i) => i + 1).join(', ')} ORDER BY ${by.map((_, i) => i + 1).join(', ')}` : ''}`;
+const FILTERS: Record<(typeof FILTER_NAMES)[number], string> = {
+  service: `(c.service_code = $f_service OR c.service_name = $f_service)`,
+  service_group: `${ATTRIBUTES.service_group} = $f_service_group`,
+  agency: `${ATTRIBUTES.agency} = $f_agency`,
+  channel: `${ATTRIBUTES.channel} = $f_channel`,
+  area: `(c.area_id = $f_area OR a.name = $f_area)`,
+};
+
+/** The outcome value an agent records for "resolved at first contact" (reported FCR). */
+export const RESOLVED_FIRST_CONTACT = 'resolved_first_contact';
+const DAY_US = 86_400_000_000;
+/** The normal quantile of a two-sided 95% interval, as survival.ts uses for the median's interval. */
+const Z95 = 1.959963984540054;
+/** Reopen rate: a reopening within this long after the first close counts. */
+export const REOPEN_WINDOW_DAYS = 30;
+/** Measured FCR: no new contact or reopening within this long after closing. */
+export const FCR_WINDOW_DAYS = 7;
+
+/**
+ * The cases of one cohort in the window, with the group's dimensions: the opened cohort (opened
+ * on a local day in [from, to]) or the closed cohort (first closed on such a day); never later
+ * than the as-of time.
+ */
+function cohort(by: readonly Dimension[], w: KpiWindow, filter: KpiFilter, at: CohortTime, columns: readonly string[]) {
+  const active = FILTER_NAMES.filter((f) => filter[f] !== undefined && filter[f] !== null);
+  const uses = new Set<string>([...by, ...active]);
+  const joins = [
+    uses.has('service_group') ? 'LEFT JOIN services s ON s.service_code = c.service_code' : '',
+    uses.has('area') ? 'LEFT JOIN areas a ON a.area_id = c.area_id' : '',
+  ].filter(Boolean);
+  const where = [
+    `c.${at} >= timezone($tz, $from::DATE::TIMESTAMP)`,
+    `c.${at} <  timezone($tz, ($to::DATE + 1)::TIMESTAMP)`,
+    `c.${at} <= $as_of::TIMESTAMPTZ`,
+    ...active.map((f) => FILTERS[f]),
+  ];
+  const sql = `SELECT ${[...by.map((d) => `${dimensionSql(d, at)} AS ${d}`), ...columns].join(', ')}
+    FROM cases c ${joins.join(' ')}
+    WHERE ${where.join('\n      AND ')}`;
+  const params: Record<string, string> = { tz: w.timezone, from: w.from, to: w.to, as_of: w.as_of };
+  for (const f of active) params[`f_${f}`] = String(filter[f]);
   return { sql, params };
 }
 
+const groupBy = (by: readonly Dimension[]) =>
+  by.length ? `GROUP BY ${by.map((_, i) => i + 1).join(', ')} ORDER BY ${by.map((_, i) => i + 1).join(', ')}` : '';
+
+const CASE_COLUMNS = ['c.case_id', 'c.opened_at', 'c.first_response_at', 'c.closed_at', 'c.cancelled_at', 'c.due_at', 'c.status', 'c.reopen_count', 'c.last_event_at'];
+
 /**
- * Time-to-close observations per group for Kaplan–Meier: each distinct duration (seconds) with
- * its count of closes (events) and of cases still open at the as-of time (censored there).
- * Cancelled cases and data errors (closed before opened) are left out.
+ * Opened cohort, per group: volume, on-time (opened cohort) and pending, data errors, backlog at
+ * the as-of time with its aging and past-due count, channel counts, and the survey answers on
+ * the group's cases.
  */
-export function buildKmObservationsQuery(by: readonly Dimension[], w: KpiWindow): Query {
-  const { dims, where, params } = base(by, w);
-  const closedByAsOf = `(c.closed_at IS NOT NULL AND c.closed_at <= $as_of::TIMESTAMPTZ)`;
+export function buildKpiCountsQuery(by: readonly Dimension[], w: KpiWindow, filter: KpiFilter = {}): Query {
+  const k = cohort(by, w, filter, 'opened_at', [...CASE_COLUMNS, `${ATTRIBUTES.channel} AS channel_label`]);
+  const closedByAsOf = `(closed_at IS NOT NULL AND closed_at <= $as_of::TIMESTAMPTZ)`;
+  const dataError = `coalesce(closed_at < opened_at, false)`;
+  const open = `open_at_as_of`;
   const sql = `
-WITH d AS (
-  SELECT ${[...dims,
-    `CASE WHEN ${closedByAsOf} THEN epoch(c.closed_at - c.opened_at) ELSE epoch($as_of::TIMESTAMPTZ - c.opened_at) END AS seconds`,
-    `${closedByAsOf} AS ended`].join(', ')}
-  FROM cases c
-  WHERE ${where}
-    AND NOT coalesce(c.closed_at < c.opened_at, false)
-    AND NOT (c.status = 'cancelled' AND c.cancelled_at <= $as_of::TIMESTAMPTZ)
+WITH k AS MATERIALIZED (
+  ${k.sql}
+), ends AS (
+  -- A case ever reopened was open at the as-of time if nothing ended it by then, or if it was
+  -- reopened after its last close or cancel up to then. Its status says so when nothing has
+  -- happened to it since; otherwise only the event log knows the order.
+  SELECT e.case_id,
+         max(e.occurred_at) FILTER (WHERE e.event_type IN ('closed', 'cancelled')) AS last_end,
+         max(e.occurred_at) FILTER (WHERE e.event_type = 'reopened') AS last_reopen
+  FROM case_events e
+  WHERE e.event_type IN ('closed', 'cancelled', 'reopened') AND e.occurred_at <= $as_of::TIMESTAMPTZ
+    AND e.case_id IN (SELECT case_id FROM k WHERE reopen_count > 0 AND NOT coalesce(last_event_at <= $as_of::TIMESTAMPTZ, false))
+  GROUP BY e.case_id
+), answers AS (
+  -- Survey answers given by the as-of time, on a case directly or through the contact they rate.
+  SELECT r.case_id, r.csat, r.nps
+  FROM survey_responses r
+  WHERE r.case_id IS NOT NULL AND r.answered_at <= $as_of::TIMESTAMPTZ
+  UNION ALL
+  SELECT i.case_id, r.csat, r.nps
+  FROM survey_responses r JOIN interactions i ON i.interaction_id = r.interaction_id
+  WHERE r.case_id IS NULL AND r.answered_at <= $as_of::TIMESTAMPTZ
+), surveys AS (
+  SELECT case_id,
+         count(*) AS n,
+         count(csat) AS csat_n,
+         sum(csat) AS csat_sum,
+         count(*) FILTER (WHERE csat >= 4) AS csat_top2,
+         count(nps) AS nps_n,
+         count(*) FILTER (WHERE nps >= 9) AS promoters,
+         count(*) FILTER (WHERE nps <= 6) AS detractors
+  FROM answers
+  WHERE case_id IN (SELECT case_id FROM k)
+  GROUP BY case_id
+), st AS (
+  SELECT k.*,
+         CASE WHEN k.reopen_count > 0 AND k.last_event_at <= $as_of::TIMESTAMPTZ THEN k.status = 'open'
+              WHEN k.reopen_count > 0 THEN x.last_end IS NULL OR coalesce(x.last_reopen >= x.last_end, false)
+              ELSE NOT coalesce(k.closed_at <= $as_of::TIMESTAMPTZ OR k.cancelled_at <= $as_of::TIMESTAMPTZ, false)
+         END AS open_at_as_of,
+         -- Whole days open: 0–2 means under 3 days, and so on.
+         floor((epoch_us($as_of::TIMESTAMPTZ) - epoch_us(k.opened_at)) / ${DAY_US}) AS age_days,
+         v.n AS sv_n, v.csat_n, v.csat_sum, v.csat_top2, v.nps_n, v.promoters, v.detractors
+  FROM k
+  LEFT JOIN ends x ON x.case_id = k.case_id
+  LEFT JOIN surveys v ON v.case_id = k.case_id
+)
+SELECT ${[...by, `
+  count(*)::INTEGER AS opened,
+  count(*) FILTER (WHERE ${closedByAsOf})::INTEGER AS closed,
+  count(*) FILTER (WHERE status = 'cancelled' AND cancelled_at <= $as_of::TIMESTAMPTZ)::INTEGER AS cancelled,
+  count(*) FILTER (WHERE ${dataError})::INTEGER AS excluded_data_errors,
+  count(*) FILTER (WHERE NOT ${dataError} AND due_at IS NOT NULL AND ${closedByAsOf} AND closed_at <= due_at)::INTEGER AS on_time,
+  count(*) FILTER (WHERE NOT ${dataError} AND due_at IS NOT NULL AND status <> 'cancelled'
+                     AND (${closedByAsOf} OR due_at < $as_of::TIMESTAMPTZ))::INTEGER AS on_time_denominator,
+  count(*) FILTER (WHERE due_at IS NOT NULL AND status <> 'cancelled' AND NOT ${closedByAsOf}
+                     AND due_at >= $as_of::TIMESTAMPTZ)::INTEGER AS pending,
+  count(*) FILTER (WHERE first_response_at < opened_at)::INTEGER AS excluded_first_response_errors,
+  count(*) FILTER (WHERE ${open})::INTEGER AS backlog,
+  count(*) FILTER (WHERE ${open} AND age_days < 3)::INTEGER AS backlog_0_2d,
+  count(*) FILTER (WHERE ${open} AND age_days >= 3 AND age_days < 8)::INTEGER AS backlog_3_7d,
+  count(*) FILTER (WHERE ${open} AND age_days >= 8 AND age_days < 31)::INTEGER AS backlog_8_30d,
+  count(*) FILTER (WHERE ${open} AND age_days >= 31)::INTEGER AS backlog_over_30d,
+  count(*) FILTER (WHERE ${open} AND due_at < $as_of::TIMESTAMPTZ)::INTEGER AS backlog_past_due,
+  histogram(channel_label) AS channel_counts,
+  coalesce(sum(sv_n), 0)::INTEGER AS survey_responses,
+  coalesce(sum(csat_n), 0)::INTEGER AS csat_responses,
+  coalesce(sum(csat_sum), 0)::BIGINT AS csat_sum,
+  coalesce(sum(csat_top2), 0)::INTEGER AS csat_top2_count,
+  coalesce(sum(nps_n), 0)::INTEGER AS nps_responses,
+  coalesce(sum(promoters), 0)::INTEGER AS promoters,
+  coalesce(sum(detractors), 0)::INTEGER AS detractors`].join(',\n  ')}
+FROM st
+${groupBy(by)}`;
+  return query(sql, k.params);
+}
+
+/**
+ * Closed cohort, per group (periods cut by the first close): cases first closed in the window,
+ * on time by due among them, reopened within 30 days of that close, first-contact resolution
+ * measured (one inbound contact up to closing, no new one nor a reopening within 7 days after)
+ * and reported (the first inbound contact's outcome), and the inbound contacts on them.
+ * Only what had happened by the as-of time counts.
+ */
+export function buildClosedCohortQuery(by: readonly Dimension[], w: KpiWindow, filter: KpiFilter = {}): Query {
+  const k = cohort(by, w, filter, 'closed_at', ['c.case_id', 'c.opened_at', 'c.closed_at', 'c.cancelled_at', 'c.due_at', 'c.status', 'c.reopen_count']);
+  const sinceClose = (t: string) => `(epoch_us(${t}) - epoch_us(k.closed_at))`;
+  const reopenedWithin = (param: string) => `coalesce(r.first_reopen_us <= $${param}, false)`;
+  const stillWatching = (param: string) => `${sinceClose('$as_of::TIMESTAMPTZ')} < $${param}`;
+  const fcr = `n.up_to_close = 1 AND n.after_close = 0 AND NOT ${reopenedWithin('fcr_us')}`;
+  const onTimeBase = `NOT coalesce(k.closed_at < k.opened_at, false) AND k.due_at IS NOT NULL
+                     AND NOT coalesce(k.status = 'cancelled' AND k.cancelled_at <= $as_of::TIMESTAMPTZ, false)`;
+  const sql = `
+WITH k AS MATERIALIZED (
+  ${k.sql}
+), reopened AS (
+  SELECT k.case_id, min(${sinceClose('e.occurred_at')}) AS first_reopen_us
+  FROM k JOIN case_events e ON e.case_id = k.case_id
+  WHERE k.reopen_count > 0 AND e.event_type = 'reopened'
+    AND e.occurred_at >= k.closed_at AND e.occurred_at <= $as_of::TIMESTAMPTZ
+  GROUP BY k.case_id
+), contacts AS (
+  SELECT k.case_id,
+         count(*) AS n,
+         count(*) FILTER (WHERE i.started_at <= k.closed_at) AS up_to_close,
+         count(*) FILTER (WHERE i.started_at > k.closed_at AND ${sinceClose('i.started_at')} <= $fcr_us) AS after_close,
+         -- The first contact's time and whether it was reported resolved, in one number (a plain
+         -- min is far cheaper than arg_min); at a tie the resolved one counts as first.
+         min(epoch_us(i.started_at) * 2 + CASE WHEN i.outcome = $resolved THEN 0 ELSE 1 END) % 2 = 0 AS first_resolved
+  FROM k JOIN interactions i ON i.case_id = k.case_id
+  WHERE i.direction = 'inbound' AND i.started_at <= $as_of::TIMESTAMPTZ
+  GROUP BY k.case_id
+)
+SELECT ${[...by.map((d) => `k.${d}`), `
+  count(*)::INTEGER AS closed_in_period,
+  count(*) FILTER (WHERE ${onTimeBase} AND k.closed_at <= k.due_at)::INTEGER AS on_time_closed_cohort,
+  count(*) FILTER (WHERE ${onTimeBase})::INTEGER AS on_time_closed_cohort_denominator,
+  count(*) FILTER (WHERE ${reopenedWithin('reopen_us')})::INTEGER AS reopened_within_30d,
+  count(*) FILTER (WHERE NOT ${reopenedWithin('reopen_us')} AND ${stillWatching('reopen_us')})::INTEGER AS reopen_pending,
+  count(*) FILTER (WHERE n.n > 0)::INTEGER AS fcr_cases,
+  count(*) FILTER (WHERE ${fcr})::INTEGER AS fcr_measured_resolved,
+  count(*) FILTER (WHERE ${fcr} AND ${stillWatching('fcr_us')})::INTEGER AS fcr_pending,
+  count(*) FILTER (WHERE n.first_resolved)::INTEGER AS fcr_reported_resolved,
+  coalesce(sum(n.n), 0)::INTEGER AS inbound_contacts`].join(',\n  ')}
+FROM k
+LEFT JOIN reopened r ON r.case_id = k.case_id
+LEFT JOIN contacts n ON n.case_id = k.case_id
+${groupBy(by)}`;
+  return query(sql, {
+    ...k.params,
+    resolved: RESOLVED_FIRST_CONTACT,
+    reopen_us: REOPEN_WINDOW_DAYS * DAY_US,
+    fcr_us: FCR_WINDOW_DAYS * DAY_US,
+  });
+}
+
+/** The durations Kaplan–Meier can estimate: opened → first close, opened → first response. */
+export type KmDuration = 'close' | 'first_response';
+
+/**
+ * Duration observations per group for Kaplan–Meier: each distinct duration (seconds) with its
+ * count of ends (events) and of cases not ended by the as-of time (censored there).
+ * Time to close leaves out cancelled cases and data errors (closed before opened); time to
+ * first response leaves out cases whose first response is stamped before their opening.
+ */
+export function buildKmObservationsQuery(by: readonly Dimension[], w: KpiWindow, filter: KpiFilter = {}, duration: KmDuration = 'close'): Query {
+  const end = duration === 'close' ? 'closed_at' : 'first_response_at';
+  const k = cohort(by, w, filter, 'opened_at', ['c.opened_at', `c.${end} AS end_at`, 'c.status', 'c.cancelled_at']);
+  const endedByAsOf = `(end_at IS NOT NULL AND end_at <= $as_of::TIMESTAMPTZ)`;
+  const exclude =
+    duration === 'close'
+      ? `NOT coalesce(end_at < opened_at, false) AND NOT (status = 'cancelled' AND cancelled_at <= $as_of::TIMESTAMPTZ)`
+      : `NOT coalesce(end_at < opened_at, false)`;
+  const sql = `
+WITH k AS (
+  ${k.sql}
+), d AS (
+  SELECT ${[...by,
+    // Elapsed time from the microsecond counts: subtracting TIMESTAMPTZ values goes through the
+    // session's calendar (an hour off across a DST change outside UTC, and far slower).
+    `(CASE WHEN ${endedByAsOf} THEN epoch_us(end_at) ELSE epoch_us($as_of::TIMESTAMPTZ) END - epoch_us(opened_at)) / 1e6 AS seconds`,
+    `${endedByAsOf} AS ended`].join(', ')}
+  FROM k
+  WHERE ${exclude}
 )
 SELECT ${[...by, 'seconds',
   `count(*) FILTER (WHERE ended)::INTEGER AS events`,
   `count(*) FILTER (WHERE NOT ended)::INTEGER AS censored`].join(', ')}
 FROM d
 GROUP BY ALL`;
-  return { sql, params };
+  return query(sql, k.params);
+}
+
+/** Survival levels the KPIs read off a Kaplan–Meier curve, as `1 − q` for the q-th quantile. */
+export interface KmTargets {
+  /** R compares survival to a level with this tolerance. */
+  tolerance: number;
+  median: number;
+  p90: number;
+}
+
+/**
+ * The Kaplan–Meier curve per group, built in SQL, but only the points that decide its quantiles:
+ * for the median (on the curve and on both bands of its 95% log interval) and the P90, the first
+ * point at or below the level and the first point after it clearly below; plus the last point
+ * (the end of follow-up). R's quantile rules need no others, so at most nine rows per group leave
+ * DuckDB however many cases there are (survival.ts applies those rules to them).
+ * Each row: the time (seconds), at risk, ended and censored there, S(t), its log-interval bands
+ * (null once S reaches 0), and the group's totals.
+ */
+export function buildKmCurveQuery(by: readonly Dimension[], w: KpiWindow, filter: KpiFilter, durations: readonly KmDuration[], t: KmTargets): Query {
+  // One curve per duration and group: the duration is the first key throughout.
+  for (const d of durations) if (d !== 'close' && d !== 'first_response') throw new Error(`unknown duration ${String(d)}`);
+  const obs = durations.map((d) => buildKmObservationsQuery(by, w, filter, d));
+  const keys = ['duration', ...by];
+  const part = `PARTITION BY ${keys.join(', ')}`;
+  const join = (x: string, y: string) => keys.map((d) => `${x}.${d} = ${y}.${d}`).join(' AND ');
+  const first = (v: string, level: string) => `min(seconds) FILTER (WHERE abs(${v} - $${level}) < $tol OR ${v} < $${level})`;
+  const sql = `
+WITH obs AS (
+  ${obs.map((q, i) => `SELECT '${durations[i]}' AS duration, * FROM (${q.sql})`).join('\n  UNION ALL\n  ')}
+), risk AS (
+  SELECT *, sum(events + censored) OVER (${part} ORDER BY seconds DESC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS n_risk
+  FROM obs
+), steps AS (
+  -- Events count before the censored at a tied time (both leave the risk set after it). Once
+  -- every case at risk has ended, log S is −∞ (S = 0) and the Greenwood sum +∞: the bands are
+  -- undefined from there on, as in R.
+  SELECT *,
+    coalesce(sum(CASE WHEN events = 0 THEN 0 WHEN events < n_risk THEN ln(1 - events::DOUBLE / n_risk) ELSE '-inf'::DOUBLE END) OVER w, 0) AS log_s,
+    coalesce(sum(CASE WHEN events = 0 THEN 0 WHEN events < n_risk THEN events::DOUBLE / (n_risk * (n_risk - events)) ELSE 'inf'::DOUBLE END) OVER w, 0) AS greenwood
+  FROM risk
+  WINDOW w AS (${part} ORDER BY seconds ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+), curve AS MATERIALIZED (
+  SELECT *,
+    exp(log_s) AS surv,
+    CASE WHEN NOT isinf(greenwood) THEN exp(log_s) * exp(-$z * sqrt(greenwood)) END AS lower,
+    CASE WHEN NOT isinf(greenwood) THEN least(1, exp(log_s) * exp($z * sqrt(greenwood))) END AS upper
+  FROM steps
+), marks AS (
+  -- R's rule for each level: the first point at or within tolerance of it, and, when that point
+  -- sits on the level, the next one clearly below it. Any point clearly below is at or after the
+  -- first one (it qualifies too), so both are plain minima, even for a band that can rise.
+  SELECT ${[...keys,
+    `${first('surv', 'median')} AS s50`, `min(seconds) FILTER (WHERE surv < $median_low) AS s50_next`,
+    `${first('lower', 'median')} AS l50`, `min(seconds) FILTER (WHERE lower < $median_low) AS l50_next`,
+    `${first('upper', 'median')} AS u50`, `min(seconds) FILTER (WHERE upper < $median_low) AS u50_next`,
+    `${first('surv', 'p90')} AS s90`, `min(seconds) FILTER (WHERE surv < $p90_low) AS s90_next`,
+    'max(seconds) AS last_seconds', 'sum(events + censored)::BIGINT AS n_total', 'sum(events)::BIGINT AS events_total'].join(',\n    ')}
+  FROM curve
+  GROUP BY ${keys.join(', ')}
+)
+SELECT ${[...keys.map((d) => `c.${d}`), 'c.seconds', 'c.n_risk::BIGINT AS n_risk', 'c.events', 'c.censored', 'c.surv', 'c.greenwood', 'c.lower', 'c.upper',
+  'm.n_total', 'm.events_total'].join(', ')}
+FROM curve c JOIN marks m ON ${join('c', 'm')}
+WHERE c.seconds IN (m.s50, m.s50_next, m.l50, m.l50_next, m.u50, m.u50_next, m.s90, m.s90_next, m.last_seconds)`;
+  return query(sql, {
+    ...obs[0]?.params,
+    tol: t.tolerance,
+    median: t.median,
+    median_low: t.median - t.tolerance,
+    p90: t.p90,
+    p90_low: t.p90 - t.tolerance,
+    z: Z95,
+  });
 }
