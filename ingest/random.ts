@@ -1,16 +1,6 @@
 // Seeded randomness for the demo city: the same seed gives the same city, byte for byte.
 
-/** mulberry32: small, fast, good enough for synthetic data (not for anything secret). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from '../warehouse/analytics/random.ts';
 
 export function poisson(rand: () => number, mean: number): number {
   if (mean > 30) {

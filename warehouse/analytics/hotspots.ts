@@ -16,6 +16,7 @@ import { getResolution, gridDisk } from 'h3-js';
 
 // The normal tail comes from stats.ts (Cody's erfc), shared with the trend tests.
 import { twoSidedP } from './stats.ts';
+import { seededRandom } from './random.ts';
 
 export { erfc, twoSidedP, normalSf as normalUpperTail } from './stats.ts';
 
@@ -205,18 +206,6 @@ export interface LocalMoran {
 
 export const MORAN_ALPHA = 0.05;
 
-// mulberry32: tiny, fast, and the same sequence on every platform for a given seed.
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Local Moran's I with row-standardized weights over `neighbours` (self dropped if listed),
  * following esda's Moran_Local: quadrant from z_i > 0 and lag_i > 0 (zero counts as low),
@@ -233,7 +222,7 @@ export function localMoran(
   if (neighbours.length !== n) throw new Error(`neighbours has ${neighbours.length} rows for ${n} values`);
   assertIndices(neighbours, n);
   const permutations = options.permutations ?? 999;
-  const random = mulberry32(options.seed ?? 12345);
+  const random = seededRandom(options.seed ?? 12345);
   const mean = values.reduce((s, x) => s + x, 0) / n;
   const sd = Math.sqrt(values.reduce((s, x) => s + (x - mean) ** 2, 0) / n);
   const z = values.map((x) => (sd > 0 ? (x - mean) / sd : 0));
