@@ -40,7 +40,7 @@ export class Warehouse {
    */
   async connect(): Promise<Warehouse> {
     const conn = await this.instance.connect();
-    await conn.run('SET enable_progress_bar = true; SET enable_progress_bar_print = false');
+    await Warehouse.configure(conn);
     return new Warehouse(this.path, this.instance, conn, false);
   }
 
@@ -59,11 +59,18 @@ export class Warehouse {
       throw err;
     }
     const conn = await instance.connect();
-    // Progress is only tracked when the progress bar is on; we read it, DuckDB must not print it.
-    await conn.run('SET enable_progress_bar = true; SET enable_progress_bar_print = false');
+    await Warehouse.configure(conn);
     const wh = new Warehouse(path, instance, conn);
     await wh.migrate();
     return wh;
+  }
+
+  private static async configure(conn: DuckDBConnection): Promise<void> {
+    // Times render in UTC whatever the host's zone: strftime on a TIMESTAMPTZ uses the session
+    // zone, and our ISO strings end in "Z". Local days are always cut with an explicit zone.
+    await conn.run(`SET TimeZone = 'UTC'`);
+    // Progress is only tracked when the progress bar is on; we read it, DuckDB must not print it.
+    await conn.run('SET enable_progress_bar = true; SET enable_progress_bar_print = false');
   }
 
   /** Rows as plain JSON-safe objects (BIGINT as string: cast counts in SQL). */

@@ -90,7 +90,7 @@ describe('backlog at the as-of time, with aging and past due', () => {
       { id: 'x2', opened: ago(10), closed: ago(9), due: ago(8) },         // closed: not backlog
       { id: 'r1', opened: ago(20), closed: ago(15), due: ago(18) },       // reopened 10 days ago (below): backlog, 8–30, past due
       { id: 'r2', opened: ago(20), closed: ago(19) },                     // reopened 4 days ago and closed again 2 days ago
-      { id: 'old', opened: ago(100) },                                    // opened before the window: not counted
+      { id: 'old', opened: ago(100) },                                    // opened before the window, still open: backlog, over 30
     ]);
     await load(t, 'events', 'id,type,at', [`r1,reopened,${ago(10)}`, `r2,reopened,${ago(4)}`, `r2,closed,${ago(2)}`]);
   });
@@ -98,32 +98,38 @@ describe('backlog at the as-of time, with aging and past due', () => {
 
   it('counts the cases open at the as-of time by whole days open, and the share past due', async () => {
     const row = await only(computeKpis(t.wh, [], utc('2024-05-01', '2024-06-30', iso(AS_OF))));
+    // Backlog at T is every case opened by T and still open — 'old' too, though it opened before the window.
     expect(row).toMatchObject({
       opened: 12,
-      backlog: 9,
+      backlog: 10,
       backlog_0_2d: 2,
       backlog_3_7d: 2,
       backlog_8_30d: 3,
-      backlog_over_30d: 2,
+      backlog_over_30d: 3,
       backlog_past_due: 6,
     });
-    expect(row.backlog_past_due_share).toBeCloseTo(6 / 9, 12);
+    expect(row.backlog_past_due_share).toBeCloseTo(6 / 10, 12);
   });
 
   it('replays closes and reopenings up to an earlier as-of time', async () => {
     // 3 days ago: r2 was reopened (4 days ago) and not yet closed again; b8 still open; the
     // cases opened since (b1, b2) are not there yet.
     const row = await only(computeKpis(t.wh, [], utc('2024-05-01', '2024-06-30', ago(3))));
-    // Opened by then: b3 (exactly then) to b8, x1, x2, r1, r2. Open: b3–b8, r1, r2.
-    expect(row).toMatchObject({ opened: 10, backlog: 8 });
+    // Opened by then: b3 (exactly then) to b8, x1, x2, r1, r2, and 'old'. Open: b3–b8, r1, r2, old.
+    expect(row).toMatchObject({ opened: 10, backlog: 9 });
     // 12 days ago: r1 was closed (15 days ago) and not yet reopened; r2 closed too.
     const earlier = await only(computeKpis(t.wh, [], utc('2024-05-01', '2024-06-30', ago(12))));
-    // Opened by then: b6, b7, b8, r1, r2. Open: b6 (18.9 days), b7 (19), b8 (33).
-    expect(earlier).toMatchObject({ opened: 5, backlog: 3, backlog_0_2d: 0, backlog_3_7d: 0, backlog_8_30d: 2, backlog_over_30d: 1 });
+    // Opened by then: b6, b7, b8, r1, r2 (and 'old'). Open: b6 (18.9 days), b7 (19), b8 (33), old (88).
+    expect(earlier).toMatchObject({ opened: 5, backlog: 4, backlog_0_2d: 0, backlog_3_7d: 0, backlog_8_30d: 2, backlog_over_30d: 2 });
+  });
+
+  it('rows cut by period keep the backlog of their own period\'s cases (aging by cohort)', async () => {
+    const rows = (await computeKpis(t.wh, ['month'], utc('2024-05-01', '2024-06-30', iso(AS_OF)))).rows;
+    expect(rows.reduce((a, r) => a + r.backlog, 0)).toBe(9); // all but 'old', which opened before May
   });
 
   it('has no past-due share without a backlog', async () => {
-    const row = await only(computeKpis(t.wh, [], utc('2024-06-20', '2024-06-21', iso(AS_OF))));
+    const row = await only(computeKpis(t.wh, ['day'], utc('2024-06-21', '2024-06-21', iso(AS_OF))));
     expect(row).toMatchObject({ opened: 2, backlog: 0, backlog_past_due_share: null }); // x1 (cancelled) and x2 (closed)
   });
 });

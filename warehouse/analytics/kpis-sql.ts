@@ -125,6 +125,8 @@ export function buildKpiCountsQuery(by: readonly Dimension[], w: KpiWindow, filt
   const k = cohort(by, w, filter, 'opened_at', [...CASE_COLUMNS, `${ATTRIBUTES.channel} AS channel_label`]);
   const closedByAsOf = `(closed_at IS NOT NULL AND closed_at <= $as_of::TIMESTAMPTZ)`;
   const dataError = `coalesce(closed_at < opened_at, false)`;
+  // Cancelled as seen at the as-of time: the same test in the numerator, the denominator and pending.
+  const cancelledByAsOf = `coalesce(status = 'cancelled' AND cancelled_at <= $as_of::TIMESTAMPTZ, false)`;
   const open = `open_at_as_of`;
   const sql = `
 WITH k AS MATERIALIZED (
@@ -179,10 +181,10 @@ SELECT ${[...by, `
   count(*) FILTER (WHERE ${closedByAsOf})::INTEGER AS closed,
   count(*) FILTER (WHERE status = 'cancelled' AND cancelled_at <= $as_of::TIMESTAMPTZ)::INTEGER AS cancelled,
   count(*) FILTER (WHERE ${dataError})::INTEGER AS excluded_data_errors,
-  count(*) FILTER (WHERE NOT ${dataError} AND due_at IS NOT NULL AND ${closedByAsOf} AND closed_at <= due_at)::INTEGER AS on_time,
-  count(*) FILTER (WHERE NOT ${dataError} AND due_at IS NOT NULL AND status <> 'cancelled'
+  count(*) FILTER (WHERE NOT ${dataError} AND due_at IS NOT NULL AND NOT ${cancelledByAsOf} AND ${closedByAsOf} AND closed_at <= due_at)::INTEGER AS on_time,
+  count(*) FILTER (WHERE NOT ${dataError} AND due_at IS NOT NULL AND NOT ${cancelledByAsOf}
                      AND (${closedByAsOf} OR due_at < $as_of::TIMESTAMPTZ))::INTEGER AS on_time_denominator,
-  count(*) FILTER (WHERE due_at IS NOT NULL AND status <> 'cancelled' AND NOT ${closedByAsOf}
+  count(*) FILTER (WHERE due_at IS NOT NULL AND NOT ${cancelledByAsOf} AND NOT ${closedByAsOf}
                      AND due_at >= $as_of::TIMESTAMPTZ)::INTEGER AS pending,
   count(*) FILTER (WHERE first_response_at < opened_at)::INTEGER AS excluded_first_response_errors,
   count(*) FILTER (WHERE ${open})::INTEGER AS backlog,

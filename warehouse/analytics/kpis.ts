@@ -177,6 +177,10 @@ const ZERO_CLOSED = {
  * its period) and the closed cohort's (cases first closed in its period); a group with only one
  * of the two gets zeros for the other. Rows come sorted by their dimensions.
  */
+const PERIODS = new Set<string>(['day', 'week', 'month', 'quarter']);
+const BACKLOG_FIELDS = ['backlog', 'backlog_0_2d', 'backlog_3_7d', 'backlog_8_30d', 'backlog_over_30d', 'backlog_past_due'] as const;
+const queryArgs = (q: { sql: string; params: Record<string, unknown> }) => [q.sql, q.params] as [string, never];
+
 export async function computeKpis(wh: Warehouse, by: readonly Dimension[], window: KpiWindow, filter: KpiFilter = {}): Promise<KpiResult> {
   const counts = buildKpiCountsQuery(by, window, filter);
   const closedQ = buildClosedCohortQuery(by, window, filter);
@@ -185,6 +189,13 @@ export async function computeKpis(wh: Warehouse, by: readonly Dimension[], windo
   const countRows = await wh.all<SqlRow>(counts.sql, counts.params);
   const closedRows = await wh.all<SqlRow>(closedQ.sql, closedQ.params);
   const km = await kmByGroup(wh, by, window, filter, key);
+  // Backlog at T is every case opened by T and not closed by T (DESIGN.md), however long ago it
+  // opened. Rows cut by period keep the backlog of their own period's cases (that is aging by
+  // cohort); rows that are not cut by period count the whole backlog.
+  const periodless = !by.some((d) => PERIODS.has(d));
+  const backlogRows = periodless
+    ? new Map((await wh.all<SqlRow>(...queryArgs(buildKpiCountsQuery(by, { ...window, from: '1900-01-01' }, filter)))).map((r) => [key(r), r]))
+    : null;
 
   const groups = new Map<string, { dims: SqlRow; opened?: SqlRow; closed?: SqlRow }>();
   for (const r of countRows) groups.set(key(r), { dims: r, opened: r });
@@ -196,6 +207,10 @@ export async function computeKpis(wh: Warehouse, by: readonly Dimension[], windo
 
   const rows = [...groups.entries()].map(([k, g]) => {
     const o = { ...ZERO_OPENED, ...g.opened } as Record<string, unknown>;
+    if (backlogRows) {
+      const b = backlogRows.get(k) ?? ZERO_OPENED;
+      for (const f of BACKLOG_FIELDS) o[f] = (b as Record<string, unknown>)[f];
+    }
     const c = { ...ZERO_CLOSED, ...g.closed } as Record<string, unknown>;
     const n = (v: unknown) => Number(v);
     const close = km('close', k);
