@@ -271,7 +271,7 @@ export type KmDuration = 'close' | 'first_response';
 /**
  * Duration observations per group for Kaplan–Meier: each distinct duration (seconds) with its
  * count of ends (events) and of cases not ended by the as-of time (censored there).
- * Time to close leaves out cancelled cases and data errors (closed before opened); time to
+ * Time to close leaves out cases cancelled before any close, and data errors (closed before opened); time to
  * first response leaves out cases whose first response is stamped before their opening.
  */
 export function buildKmObservationsQuery(by: readonly Dimension[], w: KpiWindow, filter: KpiFilter = {}, duration: KmDuration = 'close'): Query {
@@ -280,7 +280,9 @@ export function buildKmObservationsQuery(by: readonly Dimension[], w: KpiWindow,
   const endedByAsOf = `(end_at IS NOT NULL AND end_at <= $as_of::TIMESTAMPTZ)`;
   const exclude =
     duration === 'close'
-      ? `NOT coalesce(end_at < opened_at, false) AND NOT (status = 'cancelled' AND cancelled_at <= $as_of::TIMESTAMPTZ)`
+      // A case cancelled without ever closing has no time to close; one closed first (then
+      // reopened and cancelled) keeps its first close, as "first closed − opened" says.
+      ? `NOT coalesce(end_at < opened_at, false) AND NOT (status = 'cancelled' AND cancelled_at <= $as_of::TIMESTAMPTZ AND NOT ${endedByAsOf})`
       : `NOT coalesce(end_at < opened_at, false)`;
   const sql = `
 WITH k AS (

@@ -113,3 +113,23 @@ describe('on-time rate (opened cohort) and pending', () => {
     await expect(resolveWindow(t.wh, { from: '2024-07-01', to: '2024-06-01' }, 'UTC')).rejects.toThrow(/from \(2024-07-01\) must be on or before to/);
   });
 });
+
+describe('time to close of a case closed, reopened, then cancelled', () => {
+  it('keeps its first close (first closed − opened); a case only ever cancelled has none', async () => {
+    const t = await tempWarehouse({ memory: true });
+    try {
+      const events = parseProfile({ name: 'ev', kind: 'case_events', source: 'km', timezone: 'UTC', columns: { case_id: 'id', event_type: 'type', occurred_at: 'at', service_name: 'svc' } });
+      const path = join(t.dir, 'ev.csv');
+      writeFileSync(path, [
+        'id,type,at,svc',
+        'A,opened,2024-03-01T00:00:00Z,S', 'A,closed,2024-03-03T00:00:00Z,S', 'A,reopened,2024-03-04T00:00:00Z,S', 'A,cancelled,2024-03-05T00:00:00Z,S',
+        'B,opened,2024-03-01T00:00:00Z,S', 'B,cancelled,2024-03-02T00:00:00Z,S',
+      ].join('\n') + '\n');
+      await ingestCasesCsv(t.wh, path, events);
+      const [row] = (await computeKpis(t.wh, [], { from: '2024-03-01', to: '2024-03-31', as_of: '2024-04-01T00:00:00Z', timezone: 'UTC' })).rows;
+      expect(row).toMatchObject({ opened: 2, cancelled: 2, median_hours_to_close: 48 });
+    } finally {
+      t.cleanup();
+    }
+  });
+});
