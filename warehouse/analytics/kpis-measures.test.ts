@@ -264,6 +264,9 @@ describe('first-contact resolution, measured and reported, and contacts per case
     // Inbound contacts on the closed cases: f1 1, f2 2, f3 2, f4 2, f5 1, f6 1, f7 0, f9 2, f10 1.
     expect(row.inbound_contacts).toBe(12);
     expect(row.contacts_per_case).toBeCloseTo(12 / 9, 12);
+    // Two or more inbound contacts within 7 days of the first: f2 (next day), f3 (4 days), f9
+    // (same morning) — not f4, whose second contact came 12 days on.
+    expect(row).toMatchObject({ repeat_contact_cases: 3, repeat_contact_rate: 3 / 8 });
   });
 
   it('judges only what had happened by the as-of time', async () => {

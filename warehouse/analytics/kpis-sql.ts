@@ -241,6 +241,13 @@ WITH k AS MATERIALIZED (
   FROM k JOIN interactions i ON i.case_id = k.case_id
   WHERE i.direction = 'inbound' AND i.started_at <= $as_of::TIMESTAMPTZ
   GROUP BY k.case_id
+), repeats AS (
+  -- Chasing: inbound contacts within 7 days of the case's first one (failure demand).
+  SELECT case_id, count(*) FILTER (WHERE us - first_us <= $fcr_us) AS within_7d
+  FROM (SELECT k.case_id, epoch_us(i.started_at) AS us, min(epoch_us(i.started_at)) OVER (PARTITION BY k.case_id) AS first_us
+        FROM k JOIN interactions i ON i.case_id = k.case_id
+        WHERE i.direction = 'inbound' AND i.started_at <= $as_of::TIMESTAMPTZ)
+  GROUP BY case_id
 )
 SELECT ${[...by.map((d) => `k.${d}`), `
   count(*)::INTEGER AS closed_in_period,
@@ -252,10 +259,12 @@ SELECT ${[...by.map((d) => `k.${d}`), `
   count(*) FILTER (WHERE ${fcr})::INTEGER AS fcr_measured_resolved,
   count(*) FILTER (WHERE ${fcr} AND ${stillWatching('fcr_us')})::INTEGER AS fcr_pending,
   count(*) FILTER (WHERE n.first_resolved)::INTEGER AS fcr_reported_resolved,
-  coalesce(sum(n.n), 0)::INTEGER AS inbound_contacts`].join(',\n  ')}
+  coalesce(sum(n.n), 0)::INTEGER AS inbound_contacts,
+  count(*) FILTER (WHERE rp.within_7d >= 2)::INTEGER AS repeat_contact_cases`].join(',\n  ')}
 FROM k
 LEFT JOIN reopened r ON r.case_id = k.case_id
 LEFT JOIN contacts n ON n.case_id = k.case_id
+LEFT JOIN repeats rp ON rp.case_id = k.case_id
 ${groupBy(by)}`;
   return query(sql, {
     ...k.params,

@@ -96,6 +96,9 @@ export interface KpiRow {
   /** Inbound contacts on the cases closed in the period ÷ those cases. */
   contacts_per_case: number | null;
   inbound_contacts: number;
+  /** Repeat-contact rate: cases with two or more inbound contacts within 7 days of the first ÷ fcr_cases. */
+  repeat_contact_rate: number | null;
+  repeat_contact_cases: number;
 }
 
 export interface KpiResult {
@@ -169,7 +172,7 @@ const ZERO_OPENED = {
 };
 const ZERO_CLOSED = {
   closed_in_period: 0, on_time_closed_cohort: 0, on_time_closed_cohort_denominator: 0, reopened_within_30d: 0, reopen_pending: 0,
-  fcr_cases: 0, fcr_measured_resolved: 0, fcr_pending: 0, fcr_reported_resolved: 0, inbound_contacts: 0,
+  fcr_cases: 0, fcr_measured_resolved: 0, fcr_pending: 0, fcr_reported_resolved: 0, inbound_contacts: 0, repeat_contact_cases: 0,
 };
 
 /**
@@ -267,6 +270,8 @@ export async function computeKpis(wh: Warehouse, by: readonly Dimension[], windo
       fcr_pending: n(c.fcr_pending),
       contacts_per_case: ratio(n(c.inbound_contacts), n(c.closed_in_period)),
       inbound_contacts: n(c.inbound_contacts),
+      repeat_contact_rate: ratio(n(c.repeat_contact_cases), n(c.fcr_cases)),
+      repeat_contact_cases: n(c.repeat_contact_cases),
     };
     return row;
   });

@@ -14,7 +14,7 @@ const MORE_COLUMNS = ['median_hours_to_first_response', 'excluded_first_response
   'closed_in_period', 'on_time_rate_closed_cohort', 'on_time_closed_cohort', 'on_time_closed_cohort_denominator',
   'reopen_rate', 'reopened_within_30d', 'reopen_pending',
   'fcr_measured', 'fcr_reported', 'fcr_cases', 'fcr_measured_resolved', 'fcr_reported_resolved', 'fcr_pending',
-  'contacts_per_case', 'inbound_contacts'] as const satisfies readonly (keyof KpiRow)[];
+  'contacts_per_case', 'inbound_contacts', 'repeat_contact_rate', 'repeat_contact_cases'] as const satisfies readonly (keyof KpiRow)[];
 
 /** A flat table for CSV: channel mix spread over one `channel_mix_<channel>` column per channel seen. */
 export function kpiCsv(rows: readonly KpiRow[], by: readonly Dimension[], columns: 'core' | 'all'): string {

@@ -83,6 +83,8 @@ export const KpiRow = Type.Object({
   fcr_pending: Count('In fcr_measured_resolved, but fewer than 7 days since closing at as_of'),
   contacts_per_case: Nullable(Type.Number({ description: 'Inbound contacts linked to the cases closed in the period ÷ those cases' })),
   inbound_contacts: Count('Inbound contacts linked to the cases closed in the period (by as_of)'),
+  repeat_contact_rate: Nullable(Type.Number({ description: 'Cases closed in the period with two or more inbound contacts within 7 days of the first ÷ fcr_cases (chasing: failure demand)' })),
+  repeat_contact_cases: Count('Closed in the period with two or more inbound contacts within 7 days of the first'),
 });
 
 export const KpiResponse = Type.Object({
