@@ -8,6 +8,8 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Warehouse } from '../warehouse/db.ts';
+import { WindowError } from '../warehouse/analytics/kpis.ts';
+import { HotspotError } from '../warehouse/analytics/hotspot-map.ts';
 import type { Config } from './config.ts';
 import warehousePlugin from './plugins/warehouse.ts';
 import health from './routes/health/index.ts';
@@ -35,7 +37,10 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
       request.log.error({ err }, 'request failed');
       return reply.code(status).send({ statusCode: status, error: 'Internal Server Error', message: `Something went wrong on our side (request ${request.id}).` });
     }
-    const message = err.validation ? `${err.validationContext ?? 'request'}${err.message.startsWith('/') ? '' : '/'}${err.message.replace(/^(querystring|body|params|headers)\/?/, '')}` : err.message;
+    const message = err.validation
+      ? `${err.validationContext ?? 'request'}${err.message.startsWith('/') ? '' : '/'}${err.message.replace(/^(querystring|body|params|headers)\/?/, '')}`
+      : // An analysis parameter the schema could not judge alone (a date that is no date, from after to).
+        err instanceof WindowError || err instanceof HotspotError ? `querystring/${err.message}` : err.message;
     return reply.code(status).send({ statusCode: status, error: status === 400 ? 'Bad Request' : (err.name ?? 'Error'), message });
   });
 
@@ -57,20 +62,17 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
   await fastify.register(ingestRoute, { maxUploadBytes: (opts.config.ingest?.max_upload_mb ?? 1024) * 1024 * 1024 });
 
   const dashboardDir = opts.dashboardDir ?? DEFAULT_DASHBOARD_DIR;
-  if (existsSync(dashboardDir)) {
-    await fastify.register(fastifyStatic, { root: dashboardDir, prefix: '/', wildcard: true, extensions: ['html'] });
-    // Client-side routes the static build did not prerender fall back to the app shell.
-    fastify.setNotFoundHandler((request, reply) => {
-      const path = request.url.split('?')[0];
-      const isPage = request.method === 'GET' && !path.startsWith('/api/') && !/\.[a-z0-9]+$/i.test(path);
-      if (isPage && existsSync(join(dashboardDir, '200.html'))) {
-        return reply.type('text/html').sendFile('200.html');
-      }
-      return reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `No route ${request.method} ${request.url.split('?')[0]}` });
-    });
-  } else {
-    fastify.log.warn(`dashboard not built (${dashboardDir} missing): run "npm run build"; the API still works`);
-  }
+  const hasDashboard = existsSync(dashboardDir);
+  if (hasDashboard) await fastify.register(fastifyStatic, { root: dashboardDir, prefix: '/', wildcard: true, extensions: ['html'] });
+  else fastify.log.warn(`dashboard not built (${dashboardDir} missing): run "npm run build"; the API still works`);
+  // Client-side routes the static build did not prerender fall back to the app shell; anything
+  // else is a JSON 404 in the same shape as every other error.
+  fastify.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0];
+    const isPage = request.method === 'GET' && !path.startsWith('/api/') && !/\.[a-z0-9]+$/i.test(path);
+    if (hasDashboard && isPage && existsSync(join(dashboardDir, '200.html'))) return reply.type('text/html').sendFile('200.html');
+    return reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `No route ${request.method} ${path}` });
+  });
 };
 
 // Not encapsulated: the process that registers the app (server.ts, tests) uses its decorators

@@ -20,7 +20,6 @@ import { runReport } from '../reports/run.ts';
 import { computeFindings } from '../warehouse/analytics/findings.ts';
 import { computeHotspots, hotspotsGeoJson } from '../warehouse/analytics/hotspot-map.ts';
 import { computeEquity } from '../warehouse/analytics/equity.ts';
-import { shiftDays } from './routes/trends/index.ts';
 import { REPORTS } from '../reports/definitions.ts';
 import { startServer } from './server.ts';
 import { createToken, revokeToken, ROLES, type Role } from './tokens.ts';
@@ -245,10 +244,8 @@ async function main(argv: string[]): Promise<number> {
     case 'hotspots':
     case 'equity': {
       return withWarehouse(config, async (wh) => {
-        const last = await resolveWindow(wh, { to: values.to, as_of: values['as-of'] }, config.timezone);
         const weeks = Number(values.weeks ?? (command === 'equity' ? 12 : 52));
-        if (!Number.isInteger(weeks) || weeks < 1) throw new UsageError('--weeks must be a whole number of weeks');
-        const w = await resolveWindow(wh, { from: values.from ?? shiftDays(last.to, -(7 * weeks - 1)), to: last.to, as_of: last.as_of }, config.timezone);
+        const w = await resolveWindow(wh, { from: values.from, to: values.to, as_of: values['as-of'], weeks }, config.timezone);
         if (command === 'trends') {
           const by = (values.by ?? 'service').split(',');
           if (!by.every((b) => b === 'service' || b === 'area')) throw new UsageError('--by: service, area or service,area');

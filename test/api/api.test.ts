@@ -1,7 +1,7 @@
 // The HTTP API through app.inject(): real app, real DuckDB seeded with the demo city.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import Fastify, { type FastifyInstance } from 'fastify';
-import app from '../../api/app.ts';
+import type { FastifyInstance } from 'fastify';
+import { testApp } from '../app-helper.ts';
 import { seedDemoCity } from '../../ingest/demo-city.ts';
 import { createToken } from '../../api/tokens.ts';
 import { tempWarehouse, type TempWarehouse } from '../helpers.ts';
@@ -12,9 +12,7 @@ describe('HTTP API', () => {
   beforeAll(async () => {
     t = await tempWarehouse({ memory: true });
     await seedDemoCity(t.wh);
-    fastify = Fastify({ logger: false });
-    await fastify.register(app, { warehouse: t.wh, config: { timezone: 'America/New_York', jurisdiction: 'Riverton (demo city)' } });
-    await fastify.ready();
+    fastify = await testApp(t.wh);
   });
   afterAll(async () => {
     await fastify.close();
@@ -96,9 +94,7 @@ describe('HTTP API', () => {
 describe('server errors', () => {
   it('hide their details from the client', async () => {
     const t = await tempWarehouse({ memory: true });
-    const fastify = Fastify({ logger: false });
-    await fastify.register(app, { warehouse: t.wh, config: { timezone: 'UTC', jurisdiction: 'X' }, dashboardDir: '/nonexistent' });
-    await fastify.ready();
+    const fastify = await testApp(t.wh, { timezone: 'UTC', jurisdiction: 'X' });
     await t.wh.run('DROP TABLE cases'); // the warehouse breaks under the running app
     const res = await fastify.inject('/api/kpis');
     expect(res.statusCode).toBe(500);
@@ -117,9 +113,7 @@ describe('analysis routes', () => {
     t = await tempWarehouse({ memory: true });
     await seedDemoCity(t.wh);
     planner = (await createToken(t.wh, { name: 'p', role: 'planner' })).token;
-    fastify = Fastify({ logger: false });
-    await fastify.register(app, { warehouse: t.wh, config: { timezone: 'America/New_York', jurisdiction: 'Riverton (demo city)' }, dashboardDir: '/nonexistent' });
-    await fastify.ready();
+    fastify = await testApp(t.wh);
   });
   afterAll(async () => {
     await fastify.close();

@@ -1,9 +1,9 @@
 // POST /api/ingest: streamed upload, admin token, clear errors — and the inbox the server watches.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import app from '../../api/app.ts';
+import { testApp } from '../app-helper.ts';
 import { createToken } from '../../api/tokens.ts';
 import { startInbox } from '../../api/inbox.ts';
 import { fixture, LA311_CSV, tempWarehouse, type TempWarehouse } from '../helpers.ts';
@@ -17,9 +17,7 @@ describe('POST /api/ingest', () => {
     t = await tempWarehouse();
     admin = (await createToken(t.wh, { name: 'ops', role: 'admin' })).token;
     manager = (await createToken(t.wh, { name: 'boss', role: 'manager' })).token;
-    fastify = Fastify({ logger: false });
-    await fastify.register(app, { warehouse: t.wh, config: { timezone: 'America/Los_Angeles', jurisdiction: 'LA' }, dashboardDir: '/nonexistent' });
-    await fastify.ready();
+    fastify = await testApp(t.wh, { timezone: 'America/Los_Angeles', jurisdiction: 'LA' });
   });
   afterAll(async () => {
     await fastify.close();
@@ -75,8 +73,7 @@ describe('POST /api/ingest', () => {
   });
 
   it('413 for an upload over the limit', async () => {
-    const small = Fastify({ logger: false });
-    await small.register(app, { warehouse: await t.wh.connect(), config: { timezone: 'UTC', jurisdiction: 'X', ingest: { max_upload_mb: 1, inbox_dir: null, inbox_poll_seconds: 5 } }, dashboardDir: '/nonexistent' });
+    const small = await testApp(await t.wh.connect(), { timezone: 'UTC', jurisdiction: 'X', ingest: { max_upload_mb: 1, inbox_dir: null, inbox_poll_seconds: 5 } });
     const res = await small.inject({ method: 'POST', url: '/api/ingest?profile=myla311&filename=big.csv', payload: Buffer.alloc(1024 * 1024 + 10, 65), headers: { 'content-type': 'text/csv', authorization: `Bearer ${admin}` } });
     expect(res.statusCode).toBe(413);
     await small.close();
@@ -105,9 +102,7 @@ describe('the inbox', () => {
   let fastify: FastifyInstance;
   beforeAll(async () => {
     t = await tempWarehouse();
-    fastify = Fastify({ logger: false });
-    await fastify.register(app, { warehouse: t.wh, config: { timezone: 'UTC', jurisdiction: 'X' }, dashboardDir: '/nonexistent' });
-    await fastify.ready();
+    fastify = await testApp(t.wh, { timezone: 'UTC', jurisdiction: 'X' });
   });
   afterAll(async () => {
     await fastify.close();

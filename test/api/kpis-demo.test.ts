@@ -1,8 +1,8 @@
 // The demo city end to end: every breakdown adds up to the coarser one, and the HTTP API returns
 // every measure (Fastify's serializer drops any field its response schema does not name).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import Fastify, { type FastifyInstance } from 'fastify';
-import app from '../../api/app.ts';
+import type { FastifyInstance } from 'fastify';
+import { testApp } from '../app-helper.ts';
 import { DEMO_SERVICES, seedDemoCity } from '../../ingest/demo-city.ts';
 import { tempWarehouse, type TempWarehouse } from '../helpers.ts';
 import { computeKpis, resolveWindow, type KpiRow } from '../../warehouse/analytics/kpis.ts';
@@ -27,9 +27,7 @@ describe('KPIs on the demo city', () => {
     t = await tempWarehouse({ memory: true });
     await seedDemoCity(t.wh);
     w = await resolveWindow(t.wh, { from: '2026-05-01' }, 'America/New_York');
-    fastify = Fastify({ logger: false });
-    await fastify.register(app, { warehouse: t.wh, config: { timezone: 'America/New_York', jurisdiction: 'Riverton (demo city)' }, dashboardDir: '/nonexistent' });
-    await fastify.ready();
+    fastify = await testApp(t.wh);
   });
   afterAll(async () => {
     await fastify.close();

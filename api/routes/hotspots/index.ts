@@ -1,10 +1,9 @@
 import type { FastifyPluginAsync } from 'fastify';
 import Type, { type Static } from 'typebox';
-import { resolveWindow, WindowError } from '../../../warehouse/analytics/kpis.ts';
-import { computeHotspots, HotspotError, hotspotsGeoJson } from '../../../warehouse/analytics/hotspot-map.ts';
+import { resolveWindow } from '../../../warehouse/analytics/kpis.ts';
+import { computeHotspots, hotspotsGeoJson } from '../../../warehouse/analytics/hotspot-map.ts';
 import { ErrorResponse } from '../../schemas/common.ts';
 import { WindowQuery } from '../../schemas/window.ts';
-import { shiftDays } from '../trends/index.ts';
 
 const Query = Type.Object(
   {
@@ -32,15 +31,9 @@ const hotspots: FastifyPluginAsync<{ timezone: string }> = async (fastify, opts)
     },
     async (request, reply) => {
       const q = request.query;
-      try {
-        const to = await resolveWindow(fastify.warehouse, { to: q.to, as_of: q.as_of }, opts.timezone);
-        const w = await resolveWindow(fastify.warehouse, { from: q.from ?? shiftDays(to.to, -(7 * q.weeks - 1)), to: to.to, as_of: to.as_of }, opts.timezone);
-        const r = await computeHotspots(fastify.warehouse, { resolution: q.resolution, k: q.k, from: w.from, to: w.to, timezone: opts.timezone, service: q.service, fdr: q.fdr });
-        return reply.type('application/geo+json').send({ ...hotspotsGeoJson(r), properties: { ...r.options, study_area: r.study_area } });
-      } catch (err) {
-        if (err instanceof WindowError || err instanceof HotspotError) return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: `querystring/${err instanceof HotspotError ? err.parameter + ' ' : ''}${err.message}` });
-        throw err;
-      }
+      const w = await resolveWindow(fastify.warehouse, q, opts.timezone);
+      const r = await computeHotspots(fastify.warehouse, { resolution: q.resolution, k: q.k, from: w.from, to: w.to, timezone: opts.timezone, service: q.service, fdr: q.fdr });
+      return reply.type('application/geo+json').send({ ...hotspotsGeoJson(r), properties: { ...r.options, study_area: r.study_area } });
     },
   );
 };

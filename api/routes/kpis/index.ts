@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Static } from 'typebox';
-import { computeKpis, resolveWindow, WindowError, type KpiRow } from '../../../warehouse/analytics/kpis.ts';
+import { computeKpis, resolveWindow, type KpiRow } from '../../../warehouse/analytics/kpis.ts';
 import { FILTER_NAMES, isDimension, type Dimension, type KpiFilter } from '../../../warehouse/analytics/kpis-sql.ts';
 import { toCsv } from '../../../reports/render-csv.ts';
 import { kpiRouteSchema, type KpiQuery } from './schema.ts';
@@ -34,13 +34,7 @@ const kpis: FastifyPluginAsync<{ timezone: string }> = async (fastify, opts) => 
     const by = [...new Set(q.by.split(','))].filter(isDimension) as Dimension[];
     const filter: KpiFilter = {};
     for (const f of FILTER_NAMES) if (q[f] !== undefined) filter[f] = q[f];
-    let window;
-    try {
-      window = await resolveWindow(fastify.warehouse, q, opts.timezone);
-    } catch (err) {
-      if (err instanceof WindowError) return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: `querystring/${err.message}` });
-      throw err;
-    }
+    const window = await resolveWindow(fastify.warehouse, q, opts.timezone);
     const result = await computeKpis(fastify.warehouse, by, window, filter);
     if (q.format === 'csv') {
       return reply

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import Type, { type Static } from 'typebox';
-import { resolveWindow, WindowError } from '../../../warehouse/analytics/kpis.ts';
+import { resolveWindow } from '../../../warehouse/analytics/kpis.ts';
 import { computeFindings } from '../../../warehouse/analytics/findings.ts';
 import { ErrorResponse } from '../../schemas/common.ts';
 import { WindowQuery } from '../../schemas/window.ts';
@@ -20,26 +20,13 @@ const trends: FastifyPluginAsync<{ timezone: string }> = async (fastify, opts) =
   fastify.get<{ Querystring: Static<typeof Query> }>(
     '/api/trends',
     { schema: { summary: 'Trend and anomaly findings in request volume, each with a plain sentence', tags: ['analytics'], querystring: Query, response: { 400: ErrorResponse } } },
-    async (request, reply) => {
+    async (request) => {
       const q = request.query;
-      let w;
-      try {
-        const to = await resolveWindow(fastify.warehouse, { to: q.to, as_of: q.as_of }, opts.timezone);
-        w = await resolveWindow(fastify.warehouse, { from: q.from ?? shiftDays(to.to, -(7 * q.weeks - 1)), to: to.to, as_of: to.as_of }, opts.timezone);
-      } catch (err) {
-        if (err instanceof WindowError) return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: `querystring/${err.message}` });
-        throw err;
-      }
+      const w = await resolveWindow(fastify.warehouse, q, opts.timezone);
       const result = await computeFindings(fastify.warehouse, { ...w, by: q.by.split(',') as ('service' | 'area')[], period: q.period, alpha: q.alpha, service: q.service });
       return { from: w.from, to: w.to, as_of: w.as_of, ...result };
     },
   );
 };
-
-export function shiftDays(day: string, days: number): string {
-  const d = new Date(`${day}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + days);
-  return d.toISOString().slice(0, 10);
-}
 
 export default trends;
