@@ -31,6 +31,7 @@ export interface HotspotCell {
 export interface HotspotResult { options: HotspotOptions; study_area: 'areas' | 'cells_with_data'; cells: HotspotCell[] }
 
 export class HotspotError extends Error {
+  readonly statusCode = 400;
   constructor(readonly parameter: string, message: string) {
     super(message);
     this.name = 'HotspotError';

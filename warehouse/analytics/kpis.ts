@@ -287,7 +287,9 @@ export async function computeKpis(wh: Warehouse, by: readonly Dimension[], windo
   return { as_of: window.as_of, from: window.from, to: window.to, timezone: window.timezone, by: [...by], filter: applied, rows };
 }
 
+/** A bad analysis parameter: the API answers 400 with `querystring/<message>`. */
 export class WindowError extends Error {
+  readonly statusCode = 400;
   constructor(readonly parameter: string, message: string) {
     super(message);
     this.name = 'WindowError';
@@ -297,13 +299,15 @@ export class WindowError extends Error {
 /**
  * Fills in a KPI window the way every caller (API, CLI, reports) does: as-of defaults to the
  * newest event; `to` to the local day of the newest case opened by then (so a historical
- * export still shows its own last weeks); `from` to 12 weeks before `to`.
+ * export still shows its own last weeks); `from` to `weeks` (default 12) weeks before `to`.
  */
 export async function resolveWindow(
   wh: Warehouse,
-  req: { from?: string; to?: string; as_of?: string },
+  req: { from?: string; to?: string; as_of?: string; weeks?: number },
   timezone: string,
 ): Promise<KpiWindow> {
+  const weeks = req.weeks ?? 12;
+  if (!Number.isInteger(weeks) || weeks < 1) throw new WindowError('weeks', `weeks "${req.weeks}" must be a whole number of weeks`);
   for (const key of ['from', 'to'] as const) {
     const v = req[key];
     if (v !== undefined && !isCalendarDate(v)) throw new WindowError(key, `${key} "${v}" is not a calendar date (YYYY-MM-DD)`);
@@ -319,10 +323,10 @@ export async function resolveWindow(
        SELECT coalesce($to::DATE, (t AT TIME ZONE $tz)::DATE) AS to_day FROM latest
      )
      SELECT strftime(to_day, '%Y-%m-%d') AS to,
-            strftime(coalesce($from::DATE, to_day - 83), '%Y-%m-%d') AS from,
+            strftime(coalesce($from::DATE, to_day - $days_back), '%Y-%m-%d') AS from,
             strftime($as_of::TIMESTAMPTZ, '%Y-%m-%dT%H:%M:%S.%gZ') AS as_of
      FROM d`,
-    { to: req.to ?? null, from: req.from ?? null, as_of: asOf, tz: timezone },
+    { to: req.to ?? null, from: req.from ?? null, as_of: asOf, tz: timezone, days_back: 7 * weeks - 1 },
   ))!;
   if (r.from > r.to) throw new WindowError('from', `from (${r.from}) must be on or before to (${r.to})`);
   return { from: r.from, to: r.to, as_of: r.as_of, timezone };
