@@ -8,8 +8,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Warehouse } from '../warehouse/db.ts';
-import { WindowError } from '../warehouse/analytics/kpis.ts';
-import { HotspotError } from '../warehouse/analytics/hotspot-map.ts';
+import { CivicError } from '../warehouse/errors.ts';
 import type { Config } from './config.ts';
 import warehousePlugin from './plugins/warehouse.ts';
 import health from './routes/health/index.ts';
@@ -29,6 +28,13 @@ export interface AppOptions {
 
 export const DEFAULT_DASHBOARD_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'dashboard', 'build');
 
+/** `querystring/from` + `from "x" is not a date` → `querystring/from "x" is not a date`, as the schema's own errors read. */
+function locate(parameter: string, message: string): string {
+  const slash = parameter.lastIndexOf('/');
+  const name = parameter.slice(slash + 1);
+  return message.startsWith(name) ? `${parameter.slice(0, slash + 1)}${message}` : `${parameter}: ${message}`;
+}
+
 const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
   // One error handler: client errors say what was wrong; server errors hide their details.
   fastify.setErrorHandler((err: FastifyError, request, reply) => {
@@ -39,8 +45,8 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
     }
     const message = err.validation
       ? `${err.validationContext ?? 'request'}${err.message.startsWith('/') ? '' : '/'}${err.message.replace(/^(querystring|body|params|headers)\/?/, '')}`
-      : // An analysis parameter the schema could not judge alone (a date that is no date, from after to).
-        err instanceof WindowError || err instanceof HotspotError ? `querystring/${err.message}` : err.message;
+      : // Our own errors say where the bad value was (a date that is no date, an unknown area…).
+        err instanceof CivicError && err.parameter ? locate(err.parameter, err.message) : err.message;
     return reply.code(status).send({ statusCode: status, error: status === 400 ? 'Bad Request' : (err.name ?? 'Error'), message });
   });
 

@@ -1,6 +1,7 @@
 // `civic` — the command line. Every command opens the same warehouse the server uses; when the
 // server is running, DuckDB's single-writer lock makes a writing command fail at once and say so.
 import { parseArgs } from 'node:util';
+import { CivicError } from '../warehouse/errors.ts';
 import { writeFileSync } from 'node:fs';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { Warehouse } from '../warehouse/db.ts';
@@ -14,11 +15,11 @@ import { loadCalendars } from '../ingest/calendars.ts';
 import cliProgress from 'cli-progress';
 import { seedDemoCity } from '../ingest/demo-city.ts';
 import { computeKpis, resolveWindow } from '../warehouse/analytics/kpis.ts';
-import { DIMENSION_NAMES, isDimension } from '../warehouse/analytics/kpis-sql.ts';
+import { DIMENSION_NAMES, isDimension } from '../warehouse/queries/kpi-sql.ts';
 import { kpiCsv } from './routes/kpis/index.ts';
 import { runReport } from '../reports/run.ts';
 import { computeFindings } from '../warehouse/analytics/findings.ts';
-import { computeHotspots, hotspotsGeoJson } from '../warehouse/analytics/hotspot-map.ts';
+import { computeHotspots, hotspotsGeoJson } from '../warehouse/analytics/hotspots.ts';
 import { computeEquity } from '../warehouse/analytics/equity.ts';
 import { REPORTS } from '../reports/definitions.ts';
 import { startServer } from './server.ts';
@@ -49,7 +50,11 @@ Options for every command:
   --database <path>   warehouse file (default from civic.config.json / CIVIC_DATABASE, else ./data/civic.duckdb)
 `;
 
-class UsageError extends Error {}
+class UsageError extends CivicError {
+  constructor(message: string) {
+    super(message, { exitCode: 2 });
+  }
+}
 
 /** A progress bar on a terminal; plain lines with --progress otherwise (logs, tests). */
 function progressReporter(file: string, plain: boolean) {
@@ -294,9 +299,10 @@ main(process.argv.slice(2)).then(
     if (code >= 0) process.exitCode = code;
   },
   (err: Error) => {
-    const known = err instanceof UsageError || err instanceof ConfigError || ['ProfileError', 'MappingError', 'WarehouseLockedError', 'WindowError', 'TypeError'].includes(err.name);
-    process.stderr.write(`civic: ${err.message}\n${err instanceof UsageError ? `\n${USAGE}` : ''}`);
-    if (!known) process.stderr.write(`${err.stack ?? ''}\n`);
-    process.exitCode = err instanceof UsageError ? 2 : 1;
+    // parseArgs throws TypeError (ERR_PARSE_ARGS_*) for an unknown option: a usage error too.
+    const usage = err instanceof UsageError || (err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS');
+    process.stderr.write(`civic: ${err.message}\n${usage ? `\n${USAGE}` : ''}`);
+    if (!(err instanceof CivicError) && !usage) process.stderr.write(`${err.stack ?? ''}\n`);
+    process.exitCode = usage ? 2 : err instanceof CivicError ? err.exitCode : 1;
   },
 );

@@ -5,6 +5,7 @@ import Value from 'typebox/value';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import cron from 'node-cron';
+import { CivicError } from '../warehouse/errors.ts';
 import { isValidTimeZone } from '../ingest/time-zone.ts';
 
 export const Config = Type.Object(
@@ -41,12 +42,7 @@ export const Config = Type.Object(
 );
 export type Config = Type.Static<typeof Config>;
 
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
+export class ConfigError extends CivicError {}
 
 const ENV: Record<string, (c: Record<string, unknown>, v: string) => void> = {
   PORT: (c, v) => (c.port = Number(v)),

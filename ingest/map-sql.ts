@@ -2,16 +2,12 @@
 // first reason it cannot be loaded, and flags what is doubtful. Source column names come from the
 // profile and are checked against the staged header (the allow-list) before they are quoted;
 // every value is a bound parameter.
+import { CivicError } from '../warehouse/errors.ts';
 import { query, quoteIdent, type Params, type Query } from '../warehouse/db.ts';
 import { fieldsOf, type FieldSpec } from './kinds.ts';
 import { sourceColumns, type Profile } from './profile.ts';
 
-export class MappingError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'MappingError';
-  }
-}
+export class MappingError extends CivicError {}
 
 /** Flags a loaded case can carry: the case is still useful but a value in it is not. */
 export const QUALITY_FLAGS = {

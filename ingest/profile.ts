@@ -1,6 +1,7 @@
 // Mapping profiles: how one source's columns become our fields. The format is documented in
 // ingest/README.md so a city with an unknown export can write its own.
 import Type from 'typebox';
+import { CivicError } from '../warehouse/errors.ts';
 import Value from 'typebox/value';
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { dirname, extname, join } from 'node:path';
@@ -62,10 +63,9 @@ export const Profile = Type.Object(
 );
 export type Profile = Type.Static<typeof Profile>;
 
-export class ProfileError extends Error {
+export class ProfileError extends CivicError {
   constructor(where: string, problems: string[]) {
-    super(`Invalid mapping profile ${where}:\n  - ${problems.join('\n  - ')}`);
-    this.name = 'ProfileError';
+    super(`Invalid mapping profile ${where}:\n  - ${problems.join('\n  - ')}`, { parameter: 'profile' });
   }
 }
 

@@ -1,6 +1,6 @@
 // Seeded randomness for the demo city: the same seed gives the same city, byte for byte.
 
-export { seededRandom } from '../warehouse/analytics/random.ts';
+export { seededRandom } from '../warehouse/stats/random.ts';
 
 export function poisson(rand: () => number, mean: number): number {
   if (mean > 30) {

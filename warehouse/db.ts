@@ -1,6 +1,7 @@
 // The one door to DuckDB. Everything above this layer speaks SQL text + bound values through
 // `Warehouse`; nothing else imports @duckdb/node-api, so moving to snapshots or a Parquet lake
 // stays a change of this folder.
+import { CivicError } from './errors.ts';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -14,14 +15,13 @@ const here = dirname(fileURLToPath(import.meta.url));
 const MIGRATIONS_DIR = join(here, 'migrations');
 const MODELS_DIR = join(here, 'models');
 
-export class WarehouseLockedError extends Error {
+export class WarehouseLockedError extends CivicError {
   constructor(path: string, cause: unknown) {
     super(
       `The warehouse ${path} is in use by another process (DuckDB allows one writer per file). ` +
         `If the server is running, send the file to it (POST /api/ingest) or stop it first.`,
-      { cause },
+      { cause, status: 503 },
     );
-    this.name = 'WarehouseLockedError';
   }
 }
 

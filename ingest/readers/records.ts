@@ -1,6 +1,7 @@
 // What every non-CSV reader produces: flat records of text values (our mapping SQL types them),
 // child records from nested arrays (an Open311 request's notes[] trail), and the records that
 // could not be read, each with where and why.
+import { CivicError } from '../../warehouse/errors.ts';
 
 export type Values = Record<string, string | null>;
 export interface SourceRecord { row_number: number; values: Values }
@@ -14,12 +15,7 @@ export interface ReadResult {
   unreadable: Unreadable[];
 }
 
-export class SourceFormatError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'SourceFormatError';
-  }
-}
+export class SourceFormatError extends CivicError {}
 
 const scalar = (v: unknown): string | null => {
   if (v === null || v === undefined) return null;

@@ -6,7 +6,7 @@ import { testApp } from '../app-helper.ts';
 import { DEMO_SERVICES, seedDemoCity } from '../../ingest/demo-city.ts';
 import { tempWarehouse, type TempWarehouse } from '../helpers.ts';
 import { computeKpis, resolveWindow, type KpiRow } from '../../warehouse/analytics/kpis.ts';
-import type { KpiWindow } from '../../warehouse/analytics/kpis-sql.ts';
+import type { KpiWindow } from '../../warehouse/queries/kpi-sql.ts';
 
 /** Counts that add up across any split of a group. */
 const ADDITIVE = [

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { polygonToCells } from 'h3-js';
 import { Warehouse } from '../../warehouse/db.ts';
 import { computeKpis } from '../../warehouse/analytics/kpis.ts';
-import { computeHotspots } from '../../warehouse/analytics/hotspot-map.ts';
+import { computeHotspots } from '../../warehouse/analytics/hotspots.ts';
 
 export interface AnalyticsRun { label: string; seconds: number; bare_seconds: number; ratio: number; rows_out: number }
 export interface AnalyticsBench { cases: number; build_seconds: number; runs: AnalyticsRun[] }

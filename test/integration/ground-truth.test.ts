@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gridDistance, latLngToCell } from 'h3-js';
 import { seedDemoCity, type DemoManifest } from '../../ingest/demo-city.ts';
 import { computeFindings } from '../../warehouse/analytics/findings.ts';
-import { computeHotspots } from '../../warehouse/analytics/hotspot-map.ts';
+import { computeHotspots } from '../../warehouse/analytics/hotspots.ts';
 import { computeEquity } from '../../warehouse/analytics/equity.ts';
 import { dataAsOf } from '../../warehouse/analytics/kpis.ts';
 import { tempWarehouse, type TempWarehouse } from '../helpers.ts';

@@ -2,8 +2,8 @@
 // with the spread between the best and worst areas and a test of whether the differences are
 // beyond chance, so a planner sees where service is unequal rather than where it is noisy.
 import { query, type Warehouse } from '../db.ts';
-import { kaplanMeier, kmSummary, type KmObservation } from './survival.ts';
-import { gammaQ } from './stats.ts';
+import { kaplanMeier, kmSummary, type KmObservation } from '../stats/kaplan-meier.ts';
+import { gammaQ } from '../stats/distributions.ts';
 
 export interface EquityOptions { from: string; to: string; as_of: string; timezone: string; service?: string; minCases?: number }
 

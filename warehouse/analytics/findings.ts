@@ -1,11 +1,11 @@
 // Trend and anomaly findings from the warehouse: what, where, which way, how much, since when
 // and how sure — each as a record and as one plain sentence a manager can act on.
 import type { Warehouse } from '../db.ts';
-import { buildCountSeriesQuery, type Period, type SeriesGroup, type SeriesWindow } from './series-sql.ts';
-import { mannKendall, seasonalMannKendall } from './trends.ts';
-import { cusum } from './control.ts';
-import { mad, median, negBinomialCdf, poissonCdf } from './stats.ts';
-import { benjaminiHochberg } from './hotspots.ts';
+import { buildCountSeriesQuery, type Period, type SeriesGroup, type SeriesWindow } from '../queries/series-sql.ts';
+import { mannKendall, seasonalMannKendall } from '../stats/mann-kendall.ts';
+import { cusum } from '../stats/control-charts.ts';
+import { mad, median, negBinomialCdf, poissonCdf } from '../stats/distributions.ts';
+import { benjaminiHochberg } from '../stats/hotspots.ts';
 
 export interface Series { service?: string; area?: string; periods: string[]; counts: number[] }
 

@@ -1,269 +1,110 @@
-// Statistics behind the hot-spot maps: Getis–Ord Gi* on an H3 grid (PySAL esda / ArcGIS
-// formulation), Benjamini–Hochberg control over the confidence bins, and Local Moran's I
-// (esda Moran_Local) for outliers. Pure functions: the warehouse supplies counts per cell.
-//
-// Zero cells: Gi* compares each neighbourhood with the mean and spread of *every* cell in the
-// study area, so cells with no cases must be present with a 0. Leaving them out raises the mean
-// and shrinks the variance, and a real cluster surrounded by empty streets stops standing out.
-// Build the area with `h3StudyArea` (or h3-js `polygonToCells` on the city boundary, which is
-// better when a boundary is at hand), then `withZeroCells(counts, area)`, then
-// `getisOrdGiStar([...filled.values()], h3Neighbours([...filled.keys()], k))`.
+// Hot-spots of demand on the H3 grid, from the warehouse: counts per cell (SQL), zero cells
+// inside the study area, Getis–Ord Gi* with k-ring weights, Benjamini–Hochberg confidence bins,
+// and Local Moran's I cluster labels — returned as GeoJSON cells for the map.
+import { cellToBoundary, cellToParent, getResolution, polygonToCells } from 'h3-js';
+import type { Warehouse } from '../db.ts';
+import { query } from '../db.ts';
+import { ParameterError } from '../errors.ts';
+import { confidenceBins, getisOrdGiStar, h3Neighbours, h3StudyArea, localMoran, withZeroCells, type MoranCluster } from '../stats/hotspots.ts';
 
-import { getResolution, gridDisk } from 'h3-js';
-
-// ---------------------------------------------------------------------------------------------
-// Normal tail, full precision
-
-// The normal tail comes from stats.ts (Cody's erfc), shared with the trend tests.
-import { twoSidedP } from './stats.ts';
-import { seededRandom } from './random.ts';
-
-export { erfc, twoSidedP, normalSf as normalUpperTail } from './stats.ts';
-
-// ---------------------------------------------------------------------------------------------
-// Neighbour lists
-
-/**
- * Neighbours within Euclidean distance `threshold` (inclusive), excluding the point itself
- * (libpysal DistanceBand convention; Gi* adds self). For projected coordinates only.
- */
-export function distanceBandNeighbours(points: readonly (readonly [number, number])[], threshold: number): number[][] {
-  // Squared distances keep integer grids exact; the relative slack keeps "exactly threshold
-  // apart" inclusive when coordinates arrive as decimals that do not round-trip.
-  const limit = threshold * threshold * (1 + 1e-12);
-  return points.map(([xi, yi], i) => {
-    const out: number[] = [];
-    points.forEach(([xj, yj], j) => {
-      if (j !== i && (xi - xj) ** 2 + (yi - yj) ** 2 <= limit) out.push(j);
-    });
-    return out;
-  });
+export interface HotspotOptions {
+  /** H3 resolution, 5–9 (cases carry cells at 7, 8 and 9; coarser ones are their parents). */
+  resolution: number;
+  /** Ring size of the neighbourhood (binary weights, self included). */
+  k: number;
+  from: string;
+  to: string;
+  timezone: string;
+  service?: string;
+  fdr: boolean;
 }
 
-function assertIndices(neighbours: readonly (readonly number[])[], n: number): void {
-  neighbours.forEach((row, i) => {
-    for (const j of row) {
-      if (!Number.isInteger(j) || j < 0 || j >= n) throw new Error(`neighbours[${i}] lists ${j}, outside 0..${n - 1}`);
-    }
-  });
-}
-
-function assertOneResolution(cells: readonly string[]): void {
-  if (cells.length === 0) return;
-  const res = getResolution(cells[0]);
-  for (const c of cells) {
-    if (getResolution(c) !== res) throw new Error(`H3 cells mix resolutions (${cells[0]} is ${res}, ${c} is ${getResolution(c)})`);
-  }
-}
-
-/**
- * For each cell, the indices of the listed cells inside gridDisk(cell, k), self included
- * (binary k-ring weights). Cells outside the list are simply absent, so the list must already
- * hold the zero-count cells of the study area.
- */
-export function h3Neighbours(cells: readonly string[], k: number): number[][] {
-  if (!Number.isInteger(k) || k < 0) throw new Error(`k must be a non-negative integer, got ${k}`);
-  assertOneResolution(cells);
-  const index = new Map<string, number>();
-  cells.forEach((c, i) => {
-    if (index.has(c)) throw new Error(`duplicate H3 cell ${c}`);
-    index.set(c, i);
-  });
-  return cells.map((c) => {
-    const out: number[] = [];
-    for (const d of gridDisk(c, k)) {
-      const j = index.get(d);
-      if (j !== undefined) out.push(j);
-    }
-    return out.sort((a, b) => a - b);
-  });
-}
-
-/**
- * Study area when no boundary polygon is available: every cell within k rings of a cell with
- * data (k = the Gi* ring size, so every cell whose neighbourhood touches a case is tested).
- * Going wider would add empty far field that lowers the mean and inflates every z-score.
- * Sorted, so results do not depend on the order counts arrived in.
- */
-export function h3StudyArea(cells: readonly string[], k = 1): string[] {
-  assertOneResolution(cells);
-  const area = new Set<string>();
-  for (const c of cells) for (const d of gridDisk(c, k)) area.add(d);
-  return [...area].sort();
-}
-
-/**
- * Counts over exactly the study-area cells, in `areaCells` order, with 0 where nothing was
- * reported. Counts for cells outside the area are left out: the area defines the set of cells
- * the mean and variance are taken over.
- */
-export function withZeroCells(counts: ReadonlyMap<string, number>, areaCells: readonly string[]): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const c of areaCells) out.set(c, counts.get(c) ?? 0);
-  return out;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Getis–Ord Gi*
-
-export interface GiStar {
-  /** Gi* as a standard normal score; NaN when undefined (no variation, or a neighbourhood that is the whole area). */
-  z: number;
-  /** Two-sided normal p-value (esda's p_norm is one-sided; ArcGIS's bins are two-sided). */
-  p: number;
-}
-
-/** Getis–Ord Gi* with binary weights including self; `neighbours[i]` may or may not list i. */
-export function getisOrdGiStar(values: readonly number[], neighbours: readonly (readonly number[])[]): GiStar[] {
-  const n = values.length;
-  if (neighbours.length !== n) throw new Error(`neighbours has ${neighbours.length} rows for ${n} values`);
-  assertIndices(neighbours, n);
-  const mean = values.reduce((s, x) => s + x, 0) / n;
-  const s = Math.sqrt(Math.max(0, values.reduce((acc, x) => acc + x * x, 0) / n - mean * mean));
-  return neighbours.map((row, i) => {
-    const set = new Set(row);
-    set.add(i);
-    let lag = 0;
-    for (const j of set) lag += values[j];
-    const w = set.size; // binary: Σw = Σw²
-    const denom = s * Math.sqrt((n * w - w * w) / (n - 1));
-    if (!(denom > 0)) return { z: Number.NaN, p: Number.NaN };
-    const z = (lag - mean * w) / denom;
-    return { z, p: twoSidedP(z) };
-  });
-}
-
-// ---------------------------------------------------------------------------------------------
-// Multiple testing
-
-/** Benjamini–Hochberg adjusted p-values, as SciPy's false_discovery_control(method='bh'). */
-export function benjaminiHochberg(pValues: readonly number[]): number[] {
-  const n = pValues.length;
-  const order = pValues.map((_, i) => i).sort((a, b) => pValues[a] - pValues[b]);
-  const adjusted = new Array<number>(n);
-  let running = 1;
-  // Step-up: from the largest p down, keep the running minimum of p·n/rank (monotone in rank).
-  for (let r = n; r >= 1; r--) {
-    const i = order[r - 1];
-    running = Math.min(running, (pValues[i] * n) / r);
-    adjusted[i] = running;
-  }
-  return adjusted;
-}
-
-/**
- * esda's `fdr()`: the p-value cut-off (i/n)·α for the largest rank i with p_(i) < (i/n)·α, or
- * the Bonferroni bound α/n when no rank qualifies. NaN p-values are not tests and are skipped.
- */
-export function fdrCutoff(pValues: readonly number[], alpha: number): number {
-  const ps = pValues.filter((p) => !Number.isNaN(p)).sort((a, b) => a - b);
-  const n = ps.length;
-  // i·α/n in esda's operation order, so boundary cases round the same way.
-  for (let i = n; i >= 1; i--) {
-    const cut = (i * alpha) / n;
-    if (ps[i - 1] < cut) return cut;
-  }
-  return alpha / n;
-}
-
-const LEVELS = [
-  { bin: 3, alpha: 0.01 },
-  { bin: 2, alpha: 0.05 },
-  { bin: 1, alpha: 0.1 },
-] as const;
-
-/**
- * Hot/cold-spot bins: ±3/±2/±1 for 99/95/90 % confidence, 0 otherwise, signed by z. With
- * `fdr`, each level's cut-off is esda's BH cut-off for that α instead of α itself, so the
- * share of false hot spots among those shown is controlled, not the per-cell error rate.
- */
-export function confidenceBins(z: readonly number[], p: readonly number[], options: { fdr: boolean }): number[] {
-  if (z.length !== p.length) throw new Error('z and p differ in length');
-  const cutoffs = LEVELS.map((l) => ({ bin: l.bin, cut: options.fdr ? fdrCutoff(p, l.alpha) : l.alpha }));
-  return z.map((zi, i) => {
-    const pi = p[i];
-    if (Number.isNaN(zi) || Number.isNaN(pi) || zi === 0) return 0;
-    const hit = cutoffs.find((c) => pi < c.cut);
-    return hit ? Math.sign(zi) * hit.bin : 0;
-  });
-}
-
-// ---------------------------------------------------------------------------------------------
-// Local Moran's I
-
-export type MoranCluster = 'HH' | 'LL' | 'HL' | 'LH' | 'not significant';
-
-export interface LocalMoran {
-  /** I_i = (n−1)·z_i·lag_i / Σz², z standardized with the population SD (esda Moran_Local.Is). */
-  I: number;
-  /** Standardized value and its row-standardized spatial lag, which define the quadrant. */
-  z: number;
-  lag: number;
-  /** Conditional-permutation pseudo p-value (esda p_sim, 'directed'); NaN for islands. */
-  p: number;
+export interface HotspotCell {
+  h3: string;
+  count: number;
+  z: number | null;
+  p: number | null;
+  /** −3…3: cold/hot spot at 99/95/90 % confidence; 0 = not significant. */
+  bin: number;
   cluster: MoranCluster;
 }
 
-export const MORAN_ALPHA = 0.05;
+export interface HotspotResult { options: HotspotOptions; study_area: 'areas' | 'cells_with_data'; cells: HotspotCell[] }
 
-/**
- * Local Moran's I with row-standardized weights over `neighbours` (self dropped if listed),
- * following esda's Moran_Local: quadrant from z_i > 0 and lag_i > 0 (zero counts as low),
- * pseudo p from conditional permutation — z_i held fixed, its neighbours replaced by a random
- * draw of as many of the other n−1 values — folded to the nearer tail:
- * p = (min(#sim ≥ I, #sim < I) + 1)/(permutations + 1). Significant when p < 0.05.
- */
-export function localMoran(
-  values: readonly number[],
-  neighbours: readonly (readonly number[])[],
-  options: { permutations?: number; seed?: number } = {},
-): LocalMoran[] {
-  const n = values.length;
-  if (neighbours.length !== n) throw new Error(`neighbours has ${neighbours.length} rows for ${n} values`);
-  assertIndices(neighbours, n);
-  const permutations = options.permutations ?? 999;
-  const random = seededRandom(options.seed ?? 12345);
-  const mean = values.reduce((s, x) => s + x, 0) / n;
-  const sd = Math.sqrt(values.reduce((s, x) => s + (x - mean) ** 2, 0) / n);
-  const z = values.map((x) => (sd > 0 ? (x - mean) / sd : 0));
-  const den = z.reduce((s, v) => s + v * v, 0);
-  const scale = den > 0 ? (n - 1) / den : 0;
-  const rows = neighbours.map((row, i) => [...new Set(row)].filter((j) => j !== i));
+export class HotspotError extends ParameterError {}
 
-  // All n indices with i parked in the last slot, so the first n−1 are "the others". A partial
-  // Fisher–Yates over the first k slots draws a uniform k-subset whatever order earlier draws
-  // left them in, so the pool is never rebuilt; `slot` tracks where each index sits.
-  const pool = Int32Array.from({ length: n }, (_, j) => j);
-  const slot = Int32Array.from({ length: n }, (_, j) => j);
-  const swap = (a: number, b: number) => {
-    const va = pool[a];
-    const vb = pool[b];
-    pool[a] = vb;
-    pool[b] = va;
-    slot[vb] = a;
-    slot[va] = b;
-  };
+export async function computeHotspots(wh: Warehouse, o: HotspotOptions): Promise<HotspotResult> {
+  if (!Number.isInteger(o.resolution) || o.resolution < 5 || o.resolution > 9) throw new HotspotError('resolution', 'resolution must be a whole number from 5 to 9');
+  if (!Number.isInteger(o.k) || o.k < 1 || o.k > 5) throw new HotspotError('k', 'k must be a whole number from 1 to 5');
+  const stored = o.resolution >= 7 ? `h3_r${o.resolution}` : 'h3_r7';
+  // `stored` comes from the integer check above, never from the caller's text.
+  const q = query(
+    `SELECT ${stored} AS cell, count(*)::INTEGER AS n FROM cases
+     WHERE ${stored} IS NOT NULL
+       AND opened_at >= timezone($tz, $from::DATE::TIMESTAMP) AND opened_at < timezone($tz, ($to::DATE + 1)::TIMESTAMP)
+       AND ($service IS NULL OR service_code = $service OR service_name = $service)
+     GROUP BY 1`,
+    { tz: o.timezone, from: o.from, to: o.to, service: o.service ?? null },
+  );
+  const rows = await wh.all<{ cell: string; n: number }>(q.sql, q.params);
+  const counts = new Map<string, number>();
+  for (const r of rows) {
+    const cell = o.resolution < 7 ? cellToParent(r.cell, o.resolution) : r.cell;
+    counts.set(cell, (counts.get(cell) ?? 0) + r.n);
+  }
 
-  return rows.map((row, i) => {
-    const k = row.length;
-    const lag = k > 0 ? row.reduce((s, j) => s + z[j], 0) / k : 0;
-    const I = scale * z[i] * lag;
-    const quadrant: Exclude<MoranCluster, 'not significant'> =
-      z[i] > 0 ? (lag > 0 ? 'HH' : 'HL') : lag > 0 ? 'LH' : 'LL';
-    // An island has no neighbourhood to test; esda's permutation would call it significant.
-    if (k === 0 || den === 0 || permutations <= 0) return { I, z: z[i], lag, p: Number.NaN, cluster: 'not significant' };
-
-    swap(slot[i], n - 1);
-    let larger = 0;
-    for (let r = 0; r < permutations; r++) {
-      let sum = 0;
-      for (let t = 0; t < k; t++) {
-        swap(t, t + Math.floor(random() * (n - 1 - t)));
-        sum += z[pool[t]];
-      }
-      if (scale * z[i] * (sum / k) >= I) larger++;
+  // The study area: every cell inside the jurisdiction's areas, so empty places count as the
+  // zeros they are; without areas, the cells near the data.
+  const areas = await wh.all<{ geometry: string }>(`SELECT geometry FROM areas`);
+  let area: string[];
+  let studyArea: HotspotResult['study_area'];
+  if (areas.length > 0) {
+    const set = new Set<string>();
+    for (const a of areas) {
+      const g = JSON.parse(a.geometry) as { type: string; coordinates: number[][][] | number[][][][] };
+      const polygons = g.type === 'MultiPolygon' ? (g.coordinates as number[][][][]) : [g.coordinates as number[][][]];
+      for (const poly of polygons) for (const c of polygonToCells(poly, o.resolution, true)) set.add(c);
     }
-    const p = (Math.min(larger, permutations - larger) + 1) / (permutations + 1);
-    return { I, z: z[i], lag, p, cluster: p < MORAN_ALPHA ? quadrant : 'not significant' };
-  });
+    for (const c of counts.keys()) set.add(c); // a case just over a boundary still counts
+    area = [...set].sort();
+    studyArea = 'areas';
+  } else {
+    area = h3StudyArea([...counts.keys()], o.k);
+    studyArea = 'cells_with_data';
+  }
+  const filled = withZeroCells(counts, area);
+  const cells = [...filled.keys()];
+  const values = cells.map((c) => filled.get(c)!);
+  const neighbours = h3Neighbours(cells, o.k);
+  const gi = getisOrdGiStar(values, neighbours);
+  const bins = confidenceBins(gi.map((g) => g.z), gi.map((g) => g.p), { fdr: o.fdr });
+  const moran = localMoran(values, neighbours.map((ns, i) => ns.filter((j) => j !== i)), { permutations: 499, seed: 311 });
+  return {
+    options: o,
+    study_area: studyArea,
+    cells: cells.map((h3, i) => ({
+      h3,
+      count: values[i],
+      z: Number.isFinite(gi[i].z) ? gi[i].z : null,
+      p: Number.isFinite(gi[i].p) ? gi[i].p : null,
+      bin: bins[i],
+      cluster: moran[i].cluster,
+    })),
+  };
+}
+
+/** The cells as a GeoJSON FeatureCollection (polygons in lon/lat), for maps and `/api/hotspots`. */
+export function hotspotsGeoJson(r: HotspotResult) {
+  return {
+    type: 'FeatureCollection' as const,
+    features: r.cells.map((c) => {
+      const ring = cellToBoundary(c.h3, true);
+      return {
+        type: 'Feature' as const,
+        id: c.h3,
+        properties: { ...c, resolution: getResolution(c.h3) },
+        geometry: { type: 'Polygon' as const, coordinates: [[...ring, ring[0]]] },
+      };
+    }),
+  };
 }

@@ -6,8 +6,8 @@ import { ingestFile } from '../../ingest/load.ts';
 import { parseProfile } from '../../ingest/profile.ts';
 import { tempWarehouse, type TempWarehouse } from '../../test/helpers.ts';
 import { computeKpis, type KpiRow } from './kpis.ts';
-import { buildKmCurveQuery, buildKmObservationsQuery, buildKpiCountsQuery, DIMENSION_NAMES, isDimension } from './kpis-sql.ts';
-import { kaplanMeier, kmSummary } from './survival.ts';
+import { buildKmCurveQuery, buildKmObservationsQuery, buildKpiCountsQuery, DIMENSION_NAMES, isDimension } from '../queries/kpi-sql.ts';
+import { kaplanMeier, kmSummary } from '../stats/kaplan-meier.ts';
 
 const SOURCE = 'm';
 const profiles = {

@@ -2,6 +2,7 @@
 // TypeScript (survival.ts). Only aggregates leave DuckDB: one row per group and cohort, and at
 // most nine curve points per group and duration, however many cases there are.
 import type { Warehouse } from '../db.ts';
+import { ParameterError } from '../errors.ts';
 import {
   buildClosedCohortQuery,
   buildKmCurveQuery,
@@ -10,8 +11,8 @@ import {
   type KmDuration,
   type KpiFilter,
   type KpiWindow,
-} from './kpis-sql.ts';
-import { kmSummary, type KmCurve, type KmSummary } from './survival.ts';
+} from '../queries/kpi-sql.ts';
+import { kmSummary, type KmCurve, type KmSummary } from '../stats/kaplan-meier.ts';
 
 export interface KpiRow {
   service?: string;
@@ -288,13 +289,7 @@ export async function computeKpis(wh: Warehouse, by: readonly Dimension[], windo
 }
 
 /** A bad analysis parameter: the API answers 400 with `querystring/<message>`. */
-export class WindowError extends Error {
-  readonly statusCode = 400;
-  constructor(readonly parameter: string, message: string) {
-    super(message);
-    this.name = 'WindowError';
-  }
-}
+export class WindowError extends ParameterError {}
 
 /**
  * Fills in a KPI window the way every caller (API, CLI, reports) does: as-of defaults to the

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import Type, { type Static } from 'typebox';
 import { resolveWindow } from '../../../warehouse/analytics/kpis.ts';
-import { computeHotspots, hotspotsGeoJson } from '../../../warehouse/analytics/hotspot-map.ts';
+import { computeHotspots, hotspotsGeoJson } from '../../../warehouse/analytics/hotspots.ts';
 import { ErrorResponse } from '../../schemas/common.ts';
 import { WindowQuery } from '../../schemas/window.ts';
 

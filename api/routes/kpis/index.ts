@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Static } from 'typebox';
 import { computeKpis, resolveWindow, type KpiRow } from '../../../warehouse/analytics/kpis.ts';
-import { FILTER_NAMES, isDimension, type Dimension, type KpiFilter } from '../../../warehouse/analytics/kpis-sql.ts';
+import { FILTER_NAMES, isDimension, type Dimension, type KpiFilter } from '../../../warehouse/queries/kpi-sql.ts';
 import { toCsv } from '../../../reports/render-csv.ts';
 import { kpiRouteSchema, type KpiQuery } from './schema.ts';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { kaplanMeier, kmQuantile, kmSummary, observationsFrom } from './survival.ts';
+import { kaplanMeier, kmQuantile, kmSummary, observationsFrom } from './kaplan-meier.ts';
 
 const known = JSON.parse(readFileSync(new URL('../../test/fixtures/known_answers.json', import.meta.url), 'utf8'));
 

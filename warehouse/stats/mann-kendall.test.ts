@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { mannKendall, seasonalMannKendall, type MannKendallResult } from './trends.ts';
+import { mannKendall, seasonalMannKendall, type MannKendallResult } from './mann-kendall.ts';
 
 const known = JSON.parse(readFileSync(new URL('../../test/fixtures/known_answers.json', import.meta.url), 'utf8'));
 

@@ -2,7 +2,7 @@
 // daily data with period 7. Formulated exactly as pyMannKendall (original_test, sens_slope,
 // seasonal_test, seasonal_sens_slope) so our numbers match the reference implementation.
 
-import { median, normalQuantile, twoSidedP } from './stats.ts';
+import { median, normalQuantile, twoSidedP } from './distributions.ts';
 
 export type TrendDirection = 'increasing' | 'decreasing' | 'no trend';
 

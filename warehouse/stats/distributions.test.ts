@@ -14,7 +14,7 @@ import {
   studentTQuantile,
   studentTSf,
   twoSidedP,
-} from './stats.ts';
+} from './distributions.ts';
 
 // Reference values were computed independently with mpmath at 50 digits (and agree with SciPy
 // and R to the digits those print); the count quantiles are R's qpois/qnbinom (mu, size).

@@ -2,7 +2,7 @@
 // shifts, the generalized ESD test for isolated outliers (all as in the NIST/SEMATECH
 // e-Handbook), and the same-weekday robust baseline that count anomalies are judged against.
 
-import { mad, meanAndSd, median, studentTQuantile } from './stats.ts';
+import { mad, meanAndSd, median, studentTQuantile } from './distributions.ts';
 
 export type Signal = 'high' | 'low' | null;
 

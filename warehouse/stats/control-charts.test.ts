@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { cusum, ewma, generalizedEsd, robustBaseline } from './control.ts';
+import { cusum, ewma, generalizedEsd, robustBaseline } from './control-charts.ts';
 
 const known = JSON.parse(readFileSync(new URL('../../test/fixtures/known_answers.json', import.meta.url), 'utf8'));
 
