@@ -59,7 +59,8 @@ describe('dimensions and builders', () => {
 
   it('binds filter values and times, never splices them into the SQL', () => {
     const nasty = "x' OR 1=1 --";
-    const q = buildKpiCountsQuery(['area', 'month'], { from: '2024-01-01', to: '2024-03-31', as_of: '2024-04-01T00:00:00Z', timezone: 'America/New_York' }, { service: nasty, area: nasty });
+    const window = { from: '2024-01-01', to: '2024-03-31', as_of: '2024-04-01T00:00:00Z', timezone: 'America/New_York' };
+    const q = buildKpiCountsQuery(['area', 'month'], { window, filter: { service: nasty, area: nasty }, area_kind: 'district' });
     expect(q.sql).not.toContain(nasty);
     expect(q.sql).not.toContain('America/New_York');
     expect(q.sql).not.toContain('2024-04-01');
@@ -67,7 +68,10 @@ describe('dimensions and builders', () => {
     // Only the joins a query needs.
     expect(q.sql).toContain('LEFT JOIN areas a');
     expect(q.sql).not.toContain('LEFT JOIN services s');
-    expect(buildKpiCountsQuery(['service_group'], { from: '2024-01-01', to: '2024-03-31', as_of: '2024-04-01T00:00:00Z', timezone: 'UTC' }).sql).toContain('LEFT JOIN services s');
+    expect(q.params.area_kind).toBe('district');
+    expect(buildKpiCountsQuery(['service_group'], { window: { ...window, timezone: 'UTC' }, area_kind: 'source' }).sql).toContain('LEFT JOIN services s');
+    // The source's own area names need no join at all.
+    expect(buildKpiCountsQuery(['area'], { window, area_kind: 'source' }).sql).not.toContain('JOIN areas');
   });
 });
 
@@ -405,7 +409,7 @@ describe('Kaplan–Meier in SQL gives what survival.ts gives on every point', ()
 
   it('matches kaplanMeier + kmSummary over all observations', async () => {
     const w = utc('2023-01-01', '2024-12-31', iso(AS_OF));
-    const obs = buildKmObservationsQuery(['service'], w);
+    const obs = buildKmObservationsQuery(['service'], { window: w, area_kind: 'source' });
     const byGroup = new Map<string, { time: number; events: number; censored: number }[]>();
     for (const r of await t.wh.all<Record<string, string | number>>(obs.sql, obs.params)) {
       const list = byGroup.get(String(r.service)) ?? [];
@@ -414,7 +418,7 @@ describe('Kaplan–Meier in SQL gives what survival.ts gives on every point', ()
     }
     const rows = (await computeKpis(t.wh, ['service'], w)).rows;
     expect(rows).toHaveLength(42);
-    const h = (s: number | null) => (s === null ? null : Math.round((s / 3600) * 1000) / 1000);
+    const h = (s: number | null) => (s === null ? null : s / 3600);
     let withCi = 0;
     for (const r of rows) {
       const ref = kmSummary(kaplanMeier(byGroup.get(r.service!)!));
@@ -430,7 +434,7 @@ describe('Kaplan–Meier in SQL gives what survival.ts gives on every point', ()
   });
 
   it('sends at most nine points per group out of DuckDB', async () => {
-    const q = buildKmCurveQuery(['service'], utc('2023-01-01', '2024-12-31', iso(AS_OF)), {}, ['close'], { tolerance: Math.sqrt(Number.EPSILON), median: 0.5, p90: 1 - 0.9 });
+    const q = buildKmCurveQuery(['service'], { window: utc('2023-01-01', '2024-12-31', iso(AS_OF)), area_kind: 'source' }, ['close'], { tolerance: Math.sqrt(Number.EPSILON), median: 0.5, p90: 1 - 0.9 });
     const counts = await t.wh.all<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM (${q.sql}) GROUP BY service`, q.params);
     expect(Math.max(...counts.map((c) => c.n))).toBeLessThanOrEqual(9);
   });

@@ -1,133 +1,45 @@
-// Pure SQL builders for the KPI queries. Grouping dimensions and filters come only from the
-// allow-lists below; dates, zone, as-of time and filter values are bound values.
+// Pure SQL builders for the KPI queries: the cases come from the shared case predicates
+// (case-predicates.ts), the aggregates from the measure registry (measures.ts). Dimensions come
+// only from the allow-lists; dates, zone, as-of time and filter values are bound values.
 import { query, type Query } from '../db.ts';
+import {
+  cancelledByAsOf,
+  contactedByAsOf,
+  SURVEY_ANSWERS_SQL,
+  selectCases,
+  type CaseSelection,
+  type Dimension,
+} from './case-predicates.ts';
+import { sqlMeasures, type Cohort } from './measures.ts';
 
-/** Case attributes to group by. A missing value gets a label, so every case lands in some group. */
-const ATTRIBUTES = {
-  service: `coalesce(c.service_name, c.service_code, '(unknown service)')`,
-  // `s` is services, joined only when a query needs it.
-  service_group: `coalesce(s.service_group, '(unknown service group)')`,
-  agency: `coalesce(c.agency, '(unknown agency)')`,
-  channel: `coalesce(c.channel, '(unknown channel)')`,
-  // `a` is areas: the area's name where the areas table has it, else the bare id.
-  area: `coalesce(a.name, c.area_id, '(unknown area)')`,
-} as const;
-type Attribute = keyof typeof ATTRIBUTES;
-
-/** Calendar periods, cut in the jurisdiction's time zone and labelled by their first local day. */
-const PERIODS = ['day', 'week', 'month', 'quarter'] as const;
-type Period = (typeof PERIODS)[number];
-
-/** Which time a period dimension cuts: the opened cohort by opening, the closed cohort by closing. */
-export type CohortTime = 'opened_at' | 'closed_at';
-
-function periodSql(unit: Period, at: CohortTime): string {
-  // `week` starts on Monday (ISO); `AT TIME ZONE` makes a local wall-clock time, so a day, month
-  // or quarter starts at local midnight whatever the UTC offset is that day (DST included).
-  return `strftime(date_trunc('${unit}', c.${at} AT TIME ZONE $tz), '%Y-%m-%d')`;
-}
-
-/** Every dimension a KPI can be grouped by; period dimensions as the opened cohort cuts them. */
-export const DIMENSIONS = {
-  ...ATTRIBUTES,
-  day: periodSql('day', 'opened_at'),
-  week: periodSql('week', 'opened_at'),
-  month: periodSql('month', 'opened_at'),
-  quarter: periodSql('quarter', 'opened_at'),
-} as const;
-export type Dimension = keyof typeof DIMENSIONS;
-export const isDimension = (d: string): d is Dimension => Object.hasOwn(DIMENSIONS, d);
-export const DIMENSION_NAMES = Object.keys(DIMENSIONS) as Dimension[];
-const isPeriod = (d: Dimension): d is Period => (PERIODS as readonly string[]).includes(d);
-
-/** The SQL of a dimension; a period is cut by the cohort's own time. */
-export function dimensionSql(d: Dimension, at: CohortTime = 'opened_at'): string {
-  return isPeriod(d) ? periodSql(d, at) : ATTRIBUTES[d as Attribute];
-}
-
-export interface KpiWindow {
-  /** First local day (YYYY-MM-DD), inclusive. */
-  from: string;
-  /** Last local day (YYYY-MM-DD), inclusive. */
-  to: string;
-  /** ISO timestamp: what "now" is for open cases. */
-  as_of: string;
-  timezone: string;
-}
-
-/** Optional filters, each one value: only cases that match all of them are counted. */
-export interface KpiFilter {
-  /** A service code or name. */
-  service?: string;
-  service_group?: string;
-  agency?: string;
-  channel?: string;
-  /** An area id or name. */
-  area?: string;
-}
-export const FILTER_NAMES = ['service', 'service_group', 'agency', 'channel', 'area'] as const satisfies readonly (keyof KpiFilter)[];
-
-const FILTERS: Record<(typeof FILTER_NAMES)[number], string> = {
-  service: `(c.service_code = $f_service OR c.service_name = $f_service)`,
-  service_group: `${ATTRIBUTES.service_group} = $f_service_group`,
-  agency: `${ATTRIBUTES.agency} = $f_agency`,
-  channel: `${ATTRIBUTES.channel} = $f_channel`,
-  area: `(c.area_id = $f_area OR a.name = $f_area)`,
-};
+export { DIMENSION_NAMES, FILTER_NAMES, isDimension, type CaseFilter as KpiFilter, type CaseWindow as KpiWindow, type Dimension } from './case-predicates.ts';
 
 /** The outcome value an agent records for "resolved at first contact" (reported FCR). */
 export const RESOLVED_FIRST_CONTACT = 'resolved_first_contact';
 const DAY_US = 86_400_000_000;
-/** The normal quantile of a two-sided 95% interval, as survival.ts uses for the median's interval. */
+/** The normal quantile of a two-sided 95% interval, as kaplan-meier.ts uses for the median's interval. */
 const Z95 = 1.959963984540054;
 /** Reopen rate: a reopening within this long after the first close counts. */
 export const REOPEN_WINDOW_DAYS = 30;
 /** Measured FCR: no new contact or reopening within this long after closing. */
 export const FCR_WINDOW_DAYS = 7;
 
-/**
- * The cases of one cohort in the window, with the group's dimensions: the opened cohort (opened
- * on a local day in [from, to]) or the closed cohort (first closed on such a day); never later
- * than the as-of time.
- */
-function cohort(by: readonly Dimension[], w: KpiWindow, filter: KpiFilter, at: CohortTime, columns: readonly string[]) {
-  const active = FILTER_NAMES.filter((f) => filter[f] !== undefined && filter[f] !== null);
-  const uses = new Set<string>([...by, ...active]);
-  const joins = [
-    uses.has('service_group') ? 'LEFT JOIN services s ON s.service_code = c.service_code' : '',
-    uses.has('area') ? 'LEFT JOIN areas a ON a.area_id = c.area_id' : '',
-  ].filter(Boolean);
-  const where = [
-    `c.${at} >= timezone($tz, $from::DATE::TIMESTAMP)`,
-    `c.${at} <  timezone($tz, ($to::DATE + 1)::TIMESTAMP)`,
-    `c.${at} <= $as_of::TIMESTAMPTZ`,
-    ...active.map((f) => FILTERS[f]),
-  ];
-  const sql = `SELECT ${[...by.map((d) => `${dimensionSql(d, at)} AS ${d}`), ...columns].join(', ')}
-    FROM cases c ${joins.join(' ')}
-    WHERE ${where.join('\n      AND ')}`;
-  const params: Record<string, string> = { tz: w.timezone, from: w.from, to: w.to, as_of: w.as_of };
-  for (const f of active) params[`f_${f}`] = String(filter[f]);
-  return { sql, params };
-}
-
 const groupBy = (by: readonly Dimension[]) =>
   by.length ? `GROUP BY ${by.map((_, i) => i + 1).join(', ')} ORDER BY ${by.map((_, i) => i + 1).join(', ')}` : '';
+
+/** The registry's SQL measures of some cohorts as select items (counts as BIGINT, mixes as maps). */
+const measureColumns = (cohorts: readonly Cohort[]) =>
+  sqlMeasures(cohorts).map((m) => (m.kind === 'count' ? `(${m.sql})::BIGINT AS ${m.name}` : `${m.sql} AS ${m.name}`));
 
 const CASE_COLUMNS = ['c.case_id', 'c.opened_at', 'c.first_response_at', 'c.closed_at', 'c.cancelled_at', 'c.due_at', 'c.status', 'c.reopen_count', 'c.last_event_at'];
 
 /**
- * Opened cohort, per group: volume, on-time (opened cohort) and pending, data errors, backlog at
- * the as-of time with its aging and past-due count, channel counts, and the survey answers on
- * the group's cases.
+ * Opened cohort, per group: the registry's opened and backlog measures over one row per case with
+ * what the measures read — whether it was open at the as-of time, its age then, its survey answers
+ * given by then. With `sinceEver`, every case opened up to the window's end (the backlog's cohort).
  */
-export function buildKpiCountsQuery(by: readonly Dimension[], w: KpiWindow, filter: KpiFilter = {}): Query {
-  const k = cohort(by, w, filter, 'opened_at', [...CASE_COLUMNS, `${ATTRIBUTES.channel} AS channel_label`]);
-  const closedByAsOf = `(closed_at IS NOT NULL AND closed_at <= $as_of::TIMESTAMPTZ)`;
-  const dataError = `coalesce(closed_at < opened_at, false)`;
-  // Cancelled as seen at the as-of time: the same test in the numerator, the denominator and pending.
-  const cancelledByAsOf = `coalesce(status = 'cancelled' AND cancelled_at <= $as_of::TIMESTAMPTZ, false)`;
-  const open = `open_at_as_of`;
+export function buildKpiCountsQuery(by: readonly Dimension[], sel: CaseSelection, o: { sinceEver?: boolean } = {}): Query {
+  const k = selectCases(sel, { by, columns: [...CASE_COLUMNS, `coalesce(c.channel, '(unknown channel)') AS channel_label`], sinceEver: o.sinceEver });
   const sql = `
 WITH k AS MATERIALIZED (
   ${k.sql}
@@ -143,14 +55,7 @@ WITH k AS MATERIALIZED (
     AND e.case_id IN (SELECT case_id FROM k WHERE reopen_count > 0 AND NOT coalesce(last_event_at <= $as_of::TIMESTAMPTZ, false))
   GROUP BY e.case_id
 ), answers AS (
-  -- Survey answers given by the as-of time, on a case directly or through the contact they rate.
-  SELECT r.case_id, r.csat, r.nps
-  FROM survey_responses r
-  WHERE r.case_id IS NOT NULL AND r.answered_at <= $as_of::TIMESTAMPTZ
-  UNION ALL
-  SELECT i.case_id, r.csat, r.nps
-  FROM survey_responses r JOIN interactions i ON i.interaction_id = r.interaction_id
-  WHERE r.case_id IS NULL AND r.answered_at <= $as_of::TIMESTAMPTZ
+  ${SURVEY_ANSWERS_SQL}
 ), surveys AS (
   SELECT case_id,
          count(*) AS n,
@@ -176,51 +81,23 @@ WITH k AS MATERIALIZED (
   LEFT JOIN ends x ON x.case_id = k.case_id
   LEFT JOIN surveys v ON v.case_id = k.case_id
 )
-SELECT ${[...by, `
-  count(*)::INTEGER AS opened,
-  count(*) FILTER (WHERE ${closedByAsOf})::INTEGER AS closed,
-  count(*) FILTER (WHERE status = 'cancelled' AND cancelled_at <= $as_of::TIMESTAMPTZ)::INTEGER AS cancelled,
-  count(*) FILTER (WHERE ${dataError})::INTEGER AS excluded_data_errors,
-  count(*) FILTER (WHERE NOT ${dataError} AND due_at IS NOT NULL AND NOT ${cancelledByAsOf} AND ${closedByAsOf} AND closed_at <= due_at)::INTEGER AS on_time,
-  count(*) FILTER (WHERE NOT ${dataError} AND due_at IS NOT NULL AND NOT ${cancelledByAsOf}
-                     AND (${closedByAsOf} OR due_at < $as_of::TIMESTAMPTZ))::INTEGER AS on_time_denominator,
-  count(*) FILTER (WHERE due_at IS NOT NULL AND NOT ${cancelledByAsOf} AND NOT ${closedByAsOf}
-                     AND due_at >= $as_of::TIMESTAMPTZ)::INTEGER AS pending,
-  count(*) FILTER (WHERE first_response_at < opened_at)::INTEGER AS excluded_first_response_errors,
-  count(*) FILTER (WHERE ${open})::INTEGER AS backlog,
-  count(*) FILTER (WHERE ${open} AND age_days < 3)::INTEGER AS backlog_0_2d,
-  count(*) FILTER (WHERE ${open} AND age_days >= 3 AND age_days < 8)::INTEGER AS backlog_3_7d,
-  count(*) FILTER (WHERE ${open} AND age_days >= 8 AND age_days < 31)::INTEGER AS backlog_8_30d,
-  count(*) FILTER (WHERE ${open} AND age_days >= 31)::INTEGER AS backlog_over_30d,
-  count(*) FILTER (WHERE ${open} AND due_at < $as_of::TIMESTAMPTZ)::INTEGER AS backlog_past_due,
-  histogram(channel_label) AS channel_counts,
-  coalesce(sum(sv_n), 0)::INTEGER AS survey_responses,
-  coalesce(sum(csat_n), 0)::INTEGER AS csat_responses,
-  coalesce(sum(csat_sum), 0)::BIGINT AS csat_sum,
-  coalesce(sum(csat_top2), 0)::INTEGER AS csat_top2_count,
-  coalesce(sum(nps_n), 0)::INTEGER AS nps_responses,
-  coalesce(sum(promoters), 0)::INTEGER AS promoters,
-  coalesce(sum(detractors), 0)::INTEGER AS detractors`].join(',\n  ')}
+SELECT ${[...by, ...measureColumns(['opened', 'backlog'])].join(',\n  ')}
 FROM st
 ${groupBy(by)}`;
   return query(sql, k.params);
 }
 
 /**
- * Closed cohort, per group (periods cut by the first close): cases first closed in the window,
- * on time by due among them, reopened within 30 days of that close, first-contact resolution
- * measured (one inbound contact up to closing, no new one nor a reopening within 7 days after)
- * and reported (the first inbound contact's outcome), and the inbound contacts on them.
- * Only what had happened by the as-of time counts.
+ * Closed cohort, per group (periods cut by the first close): the registry's closed-cohort
+ * measures over one row per case first closed in the window, with whether it was reopened within
+ * 30 days, its inbound contacts up to and after closing, whether the first was reported resolved,
+ * and how many came within 7 days of the first. Only what had happened by the as-of time counts.
  */
-export function buildClosedCohortQuery(by: readonly Dimension[], w: KpiWindow, filter: KpiFilter = {}): Query {
-  const k = cohort(by, w, filter, 'closed_at', ['c.case_id', 'c.opened_at', 'c.closed_at', 'c.cancelled_at', 'c.due_at', 'c.status', 'c.reopen_count']);
+export function buildClosedCohortQuery(by: readonly Dimension[], sel: CaseSelection): Query {
+  const k = selectCases(sel, { by, at: 'closed_at', columns: ['c.case_id', 'c.opened_at', 'c.closed_at', 'c.cancelled_at', 'c.due_at', 'c.status', 'c.reopen_count'] });
   const sinceClose = (t: string) => `(epoch_us(${t}) - epoch_us(k.closed_at))`;
   const reopenedWithin = (param: string) => `coalesce(r.first_reopen_us <= $${param}, false)`;
   const stillWatching = (param: string) => `${sinceClose('$as_of::TIMESTAMPTZ')} < $${param}`;
-  const fcr = `n.up_to_close = 1 AND n.after_close = 0 AND NOT ${reopenedWithin('fcr_us')}`;
-  const onTimeBase = `NOT coalesce(k.closed_at < k.opened_at, false) AND k.due_at IS NOT NULL
-                     AND NOT coalesce(k.status = 'cancelled' AND k.cancelled_at <= $as_of::TIMESTAMPTZ, false)`;
   const sql = `
 WITH k AS MATERIALIZED (
   ${k.sql}
@@ -239,32 +116,31 @@ WITH k AS MATERIALIZED (
          -- min is far cheaper than arg_min); at a tie the resolved one counts as first.
          min(epoch_us(i.started_at) * 2 + CASE WHEN i.outcome = $resolved THEN 0 ELSE 1 END) % 2 = 0 AS first_resolved
   FROM k JOIN interactions i ON i.case_id = k.case_id
-  WHERE i.direction = 'inbound' AND i.started_at <= $as_of::TIMESTAMPTZ
+  WHERE i.direction = 'inbound' AND ${contactedByAsOf()}
   GROUP BY k.case_id
 ), repeats AS (
   -- Chasing: inbound contacts within 7 days of the case's first one (failure demand).
   SELECT case_id, count(*) FILTER (WHERE us - first_us <= $fcr_us) AS within_7d
   FROM (SELECT k.case_id, epoch_us(i.started_at) AS us, min(epoch_us(i.started_at)) OVER (PARTITION BY k.case_id) AS first_us
         FROM k JOIN interactions i ON i.case_id = k.case_id
-        WHERE i.direction = 'inbound' AND i.started_at <= $as_of::TIMESTAMPTZ)
+        WHERE i.direction = 'inbound' AND ${contactedByAsOf()})
   GROUP BY case_id
+), kc AS (
+  SELECT k.*,
+         ${reopenedWithin('reopen_us')} AS reopened_30d,
+         ${stillWatching('reopen_us')} AS watching_30d,
+         ${stillWatching('fcr_us')} AS watching_7d,
+         coalesce(n.n, 0) AS contacts_n,
+         coalesce(n.up_to_close = 1 AND n.after_close = 0 AND NOT ${reopenedWithin('fcr_us')}, false) AS fcr,
+         coalesce(n.first_resolved, false) AS first_resolved,
+         coalesce(rp.within_7d, 0) AS within_7d
+  FROM k
+  LEFT JOIN reopened r ON r.case_id = k.case_id
+  LEFT JOIN contacts n ON n.case_id = k.case_id
+  LEFT JOIN repeats rp ON rp.case_id = k.case_id
 )
-SELECT ${[...by.map((d) => `k.${d}`), `
-  count(*)::INTEGER AS closed_in_period,
-  count(*) FILTER (WHERE ${onTimeBase} AND k.closed_at <= k.due_at)::INTEGER AS on_time_closed_cohort,
-  count(*) FILTER (WHERE ${onTimeBase})::INTEGER AS on_time_closed_cohort_denominator,
-  count(*) FILTER (WHERE ${reopenedWithin('reopen_us')})::INTEGER AS reopened_within_30d,
-  count(*) FILTER (WHERE NOT ${reopenedWithin('reopen_us')} AND ${stillWatching('reopen_us')})::INTEGER AS reopen_pending,
-  count(*) FILTER (WHERE n.n > 0)::INTEGER AS fcr_cases,
-  count(*) FILTER (WHERE ${fcr})::INTEGER AS fcr_measured_resolved,
-  count(*) FILTER (WHERE ${fcr} AND ${stillWatching('fcr_us')})::INTEGER AS fcr_pending,
-  count(*) FILTER (WHERE n.first_resolved)::INTEGER AS fcr_reported_resolved,
-  coalesce(sum(n.n), 0)::INTEGER AS inbound_contacts,
-  count(*) FILTER (WHERE rp.within_7d >= 2)::INTEGER AS repeat_contact_cases`].join(',\n  ')}
-FROM k
-LEFT JOIN reopened r ON r.case_id = k.case_id
-LEFT JOIN contacts n ON n.case_id = k.case_id
-LEFT JOIN repeats rp ON rp.case_id = k.case_id
+SELECT ${[...by, ...measureColumns(['closed'])].join(',\n  ')}
+FROM kc
 ${groupBy(by)}`;
   return query(sql, {
     ...k.params,
@@ -283,15 +159,15 @@ export type KmDuration = 'close' | 'first_response';
  * Time to close leaves out cases cancelled before any close, and data errors (closed before opened); time to
  * first response leaves out cases whose first response is stamped before their opening.
  */
-export function buildKmObservationsQuery(by: readonly Dimension[], w: KpiWindow, filter: KpiFilter = {}, duration: KmDuration = 'close'): Query {
+export function buildKmObservationsQuery(by: readonly Dimension[], sel: CaseSelection, duration: KmDuration = 'close'): Query {
   const end = duration === 'close' ? 'closed_at' : 'first_response_at';
-  const k = cohort(by, w, filter, 'opened_at', ['c.opened_at', `c.${end} AS end_at`, 'c.status', 'c.cancelled_at']);
+  const k = selectCases(sel, { by, columns: ['c.opened_at', `c.${end} AS end_at`, 'c.status', 'c.cancelled_at'] });
   const endedByAsOf = `(end_at IS NOT NULL AND end_at <= $as_of::TIMESTAMPTZ)`;
   const exclude =
     duration === 'close'
       // A case cancelled without ever closing has no time to close; one closed first (then
       // reopened and cancelled) keeps its first close, as "first closed − opened" says.
-      ? `NOT coalesce(end_at < opened_at, false) AND NOT (status = 'cancelled' AND cancelled_at <= $as_of::TIMESTAMPTZ AND NOT ${endedByAsOf})`
+      ? `NOT coalesce(end_at < opened_at, false) AND NOT (${cancelledByAsOf('')} AND NOT ${endedByAsOf})`
       : `NOT coalesce(end_at < opened_at, false)`;
   const sql = `
 WITH k AS (
@@ -330,10 +206,10 @@ export interface KmTargets {
  * Each row: the time (seconds), at risk, ended and censored there, S(t), its log-interval bands
  * (null once S reaches 0), and the group's totals.
  */
-export function buildKmCurveQuery(by: readonly Dimension[], w: KpiWindow, filter: KpiFilter, durations: readonly KmDuration[], t: KmTargets): Query {
+export function buildKmCurveQuery(by: readonly Dimension[], sel: CaseSelection, durations: readonly KmDuration[], t: KmTargets): Query {
   // One curve per duration and group: the duration is the first key throughout.
   for (const d of durations) if (d !== 'close' && d !== 'first_response') throw new Error(`unknown duration ${String(d)}`);
-  const obs = durations.map((d) => buildKmObservationsQuery(by, w, filter, d));
+  const obs = durations.map((d) => buildKmObservationsQuery(by, sel, d));
   const keys = ['duration', ...by];
   const part = `PARTITION BY ${keys.join(', ')}`;
   const join = (x: string, y: string) => keys.map((d) => `${x}.${d} = ${y}.${d}`).join(' AND ');

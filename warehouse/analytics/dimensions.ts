@@ -1,0 +1,148 @@
+// What the data can be cut by — services, service groups, agencies, channels, area kinds and their
+// areas, and the span of requests — and the check every analysis runs on a caller's filters: an
+// unknown name is a 400 that names the parameter and suggests the closest valid values, never
+// an empty 200.
+import type { Warehouse } from '../db.ts';
+import { closest, ParameterError } from '../errors.ts';
+import {
+  compareLabels,
+  defaultAreaKindOf,
+  FILTER_NAMES,
+  NO_AREA,
+  SOURCE_AREA_KIND,
+  type CaseFilter,
+  type CaseScope,
+  type CaseSelection,
+  type CaseWindow,
+} from '../queries/case-predicates.ts';
+
+export interface AreaKindInfo {
+  kind: string;
+  /** `polygons`: loaded boundaries (point in polygon); `source`: the names the source's rows carry. */
+  method: 'polygons' | 'source';
+  areas: number;
+  default: boolean;
+}
+
+export interface Dimensions {
+  services: { code: string | null; name: string; service_group: string | null; agency: string | null }[];
+  service_groups: string[];
+  agencies: string[];
+  channels: string[];
+  area_kinds: AreaKindInfo[];
+  areas: { kind: string; id: string; name: string }[];
+  /** The label of cases in no area of a kind. */
+  no_area_label: string;
+  first_request: string | null;
+  last_request: string | null;
+}
+
+interface Cached { version: string; dims: Dimensions }
+const cache = new WeakMap<Warehouse, Cached>();
+
+/** Changes whenever a batch lands or areas are loaded, so the cached lists are never stale. */
+async function dataVersion(wh: Warehouse): Promise<string> {
+  const r = await wh.one<{ v: string }>(
+    `SELECT concat_ws('|', (SELECT count(*) FROM ingest_batches), (SELECT max(coalesce(finished_at, started_at)) FROM ingest_batches),
+                      (SELECT count(*) FROM areas), (SELECT count(*) FROM case_areas), (SELECT count(*) FROM services)) AS v`,
+  );
+  return r?.v ?? '';
+}
+
+/** Every value the data can be filtered by (for an unscoped caller; scope narrows agencies). */
+export async function listDimensions(wh: Warehouse, scope: CaseScope = {}): Promise<Dimensions> {
+  const version = await dataVersion(wh);
+  let hit = cache.get(wh);
+  if (!hit || hit.version !== version) {
+    hit = { version, dims: await readDimensions(wh) };
+    cache.set(wh, hit);
+  }
+  const agencies = scope.agencies ?? null;
+  if (!agencies) return hit.dims;
+  const d = hit.dims;
+  return { ...d, agencies: d.agencies.filter((a) => agencies.includes(a)), services: d.services.filter((s) => s.agency !== null && agencies.includes(s.agency)) };
+}
+
+async function readDimensions(wh: Warehouse): Promise<Dimensions> {
+  const services = await wh.all<{ code: string | null; name: string; service_group: string | null; agency: string | null }>(
+    `WITH used AS (
+       SELECT service_code, coalesce(service_name, service_code, '(unknown service)') AS name, any_value(agency) AS agency
+       FROM cases GROUP BY ALL
+     )
+     SELECT u.service_code AS code, u.name, s.service_group, coalesce(u.agency, s.agency) AS agency
+     FROM used u LEFT JOIN services s ON s.service_code = u.service_code`,
+  );
+  const groups = await wh.all<{ g: string }>(`SELECT DISTINCT service_group AS g FROM services WHERE service_group IS NOT NULL`);
+  const agencies = await wh.all<{ a: string }>(`SELECT DISTINCT agency AS a FROM cases WHERE agency IS NOT NULL`);
+  const channels = await wh.all<{ c: string }>(`SELECT DISTINCT channel AS c FROM cases WHERE channel IS NOT NULL`);
+  const areas = await wh.all<{ kind: string; id: string; name: string }>(`SELECT kind, area_id AS id, name FROM areas`);
+  const sourceAreas = await wh.all<{ name: string }>(`SELECT DISTINCT area_name AS name FROM cases WHERE area_name IS NOT NULL`);
+  const span = (await wh.one<{ first: string | null; last: string | null }>(
+    `SELECT strftime(min(opened_at), '%Y-%m-%dT%H:%M:%S.%fZ') AS first, strftime(max(opened_at), '%Y-%m-%dT%H:%M:%S.%fZ') AS last FROM cases`,
+  ))!;
+  const polygonKinds = [...new Set(areas.map((a) => a.kind))];
+  const def = defaultAreaKindOf(polygonKinds);
+  const kinds: AreaKindInfo[] = polygonKinds.sort(compareLabels).map((kind) => ({ kind, method: 'polygons' as const, areas: areas.filter((a) => a.kind === kind).length, default: kind === def }));
+  if (sourceAreas.length > 0 || kinds.length === 0) kinds.push({ kind: SOURCE_AREA_KIND, method: 'source', areas: sourceAreas.length, default: def === SOURCE_AREA_KIND });
+  const byLabel = <T>(key: (x: T) => string) => (a: T, b: T) => compareLabels(key(a), key(b));
+  return {
+    services: services.sort(byLabel((s) => s.name)),
+    service_groups: groups.map((g) => g.g).sort(compareLabels),
+    agencies: agencies.map((a) => a.a).sort(compareLabels),
+    channels: channels.map((c) => c.c).sort(compareLabels),
+    area_kinds: kinds,
+    areas: [
+      ...areas.sort((a, b) => compareLabels(a.kind, b.kind) || compareLabels(a.name, b.name)),
+      ...sourceAreas.map((a) => ({ kind: SOURCE_AREA_KIND, id: a.name, name: a.name })).sort(byLabel((a) => a.name)),
+    ],
+    no_area_label: NO_AREA,
+    first_request: span.first,
+    last_request: span.last,
+  };
+}
+
+export interface SelectionRequest {
+  filter?: CaseFilter;
+  area_kind?: string;
+  scope?: CaseScope;
+}
+
+const unknown = (parameter: string, value: string, what: string, valid: readonly string[]) =>
+  new ParameterError(
+    parameter,
+    valid.length === 0
+      ? `${parameter} "${value}" is not ${what}: there are none in the data`
+      : `${parameter} "${value}" is not ${what}; closest: ${closest(value, valid).map((v) => `"${v}"`).join(', ')} (all: GET /api/dimensions)`,
+  );
+
+/**
+ * A caller's filters and area kind checked against the data, with the area kind filled in: the
+ * case selection every analysis runs on. Throws a ParameterError for a value the data does not have.
+ */
+export async function resolveSelection(wh: Warehouse, window: CaseWindow, req: SelectionRequest = {}): Promise<CaseSelection> {
+  const dims = await listDimensions(wh, req.scope);
+  const kinds = dims.area_kinds.map((k) => k.kind);
+  const areaKind = req.area_kind ?? dims.area_kinds.find((k) => k.default)?.kind ?? SOURCE_AREA_KIND;
+  if (req.area_kind !== undefined && !kinds.includes(req.area_kind)) throw unknown('area_kind', req.area_kind, 'a loaded area kind', kinds);
+  const filter: CaseFilter = {};
+  const f = req.filter ?? {};
+  for (const name of FILTER_NAMES) {
+    const v = f[name];
+    if (v === undefined || v === null) continue;
+    filter[name] = v;
+    if (name === 'service') {
+      const valid = dims.services.flatMap((s) => (s.code ? [s.code, s.name] : [s.name]));
+      if (!valid.includes(v)) throw unknown('service', v, 'a service code or name', [...new Set(dims.services.map((s) => s.name))]);
+    } else if (name === 'service_group') {
+      if (!dims.service_groups.includes(v)) throw unknown('service_group', v, 'a service group', dims.service_groups);
+    } else if (name === 'agency') {
+      if (!dims.agencies.includes(v)) throw unknown('agency', v, req.scope?.agencies ? 'an agency in your scope' : 'an agency', dims.agencies);
+    } else if (name === 'channel') {
+      if (!dims.channels.includes(v)) throw unknown('channel', v, 'a channel', dims.channels);
+    } else if (name === 'area') {
+      const ofKind = dims.areas.filter((a) => a.kind === areaKind);
+      if (!ofKind.some((a) => a.id === v || a.name === v)) throw unknown('area', v, `an area of kind "${areaKind}"`, ofKind.map((a) => a.name));
+    }
+  }
+  return { window, filter, area_kind: areaKind, scope: req.scope };
+}

@@ -1,0 +1,202 @@
+// Case predicates, written once and used by every analysis (KPIs, trends, hot-spots, equity,
+// reports): the window (local days in the jurisdiction's zone), the filters, the area (of one kind
+// at a time), what had happened to a case by the as-of time, and data errors. Two surfaces that
+// show the same measure for the same cases agree because they build their SQL from these.
+// Identifiers come only from the allow-lists here; every value is bound (`$name`).
+import { query, type Params, type Query } from '../db.ts';
+
+/** The one label for a case that is in no area of the kind asked for. */
+export const NO_AREA = '(no area)';
+/**
+ * The pseudo area kind of the source's own area names (`area_name` in a profile): what a city that
+ * names its neighbourhoods but loads no polygons sees. Loaded polygon kinds take precedence as the
+ * default (see `defaultAreaKind`).
+ */
+export const SOURCE_AREA_KIND = 'source';
+
+/** The window every analysis shares: local days [from, to] and what "now" is for open cases. */
+export interface CaseWindow {
+  /** First local day (YYYY-MM-DD), inclusive. */
+  from: string;
+  /** Last local day (YYYY-MM-DD), inclusive. */
+  to: string;
+  /** ISO timestamp: what "now" is for open cases; nothing after it is seen. */
+  as_of: string;
+  /** IANA zone the days are cut in. */
+  timezone: string;
+}
+
+/** Filters, each one value: only cases that match all of them are counted. */
+export interface CaseFilter {
+  /** A service code or name. */
+  service?: string;
+  service_group?: string;
+  agency?: string;
+  channel?: string;
+  /** An area id or name, of the selection's area kind. */
+  area?: string;
+}
+export const FILTER_NAMES = ['service', 'service_group', 'agency', 'channel', 'area'] as const satisfies readonly (keyof CaseFilter)[];
+
+/**
+ * Who is asking: a principal scoped to agencies sees only their cases. Part of the case predicate,
+ * so no route filters rows itself. `null` agencies = every agency.
+ */
+export interface CaseScope {
+  agencies?: readonly string[] | null;
+}
+
+/** Everything that decides which cases an analysis counts and how they are labelled. */
+export interface CaseSelection {
+  window: CaseWindow;
+  filter?: CaseFilter;
+  /** The area kind areas are taken from (a loaded polygon kind, or `source`). */
+  area_kind: string;
+  scope?: CaseScope;
+}
+
+/** Case attributes an analysis may group by, each with a label for a missing value. */
+const ATTRIBUTE_SQL = {
+  service: `coalesce(c.service_name, c.service_code, '(unknown service)')`,
+  // `s` is services, joined only when a query needs it.
+  service_group: `coalesce(s.service_group, '(no service group)')`,
+  agency: `coalesce(c.agency, '(unknown agency)')`,
+  channel: `coalesce(c.channel, '(unknown channel)')`,
+} as const;
+
+/** The area of a case, of the selection's kind: the loaded polygon's name, or the source's name. */
+function areaSql(kind: string): string {
+  return kind === SOURCE_AREA_KIND ? `coalesce(c.area_name, '${NO_AREA}')` : `coalesce(a.name, '${NO_AREA}')`;
+}
+
+export const ATTRIBUTES = ['service', 'service_group', 'agency', 'channel', 'area'] as const;
+export type Attribute = (typeof ATTRIBUTES)[number];
+
+/** Calendar periods, cut in the jurisdiction's time zone and labelled by their first local day. */
+export const PERIODS = ['day', 'week', 'month', 'quarter'] as const;
+export type Period = (typeof PERIODS)[number];
+export const isPeriod = (d: string): d is Period => (PERIODS as readonly string[]).includes(d);
+
+export const DIMENSION_NAMES = [...ATTRIBUTES, ...PERIODS] as const;
+export type Dimension = (typeof DIMENSION_NAMES)[number];
+export const isDimension = (d: string): d is Dimension => (DIMENSION_NAMES as readonly string[]).includes(d);
+
+/** Which time places a case in the window: the opened cohort by opening, the closed cohort by its first close. */
+export type CohortTime = 'opened_at' | 'closed_at';
+
+export function periodSql(unit: Period, at: CohortTime = 'opened_at', alias = 'c.'): string {
+  // `week` starts on Monday (ISO); `AT TIME ZONE` makes a local wall-clock time, so a day, month
+  // or quarter starts at local midnight whatever the UTC offset is that day (DST included).
+  return `strftime(date_trunc('${unit}', ${alias}${at} AT TIME ZONE $tz), '%Y-%m-%d')`;
+}
+
+/** The SQL label of a dimension for a selection; a period is cut by the cohort's own time. */
+export function dimensionSql(d: Dimension, areaKind: string, at: CohortTime = 'opened_at'): string {
+  if (isPeriod(d)) return periodSql(d, at);
+  if (d === 'area') return areaSql(areaKind);
+  return ATTRIBUTE_SQL[d];
+}
+
+// What had happened to a case by the as-of time. `p` is the alias prefix of the cases row ('c.',
+// 'k.' or '' inside a CTE that kept the columns' names).
+export const closedByAsOf = (p = 'c.') => `(${p}closed_at IS NOT NULL AND ${p}closed_at <= $as_of::TIMESTAMPTZ)`;
+/** Cancelled as seen at the as-of time: a case cancelled later was not cancelled then. */
+export const cancelledByAsOf = (p = 'c.') => `coalesce(${p}status = 'cancelled' AND ${p}cancelled_at <= $as_of::TIMESTAMPTZ, false)`;
+/** Closed before it opened: excluded from durations and on-time rates, and counted. */
+export const dataError = (p = 'c.') => `coalesce(${p}closed_at < ${p}opened_at, false)`;
+export const pastDueAtAsOf = (p = 'c.') => `${p}due_at < $as_of::TIMESTAMPTZ`;
+/** Survey answers count once given, by the as-of time. */
+export const answeredByAsOf = (p = 'r.') => `${p}answered_at <= $as_of::TIMESTAMPTZ`;
+/** A contact counts once it started, by the as-of time. */
+export const contactedByAsOf = (p = 'i.') => `${p}started_at <= $as_of::TIMESTAMPTZ`;
+
+/**
+ * The survey answers given by the as-of time, with the case they are about: directly, or through
+ * the contact they rate. Columns: case_id, csat, nps.
+ */
+export const SURVEY_ANSWERS_SQL = `
+  SELECT r.case_id, r.csat, r.nps
+  FROM survey_responses r
+  WHERE r.case_id IS NOT NULL AND ${answeredByAsOf()}
+  UNION ALL
+  SELECT i.case_id, r.csat, r.nps
+  FROM survey_responses r JOIN interactions i ON i.interaction_id = r.interaction_id
+  WHERE r.case_id IS NULL AND ${answeredByAsOf()}`;
+
+function filterSql(f: keyof CaseFilter, areaKind: string): string {
+  switch (f) {
+    case 'service':
+      return `(c.service_code = $f_service OR c.service_name = $f_service)`;
+    case 'area':
+      return areaKind === SOURCE_AREA_KIND ? `c.area_name = $f_area` : `(ca.area_id = $f_area OR a.name = $f_area)`;
+    default:
+      return `${ATTRIBUTE_SQL[f]} = $f_${f}`;
+  }
+}
+
+export interface SelectCasesOptions {
+  /** Dimensions to label each case with (as columns named like the dimension). */
+  by?: readonly Dimension[];
+  /** Which time must fall in the window (default: opening). */
+  at?: CohortTime;
+  /** Further columns of `cases c` (or expressions over it) to select. */
+  columns?: readonly string[];
+  /**
+   * Ignore the window's `from` (still never later than `to`'s day nor the as-of time): the backlog
+   * at the as-of time counts every case still open, however long ago it opened.
+   */
+  sinceEver?: boolean;
+}
+
+/**
+ * The cases of a selection: those whose `at` time falls on a local day in [from, to] and not
+ * after the as-of time, matching every filter and the caller's scope; each labelled with `by`.
+ */
+export function selectCases(sel: CaseSelection, o: SelectCasesOptions = {}): Query {
+  const by = o.by ?? [];
+  const at = o.at ?? 'opened_at';
+  const filter = sel.filter ?? {};
+  const active = FILTER_NAMES.filter((f) => filter[f] !== undefined && filter[f] !== null);
+  const uses = new Set<string>([...by, ...active]);
+  const polygonArea = uses.has('area') && sel.area_kind !== SOURCE_AREA_KIND;
+  const joins = [
+    uses.has('service_group') ? 'LEFT JOIN services s ON s.service_code = c.service_code' : '',
+    polygonArea ? 'LEFT JOIN case_areas ca ON ca.case_id = c.case_id AND ca.area_kind = $area_kind LEFT JOIN areas a ON a.area_id = ca.area_id' : '',
+  ].filter(Boolean);
+  const agencies = sel.scope?.agencies ?? null;
+  const where = [
+    ...(o.sinceEver ? [] : [`c.${at} >= timezone($tz, $from::DATE::TIMESTAMP)`]),
+    `c.${at} <  timezone($tz, ($to::DATE + 1)::TIMESTAMP)`,
+    `c.${at} <= $as_of::TIMESTAMPTZ`,
+    ...active.map((f) => filterSql(f, sel.area_kind)),
+    ...(agencies ? [agencies.length ? `c.agency IN (${agencies.map((_, i) => `$scope_agency_${i}`).join(', ')})` : 'false'] : []),
+  ];
+  const select = [...by.map((d) => `${dimensionSql(d, sel.area_kind, at)} AS ${d}`), ...(o.columns ?? [])];
+  const sql = `SELECT ${select.length ? select.join(', ') : '1 AS one'}
+    FROM cases c ${joins.join(' ')}
+    WHERE ${where.join('\n      AND ')}`;
+  const params: Params = { tz: sel.window.timezone, from: sel.window.from, to: sel.window.to, as_of: sel.window.as_of, area_kind: sel.area_kind };
+  for (const f of active) params[`f_${f}`] = String(filter[f]);
+  (agencies ?? []).forEach((a, i) => (params[`scope_agency_${i}`] = a));
+  return query(sql, params);
+}
+
+/** The filters actually given (for stating them in an output). */
+export function appliedFilter(filter: CaseFilter = {}): CaseFilter {
+  return Object.fromEntries(Object.entries(filter).filter(([, v]) => v !== undefined && v !== null)) as CaseFilter;
+}
+
+/** The area kind used when a caller names none: `district` if loaded, else the first polygon kind by name, else the source's names. */
+export function defaultAreaKindOf(polygonKinds: readonly string[]): string {
+  if (polygonKinds.includes('district')) return 'district';
+  return [...polygonKinds].sort()[0] ?? SOURCE_AREA_KIND;
+}
+
+/** Natural order for labels: "District 2" before "District 10"; the no-area label last. */
+const collator = new Intl.Collator('en', { numeric: true, sensitivity: 'base' });
+export function compareLabels(a: string, b: string): number {
+  if (a === b) return 0;
+  if (a === NO_AREA) return 1;
+  if (b === NO_AREA) return -1;
+  return collator.compare(a, b) || (a < b ? -1 : 1);
+}
