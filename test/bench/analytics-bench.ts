@@ -82,7 +82,7 @@ export async function runAnalyticsBench(opts: { cases?: number; log?: (l: string
       wh.all(`SELECT service_name, date_trunc('week', opened_at AT TIME ZONE $tz) AS w, count(*) AS n, median(epoch(closed_at - opened_at)) AS m FROM cases GROUP BY ALL`, { tz: year.timezone }), 1);
     runs.push({ label: 'KPIs by service × week, whole year (all 5M cases)', seconds: kpiYear.seconds, bare_seconds: bareYear.seconds, ratio: kpiYear.seconds / bareYear.seconds, rows_out: kpiYear.value.rows.length });
     log(`  ${runs[runs.length - 1].label}: ${kpiYear.seconds.toFixed(3)} s (bare ${bareYear.seconds.toFixed(3)} s)`);
-    const hot = await time(() => computeHotspots(wh, { resolution: 8, k: 1, from: year.from, to: year.to, timezone: year.timezone, fdr: true }));
+    const hot = await time(() => computeHotspots(wh, { resolution: 8, k: 1, window: year, fdr: true }));
     const bareHot = await time(() => wh.all(`SELECT h3_r8, count(*) AS n FROM cases WHERE opened_at >= timezone($tz, $from::DATE::TIMESTAMP) AND opened_at < timezone($tz, ($to::DATE + 1)::TIMESTAMP) GROUP BY 1`, { tz: year.timezone, from: year.from, to: year.to }));
     runs.push({ label: 'Hot-spots, H3 resolution 8, k = 1, whole year (Gi*, FDR, Local Moran)', seconds: hot.seconds, bare_seconds: bareHot.seconds, ratio: hot.seconds / bareHot.seconds, rows_out: hot.value.cells.length });
     log(`  ${runs[runs.length - 1].label}: ${hot.seconds.toFixed(3)} s (bare ${bareHot.seconds.toFixed(3)} s)`);

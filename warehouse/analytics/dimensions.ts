@@ -7,6 +7,7 @@ import { closest, ParameterError } from '../errors.ts';
 import {
   compareLabels,
   defaultAreaKindOf,
+  DIMENSION_NAMES,
   FILTER_NAMES,
   NO_AREA,
   SOURCE_AREA_KIND,
@@ -14,6 +15,7 @@ import {
   type CaseScope,
   type CaseSelection,
   type CaseWindow,
+  type Dimension,
 } from '../queries/case-predicates.ts';
 
 export interface AreaKindInfo {
@@ -145,4 +147,15 @@ export async function resolveSelection(wh: Warehouse, window: CaseWindow, req: S
     }
   }
   return { window, filter, area_kind: areaKind, scope: req.scope };
+}
+
+/** A comma list of dimensions ("" = none: one overall row), each checked against the allow-list. */
+export function parseDimensions(list: string | undefined, parameter = 'by', allowed: readonly string[] = DIMENSION_NAMES): Dimension[] {
+  const names = [...new Set((list ?? '').split(',').map((s) => s.trim()).filter(Boolean))];
+  for (const n of names) {
+    if (!allowed.includes(n)) {
+      throw new ParameterError(parameter, `${parameter}: "${n}" is not one of ${allowed.join(', ')}${closest(n, allowed, 1).length ? ` (did you mean "${closest(n, allowed, 1)[0]}"?)` : ''}`);
+    }
+  }
+  return names as Dimension[];
 }

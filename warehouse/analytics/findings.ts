@@ -1,7 +1,9 @@
 // Trend and anomaly findings from the warehouse: what, where, which way, how much, since when
 // and how sure — each as a record and as one plain sentence a manager can act on.
 import type { Warehouse } from '../db.ts';
-import { buildCountSeriesQuery, type Period, type SeriesGroup, type SeriesWindow } from '../queries/series-sql.ts';
+import { buildCountSeriesQuery, type SeriesPeriod as Period, type SeriesGroup } from '../queries/series-sql.ts';
+import { appliedFilter, type CaseFilter, type CaseScope, type CaseSelection, type CaseWindow } from '../queries/case-predicates.ts';
+import { resolveSelection } from './dimensions.ts';
 import { mannKendall, seasonalMannKendall } from '../stats/mann-kendall.ts';
 import { cusum } from '../stats/control-charts.ts';
 import { mad, median, negBinomialCdf, poissonCdf } from '../stats/distributions.ts';
@@ -36,8 +38,9 @@ export interface AnomalyFinding {
   sentence: string;
 }
 
-export async function countSeries(wh: Warehouse, by: readonly SeriesGroup[], period: Period, w: SeriesWindow): Promise<Series[]> {
-  const q = buildCountSeriesQuery(by, period, w);
+/** Zero-filled counts per group and period, each series from where its group's data starts. */
+export async function countSeries(wh: Warehouse, by: readonly SeriesGroup[], period: Period, sel: CaseSelection): Promise<Series[]> {
+  const q = buildCountSeriesQuery(by, period, sel);
   const rows = await wh.all<{ service?: string; area?: string; period: string; n: number }>(q.sql, q.params);
   const out = new Map<string, Series>();
   for (const r of rows) {
@@ -87,7 +90,7 @@ export function trendFindings(series: readonly Series[], period: Period, alpha =
         since,
         p: r.p,
         q: qi,
-        sentence: `${what(s)} have ${direction === 'rising' ? 'risen' : 'fallen'} about ${amount} a week since ${monthDay(since)} (${fmtP(r.p)}).`,
+        sentence: `${what(s)} have ${direction === 'rising' ? 'risen' : 'fallen'} by about ${amount} ${amount === '1.0' ? 'request' : 'requests'} a week since ${monthDay(since)} (${fmtP(r.p)}).`,
       };
     })
     .sort((a, b) => a.q - b.q);
@@ -166,10 +169,39 @@ export function anomalyFindings(series: readonly Series[], opts: { weeks?: numbe
   return out.sort((a, b) => a.p - b.p);
 }
 
-export interface FindingsOptions extends SeriesWindow { by: SeriesGroup[]; period: Period; alpha?: number }
+export interface FindingsOptions {
+  window: CaseWindow;
+  by: SeriesGroup[];
+  period: Period;
+  alpha?: number;
+  filter?: CaseFilter;
+  area_kind?: string;
+  scope?: CaseScope;
+}
 
-export async function computeFindings(wh: Warehouse, o: FindingsOptions): Promise<{ trends: TrendFinding[]; anomalies: AnomalyFinding[]; series_tested: number }> {
-  const series = await countSeries(wh, o.by, o.period, o);
-  const daily = o.period === 'day' ? series : await countSeries(wh, o.by, 'day', o);
-  return { trends: trendFindings(series, o.period, o.alpha ?? 0.05), anomalies: anomalyFindings(daily), series_tested: series.length };
+export interface FindingsResult {
+  from: string;
+  to: string;
+  as_of: string;
+  timezone: string;
+  area_kind: string;
+  by: SeriesGroup[];
+  period: Period;
+  filter: CaseFilter;
+  trends: TrendFinding[];
+  anomalies: AnomalyFinding[];
+  series_tested: number;
+}
+
+export async function computeFindings(wh: Warehouse, o: FindingsOptions): Promise<FindingsResult> {
+  const sel = await resolveSelection(wh, o.window, { filter: o.filter, area_kind: o.area_kind, scope: o.scope });
+  const series = await countSeries(wh, o.by, o.period, sel);
+  const daily = o.period === 'day' ? series : await countSeries(wh, o.by, 'day', sel);
+  const w = o.window;
+  return {
+    from: w.from, to: w.to, as_of: w.as_of, timezone: w.timezone, area_kind: sel.area_kind, by: [...o.by], period: o.period, filter: appliedFilter(sel.filter),
+    trends: trendFindings(series, o.period, o.alpha ?? 0.05),
+    anomalies: anomalyFindings(daily),
+    series_tested: series.length,
+  };
 }

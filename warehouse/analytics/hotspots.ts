@@ -3,7 +3,8 @@
 // and Local Moran's I cluster labels — returned as GeoJSON cells for the map.
 import { cellToBoundary, cellToParent, getResolution, polygonToCells } from 'h3-js';
 import type { Warehouse } from '../db.ts';
-import { query } from '../db.ts';
+import { appliedFilter, selectCases, type CaseFilter, type CaseScope, type CaseWindow } from '../queries/case-predicates.ts';
+import { resolveSelection } from './dimensions.ts';
 import { ParameterError } from '../errors.ts';
 import { confidenceBins, getisOrdGiStar, h3Neighbours, h3StudyArea, localMoran, withZeroCells, type MoranCluster } from '../stats/hotspots.ts';
 
@@ -12,10 +13,11 @@ export interface HotspotOptions {
   resolution: number;
   /** Ring size of the neighbourhood (binary weights, self included). */
   k: number;
-  from: string;
-  to: string;
-  timezone: string;
-  service?: string;
+  window: CaseWindow;
+  filter?: CaseFilter;
+  /** The area kind whose polygons make the study area (default: the data's default kind). */
+  area_kind?: string;
+  scope?: CaseScope;
   fdr: boolean;
 }
 
@@ -29,24 +31,24 @@ export interface HotspotCell {
   cluster: MoranCluster;
 }
 
-export interface HotspotResult { options: HotspotOptions; study_area: 'areas' | 'cells_with_data'; cells: HotspotCell[] }
+export interface HotspotResult {
+  /** What was computed, stated with the output: parameters, window, as-of, area kind, filters. */
+  parameters: { resolution: number; k: number; fdr: boolean; from: string; to: string; as_of: string; timezone: string; area_kind: string; filter: CaseFilter };
+  /** `areas`: every cell inside the area kind's polygons (zeros included); `cells_with_data`: no polygons, the cells near the data. */
+  study_area: 'areas' | 'cells_with_data';
+  cells: HotspotCell[];
+}
 
 export class HotspotError extends ParameterError {}
 
 export async function computeHotspots(wh: Warehouse, o: HotspotOptions): Promise<HotspotResult> {
   if (!Number.isInteger(o.resolution) || o.resolution < 5 || o.resolution > 9) throw new HotspotError('resolution', 'resolution must be a whole number from 5 to 9');
   if (!Number.isInteger(o.k) || o.k < 1 || o.k > 5) throw new HotspotError('k', 'k must be a whole number from 1 to 5');
+  const sel = await resolveSelection(wh, o.window, { filter: o.filter, area_kind: o.area_kind, scope: o.scope });
   const stored = o.resolution >= 7 ? `h3_r${o.resolution}` : 'h3_r7';
   // `stored` comes from the integer check above, never from the caller's text.
-  const q = query(
-    `SELECT ${stored} AS cell, count(*)::INTEGER AS n FROM cases
-     WHERE ${stored} IS NOT NULL
-       AND opened_at >= timezone($tz, $from::DATE::TIMESTAMP) AND opened_at < timezone($tz, ($to::DATE + 1)::TIMESTAMP)
-       AND ($service IS NULL OR service_code = $service OR service_name = $service)
-     GROUP BY 1`,
-    { tz: o.timezone, from: o.from, to: o.to, service: o.service ?? null },
-  );
-  const rows = await wh.all<{ cell: string; n: number }>(q.sql, q.params);
+  const cases = selectCases(sel, { columns: [`c.${stored} AS cell`] });
+  const rows = await wh.all<{ cell: string; n: number }>(`SELECT cell, count(*)::INTEGER AS n FROM (${cases.sql}) WHERE cell IS NOT NULL GROUP BY 1`, cases.params);
   const counts = new Map<string, number>();
   for (const r of rows) {
     const cell = o.resolution < 7 ? cellToParent(r.cell, o.resolution) : r.cell;
@@ -55,7 +57,8 @@ export async function computeHotspots(wh: Warehouse, o: HotspotOptions): Promise
 
   // The study area: every cell inside the jurisdiction's areas, so empty places count as the
   // zeros they are; without areas, the cells near the data.
-  const areas = await wh.all<{ geometry: string }>(`SELECT geometry FROM areas`);
+  // Polygons of one kind only: two boundary files (districts and councils) overlap each other.
+  const areas = await wh.all<{ geometry: string }>(`SELECT geometry FROM areas WHERE kind = $kind`, { kind: sel.area_kind });
   let area: string[];
   let studyArea: HotspotResult['study_area'];
   if (areas.length > 0) {
@@ -79,8 +82,9 @@ export async function computeHotspots(wh: Warehouse, o: HotspotOptions): Promise
   const gi = getisOrdGiStar(values, neighbours);
   const bins = confidenceBins(gi.map((g) => g.z), gi.map((g) => g.p), { fdr: o.fdr });
   const moran = localMoran(values, neighbours.map((ns, i) => ns.filter((j) => j !== i)), { permutations: 499, seed: 311 });
+  const w = o.window;
   return {
-    options: o,
+    parameters: { resolution: o.resolution, k: o.k, fdr: o.fdr, from: w.from, to: w.to, as_of: w.as_of, timezone: w.timezone, area_kind: sel.area_kind, filter: appliedFilter(sel.filter) },
     study_area: studyArea,
     cells: cells.map((h3, i) => ({
       h3,

@@ -1,9 +1,9 @@
 import type { FastifyPluginAsync } from 'fastify';
 import Type, { type Static } from 'typebox';
-import { resolveWindow } from '../../../warehouse/analytics/kpis.ts';
+import { resolveWindow } from '../../../warehouse/analytics/window.ts';
 import { computeHotspots, hotspotsGeoJson } from '../../../warehouse/analytics/hotspots.ts';
 import { ErrorResponse } from '../../schemas/common.ts';
-import { WindowQuery } from '../../schemas/window.ts';
+import { filterOf, WindowQuery } from '../../schemas/window.ts';
 
 const Query = Type.Object(
   {
@@ -31,9 +31,9 @@ const hotspots: FastifyPluginAsync<{ timezone: string }> = async (fastify, opts)
     },
     async (request, reply) => {
       const q = request.query;
-      const w = await resolveWindow(fastify.warehouse, q, opts.timezone);
-      const r = await computeHotspots(fastify.warehouse, { resolution: q.resolution, k: q.k, from: w.from, to: w.to, timezone: opts.timezone, service: q.service, fdr: q.fdr });
-      return reply.type('application/geo+json').send({ ...hotspotsGeoJson(r), properties: { ...r.options, study_area: r.study_area } });
+      const window = await resolveWindow(fastify.warehouse, q, opts.timezone);
+      const r = await computeHotspots(fastify.warehouse, { resolution: q.resolution, k: q.k, window, filter: filterOf(q), area_kind: q.area_kind, fdr: q.fdr });
+      return reply.type('application/geo+json').send({ ...hotspotsGeoJson(r), properties: { ...r.parameters, study_area: r.study_area } });
     },
   );
 };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { logRank, proportionsTest } from './equity.ts';
-import { observationsFrom } from '../stats/kaplan-meier.ts';
+import { logRank, proportionsTest } from './group-tests.ts';
+import { observationsFrom } from './kaplan-meier.ts';
 
 const known = JSON.parse(readFileSync(new URL('../../test/fixtures/known_answers.json', import.meta.url), 'utf8'));
 

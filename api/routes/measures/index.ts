@@ -1,0 +1,43 @@
+import type { FastifyPluginAsync } from 'fastify';
+import Type from 'typebox';
+import { MEASURES, methodology, type Measure } from '../../../warehouse/queries/measures.ts';
+
+export const MeasuresResponse = Type.Object({
+  measures: Type.Array(
+    Type.Object({
+      name: Type.String(),
+      kind: Type.String(),
+      cohort: Type.String(),
+      unit: Type.String(),
+      label: Type.String(),
+      definition: Type.String(),
+      csv: Type.String(),
+      numerator: Type.Optional(Type.String()),
+      denominator: Type.Optional(Type.String()),
+    }),
+  ),
+  methodology: Type.Array(
+    Type.Object({
+      cohort: Type.String(),
+      heading: Type.String(),
+      measures: Type.Array(Type.Object({ name: Type.String(), label: Type.String(), unit: Type.String(), definition: Type.String() })),
+    }),
+  ),
+});
+
+const measures: FastifyPluginAsync = async (fastify) => {
+  fastify.get(
+    '/api/measures',
+    { schema: { summary: 'Every measure: its name, cohort, unit, label and one-sentence definition (the registry every surface is generated from)', tags: ['analytics'], response: { 200: MeasuresResponse } } },
+    async () => ({
+      // The SQL stays inside the warehouse; the rest of each entry is public documentation.
+      measures: (MEASURES as readonly Measure[]).map((m) => ({
+        name: m.name, kind: m.kind, cohort: m.cohort, unit: m.unit, label: m.label, definition: m.definition, csv: m.csv,
+        ...(m.kind === 'ratio' ? { numerator: m.numerator, denominator: m.denominator } : {}),
+      })),
+      methodology: methodology(),
+    }),
+  );
+};
+
+export default measures;

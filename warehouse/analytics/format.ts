@@ -1,0 +1,23 @@
+// How numbers read in sentences and tables (DESIGN.md "Showing numbers"): durations in hours
+// under 48 h, then days, with the unit stated; a percentage with its denominator; never
+// "Infinity" or "NaN" — an undefined figure reads as "—" or is left out of the sentence.
+
+/** 31.5 h, or 3.2 days from 48 h on; "—" when there is no figure. */
+export function formatHours(hours: number | null | undefined): string {
+  if (hours === null || hours === undefined || !Number.isFinite(hours)) return '—';
+  if (hours < 48) return `${hours < 10 ? hours.toFixed(1) : Math.round(hours)} h`;
+  const days = hours / 24;
+  return `${days < 10 ? days.toFixed(1) : Math.round(days)} days`;
+}
+
+/** 75.3% (of 120); "too few cases" under the minimum denominator. */
+export function formatShare(numerator: number, denominator: number, minDenominator = 1): string {
+  if (!(denominator >= minDenominator) || !Number.isFinite(numerator / denominator)) return 'too few cases';
+  return `${((100 * numerator) / denominator).toFixed(1)}% (of ${denominator.toLocaleString('en-US')})`;
+}
+
+export const formatP = (p: number) => (p < 0.001 ? 'p < 0.001' : `p = ${p.toFixed(3)}`);
+
+/** A finite ratio, or null (a zero or missing denominator has no ratio). */
+export const finiteRatio = (num: number | null, den: number | null): number | null =>
+  num === null || den === null || !(den > 0) || !Number.isFinite(num / den) ? null : num / den;
