@@ -1,10 +1,14 @@
 // Report definitions: what a report contains, as data. Renderers (PDF, CSV) know nothing of KPIs.
 import type { Warehouse } from '../warehouse/db.ts';
-import { computeKpis, dataAsOf } from '../warehouse/analytics/kpis.ts';
+import { computeKpis } from '../warehouse/analytics/kpis.ts';
+import { dataAsOf } from '../warehouse/analytics/window.ts';
+import { formatHours } from '../warehouse/analytics/format.ts';
+import { measure, methodology } from '../warehouse/queries/measures.ts';
 import { buildTrendSpec, describeTrend, type TrendRow } from '../dashboard/src/lib/charts/trend-spec.ts';
 import type { TopLevelSpec } from 'vega-lite';
 
-export interface Column { key: string; label: string; format?: 'int' | 'hours' | 'percent' }
+/** A table column; a percentage names the column holding its denominator (`of`), shown beside it. */
+export interface Column { key: string; label: string; format?: 'int' | 'hours' | 'percent'; of?: string }
 
 export type Section =
   | { kind: 'table'; heading: string; columns: Column[]; rows: Record<string, unknown>[]; note?: string }
@@ -32,29 +36,41 @@ export interface ReportDefinition {
   build(wh: Warehouse, ctx: ReportContext): Promise<ReportContent>;
 }
 
-const KPI_COLUMNS: Column[] = [
-  { key: 'service', label: 'Service' },
-  { key: 'opened', label: 'Opened', format: 'int' },
-  { key: 'closed', label: 'Closed', format: 'int' },
-  { key: 'median_hours_to_close', label: 'Median hours to close', format: 'hours' },
-  { key: 'on_time_rate', label: 'On time', format: 'percent' },
-  { key: 'pending', label: 'Pending', format: 'int' },
-];
+/** A report column for a registry measure: its label and unit come from the one definition. */
+function measureColumn(name: string): Column {
+  const m = measure(name);
+  if (!m) throw new Error(`unknown measure ${name}`);
+  const format: Column['format'] = m.unit === 'hours' ? 'hours' : m.unit === 'share' ? 'percent' : m.kind === 'count' ? 'int' : undefined;
+  return { key: m.name, label: m.label, format, ...(m.kind === 'ratio' ? { of: m.denominator } : {}) };
+}
+
+const TABLE_MEASURES = ['opened', 'closed', 'median_hours_to_close', 'on_time_rate', 'pending', 'closed_without_due_time'];
+const KPI_COLUMNS: Column[] = [{ key: 'service', label: 'Service' }, ...TABLE_MEASURES.map(measureColumn)];
+const CSV_MEASURES = [...TABLE_MEASURES, 'on_time', 'on_time_denominator', 'median_hours_ci_lower', 'median_hours_ci_upper', 'p90_hours_to_close', 'cancelled', 'excluded_data_errors'];
+
+/** The definitions of the measures a report shows, from the registry. */
+function definitions(names: readonly string[]): string[] {
+  const shown = new Set(names);
+  return methodology().flatMap((c) => c.measures.filter((m) => shown.has(m.name)).map((m) => `${m.label}: ${m.definition}`));
+}
 
 const weeklySummary: ReportDefinition = {
   id: 'weekly-summary',
   title: 'Weekly service summary',
-  description: 'Last full week (Monday–Sunday, local time): volume, Kaplan–Meier median time to close and on-time rate per service, with 12 weeks of volume.',
+  description: 'The last full week of requests (Monday–Sunday, local time): volume, Kaplan–Meier median time to close and on-time rate per service, with 12 weeks of volume.',
   async build(wh, ctx) {
     const asOf = ctx.as_of ?? (await dataAsOf(wh)) ?? new Date().toISOString();
-    // The latest Monday–Sunday week that ends on or before the as-of day.
+    // The latest whole Monday–Sunday week up to the newest *request* by the as-of time: a close
+    // months after the last request must not pick a week with no requests in it.
     const w = (await wh.one<{ start: string; end: string; trend_start: string; as_of_local: string }>(
-      `WITH d AS (SELECT ($as_of::TIMESTAMPTZ AT TIME ZONE $tz)::DATE AS day)
+      `WITH d AS (
+         SELECT coalesce((SELECT max(opened_at) FROM cases WHERE opened_at <= $as_of::TIMESTAMPTZ), $as_of::TIMESTAMPTZ) AT TIME ZONE $tz AS t
+       ), d2 AS (SELECT t::DATE AS day FROM d)
        SELECT strftime(day - (isodow(day) % 7)::INTEGER - 6, '%Y-%m-%d') AS start,
               strftime(day - (isodow(day) % 7)::INTEGER, '%Y-%m-%d') AS end,
               strftime(day - (isodow(day) % 7)::INTEGER - 83, '%Y-%m-%d') AS trend_start,
               strftime($as_of::TIMESTAMPTZ AT TIME ZONE $tz, '%Y-%m-%d %H:%M') AS as_of_local
-       FROM d`,
+       FROM d2`,
       { as_of: asOf, tz: ctx.timezone },
     ))!;
     const week = await computeKpis(wh, ['service'], { from: w.start, to: w.end, as_of: asOf, timezone: ctx.timezone });
@@ -65,7 +81,7 @@ const weeklySummary: ReportDefinition = {
     return {
       id: 'weekly-summary',
       title: `${weeklySummary.title}: ${ctx.jurisdiction}`,
-      subtitle: `Week of ${w.start} to ${w.end} (${ctx.timezone}). Data as of ${w.as_of_local} local time.`,
+      subtitle: `Week of ${w.start} to ${w.end} (${ctx.timezone}), the last whole week of requests. Data as of ${w.as_of_local} local time.`,
       as_of: asOf,
       period: `${w.start}_${w.end}`,
       sections: [
@@ -88,13 +104,12 @@ const weeklySummary: ReportDefinition = {
           kind: 'text',
           heading: 'How these figures are defined',
           paragraphs: [
-            'Cases are counted in the week they were opened (opened cohort).',
-            'Median hours to close is the Kaplan–Meier median: cases still open at the as-of time count as open, not as missing, so a growing backlog does not make service look faster. A dash means more than half are still open.',
-            'On time is closed by the due time ÷ (closed + open and past due). Pending cases are open and not yet due. Cancelled cases, and cases recorded as closed before they opened, are left out of durations and on-time rates.',
+            'Cases are counted in the week they were opened (opened cohort). Durations are in hours under 48 hours, else in days.',
+            ...definitions(CSV_MEASURES),
           ],
         },
       ],
-      csv: { columns: KPI_COLUMNS.concat([{ key: 'median_hours_ci_lower', label: 'median_ci_lower' }, { key: 'median_hours_ci_upper', label: 'median_ci_upper' }, { key: 'p90_hours_to_close', label: 'p90_hours_to_close' }, { key: 'cancelled', label: 'cancelled' }, { key: 'excluded_data_errors', label: 'excluded_data_errors' }]), rows },
+      csv: { columns: [{ key: 'service', label: 'service' }, ...CSV_MEASURES.map((n) => ({ key: n, label: n }))], rows },
     };
   },
 };
@@ -107,10 +122,10 @@ export function getReport(id: string): ReportDefinition {
   return def;
 }
 
-export function formatCell(value: unknown, format: Column['format']): string {
+export function formatCell(value: unknown, format: Column['format'], denominator?: unknown): string {
   if (value === null || value === undefined || (typeof value === 'number' && !Number.isFinite(value))) return '–';
   if (format === 'int') return Number(value).toLocaleString('en-US');
-  if (format === 'hours') return Number(value).toFixed(1);
-  if (format === 'percent') return `${(Number(value) * 100).toFixed(1)}%`;
+  if (format === 'hours') return formatHours(Number(value));
+  if (format === 'percent') return `${(Number(value) * 100).toFixed(1)}%${typeof denominator === 'number' ? ` of ${denominator.toLocaleString('en-US')}` : ''}`;
   return String(value);
 }

@@ -76,7 +76,7 @@ export async function renderPdf(report: ReportContent): Promise<Buffer> {
 function drawTable(doc: PDFKit.PDFDocument, parent: PDFKit.PDFStructureElement, columns: Column[], rows: Record<string, unknown>[], width: number) {
   const numeric = (c: Column) => Boolean(c.format);
   const header = columns.map((c) => ({ text: c.label, type: 'TH' as const, font: { src: 'Helvetica-Bold' }, align: { x: numeric(c) ? ('right' as const) : ('left' as const), y: 'bottom' as const } }));
-  const body = rows.map((r) => columns.map((c) => ({ text: formatCell(r[c.key], c.format), align: { x: numeric(c) ? ('right' as const) : ('left' as const) } })));
+  const body = rows.map((r) => columns.map((c) => ({ text: formatCell(r[c.key], c.format, c.of ? r[c.of] : undefined), align: { x: numeric(c) ? ('right' as const) : ('left' as const) } })));
   doc.font('Helvetica').fontSize(9).fillColor('#111');
   const first = Math.max(130, width - (columns.length - 1) * 68);
   // structParent makes pdfkit tag the grid as Table/TR/TH/TD (the option exists; the types lag).

@@ -30,7 +30,8 @@ describe('weekly service summary', () => {
     const pdf = run.files[0];
     const text = execFileSync('pdftotext', ['-layout', pdf, '-'], { encoding: 'utf8' });
     expect(text).toContain('Weekly service summary: Riverton (demo city)');
-    expect(text).toContain('Week of 2026-11-09 to 2026-11-15 (America/New_York). Data as of 2026-11-15 23:22 local time.');
+    expect(text).toContain('Week of 2026-11-09 to 2026-11-15 (America/New_York), the last whole week of requests.');
+    expect(text).toMatch(/Data as of 2026-11-15\s+23:22 local time\./);
     expect(text).toMatch(/Service\s+Opened\s+Closed/);
     for (const s of ['Pothole Repair', 'Missed Trash Pickup', 'Water Leak']) expect(text).toContain(s);
     // Axis titles and tick labels exist as text only if the chart was drawn as vectors.

@@ -30,7 +30,8 @@ export function buildTrendSpec(rows: readonly TrendRow[], options: TrendOptions 
     encoding: {
       // Weeks are local dates (YYYY-MM-DD); read and label them as UTC so no browser zone shifts them.
       x: { field: 'week', type: 'temporal', timeUnit: 'utcyearmonthdate', title: 'Week starting', axis: { format: '%b %d', labelAngle: 0, values: tickValues } },
-      y: { field: 'opened', type: 'quantitative', title: label },
+      // Counts are whole numbers: integer ticks, from zero (an all-zero week once read "0.000000").
+      y: { field: 'opened', type: 'quantitative', title: label, scale: { domainMin: 0, nice: true }, axis: { format: ',d', tickMinStep: 1 } },
       color: { field: 'service', type: 'nominal', title: 'Service', sort: 'ascending' },
       tooltip: [
         { field: 'service', type: 'nominal', title: 'Service' },
