@@ -1,10 +1,10 @@
 // The weekly summary rendered for real: PDF read back with poppler, CSV parsed, cron scheduled.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { demoWarehouse } from '../test/demo-warehouse.ts';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { seedDemoCity } from '../ingest/demo-city.ts';
-import { tempWarehouse, type TempWarehouse } from '../test/helpers.ts';
+import type { TempWarehouse } from '../test/helpers.ts';
 import { runReport, type ReportRun } from './run.ts';
 import { startScheduler } from './schedule.ts';
 import { toCsv } from './render-csv.ts';
@@ -15,8 +15,7 @@ describe('weekly service summary', () => {
   let t: TempWarehouse;
   let run: ReportRun;
   beforeAll(async () => {
-    t = await tempWarehouse({ memory: true });
-    await seedDemoCity(t.wh);
+    t = await demoWarehouse();
     run = await runReport(t.wh, 'weekly-summary', ctx, join(t.dir, 'out'));
   });
   afterAll(() => t.cleanup());

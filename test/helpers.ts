@@ -42,3 +42,4 @@ export async function tempWarehouse(opts: { memory?: boolean } = {}): Promise<Te
     },
   };
 }
+

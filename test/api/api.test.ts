@@ -1,8 +1,8 @@
 // The HTTP API through app.inject(): real app, real DuckDB seeded with the demo city.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { demoWarehouse } from '../demo-warehouse.ts';
 import type { FastifyInstance } from 'fastify';
 import { testApp } from '../app-helper.ts';
-import { seedDemoCity } from '../../ingest/demo-city.ts';
 import { createToken } from '../../api/tokens.ts';
 import { tempWarehouse, type TempWarehouse } from '../helpers.ts';
 
@@ -10,8 +10,7 @@ describe('HTTP API', () => {
   let t: TempWarehouse;
   let fastify: FastifyInstance;
   beforeAll(async () => {
-    t = await tempWarehouse({ memory: true });
-    await seedDemoCity(t.wh);
+    t = await demoWarehouse();
     fastify = await testApp(t.wh);
   });
   afterAll(async () => {
@@ -56,14 +55,14 @@ describe('HTTP API', () => {
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/csv/);
     const lines = res.body.trim().split('\r\n');
-    expect(lines[0]).toBe('week,opened,closed,cancelled,median_hours_to_close,median_hours_ci_lower,median_hours_ci_upper,p90_hours_to_close,on_time_rate,on_time,on_time_denominator,pending,excluded_data_errors');
+    expect(lines[0]).toBe('week,opened,closed,cancelled,median_hours_to_close,median_hours_ci_lower,median_hours_ci_upper,p90_hours_to_close,on_time_rate,on_time,on_time_denominator,pending,excluded_data_errors,closed_without_due_time');
     expect(lines.slice(1).map((l) => l.split(',')[0])).toEqual(['2026-11-02', '2026-11-09']);
   });
 
   it.each([
     ['/api/kpis?from=2026-02-30', /querystring\/from must match format "date"/],
     ['/api/kpis?to=yesterday', /querystring\/to must match format "date"/],
-    ['/api/kpis?by=district', /querystring\/by must match pattern/],
+    ['/api/kpis?by=district', /querystring\/by "district" is not one of service, service_group, agency, channel, area, day, week, month, quarter/],
     ['/api/kpis?format=xlsx', /querystring\/format/],
     ['/api/kpis?as_of=2026-11-01', /querystring\/as_of must match format "date-time"/],
     ['/api/kpis?from=2026-11-10&to=2026-11-01', /querystring\/from \(2026-11-10\) must be on or before to \(2026-11-01\)/],
@@ -110,8 +109,7 @@ describe('analysis routes', () => {
   let fastify: FastifyInstance;
   let planner: string;
   beforeAll(async () => {
-    t = await tempWarehouse({ memory: true });
-    await seedDemoCity(t.wh);
+    t = await demoWarehouse();
     planner = (await createToken(t.wh, { name: 'p', role: 'planner' })).token;
     fastify = await testApp(t.wh);
   });

@@ -1,23 +1,24 @@
 // The detectors against what the demo city planted (its manifest): they must find the planted
 // hot-spot, rising trend, anomaly week and slow district, and raise few alarms elsewhere.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { demoWarehouse } from '../demo-warehouse.ts';
 import { gridDistance, latLngToCell } from 'h3-js';
-import { seedDemoCity, type DemoManifest } from '../../ingest/demo-city.ts';
+import type { DemoManifest } from '../../ingest/demo-city.ts';
 import { computeFindings } from '../../warehouse/analytics/findings.ts';
 import { computeHotspots } from '../../warehouse/analytics/hotspots.ts';
 import { computeEquity } from '../../warehouse/analytics/equity.ts';
 import { dataAsOf } from '../../warehouse/analytics/kpis.ts';
-import { tempWarehouse, type TempWarehouse } from '../helpers.ts';
+import type { TempWarehouse } from '../helpers.ts';
 
 const TZ = 'America/New_York';
 
 describe('detectors on the demo city', () => {
-  let t: TempWarehouse;
+  let t: Awaited<ReturnType<typeof demoWarehouse>>;
   let m: DemoManifest;
   let window: { from: string; to: string; as_of: string; timezone: string };
   beforeAll(async () => {
-    t = await tempWarehouse({ memory: true });
-    m = (await seedDemoCity(t.wh)).manifest;
+    t = await demoWarehouse();
+    m = t.manifest;
     window = { from: m.start, to: '2026-11-15', as_of: (await dataAsOf(t.wh))!, timezone: TZ };
   });
   afterAll(() => t.cleanup());

@@ -154,7 +154,7 @@ export function parseDimensions(list: string | undefined, parameter = 'by', allo
   const names = [...new Set((list ?? '').split(',').map((s) => s.trim()).filter(Boolean))];
   for (const n of names) {
     if (!allowed.includes(n)) {
-      throw new ParameterError(parameter, `${parameter}: "${n}" is not one of ${allowed.join(', ')}${closest(n, allowed, 1).length ? ` (did you mean "${closest(n, allowed, 1)[0]}"?)` : ''}`);
+      throw new ParameterError(parameter, `${parameter} "${n}" is not one of ${allowed.join(', ')}${closest(n, allowed, 1).length ? ` (did you mean "${closest(n, allowed, 1)[0]}"?)` : ''}`);
     }
   }
   return names as Dimension[];

@@ -1,0 +1,21 @@
+// Schema errors as one sentence naming the parameter: ajv reports a choice between constants as
+// "must be equal to constant, must be equal to constant, must match a schema in anyOf", which no
+// one can act on; this lists the allowed values and what was sent instead.
+import type { FastifySchemaValidationError } from 'fastify/types/schema.js';
+
+export function validationMessage(context: string, errors: readonly FastifySchemaValidationError[], input: unknown): string {
+  const first = errors[0];
+  const path = first?.instancePath ?? '';
+  const atPath = errors.filter((e) => e.instancePath === path);
+  const allowed = [
+    ...atPath.filter((e) => e.keyword === 'const').map((e) => (e.params as { allowedValue: unknown }).allowedValue),
+    ...atPath.filter((e) => e.keyword === 'enum').flatMap((e) => (e.params as { allowedValues: unknown[] }).allowedValues),
+  ];
+  if (allowed.length > 0) {
+    const field = path.split('/').filter(Boolean);
+    let got: unknown = input;
+    for (const f of field) got = got && typeof got === 'object' ? (got as Record<string, unknown>)[f] : undefined;
+    return `${context}${path} must be one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}${got === undefined ? '' : ` (got ${JSON.stringify(got)})`}`;
+  }
+  return `${context}${path} ${first?.message ?? 'is not valid'}`;
+}
