@@ -9,6 +9,7 @@ const Name = (description: string) => Type.Optional(Type.String({ minLength: 1, 
 export const WindowQuery = {
   from: Type.Optional(Type.String({ format: 'date', description: 'First local day, inclusive (default: 12 weeks — or `weeks` where a route has it — before `to`)' })),
   to: Type.Optional(Type.String({ format: 'date', description: 'Last local day, inclusive (default: the local day of the newest request by as_of)' })),
+  weeks: Type.Integer({ minimum: 1, maximum: 520, default: 12, description: 'Length of the window in weeks when `from` is not given' }),
   as_of: Type.Optional(Type.String({ format: 'date-time', description: 'What "now" is for open cases; nothing later is seen (default: the newest event in the warehouse)' })),
   service: Name('Only this service (code or name; GET /api/dimensions lists them)'),
   service_group: Name('Only this service group'),
