@@ -16,6 +16,10 @@ async function getJson<T>(path: string, fetcher: typeof fetch = fetch): Promise<
 
 export const getHealth = (f?: typeof fetch) => getJson<Health>('/api/health', f);
 
+/** A measure's label, unit and definition, from the registry (GET /api/measures). */
+export interface MeasureInfo { name: string; label: string; unit: string; definition: string }
+export const getMeasures = (f?: typeof fetch) => getJson<{ measures: MeasureInfo[] }>('/api/measures', f);
+
 export function getKpis(params: { by: string; from?: string; to?: string }, f?: typeof fetch) {
   const q = new URLSearchParams(Object.entries(params).filter((e): e is [string, string] => Boolean(e[1])));
   return getJson<KpiResponseBody>(`/api/kpis?${q}`, f);
