@@ -66,6 +66,8 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
   await fastify.register(hotspots, { timezone: opts.config.timezone });
   await fastify.register(equity, { timezone: opts.config.timezone });
   await fastify.register(ingestRoute, { maxUploadBytes: (opts.config.ingest?.max_upload_mb ?? 1024) * 1024 * 1024 });
+  await fastify.register(import('./routes/tokens/index.ts'));
+  await fastify.register(import('./routes/rejects/index.ts'));
 
   const dashboardDir = opts.dashboardDir ?? DEFAULT_DASHBOARD_DIR;
   const hasDashboard = existsSync(dashboardDir);

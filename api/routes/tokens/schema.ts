@@ -1,0 +1,72 @@
+import Type from 'typebox';
+import { CsvBody, ErrorResponse, Format } from '../../schemas/common.ts';
+import { ROLES } from '../../tokens.ts';
+
+const Role = Type.Enum([...ROLES], { description: `One of ${ROLES.join(', ')}` });
+const Agencies = Type.Union([Type.Array(Type.String()), Type.Null()], { description: 'Agencies the token is limited to; null = every agency' });
+const Time = (description: string) => Type.String({ description: `${description} (UTC, ISO 8601)` });
+
+export const TokenInfo = Type.Object({
+  token_id: Type.String(),
+  name: Type.String(),
+  role: Role,
+  agencies: Agencies,
+  created_at: Time('When it was created'),
+  revoked_at: Type.Union([Time('When it was revoked'), Type.Null()]),
+});
+
+export const CreateTokenBody = Type.Object(
+  {
+    role: Role,
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'What the token is for (default: "<role> token")' })),
+    agencies: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 100, description: 'Limit the token to these agencies (a row-level filter)' })),
+  },
+  { additionalProperties: false },
+);
+
+export const CreatedToken = Type.Object({
+  token: Type.String({ description: 'The token itself: shown this once, only its SHA-256 is stored' }),
+  ...TokenInfo.properties,
+});
+
+export const TokenParams = Type.Object(
+  { token_id: Type.String({ pattern: '^[0-9a-fA-F-]{36}$', description: 'The id `GET /api/tokens` lists' }) },
+  { additionalProperties: false },
+);
+
+export const ListQuery = Type.Object({ format: Format }, { additionalProperties: false });
+
+export const TokenList = Type.Object({ tokens: Type.Array(TokenInfo) });
+
+export const RevokedToken = Type.Object({
+  ...TokenInfo.properties,
+  revoked_now: Type.Boolean({ description: 'false when the token had been revoked before' }),
+});
+
+const common = { tags: ['tokens'], security: [{ bearer: [] }] };
+
+export const createTokenRouteSchema = {
+  ...common,
+  summary: 'Create an API token (returned once) — admin token',
+  body: CreateTokenBody,
+  response: { 201: CreatedToken, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse },
+};
+
+export const listTokensRouteSchema = {
+  ...common,
+  summary: 'Every API token, revoked ones too — never the token or its hash — admin token',
+  querystring: ListQuery,
+  response: {
+    200: { description: 'The tokens, oldest first', content: { 'application/json': { schema: TokenList }, 'text/csv': { schema: CsvBody } } },
+    400: ErrorResponse,
+    401: ErrorResponse,
+    403: ErrorResponse,
+  },
+};
+
+export const revokeTokenRouteSchema = {
+  ...common,
+  summary: 'Revoke an API token at once — admin token',
+  params: TokenParams,
+  response: { 200: RevokedToken, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse },
+};
