@@ -9,6 +9,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Warehouse } from '../warehouse/db.ts';
 import { CivicError } from '../warehouse/errors.ts';
+import { validationMessage } from './validation-message.ts';
+import dimensions from './routes/dimensions/index.ts';
+import measures from './routes/measures/index.ts';
 import type { Config } from './config.ts';
 import warehousePlugin from './plugins/warehouse.ts';
 import health from './routes/health/index.ts';
@@ -43,8 +46,10 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
       request.log.error({ err }, 'request failed');
       return reply.code(status).send({ statusCode: status, error: 'Internal Server Error', message: `Something went wrong on our side (request ${request.id}).` });
     }
+    const context = err.validationContext ?? 'request';
+    const input = context === 'querystring' ? request.query : context === 'params' ? request.params : context === 'headers' ? request.headers : request.body;
     const message = err.validation
-      ? `${err.validationContext ?? 'request'}${err.message.startsWith('/') ? '' : '/'}${err.message.replace(/^(querystring|body|params|headers)\/?/, '')}`
+      ? validationMessage(context, err.validation, input)
       : // Our own errors say where the bad value was (a date that is no date, an unknown area…).
         err instanceof CivicError && err.parameter ? locate(err.parameter, err.message) : err.message;
     return reply.code(status).send({ statusCode: status, error: status === 400 ? 'Bad Request' : (err.name ?? 'Error'), message });
@@ -65,6 +70,8 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
   await fastify.register(trends, { timezone: opts.config.timezone });
   await fastify.register(hotspots, { timezone: opts.config.timezone });
   await fastify.register(equity, { timezone: opts.config.timezone });
+  await fastify.register(dimensions);
+  await fastify.register(measures);
   await fastify.register(ingestRoute, { maxUploadBytes: (opts.config.ingest?.max_upload_mb ?? 1024) * 1024 * 1024 });
   await fastify.register(import('./routes/tokens/index.ts'));
   await fastify.register(import('./routes/rejects/index.ts'));
