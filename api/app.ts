@@ -14,6 +14,7 @@ import dimensions from './routes/dimensions/index.ts';
 import measures from './routes/measures/index.ts';
 import type { Config } from './config.ts';
 import warehousePlugin from './plugins/warehouse.ts';
+import jurisdictionPlugin from './plugins/jurisdiction.ts';
 import health from './routes/health/index.ts';
 import kpis from './routes/kpis/index.ts';
 import ingestRoute from './routes/ingest/index.ts';
@@ -59,17 +60,18 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
     openapi: {
       openapi: '3.1.0',
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An API token (civic token create)' } } },
-      info: { title: 'Civic Pulse API', version: '0.1.0', description: `311 / CRM analytics for ${opts.config.jurisdiction}. Times are UTC; days and weeks are cut in ${opts.config.timezone}.` },
+      info: { title: 'Civic Pulse API', version: '0.1.0', description: `311 / CRM analytics. Times are UTC; days and weeks are cut in the jurisdiction's time zone (GET /api/health says which).` },
     },
   });
   await fastify.register(swaggerUi, { routePrefix: '/docs' });
   await fastify.register(warehousePlugin, { warehouse: opts.warehouse });
   await fastify.register(auth);
-  await fastify.register(health, { jurisdiction: opts.config.jurisdiction, timezone: opts.config.timezone });
-  await fastify.register(kpis, { timezone: opts.config.timezone });
-  await fastify.register(trends, { timezone: opts.config.timezone });
-  await fastify.register(hotspots, { timezone: opts.config.timezone });
-  await fastify.register(equity, { timezone: opts.config.timezone });
+  await fastify.register(jurisdictionPlugin, { jurisdiction: opts.config.jurisdiction, timezone: opts.config.timezone });
+  await fastify.register(health);
+  await fastify.register(kpis);
+  await fastify.register(trends);
+  await fastify.register(hotspots);
+  await fastify.register(equity);
   await fastify.register(dimensions);
   await fastify.register(measures);
   await fastify.register(ingestRoute, { maxUploadBytes: (opts.config.ingest?.max_upload_mb ?? 1024) * 1024 * 1024 });

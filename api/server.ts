@@ -125,9 +125,13 @@ export async function startServer(config: Config, opts: { logger?: boolean; dash
   // Only once the server listens: a server that cannot serve must not load inbox files or send reports.
   const url = localUrl(fastify);
   try {
+    const context = async () => {
+      const j = await fastify.jurisdiction();
+      return { jurisdiction: j.name, timezone: j.timezone };
+    };
     scheduler = startScheduler(wh, config.reports.schedules, {
-      timezone: config.timezone,
-      jurisdiction: config.jurisdiction,
+      timezone: (await context()).timezone,
+      context,
       outDir: config.reports.out_dir,
       log: fastify.log,
     });

@@ -57,7 +57,7 @@ describe('weekly service summary', () => {
     const out = join(t.dir, 'scheduled');
     const logs: string[] = [];
     const log = { info: (_: object, m: string) => logs.push(m), error: (o: object, m: string) => logs.push(`${m} ${JSON.stringify(o)}`) };
-    const weekly = startScheduler(t.wh, [{ report: 'weekly-summary', cron: '0 7 * * 1' }], { ...ctx, outDir: out, log });
+    const weekly = startScheduler(t.wh, [{ report: 'weekly-summary', cron: '0 7 * * 1' }], { timezone: ctx.timezone, context: async () => ctx, outDir: out, log });
     // Monday 07:00 in New York is 12:00 UTC in November (EST) — the zone is honoured.
     const next = weekly.tasks[0].next!;
     expect(next.getUTCDay()).toBe(1);
@@ -65,7 +65,7 @@ describe('weekly service summary', () => {
     await weekly.stop();
 
     const done = new Promise<ReportRun>((resolve) => {
-      const every = startScheduler(t.wh, [{ report: 'weekly-summary', cron: '* * * * * *' }], { ...ctx, outDir: out, log }, (r) => {
+      const every = startScheduler(t.wh, [{ report: 'weekly-summary', cron: '* * * * * *' }], { timezone: ctx.timezone, context: async () => ctx, outDir: out, log }, (r) => {
         void every.stop();
         resolve(r);
       });
@@ -76,7 +76,7 @@ describe('weekly service summary', () => {
   });
 
   it('refuses an unknown report at start, not at run time', () => {
-    expect(() => startScheduler(t.wh, [{ report: 'nope', cron: '0 7 * * 1' }], { ...ctx, outDir: t.dir, log: console })).toThrow(/Unknown report "nope"/);
+    expect(() => startScheduler(t.wh, [{ report: 'nope', cron: '0 7 * * 1' }], { timezone: ctx.timezone, context: async () => ctx, outDir: t.dir, log: console })).toThrow(/Unknown report "nope"/);
   });
 });
 

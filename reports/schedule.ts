@@ -6,8 +6,10 @@ import { runReport, type ReportRun } from './run.ts';
 
 export interface Schedule { report: string; cron: string }
 export interface SchedulerOptions {
+  /** The zone the cron expressions are read in (the jurisdiction's, at start). */
   timezone: string;
-  jurisdiction: string;
+  /** Whose data and which zone, asked at each run: an ingest since the start may have recorded them. */
+  context: () => Promise<{ jurisdiction: string; timezone: string }>;
   outDir: string;
   log: { info: (o: object, m: string) => void; error: (o: object, m: string) => void };
 }
@@ -21,7 +23,7 @@ export function startScheduler(wh: Warehouse, schedules: Schedule[], opts: Sched
       s.cron,
       async () => {
         try {
-          const run = await runReport(wh, s.report, { jurisdiction: opts.jurisdiction, timezone: opts.timezone }, opts.outDir);
+          const run = await runReport(wh, s.report, await opts.context(), opts.outDir);
           opts.log.info({ report: s.report, files: run.files }, 'scheduled report written');
           onRun?.(run);
         } catch (err) {

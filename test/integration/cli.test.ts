@@ -52,11 +52,21 @@ describe('civic CLI', () => {
   });
 
   it('kpis --json prints the API\'s shape', async () => {
-    const r = await civic(['kpis', '--json', '--from', '2017-12-25', '--to', '2017-12-31', '--database', db], { CIVIC_TIMEZONE: 'America/Los_Angeles' });
+    const r = await civic(['kpis', '--json', '--by', 'service', '--from', '2017-12-25', '--to', '2017-12-31', '--database', db], { CIVIC_TIMEZONE: 'America/Los_Angeles' });
     expect(r.code).toBe(0);
     const body = JSON.parse(r.stdout);
-    expect(body).toMatchObject({ from: '2017-12-25', to: '2017-12-31', timezone: 'America/Los_Angeles', by: ['service'] });
+    expect(body).toMatchObject({ from: '2017-12-25', to: '2017-12-31', timezone: 'America/Los_Angeles', by: ['service'], area_kind: 'source' });
     expect(body.rows.find((x: { service: string }) => x.service === 'Bulky Items').opened).toBe(4432);
+  });
+
+  it('kpis with no --by prints one overall row, stating its window, as-of and area kind', async () => {
+    const r = await civic(['kpis', '--from', '2017-12-25', '--to', '2017-12-31', '--database', db], { CIVIC_TIMEZONE: 'America/Los_Angeles' });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/cases opened 2017-12-25 to 2017-12-31 \(America\/Los_Angeles\), as of \d{4}-\d\d-\d\dT[\d:.]+Z; areas of kind source/);
+    expect(r.stdout).toMatch(/'all cases'\s*│\s*9999 /);
+    const bad = await civic(['kpis', '--by', 'servce', '--database', db]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/--by "servce" is not one of service, .* \(did you mean "service"\?\)/);
   });
 
   it('report run renders the weekly summary into --out', async () => {
@@ -113,7 +123,7 @@ describe('civic answers quickly', () => {
     // DuckDB, the app, analytics) must be `await import()`ed after the arguments are checked.
     const cli = fileURLToPath(new URL('../../api/cli/', import.meta.url));
     const files = ['index.ts', 'args.ts', 'admin.ts', ...readdirSync(join(cli, 'commands')).map((f) => `commands/${f}`)];
-    const light = /^(node:.*|\.\.?\/args\.ts|(\.\.\/)+warehouse\/errors\.ts|(\.\.\/)+tokens\.ts)$/;
+    const light = /^(node:.*|\.\.?\/args\.ts|\.\.\/analysis\.ts|(\.\.\/)+warehouse\/errors\.ts|(\.\.\/)+tokens\.ts)$/;
     for (const file of files) {
       const source = readFileSync(join(cli, file), 'utf8');
       const imports = [...source.matchAll(/^import (?!type )[^;]*? from '([^']+)';$/gm)].map((m) => m[1]);

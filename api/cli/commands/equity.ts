@@ -1,27 +1,22 @@
-// civic equity: how service differs between areas, in one sentence and a table, or --json.
+// civic equity: how service differs between areas of one kind, in one sentence and a table, or --json.
 import { parseCommandArgs, type Command } from '../args.ts';
+import { ANALYSIS_OPTIONS } from '../analysis.ts';
 
 export const run: Command = async (argv) => {
-  const { values } = parseCommandArgs(argv, {
-    from: { type: 'string' },
-    to: { type: 'string' },
-    'as-of': { type: 'string' },
-    weeks: { type: 'string' },
-    service: { type: 'string' },
-    json: { type: 'boolean' },
-  });
-  const [{ cliConfig, withWarehouse }, { resolveWindow }, { computeEquity }] = await Promise.all([
-    import('../warehouse.ts'), import('../../../warehouse/analytics/kpis.ts'), import('../../../warehouse/analytics/equity.ts'),
+  const { values } = parseCommandArgs(argv, { ...ANALYSIS_OPTIONS, 'min-cases': { type: 'string' } });
+  const [{ cliConfig, withWarehouse }, { computeEquity }, { formatHours }, { coverage, filterFrom, windowFrom }] = await Promise.all([
+    import('../warehouse.ts'), import('../../../warehouse/analytics/equity.ts'), import('../../../warehouse/analytics/format.ts'), import('../analysis.ts'),
   ]);
   const config = cliConfig(values);
   return withWarehouse(config, async (wh) => {
-    const weeks = Number(values.weeks ?? 12);
-    const w = await resolveWindow(wh, { from: values.from, to: values.to, as_of: values['as-of'], weeks }, config.timezone);
-    const r = await computeEquity(wh, { window: w, filter: values.service ? { service: values.service } : undefined });
+    const { window, jurisdiction } = await windowFrom(wh, config, values, 12);
+    const r = await computeEquity(wh, { window, filter: filterFrom(values), area_kind: values['area-kind'], minCases: values['min-cases'] ? Number(values['min-cases']) : undefined });
     if (values.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
     else {
-      process.stdout.write(`${r.sentence}\n`);
-      console.table(r.areas.map((a) => ({ area: a.area, cases: a.cases, 'median h': a.median_hours_to_close, 'on-time %': a.on_time_rate === null ? null : +(a.on_time_rate * 100).toFixed(1), 'CSAT top-2 %': a.csat_top2 === null ? null : +(a.csat_top2 * 100).toFixed(1) })));
+      process.stdout.write(`Equity — ${coverage(r, jurisdiction)}\n${r.sentence}\n`);
+      const pct = (v: number | null) => (v === null ? '–' : `${(v * 100).toFixed(1)}%`);
+      console.table(r.areas.map((a) => ({ area: a.area, cases: a.cases, 'median to close': formatHours(a.median_hours_to_close), 'on time': `${pct(a.on_time_rate)} of ${a.on_time_denominator}`, 'CSAT top-2': `${pct(a.csat_top2)} of ${a.csat_responses}` })));
+      if (r.areas_too_small) process.stdout.write(`${r.areas_too_small} areas with fewer than ${r.min_cases} cases left out; ${r.cases_in_no_area} cases in no area of this kind.\n`);
     }
     return 0;
   });

@@ -9,8 +9,10 @@ export const run: Command = async (argv) => {
   if (!Object.hasOwn(REPORTS, id)) throw new UsageError(`unknown report "${id}" (reports: ${Object.keys(REPORTS).join(', ')})`);
   const [{ cliConfig, withWarehouse }, { runReport }] = await Promise.all([import('../warehouse.ts'), import('../../../reports/run.ts')]);
   const config = cliConfig(values);
+  const { resolveJurisdiction } = await import('../../../warehouse/analytics/jurisdiction.ts');
   return withWarehouse(config, async (wh) => {
-    const run = await runReport(wh, id, { jurisdiction: config.jurisdiction, timezone: config.timezone, as_of: values['as-of'] }, values.out ?? config.reports.out_dir);
+    const j = await resolveJurisdiction(wh, { jurisdiction: config.jurisdiction, timezone: config.timezone });
+    const run = await runReport(wh, id, { jurisdiction: j.name, timezone: j.timezone, as_of: values['as-of'] }, values.out ?? config.reports.out_dir);
     process.stdout.write(`${run.title}\n${run.files.map((f) => `  wrote ${f}`).join('\n')}\n`);
     return 0;
   });

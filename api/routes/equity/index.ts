@@ -10,7 +10,7 @@ const Query = Type.Object(
   { additionalProperties: false },
 );
 
-const equity: FastifyPluginAsync<{ timezone: string }> = async (fastify, opts) => {
+const equity: FastifyPluginAsync = async (fastify) => {
   fastify.get<{ Querystring: Static<typeof Query> }>(
     '/api/equity',
     {
@@ -24,7 +24,7 @@ const equity: FastifyPluginAsync<{ timezone: string }> = async (fastify, opts) =
     },
     async (request) => {
       const q = request.query;
-      const window = await resolveWindow(fastify.warehouse, q, opts.timezone);
+      const window = await resolveWindow(fastify.warehouse, q, (await fastify.jurisdiction()).timezone);
       return computeEquity(fastify.warehouse, { window, filter: filterOf(q), area_kind: q.area_kind, minCases: q.min_cases });
     },
   );

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import Type from 'typebox';
-import { dataAsOf } from '../../../warehouse/analytics/kpis.ts';
+import { dataAsOf } from '../../../warehouse/analytics/window.ts';
 
 const Health = Type.Object({
   status: Type.Literal('ok'),
@@ -8,12 +8,14 @@ const Health = Type.Object({
   cases: Type.Integer(),
   jurisdiction: Type.String(),
   timezone: Type.String(),
+  jurisdiction_source: Type.String({ description: 'config, ingest (recorded by the first real ingest), demo, or default (nothing loaded yet)' }),
 });
 
-const health: FastifyPluginAsync<{ jurisdiction: string; timezone: string }> = async (fastify, opts) => {
+const health: FastifyPluginAsync = async (fastify) => {
   fastify.get('/api/health', { schema: { summary: 'Liveness, and how fresh the data is', tags: ['service'], response: { 200: Health } } }, async () => {
     const c = await fastify.warehouse.one<{ n: number }>('SELECT count(*)::INTEGER AS n FROM cases');
-    return { status: 'ok' as const, data_as_of: await dataAsOf(fastify.warehouse), cases: c?.n ?? 0, jurisdiction: opts.jurisdiction, timezone: opts.timezone };
+    const j = await fastify.jurisdiction();
+    return { status: 'ok' as const, data_as_of: await dataAsOf(fastify.warehouse), cases: c?.n ?? 0, jurisdiction: j.name, timezone: j.timezone, jurisdiction_source: j.source };
   });
 };
 

@@ -16,7 +16,7 @@ const Query = Type.Object(
   { additionalProperties: false },
 );
 
-const hotspots: FastifyPluginAsync<{ timezone: string }> = async (fastify, opts) => {
+const hotspots: FastifyPluginAsync = async (fastify) => {
   fastify.get<{ Querystring: Static<typeof Query> }>(
     '/api/hotspots',
     {
@@ -31,7 +31,7 @@ const hotspots: FastifyPluginAsync<{ timezone: string }> = async (fastify, opts)
     },
     async (request, reply) => {
       const q = request.query;
-      const window = await resolveWindow(fastify.warehouse, q, opts.timezone);
+      const window = await resolveWindow(fastify.warehouse, q, (await fastify.jurisdiction()).timezone);
       const r = await computeHotspots(fastify.warehouse, { resolution: q.resolution, k: q.k, window, filter: filterOf(q), area_kind: q.area_kind, fdr: q.fdr });
       return reply.type('application/geo+json').send({ ...hotspotsGeoJson(r), properties: { ...r.parameters, study_area: r.study_area } });
     },

@@ -20,11 +20,11 @@ export function kpiCsv(rows: readonly KpiRow[], by: readonly Dimension[], column
   return toCsv(flat, [...by, ...measures, ...channels.map((ch) => `channel_mix_${ch}`)]);
 }
 
-const kpis: FastifyPluginAsync<{ timezone: string }> = async (fastify, opts) => {
+const kpis: FastifyPluginAsync = async (fastify) => {
   fastify.get<{ Querystring: KpiQueryString }>('/api/kpis', { schema: kpiRouteSchema }, async (request, reply) => {
     const q = request.query;
     const by = parseDimensions(q.by, 'by');
-    const window = await resolveWindow(fastify.warehouse, q, opts.timezone);
+    const window = await resolveWindow(fastify.warehouse, q, (await fastify.jurisdiction()).timezone);
     const result = await computeKpis(fastify.warehouse, by, window, filterOf(q), { area_kind: q.area_kind });
     if (q.format === 'csv') {
       return reply

@@ -18,7 +18,7 @@ const Query = Type.Object(
   { additionalProperties: false },
 );
 
-const trends: FastifyPluginAsync<{ timezone: string }> = async (fastify, opts) => {
+const trends: FastifyPluginAsync = async (fastify) => {
   fastify.get<{ Querystring: Static<typeof Query> }>(
     '/api/trends',
     {
@@ -33,7 +33,7 @@ const trends: FastifyPluginAsync<{ timezone: string }> = async (fastify, opts) =
     async (request) => {
       const q = request.query;
       const by = parseDimensions(q.by, 'by', SERIES_GROUPS) as SeriesGroup[];
-      const window = await resolveWindow(fastify.warehouse, q, opts.timezone);
+      const window = await resolveWindow(fastify.warehouse, q, (await fastify.jurisdiction()).timezone);
       return computeFindings(fastify.warehouse, { window, by, period: q.period, alpha: q.alpha, filter: filterOf(q), area_kind: q.area_kind });
     },
   );
