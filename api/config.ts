@@ -15,8 +15,10 @@ export const Config = Type.Object(
     database: Type.String({ minLength: 1, default: './data/civic.duckdb' }),
     /** DuckDB's memory cap, e.g. "2GB"; null = DuckDB's default (80% of RAM). Beyond it, work spills to disk. */
     memory_limit: Type.Union([Type.String({ pattern: '^\\d+(\\.\\d+)?\\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$' }), Type.Null()], { default: null }),
-    jurisdiction: Type.String({ minLength: 1, default: 'Riverton (demo city)' }),
-    timezone: Type.String({ minLength: 1, default: 'America/New_York' }),
+    /** The jurisdiction's name; null = from the data (recorded by the first real ingest, see warehouse/analytics/jurisdiction.ts). */
+    jurisdiction: Type.Union([Type.String({ minLength: 1 }), Type.Null()], { default: null }),
+    /** IANA zone days, weeks and months are cut in; null = from the data (the first real ingest's profile or --timezone). */
+    timezone: Type.Union([Type.String({ minLength: 1 }), Type.Null()], { default: null }),
     seed_demo_when_empty: Type.Boolean({ default: true }),
     ingest: Type.Object(
       {
@@ -82,7 +84,7 @@ export function parseConfig(raw: unknown, cwd = process.cwd()): Config {
     throw new ConfigError(`Configuration key "${key}": ${detail}`);
   }
   const config = withDefaults as Config;
-  if (!isValidTimeZone(config.timezone)) throw new ConfigError(`Configuration key "timezone": "${config.timezone}" is not an IANA time zone (e.g. America/New_York)`);
+  if (config.timezone !== null && !isValidTimeZone(config.timezone)) throw new ConfigError(`Configuration key "timezone": "${config.timezone}" is not an IANA time zone (e.g. America/New_York)`);
   config.reports.schedules.forEach((s, i) => {
     if (!cron.validate(s.cron)) throw new ConfigError(`Configuration key "reports.schedules.${i}.cron": "${s.cron}" is not a cron expression`);
   });

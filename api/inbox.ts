@@ -50,7 +50,7 @@ export function startInbox(dir: string, ingest: IngestService, log: Log, pollSec
         try {
           const result = await ingest.run(path, profile);
           moveWithReport(base, 'done', name, stamp, { status: 'loaded', profile: profile.name, ...result, file: name });
-          log.info({ file: name, batch: result.batch_id, loaded: result.loaded, rejected: result.rejected }, 'inbox file loaded');
+          log.info({ file: name, batch: result.batch_id, loaded: result.loaded, rejected: result.rejected, warnings: result.warnings }, 'inbox file loaded');
         } catch (err) {
           moveWithReport(base, 'failed', name, stamp, { status: 'failed', profile: profile.name, file: name, error: (err as Error).message });
           log.error({ file: name, err: (err as Error).message }, 'inbox file failed');

@@ -1,7 +1,7 @@
 // Ingest inside the server: one batch at a time, on its own connection, so API reads never run
 // inside a half-done batch's transaction and two uploads never race for the same rows.
 import type { Warehouse } from '../warehouse/db.ts';
-import { ingestFile, type IngestResult } from '../ingest/load.ts';
+import { ingestFile, type IngestOptions, type IngestResult } from '../ingest/load.ts';
 import type { Profile } from '../ingest/profile.ts';
 
 export class IngestService {
@@ -12,8 +12,8 @@ export class IngestService {
     return new IngestService(await wh.connect());
   }
 
-  run(file: string, profile: Profile): Promise<IngestResult> {
-    const next = this.tail.then(() => ingestFile(this.writer, file, profile));
+  run(file: string, profile: Profile, opts: Pick<IngestOptions, 'jurisdiction'> = {}): Promise<IngestResult> {
+    const next = this.tail.then(() => ingestFile(this.writer, file, profile, opts));
     this.tail = next.catch(() => undefined);
     return next;
   }

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import * as turf from '@turf/turf';
 import { generateDemoCity, seedDemoCity, DEMO_SERVICES } from './demo-city.ts';
 import { tempWarehouse } from '../test/helpers.ts';
+import { recordedJurisdiction } from '../warehouse/analytics/jurisdiction.ts';
 
 const digest = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 
@@ -52,6 +53,9 @@ describe('demo city', () => {
                 (SELECT count(*) FROM cases WHERE due_at IS NULL)::INTEGER sla`,
       );
       expect(ref).toEqual({ s: DEMO_SERVICES.length, a: 8, ch: 6, sla: 0 });
+      // The warehouse knows it holds the demo city, as the demo's (a real ingest replaces it).
+      expect(await recordedJurisdiction(t.wh)).toMatchObject({ name: 'Riverton (demo city)', timezone: 'America/New_York', source: 'demo' });
+      expect(seeded.cases.warnings).toEqual([]);
       // Seeding again adds nothing: the same events have the same ids.
       const again = await seedDemoCity(t.wh, { weeks: 8, seed: 7 });
       expect(again.cases).toMatchObject({ loaded: 0, duplicate: a.manifest.cases });

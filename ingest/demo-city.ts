@@ -14,6 +14,8 @@ import { normal, pick, poisson, seededRandom } from './random.ts';
 import { localToUtcMs } from './time-zone.ts';
 
 export const DEMO_TIMEZONE = 'America/New_York';
+/** The demo city's name: recorded as the demo's, so a real ingest replaces it. */
+export const DEMO_JURISDICTION = 'Riverton (demo city)';
 
 export interface DemoOptions {
   seed?: number;
@@ -234,11 +236,12 @@ export async function seedDemoCity(wh: Warehouse, options: DemoOptions = {}): Pr
         });
       }
     });
-    const services = await ingestFile(wh, city.files.services, loadProfile('demo-city-services'));
-    const cases = await ingestFile(wh, city.files.cases, loadProfile('demo-city'));
-    const events = await ingestFile(wh, city.files.events, loadProfile('demo-city-events'));
-    const interactions = await ingestFile(wh, city.files.interactions, loadProfile('demo-city-interactions'));
-    const surveys = await ingestFile(wh, city.files.surveys, loadProfile('demo-city-surveys'));
+    const asDemo = { jurisdiction: DEMO_JURISDICTION, recordAs: 'demo' as const };
+    const services = await ingestFile(wh, city.files.services, loadProfile('demo-city-services'), asDemo);
+    const cases = await ingestFile(wh, city.files.cases, loadProfile('demo-city'), asDemo);
+    const events = await ingestFile(wh, city.files.events, loadProfile('demo-city-events'), asDemo);
+    const interactions = await ingestFile(wh, city.files.interactions, loadProfile('demo-city-interactions'), asDemo);
+    const surveys = await ingestFile(wh, city.files.surveys, loadProfile('demo-city-surveys'), asDemo);
     for (const r of [services, cases, events, interactions, surveys]) {
       // Our own generator writes only loadable rows: a reject here is a bug, not dirty data.
       if (r.rejected > 0) throw new Error(`demo city: ${r.rejected} rows of ${r.file} rejected (batch ${r.batch_id})`);

@@ -12,6 +12,7 @@ import { dropStage, stageFile } from './stage.ts';
 import { citizenHashKey } from './secret.ts';
 import { assignPlaces } from './places.ts';
 import { applyBusinessDueTimes } from './calendars.ts';
+import { recordedJurisdiction, recordJurisdiction } from '../warehouse/analytics/jurisdiction.ts';
 
 export interface IngestResult {
   batch_id: string;
@@ -23,13 +24,22 @@ export interface IngestResult {
   duplicate: number;
   flagged: number;
   events_added: number;
+  /** Things the caller should know although the batch loaded (a time zone unlike the warehouse's…). */
+  warnings: string[];
 }
 
 export interface IngestOptions {
   hashKey?: string;
   /** Called with a phase and DuckDB's progress (0–100) while the file is read. */
   onProgress?: (phase: string, pct: number) => void;
+  /** The jurisdiction this file belongs to (`civic ingest --jurisdiction`); beats the profile's. */
+  jurisdiction?: string;
+  /** Record the jurisdiction as the demo city's (seedDemoCity) rather than a real ingest's. */
+  recordAs?: 'ingest' | 'demo';
 }
+
+/** The source name the demo city's profiles use: their data never names a real jurisdiction. */
+export const DEMO_SOURCE = 'demo';
 
 export async function ingestFile(wh: Warehouse, file: string, profile: Profile, opts: IngestOptions = {}): Promise<IngestResult> {
   if (!existsSync(file)) throw new MappingError(`No such file: ${file}`);
@@ -55,8 +65,19 @@ export async function ingestFile(wh: Warehouse, file: string, profile: Profile, 
     await wh.run(rejQ.sql, rejQ.params);
     // The staged copy is no longer needed (the trail still is): free its memory before the load.
     await dropStage(wh);
-    for (const u of staged.unreadable) {
-      await wh.run(`INSERT INTO ingest_rejects VALUES ($b, $n, $f, $r, NULL)`, { b: batchId, n: u.row_number, f: u.field, r: u.reason });
+    if (staged.unreadable.length > 0) {
+      // An appender, not an INSERT each: a badly broken file may have many thousands.
+      const appender = await wh.conn.createAppender('ingest_rejects');
+      for (const u of staged.unreadable) {
+        appender.appendVarchar(batchId);
+        appender.appendInteger(u.row_number);
+        if (u.field === null) appender.appendNull();
+        else appender.appendVarchar(u.field);
+        appender.appendVarchar(u.reason);
+        appender.appendNull();
+        appender.endRow();
+      }
+      appender.closeSync();
     }
     progress('load', 0);
     const counts = (await wh.one<{ staged: number; rejected: number; valid: number }>(
@@ -73,7 +94,9 @@ export async function ingestFile(wh: Warehouse, file: string, profile: Profile, 
       duplicate: counts.valid - loaded.rows,
       flagged: loaded.flagged,
       events_added: loaded.events,
+      warnings: [],
     };
+    if (profile.kind !== 'services') r.warnings.push(...(await noteJurisdiction(wh, profile, opts, batchId, r.loaded > 0)));
     await wh.run(
       `UPDATE ingest_batches SET finished_at = now(), rows_read = $read, rows_loaded = $loaded, rows_rejected = $rejected,
          rows_duplicate = $dup, rows_flagged = $flagged, events_added = $events WHERE batch_id = $b`,
@@ -85,6 +108,50 @@ export async function ingestFile(wh: Warehouse, file: string, profile: Profile, 
   });
   progress('done', 100);
   return result;
+}
+
+/**
+ * The first real ingest into an empty or demo-only warehouse records whose data it is and its time
+ * zone; later ones are checked against it. Returns the warnings for the caller.
+ */
+async function noteJurisdiction(wh: Warehouse, profile: Profile, opts: IngestOptions, batchId: string, loadedRows: boolean): Promise<string[]> {
+  const demo = opts.recordAs === 'demo' || profile.source === DEMO_SOURCE;
+  const named = opts.jurisdiction ?? profile.jurisdiction;
+  const name = named ?? profile.source;
+  const tz = profile.timezone;
+  const warnings: string[] = [];
+  const previous = await recordedJurisdiction(wh);
+  const write = loadedRows && (previous === null || (!demo && previous.source === 'demo'));
+  if (write) await recordJurisdiction(wh, { name, timezone: tz, source: demo ? 'demo' : 'ingest', batch_id: batchId });
+  if (demo) return warnings;
+  if (write) {
+    if (previous?.source === 'demo') {
+      warnings.push(
+        `This warehouse also holds the demo city's data ("${previous.name}"), which now counts as ${name}'s: ` +
+          'to keep them apart, load real exports into a warehouse of their own (--database / CIVIC_DATABASE).',
+      );
+    }
+    if (/^(UTC|Etc\/.*|GMT)$/i.test(tz)) {
+      warnings.push(
+        `The warehouse's time zone is now ${tz}, from profile "${profile.name}": days, weeks and months will be cut in ${tz}. ` +
+          `If ${name} is elsewhere, give its zone (--timezone, or "timezone" in civic.config.json).`,
+      );
+    }
+    if (!named) warnings.push(`The jurisdiction is recorded as "${name}" (the profile's source): give its real name with --jurisdiction, or "jurisdiction" in civic.config.json.`);
+    return warnings;
+  }
+  if (previous && previous.source !== 'demo') {
+    if (previous.timezone !== tz) {
+      warnings.push(
+        `This file's times were read in ${tz} (profile "${profile.name}"), but the warehouse's time zone is ${previous.timezone} (${previous.name}): ` +
+          `its days, weeks and months are cut in ${previous.timezone}. If it belongs to another city, load it into a warehouse of its own.`,
+      );
+    }
+    if (named && named !== previous.name) {
+      warnings.push(`This file is ${named}'s, but the warehouse holds ${previous.name}'s data: their figures will be counted together.`);
+    }
+  }
+  return warnings;
 }
 
 /** @deprecated name kept for callers written before other formats existed. */

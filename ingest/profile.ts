@@ -4,7 +4,7 @@ import Type from 'typebox';
 import { CivicError } from '../warehouse/errors.ts';
 import Value from 'typebox/value';
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
-import { dirname, extname, join } from 'node:path';
+import { basename, dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EVENT_TYPES, KINDS, KIND_NAMES, type Kind } from './kinds.ts';
 import { isValidTimeZone } from './time-zone.ts';
@@ -23,10 +23,23 @@ export const Profile = Type.Object(
     source: Type.String({ pattern: '^[a-z0-9_-]+$' }),
     /** Omitted: from the file name (.csv .tsv .txt / .ndjson .jsonl / .json / .xml / .arrow .arrows .ipc). */
     format: Type.Optional(Type.Union(FORMATS.map((f) => Type.Literal(f)))),
-    csv: Type.Optional(Type.Object({ delimiter: Type.Optional(Type.String({ minLength: 1, maxLength: 1 })) }, { additionalProperties: false })),
+    csv: Type.Optional(
+      Type.Object(
+        {
+          delimiter: Type.Optional(Type.String({ minLength: 1, maxLength: 1 })),
+          /** The quote character; `"` when omitted. */
+          quote: Type.Optional(Type.String({ minLength: 1, maxLength: 1 })),
+          /** The character that escapes a quote inside a quoted field; the quote itself (`""`) when omitted. */
+          escape: Type.Optional(Type.String({ minLength: 1, maxLength: 1 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     xml: Type.Optional(Type.Object({ record: Type.String({ minLength: 1 }) }, { additionalProperties: false })),
     /** IANA zone of timestamps that carry no offset. */
     timezone: Type.String({ minLength: 1 }),
+    /** The jurisdiction whose data this is ("City of Los Angeles"): recorded by the first real ingest. */
+    jurisdiction: Type.Optional(Type.String({ minLength: 1 })),
     /** strptime format (DuckDB); omitted = ISO 8601, with or without offset. */
     timestamp_format: Type.Optional(Type.String({ minLength: 1 })),
     /** Our field → the source column, or a list of columns: the first one with a value wins. */
@@ -110,14 +123,63 @@ export function builtInProfiles(): string[] {
   return readdirSync(BUILT_IN_DIR).filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, '')).sort();
 }
 
+/** File name endings each format is recognised by (a compressed CSV is read as DuckDB reads it). */
+export const EXTENSIONS: Record<SourceFormat, readonly string[]> = {
+  csv: ['.csv', '.tsv', '.txt', '.csv.gz', '.tsv.gz', '.txt.gz'],
+  ndjson: ['.ndjson', '.jsonl'],
+  json: ['.json'],
+  xml: ['.xml'],
+  arrow: ['.arrow', '.arrows', '.ipc', '.feather'],
+};
+
+/** Endings that say a file is something no profile reads, whatever the profile's format. */
+const NOT_DATA: Record<string, string> = {
+  ...Object.fromEntries(['.png', '.jpg', '.jpeg', '.gif', '.bmp', '.webp', '.tif', '.tiff', '.heic', '.svg'].map((e) => [e, 'an image'])),
+  '.pdf': 'a PDF document',
+  ...Object.fromEntries(['.xlsx', '.xlsm', '.xls', '.ods', '.numbers'].map((e) => [e, 'a spreadsheet workbook (save the sheet as "CSV UTF-8" and send that)'])),
+  ...Object.fromEntries(['.doc', '.docx', '.odt', '.rtf', '.ppt', '.pptx'].map((e) => [e, 'a document'])),
+  ...Object.fromEntries(['.zip', '.7z', '.rar', '.tar', '.tgz', '.bz2', '.xz'].map((e) => [e, 'an archive (unpack it first)'])),
+  '.gz': 'gzip-compressed (Civic Pulse reads .csv.gz, .tsv.gz and .txt.gz)',
+  '.parquet': 'a Parquet file, which Civic Pulse does not read (convert it to CSV or Arrow)',
+  '.geojson': 'a GeoJSON file: area boundaries are loaded with `civic areas`, not ingested',
+  ...Object.fromEntries(['.sqlite', '.db', '.duckdb', '.mdb', '.accdb'].map((e) => [e, 'a database file'])),
+  ...Object.fromEntries(['.exe', '.dll', '.so', '.dmg', '.msi', '.sh', '.bat'].map((e) => [e, 'a program'])),
+  ...Object.fromEntries(['.html', '.htm'].map((e) => [e, 'a web page'])),
+};
+
+export class UnknownFormatError extends CivicError {}
+
+const formatLabel = (f: string) => f.toUpperCase();
+const formatByName = (name: string): SourceFormat | null => FORMATS.find((f) => EXTENSIONS[f].some((e) => name.endsWith(e))) ?? null;
+
+/**
+ * The format a file is read in: the profile's, else the one its name's ending says. Refused with a
+ * sentence naming the file: an ending no profile reads (.png, .xlsx…), an ending of another format
+ * than the profile's (.json to a CSV profile), and, without a format in the profile, an unknown or
+ * missing ending. With a format in the profile, any other name is read in that format (.dat…).
+ */
 export function formatOf(profile: Profile, file: string): SourceFormat {
-  if (profile.format) return profile.format;
-  const ext = extname(file).toLowerCase();
-  if (['.ndjson', '.jsonl'].includes(ext)) return 'ndjson';
-  if (ext === '.json') return 'json';
-  if (ext === '.xml') return 'xml';
-  if (['.arrow', '.arrows', '.ipc', '.feather'].includes(ext)) return 'arrow';
-  return 'csv';
+  const shown = basename(file);
+  const name = shown.toLowerCase();
+  const byName = formatByName(name);
+  const ext = extname(name);
+  const known = FORMATS.flatMap((f) => EXTENSIONS[f]).join(' ');
+  if (byName === null && NOT_DATA[ext]) {
+    throw new UnknownFormatError(`${shown}: by its name ("${ext}") this is ${NOT_DATA[ext]}, not an export Civic Pulse reads (it reads ${known})`);
+  }
+  const fixed: SourceFormat | undefined = profile.format;
+  if (fixed) {
+    // .txt says nothing about what is inside.
+    if (byName !== null && byName !== fixed && !/\.txt(\.gz)?$/.test(name)) {
+      throw new UnknownFormatError(`${shown}: by its name this is ${formatLabel(byName)}, but profile "${profile.name}" reads ${formatLabel(fixed)}: choose the profile for this file, or rename it if the name is wrong`);
+    }
+    return fixed;
+  }
+  if (byName !== null) return byName;
+  throw new UnknownFormatError(
+    `${shown}: ${ext ? `"${ext}" is not a file type Civic Pulse reads` : 'the name has no extension to tell its format'} ` +
+      `(it reads ${known}); name the file after its format, or set "format" in the profile`,
+  );
 }
 
 /** The source columns a profile reads, in order (mapped, then kept). */

@@ -12,6 +12,17 @@ export function readArrow(file: string): ReadResult {
     throw new SourceFormatError(`${file} is not an Arrow IPC stream or file: ${(err as Error).message}`);
   }
   const result: ReadResult = { records: [], children: {}, unreadable: [] };
+  try {
+    readBatches(reader, result);
+  } catch (err) {
+    if (err instanceof SourceFormatError) throw err;
+    throw new SourceFormatError(`${file} is not a readable Arrow IPC stream or file: ${(err as Error).message}`);
+  }
+  if (result.records.length === 0) throw new SourceFormatError(`${file} holds no rows: there is nothing to load`);
+  return result;
+}
+
+function readBatches(reader: RecordBatchReader, result: ReadResult): void {
   let row = 0;
   for (const batch of reader) {
     const fields = batch.schema.fields;
@@ -34,5 +45,4 @@ export function readArrow(file: string): ReadResult {
       result.records.push({ row_number: row, values });
     }
   }
-  return result;
 }

@@ -14,6 +14,7 @@ export function readJsonArray(file: string): ReadResult {
   // Open311 errors come back as [{code, description}]; some servers wrap requests in an object.
   const list = Array.isArray(parsed) ? parsed : (parsed as Record<string, unknown>)?.service_requests ?? (parsed as Record<string, unknown>)?.requests;
   if (!Array.isArray(list)) throw new SourceFormatError(`${file}: expected a JSON array of records (or {"service_requests": [...]})`);
+  if (list.length === 0) throw new SourceFormatError(`${file} holds an empty list of records: there is nothing to load`);
   const children: Record<string, ChildRecord[]> = {};
   const result: ReadResult = { records: [], children, unreadable: [] };
   list.forEach((item, i) => {

@@ -4,9 +4,12 @@ import type { FastifyInstance } from 'fastify';
 import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { testApp } from '../app-helper.ts';
-import { createToken } from '../../api/tokens.ts';
+import { createToken } from '../../warehouse/access/tokens.ts';
 import { startInbox } from '../../api/inbox.ts';
 import { fixture, LA311_CSV, tempWarehouse, type TempWarehouse } from '../helpers.ts';
+import { resolveJurisdiction } from '../../warehouse/analytics/jurisdiction.ts';
+
+const BAD = (name: string) => fixture(`bad/${name}`);
 
 describe('POST /api/ingest', () => {
   let t: TempWarehouse;
@@ -40,9 +43,11 @@ describe('POST /api/ingest', () => {
   it('loads a streamed export and says what it did', async () => {
     const res = await upload('profile=myla311&filename=la.csv', createReadStream(LA311_CSV), admin);
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toMatchObject({ kind: 'cases', read: 9999, loaded: 9999, rejected: 0, duplicate: 0, flagged: 12 });
+    expect(res.json()).toMatchObject({ kind: 'cases', read: 9999, loaded: 9999, rejected: 0, duplicate: 0, flagged: 12, warnings: [] });
     const again = await upload('profile=myla311&filename=la.csv', readFileSync(LA311_CSV), admin);
-    expect(again.json()).toMatchObject({ loaded: 0, duplicate: 9999 });
+    expect(again.json()).toMatchObject({ loaded: 0, duplicate: 9999, warnings: [] });
+    // The first real ingest recorded whose data this is.
+    expect(await resolveJurisdiction(t.wh, { jurisdiction: null, timezone: null })).toMatchObject({ name: 'City of Los Angeles', timezone: 'America/Los_Angeles', source: 'ingest' });
   });
 
   it('formats by file name: Open311 JSON with its notes', async () => {
@@ -90,10 +95,80 @@ describe('POST /api/ingest', () => {
     expect(res.json().message).toMatch(message);
   });
 
+  it.each([
+    ['filename=header-only.csv', BAD('header-only.csv'), /^body: header-only\.csv has a header \(33 columns\) but no rows: there is nothing to load$/],
+    ['filename=blank.csv', BAD('whitespace.csv'), /^body: blank\.csv holds only whitespace/],
+    ['filename=photo.csv', BAD('pixel.png'), /^body: photo\.csv is a PNG image, not a CSV export$/],
+    ['filename=noise.csv', BAD('random.csv'), /^body: noise\.csv holds binary data, not a CSV export/],
+    ['filename=boms.csv', BAD('two-boms.csv'), /^body: boms\.csv starts with two UTF-8 byte-order marks/],
+    ['filename=page.csv', BAD('error-page.csv'), /^body: page\.csv looks like HTML or XML/],
+    ['filename=pixel.png', BAD('pixel.png'), /^querystring\/filename: pixel\.png: by its name \("\.png"\) this is an image, not an export Civic Pulse reads/],
+    ['filename=requests.xlsx', LA311_CSV, /^querystring\/filename: requests\.xlsx: by its name \("\.xlsx"\) this is a spreadsheet workbook/],
+    ['filename=requests.json', LA311_CSV, /^querystring\/filename: requests\.json: by its name this is JSON, but profile "myla311" reads CSV/],
+  ])('400, never 500, for a file that is not an export: %s', async (query, path, message) => {
+    const res = await upload(`profile=myla311&${query}`, readFileSync(path), admin);
+    expect(res.statusCode, res.body).toBe(400);
+    expect(res.json()).toMatchObject({ statusCode: 400, error: 'Bad Request' });
+    expect(res.json().message).toMatch(message);
+    expect(res.json().message).not.toMatch(/column0|civic-upload-/);
+  });
+
+  it('a file it cannot read as JSON, XML or Arrow is a 400 as well', async () => {
+    for (const [query, body] of [
+      ['profile=open311&filename=r.json', '[]'],
+      ['profile=open311&filename=r.json', '<html>Bad gateway</html>'],
+      ['profile=open311&filename=r.xml', readFileSync(BAD('random.csv'))],
+      ['profile=open311&filename=r.arrow', readFileSync(BAD('random.csv'))],
+      ['profile=open311&filename=r.ndjson', '   \n '],
+      ['profile=open311&filename=r', '[]'],
+    ] as const) {
+      const res = await upload(query, body, admin, 'application/octet-stream');
+      expect(res.statusCode, `${query}: ${res.body}`).toBe(400);
+      expect(res.json().message, query).toMatch(/^(body|querystring\/filename): r(\.[a-z]+)?:? /);
+    }
+  });
+
+  it('a malformed line in an upload is a reject, and the rest loads', async () => {
+    const lines = readFileSync(LA311_CSV, 'utf8').split('\n').slice(0, 11);
+    lines[5] = lines[5].replace(',', ',"');
+    const res = await upload('profile=myla311&filename=la-10.csv', lines.join('\n').replace(/^1-/gm, 'X-'), admin);
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toMatchObject({ read: 10, loaded: 9, rejected: 1 });
+  });
+
   it('stores tokens only as hashes', async () => {
     const rows = JSON.stringify(await t.wh.all('SELECT * FROM api_tokens'));
     expect(rows).not.toContain(admin);
     expect(rows).not.toContain(admin.slice(3, 20));
+  });
+});
+
+describe('POST /api/ingest records whose data it is', () => {
+  let t: TempWarehouse;
+  let fastify: FastifyInstance;
+  let admin: string;
+  beforeAll(async () => {
+    t = await tempWarehouse();
+    admin = (await createToken(t.wh, { name: 'ops', role: 'admin' })).token;
+    fastify = await testApp(t.wh, { timezone: 'UTC', jurisdiction: 'X' });
+  });
+  afterAll(async () => {
+    await fastify.close();
+    t.cleanup();
+  });
+
+  it('the first upload records the jurisdiction and zone given with it; a later one in another zone warns', async () => {
+    const post = (query: string, body: Buffer) =>
+      fastify.inject({ method: 'POST', url: `/api/ingest?${query}`, payload: body, headers: { 'content-type': 'application/octet-stream', authorization: `Bearer ${admin}` } });
+    const chicago = await post('profile=open311&filename=c.json&timezone=America/Chicago&jurisdiction=City%20of%20Chicago', readFileSync(fixture('open311/chicago_open311_requests_2014_sample.json')));
+    expect(chicago.statusCode, chicago.body).toBe(200);
+    expect(chicago.json().warnings).toEqual([]);
+    expect(await resolveJurisdiction(t.wh, { jurisdiction: null, timezone: null })).toMatchObject({ name: 'City of Chicago', timezone: 'America/Chicago', source: 'ingest' });
+    const la = await post('profile=myla311&filename=la.csv', readFileSync(LA311_CSV));
+    expect(la.statusCode).toBe(200);
+    expect(la.json().warnings).toHaveLength(2);
+    expect(la.json().warnings[0]).toMatch(/^This file's times were read in America\/Los_Angeles \(profile "myla311"\), but the warehouse's time zone is America\/Chicago \(City of Chicago\)/);
+    expect(await resolveJurisdiction(t.wh, { jurisdiction: null, timezone: null })).toMatchObject({ name: 'City of Chicago', timezone: 'America/Chicago' });
   });
 });
 

@@ -29,6 +29,13 @@ describe('source formats', () => {
     expect(s2).toEqual({ service_name: 'Tree; fallen', channel: 'web', status: 'open' });
   });
 
+  it('CSV with backslash-escaped quotes, when the profile says so', async () => {
+    const body = 'id,opened,closed,type,via\nQ1,2024-01-02 08:00:00,,"Sign says \\"STOP\\", bent",Web\n';
+    const r = await ingestFile(t.wh, t.write('esc.csv', body), cases({ csv: { escape: '\\' } }));
+    expect(r).toMatchObject({ read: 1, loaded: 1, rejected: 0 });
+    expect((await t.wh.one(`SELECT service_name FROM cases WHERE case_id = 'city:Q1'`))?.service_name).toBe('Sign says "STOP", bent');
+  });
+
   it('NDJSON, keeping a line that is not JSON as a reject with its number — but not its text', async () => {
     const body = [
       JSON.stringify({ id: 'N1', opened: '2024-02-01T09:00:00-06:00', closed: '2024-02-01T12:00:00-06:00', type: 'Graffiti', via: 'App' }),

@@ -27,7 +27,7 @@ describe('rows that cannot be loaded', () => {
       { row_number: 2, field: 'case_id', reason: 'missing case_id (column "id")' },
       { row_number: 3, field: 'opened_at', reason: 'unparseable date "2024-13-45 10:00:00" (expected ISO 8601)' },
       { row_number: 4, field: 'closed_at', reason: 'unparseable date "yesterday" (expected ISO 8601)' },
-      { row_number: 5, field: null, reason: 'malformed CSV record: too many columns (Expected Number of Columns: 11 Found: 12)' },
+      { row_number: 5, field: null, reason: "malformed CSV record (line 6): more fields than the header's 11" },
       { row_number: 10, field: 'opened_at', reason: 'missing opened_at (column "created")' },
     ]);
   });

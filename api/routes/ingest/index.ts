@@ -6,7 +6,8 @@ import { basename, join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
-import { builtInProfiles, loadProfile } from '../../../ingest/profile.ts';
+import { builtInProfiles, formatOf, loadProfile } from '../../../ingest/profile.ts';
+import { CivicError } from '../../../warehouse/errors.ts';
 import { isValidTimeZone } from '../../../ingest/time-zone.ts';
 import { ingestRouteSchema, type IngestQuery } from './schema.ts';
 
@@ -36,8 +37,16 @@ const ingest: FastifyPluginAsync<{ maxUploadBytes: number }> = async (fastify, o
       }
       const profile = loadProfile(q.profile);
       if (q.timezone) profile.timezone = q.timezone;
+      const name = q.filename ?? `upload.${profile.format ?? 'csv'}`;
+      try {
+        // Refuse a file type we cannot read before taking the upload.
+        formatOf(profile, name);
+      } catch (err) {
+        if (err instanceof CivicError) return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: `querystring/filename: ${err.message}` });
+        throw err;
+      }
       const dir = mkdtempSync(join(tmpdir(), 'civic-upload-'));
-      const file = join(dir, q.filename ?? `upload.${profile.format ?? 'csv'}`);
+      const file = join(dir, name);
       try {
         let bytes = 0;
         const limit = new Transform({
@@ -48,14 +57,17 @@ const ingest: FastifyPluginAsync<{ maxUploadBytes: number }> = async (fastify, o
         });
         await pipeline(request.body, limit, createWriteStream(file));
         if (bytes === 0) return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: 'body: the upload is empty' });
-        const r = await fastify.ingest.run(file, profile);
-        request.log.info({ batch: r.batch_id, read: r.read, loaded: r.loaded, rejected: r.rejected }, 'ingested upload');
+        const r = await fastify.ingest.run(file, profile, { jurisdiction: q.jurisdiction });
+        request.log.info({ batch: r.batch_id, read: r.read, loaded: r.loaded, rejected: r.rejected, warnings: r.warnings }, 'ingested upload');
         return r;
       } catch (err) {
         if (err instanceof TooLarge) return reply.code(413).send({ statusCode: 413, error: 'Payload Too Large', message: `body: the upload is over ${opts.maxUploadBytes} bytes` });
-        const name = (err as Error).name;
-        if (['MappingError', 'SourceFormatError', 'ProfileError'].includes(name)) {
-          return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: `body: ${(err as Error).message.replace(dir + '/', '')}` });
+        // Everything the file got wrong (empty, not CSV, columns the profile lacks…) is the client's to fix: a 4xx
+        // that says what, never a 500. The temp folder is ours, not the caller's: it leaves the message.
+        if (err instanceof CivicError) {
+          const message = err.message.replaceAll(`${dir}/`, '');
+          const status = err.status;
+          return reply.code(status).send({ statusCode: status, error: status === 400 ? 'Bad Request' : err.name, message: status < 500 ? `body: ${message}` : message });
         }
         throw err;
       } finally {

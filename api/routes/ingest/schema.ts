@@ -6,6 +6,7 @@ export const IngestQuery = Type.Object(
     profile: Type.String({ pattern: '^[a-z0-9_-]+$', description: 'A built-in mapping profile (civic ingest --help lists them)' }),
     filename: Type.Optional(Type.String({ pattern: '^[^/\\\\]{1,200}$', description: 'The file name, whose extension tells the format when the profile does not (.csv, .ndjson, .json, .xml, .arrow)' })),
     timezone: Type.Optional(Type.String({ minLength: 1, description: "Overrides the profile's time zone for timestamps without an offset" })),
+    jurisdiction: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: "Whose data this is (e.g. \"City of Los Angeles\"); recorded by the first real ingest. Overrides the profile's" })),
   },
   { additionalProperties: false },
 );
@@ -19,6 +20,7 @@ export const IngestResponse = Type.Object({
   duplicate: Type.Integer(),
   flagged: Type.Integer(),
   events_added: Type.Integer(),
+  warnings: Type.Array(Type.String(), { description: 'Things to know although the file loaded, e.g. a time zone unlike the warehouse\'s' }),
 });
 
 export const ingestRouteSchema = {
@@ -26,5 +28,5 @@ export const ingestRouteSchema = {
   tags: ['ingest'],
   security: [{ bearer: [] }],
   querystring: IngestQuery,
-  response: { 200: IngestResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 413: ErrorResponse },
+  response: { 200: IngestResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 413: ErrorResponse, 503: ErrorResponse },
 };
