@@ -39,6 +39,19 @@ function locate(parameter: string, message: string): string {
   return message.startsWith(name) ? `${parameter.slice(0, slash + 1)}${message}` : `${parameter}: ${message}`;
 }
 
+/** The parameters a route's schema names, for "did you mean". */
+function knownParameters(schema: unknown, context: string): string[] {
+  const part = (schema as Record<string, { properties?: Record<string, unknown> }> | undefined)?.[context];
+  return Object.keys(part?.properties ?? {});
+}
+
+/**
+ * Options for the Fastify instance the app is registered on (server and tests alike): schemas
+ * reject unknown parameters instead of silently dropping them (Fastify's default), so a typo in
+ * a filter is a 400, not an answer about every case.
+ */
+export const FASTIFY_OPTIONS = { ajv: { customOptions: { removeAdditional: false as const } } };
+
 const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
   // One error handler: client errors say what was wrong; server errors hide their details.
   fastify.setErrorHandler((err: FastifyError, request, reply) => {
@@ -50,7 +63,7 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
     const context = err.validationContext ?? 'request';
     const input = context === 'querystring' ? request.query : context === 'params' ? request.params : context === 'headers' ? request.headers : request.body;
     const message = err.validation
-      ? validationMessage(context, err.validation, input)
+      ? validationMessage(context, err.validation, input, knownParameters(request.routeOptions.schema, context))
       : // Our own errors say where the bad value was (a date that is no date, an unknown area…).
         err instanceof CivicError && err.parameter ? locate(err.parameter, err.message) : err.message;
     return reply.code(status).send({ statusCode: status, error: status === 400 ? 'Bad Request' : (err.name ?? 'Error'), message });

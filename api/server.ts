@@ -9,10 +9,12 @@ import { Warehouse } from '../warehouse/db.ts';
 import { CivicError } from '../warehouse/errors.ts';
 import { seedDemoCity } from '../ingest/demo-city.ts';
 import { startScheduler, type Scheduler } from '../reports/schedule.ts';
-import app from './app.ts';
+import app, { FASTIFY_OPTIONS } from './app.ts';
 import { startInbox, type Inbox } from './inbox.ts';
 import type { Config } from './config.ts';
-import { hashToken, newServerKey, removeServerCredential, writeServerCredential } from './tokens.ts';
+import { newServerKey, removeServerCredential, writeServerCredential } from './tokens.ts';
+import { warehouseCounts } from '../warehouse/analytics/window.ts';
+import { hashToken } from '../warehouse/access/tokens.ts';
 
 export interface RunningServer {
   fastify: FastifyInstance;
@@ -74,11 +76,10 @@ function localUrl(fastify: FastifyInstance): string {
 }
 
 export async function startServer(config: Config, opts: { logger?: boolean; dashboardDir?: string } = {}): Promise<RunningServer> {
-  const fastify = Fastify({ logger: opts.logger ?? true });
+  const fastify = Fastify({ logger: opts.logger ?? true, ...FASTIFY_OPTIONS });
   const wh = await Warehouse.open(config.database, { memoryLimit: config.memory_limit ?? undefined });
   try {
-    const count = await wh.one<{ n: number }>('SELECT count(*)::INTEGER AS n FROM case_events');
-    if (count?.n === 0 && config.seed_demo_when_empty) {
+    if ((await warehouseCounts(wh)).events === 0 && config.seed_demo_when_empty) {
       fastify.log.info('warehouse is empty: seeding the demo city (about 35,000 cases)…');
       const seeded = await seedDemoCity(wh);
       // What the generator planted (hot-spot, rising trend, anomaly week, slow district): the

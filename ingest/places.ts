@@ -4,6 +4,7 @@
 import * as turf from '@turf/turf';
 import { cellToParent, latLngToCell } from 'h3-js';
 import type { Warehouse } from '../warehouse/db.ts';
+import { defaultAreaKindOf } from '../warehouse/queries/case-predicates.ts';
 
 export interface AssignPlacesOptions {
   /** Only the cases with an event in this batch (as the `cases` refresh does). */
@@ -121,8 +122,8 @@ export function choosePrimaryKind(kinds: string[], requested?: string): string |
     }
     return requested;
   }
-  if (kinds.includes('district')) return 'district';
-  return [...kinds].sort()[0] ?? null;
+  // The same default every analysis uses (district if loaded, else the first kind by name).
+  return kinds.length ? defaultAreaKindOf(kinds) : null;
 }
 
 /** The cases to place, numbered 1…n in temp table `place_targets` so they can be read in pages; returns n. */

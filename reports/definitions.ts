@@ -1,7 +1,7 @@
 // Report definitions: what a report contains, as data. Renderers (PDF, CSV) know nothing of KPIs.
 import type { Warehouse } from '../warehouse/db.ts';
 import { computeKpis } from '../warehouse/analytics/kpis.ts';
-import { dataAsOf } from '../warehouse/analytics/window.ts';
+import { dataAsOf, lastWholeWeek } from '../warehouse/analytics/window.ts';
 import { formatHours } from '../warehouse/analytics/format.ts';
 import { measure, methodology } from '../warehouse/queries/measures.ts';
 import { buildTrendSpec, describeTrend, type TrendRow } from '../dashboard/src/lib/charts/trend-spec.ts';
@@ -62,17 +62,7 @@ const weeklySummary: ReportDefinition = {
     const asOf = ctx.as_of ?? (await dataAsOf(wh)) ?? new Date().toISOString();
     // The latest whole Monday–Sunday week up to the newest *request* by the as-of time: a close
     // months after the last request must not pick a week with no requests in it.
-    const w = (await wh.one<{ start: string; end: string; trend_start: string; as_of_local: string }>(
-      `WITH d AS (
-         SELECT coalesce((SELECT max(opened_at) FROM cases WHERE opened_at <= $as_of::TIMESTAMPTZ), $as_of::TIMESTAMPTZ) AT TIME ZONE $tz AS t
-       ), d2 AS (SELECT t::DATE AS day FROM d)
-       SELECT strftime(day - (isodow(day) % 7)::INTEGER - 6, '%Y-%m-%d') AS start,
-              strftime(day - (isodow(day) % 7)::INTEGER, '%Y-%m-%d') AS end,
-              strftime(day - (isodow(day) % 7)::INTEGER - 83, '%Y-%m-%d') AS trend_start,
-              strftime($as_of::TIMESTAMPTZ AT TIME ZONE $tz, '%Y-%m-%d %H:%M') AS as_of_local
-       FROM d2`,
-      { as_of: asOf, tz: ctx.timezone },
-    ))!;
+    const w = await lastWholeWeek(wh, asOf, ctx.timezone);
     const week = await computeKpis(wh, ['service'], { from: w.start, to: w.end, as_of: asOf, timezone: ctx.timezone });
     const trend = await computeKpis(wh, ['service', 'week'], { from: w.trend_start, to: w.end, as_of: asOf, timezone: ctx.timezone });
     const trendRows: TrendRow[] = trend.rows.map((r) => ({ week: r.week!, service: r.service!, opened: r.opened }));

@@ -11,8 +11,9 @@ import { resolve } from 'node:path';
 import { CivicError } from '../../warehouse/errors.ts';
 import type { Warehouse } from '../../warehouse/db.ts';
 import type { RejectsPage } from '../routes/rejects/index.ts';
-import * as tokens from '../tokens.ts';
-import { readServerCredential, type CredentialLookup, type Role, type ServerCredential, type TokenInfo } from '../tokens.ts';
+import * as tokens from '../../warehouse/access/tokens.ts';
+import { readServerCredential, type CredentialLookup, type ServerCredential } from '../tokens.ts';
+import type { Role, TokenInfo } from '../../warehouse/access/tokens.ts';
 
 export interface CreatedToken extends TokenInfo { token: string }
 export interface RevokedToken extends TokenInfo { revoked_now: boolean }

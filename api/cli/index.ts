@@ -23,7 +23,7 @@ export const USAGE = `Usage: civic <command> [options]
 
 Commands:
   serve                                 start the API, dashboard and report scheduler
-  ingest <files…> --profile <P> [--timezone Z] [--progress]
+  ingest <files…> --profile <P> [--timezone Z] [--jurisdiction NAME] [--progress]
                                         load exports (CSV, NDJSON, JSON, Open311 XML, Arrow);
                                         P: a built-in profile or a path to a JSON profile
   areas <file.geojson> --kind K --id-property P --name-property P
@@ -32,11 +32,13 @@ Commands:
   rejects <batch_id> [--json|--csv] [--limit N] [--offset N]
                                         the rows a batch did not load, and why
   demo [--seed N] [--out manifest.json] load the demo city (and write what it planted)
-  kpis [--from D] [--to D] [--as-of T] [--by service,week] [--service S] [--json|--csv]
+  kpis [--by service,week] [--json|--csv]   KPIs; no --by: one overall row
                                         by: service, service_group, agency, channel, area, day, week, month, quarter
-  trends [--by service,area] [--period week|day] [--weeks N] [--service S] [--json]
-  hotspots [--resolution 8] [--k 1] [--weeks N] [--service S] [--json]   (GeoJSON with --json)
-  equity [--service S] [--weeks N] [--json]
+  trends [--by service,area] [--period week|day] [--json]
+  hotspots [--resolution 8] [--k 1] [--json]   (GeoJSON with --json)
+  equity [--min-cases 20] [--json]      areas of one kind compared
+    every analysis also takes: --from D --to D (local days) --weeks N --as-of T
+      --service S --service-group G --agency A --channel C --area A --area-kind K
   token create --role R [--name N] [--agency A]…   an API token (printed once; stored hashed)
   token list [--json|--csv] | token revoke <id>
   report run <id> [--out DIR] [--as-of T]   render a report now (e.g. weekly-summary)

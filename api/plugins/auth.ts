@@ -2,7 +2,7 @@
 // server, whatever the dashboard shows or hides.
 import fp from 'fastify-plugin';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { verifyToken, type Principal, type Role } from '../tokens.ts';
+import { verifyToken, type Principal, type Role } from '../../warehouse/access/tokens.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {

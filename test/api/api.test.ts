@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoWarehouse } from '../demo-warehouse.ts';
 import type { FastifyInstance } from 'fastify';
 import { testApp } from '../app-helper.ts';
-import { createToken } from '../../api/tokens.ts';
+import { createToken } from '../../warehouse/access/tokens.ts';
 import { tempWarehouse, type TempWarehouse } from '../helpers.ts';
 
 describe('HTTP API', () => {

@@ -82,7 +82,7 @@ describe('one definition on every surface (demo city, September 2026, as of 3 Oc
 
   it('hot-spots count the same cases as the KPIs, and honour as_of', async () => {
     const early = 'from=2026-09-01&to=2026-09-30&as_of=2026-09-15T12:00:00Z';
-    const { createToken } = await import('../../api/tokens.ts');
+    const { createToken } = await import('../../warehouse/access/tokens.ts');
     const token = (await createToken(t.wh, { name: 'p', role: 'planner' })).token;
     const geo = (await fastify.inject({ url: `/api/hotspots?${early}`, headers: { authorization: `Bearer ${token}` } })).json();
     expect(geo.properties).toMatchObject({ from: '2026-09-01', to: '2026-09-30', as_of: '2026-09-15T12:00:00.000Z', area_kind: 'district' });
@@ -166,5 +166,24 @@ describe('overall row, dimensions and unknown names', () => {
     expect(Object.keys(kpiRow).sort()).toEqual([...names].sort());
     for (const m of body.measures) expect(m.definition.length, m.name).toBeGreaterThan(20);
     expect(body.methodology.flatMap((c: { measures: unknown[] }) => c.measures)).toHaveLength(names.length);
+  });
+});
+
+describe('unknown parameters', () => {
+  let t: Awaited<ReturnType<typeof demoWarehouse>>;
+  let fastify: FastifyInstance;
+  beforeAll(async () => {
+    t = await demoWarehouse();
+    fastify = await testApp(t.wh);
+  });
+  afterAll(async () => {
+    await fastify.close();
+    t.cleanup();
+  });
+
+  it('are a 400 naming them (a typo must not answer for every case)', async () => {
+    const res = await fastify.inject('/api/kpis?servce=Pothole%20Repair');
+    expect(res.statusCode).toBe(400);
+    expect(res.json().message).toMatch(/^querystring\/servce is not a parameter here \(did you mean "service"\?\); parameters: from, to, weeks, as_of, service, /);
   });
 });

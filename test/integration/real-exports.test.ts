@@ -8,7 +8,7 @@ import { ingestFile } from '../../ingest/load.ts';
 import { loadProfile } from '../../ingest/profile.ts';
 import { loadAreasGeoJson } from '../../ingest/areas.ts';
 import { assignPlaces } from '../../ingest/places.ts';
-import { createToken } from '../../api/tokens.ts';
+import { createToken } from '../../warehouse/access/tokens.ts';
 import { getReport } from '../../reports/definitions.ts';
 import { testApp } from '../app-helper.ts';
 import { fixture, LA311_CSV, tempWarehouse, type TempWarehouse } from '../helpers.ts';

@@ -25,6 +25,32 @@ export async function requestSpan(wh: Warehouse, asOf: string, timezone: string)
   ))!;
 }
 
+/** How much is loaded: cases (derived) and raw events. */
+export async function warehouseCounts(wh: Warehouse): Promise<{ cases: number; events: number }> {
+  return (await wh.one<{ cases: number; events: number }>(
+    `SELECT (SELECT count(*) FROM cases)::INTEGER AS cases, (SELECT count(*) FROM case_events)::INTEGER AS events`,
+  ))!;
+}
+
+/**
+ * The latest whole Monday–Sunday local week up to the newest *request* by the as-of time (a close
+ * months after the last request must not pick a week with no requests in it), the 12 weeks that
+ * end with it, and the as-of time in local wall-clock terms.
+ */
+export async function lastWholeWeek(wh: Warehouse, asOf: string, timezone: string) {
+  return (await wh.one<{ start: string; end: string; trend_start: string; as_of_local: string }>(
+    `WITH d AS (
+       SELECT coalesce((SELECT max(opened_at) FROM cases WHERE opened_at <= $as_of::TIMESTAMPTZ), $as_of::TIMESTAMPTZ) AT TIME ZONE $tz AS t
+     ), d2 AS (SELECT t::DATE AS day FROM d)
+     SELECT strftime(day - (isodow(day) % 7)::INTEGER - 6, '%Y-%m-%d') AS start,
+            strftime(day - (isodow(day) % 7)::INTEGER, '%Y-%m-%d') AS end,
+            strftime(day - (isodow(day) % 7)::INTEGER - 83, '%Y-%m-%d') AS trend_start,
+            strftime($as_of::TIMESTAMPTZ AT TIME ZONE $tz, '%Y-%m-%d %H:%M') AS as_of_local
+     FROM d2`,
+    { as_of: asOf, tz: timezone },
+  ))!;
+}
+
 export interface WindowRequest { from?: string; to?: string; as_of?: string; weeks?: number }
 
 /** Years a window may reach: a date outside is a typo (or an attack), not a 311 request. */

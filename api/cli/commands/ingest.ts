@@ -27,6 +27,7 @@ export const run: Command = async (argv) => {
   const { values, positionals: args } = parseCommandArgs(argv, {
     profile: { type: 'string' },
     timezone: { type: 'string' },
+    jurisdiction: { type: 'string' },
     progress: { type: 'boolean' },
     json: { type: 'boolean' },
   });
@@ -47,7 +48,7 @@ export const run: Command = async (argv) => {
     for (const file of args) {
       const t0 = performance.now();
       const bar = progressReporter(cliProgress, file, Boolean(values.progress));
-      const r = await ingestFile(wh, file, profile, { onProgress: bar.update }).finally(bar.stop);
+      const r = await ingestFile(wh, file, profile, { onProgress: bar.update, jurisdiction: values.jurisdiction }).finally(bar.stop);
       const secs = (performance.now() - t0) / 1000;
       if (values.json) process.stdout.write(JSON.stringify(r) + '\n');
       else
@@ -57,6 +58,8 @@ export const run: Command = async (argv) => {
             `${r.events_added} events added in ${secs.toFixed(1)} s [batch ${r.batch_id}]\n` +
             (r.rejected > 0 ? `  see why: civic rejects ${r.batch_id}\n` : ''),
         );
+      // Warnings (a different time zone than the warehouse's, a name taken from the source…) go to stderr.
+      if (!values.json) for (const w of r.warnings) process.stderr.write(`  warning: ${w}\n`);
     }
     return 0;
   });

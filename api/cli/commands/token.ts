@@ -1,7 +1,7 @@
 // civic token create|list|revoke: API tokens, through the running server when there is one.
 import { parseCommandArgs, UsageError, type Command } from '../args.ts';
 import { CivicError } from '../../../warehouse/errors.ts';
-import { ROLES, type Role } from '../../tokens.ts';
+import { ROLES, type Role } from '../../../warehouse/access/tokens.ts';
 
 const USAGE = 'usage: civic token create --role R [--name N] [--agency A…] | token list [--json|--csv] | token revoke <id>';
 const day = (iso: string | null) => iso?.slice(0, 10) ?? '';

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import Type from 'typebox';
-import { dataAsOf } from '../../../warehouse/analytics/window.ts';
+import { dataAsOf, warehouseCounts } from '../../../warehouse/analytics/window.ts';
 
 const Health = Type.Object({
   status: Type.Literal('ok'),
@@ -13,9 +13,9 @@ const Health = Type.Object({
 
 const health: FastifyPluginAsync = async (fastify) => {
   fastify.get('/api/health', { schema: { summary: 'Liveness, and how fresh the data is', tags: ['service'], response: { 200: Health } } }, async () => {
-    const c = await fastify.warehouse.one<{ n: number }>('SELECT count(*)::INTEGER AS n FROM cases');
+    const c = await warehouseCounts(fastify.warehouse);
     const j = await fastify.jurisdiction();
-    return { status: 'ok' as const, data_as_of: await dataAsOf(fastify.warehouse), cases: c?.n ?? 0, jurisdiction: j.name, timezone: j.timezone, jurisdiction_source: j.source };
+    return { status: 'ok' as const, data_as_of: await dataAsOf(fastify.warehouse), cases: c.cases, jurisdiction: j.name, timezone: j.timezone, jurisdiction_source: j.source };
   });
 };
 

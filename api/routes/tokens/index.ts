@@ -2,7 +2,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Static } from 'typebox';
 import { toCsv } from '../../../reports/render-csv.ts';
-import { acceptServerCredential, createToken, getToken, listTokens, revokeToken, type TokenInfo } from '../../tokens.ts';
+import { acceptServerCredential } from '../../tokens.ts';
+import { createToken, getToken, listTokens, revokeToken, type TokenInfo } from '../../../warehouse/access/tokens.ts';
 import { createTokenRouteSchema, listTokensRouteSchema, revokeTokenRouteSchema, type CreateTokenBody, type ListQuery, type TokenParams } from './schema.ts';
 
 export const TOKEN_COLUMNS = ['token_id', 'name', 'role', 'agencies', 'created_at', 'revoked_at'] as const;

@@ -1,6 +1,6 @@
 import Type from 'typebox';
 import { CsvBody, ErrorResponse, Format } from '../../schemas/common.ts';
-import { ROLES } from '../../tokens.ts';
+import { ROLES } from '../../../warehouse/access/tokens.ts';
 
 const Role = Type.Enum([...ROLES], { description: `One of ${ROLES.join(', ')}` });
 const Agencies = Type.Union([Type.Array(Type.String()), Type.Null()], { description: 'Agencies the token is limited to; null = every agency' });
