@@ -9,7 +9,7 @@ import { buildKmObservationsQuery } from '../queries/kpi-sql.ts';
 import type { KmObservation } from '../stats/kaplan-meier.ts';
 import { logRank, proportionsTest, type GroupTest } from '../stats/group-tests.ts';
 import { resolveSelection } from './dimensions.ts';
-import { finiteRatio, formatHours, formatP } from './format.ts';
+import { areaPhrase, finiteRatio, formatHours, formatP } from './format.ts';
 import { computeKpis } from './kpis.ts';
 
 export interface EquityOptions { window: CaseWindow; filter?: CaseFilter; area_kind?: string; scope?: CaseScope; minCases?: number }
@@ -112,7 +112,8 @@ function describeEquity(r: EquityResult): string {
   if (!t.best || !t.worst || !t.test) return `${what} ${where}: too few cases per area to compare areas (at least ${r.min_cases} each in two areas).`;
   const best = r.areas.find((a) => a.area === t.best)!;
   const worst = r.areas.find((a) => a.area === t.worst)!;
+  const [bestName, worstName] = [areaPhrase(best.area, r.area_kind), areaPhrase(worst.area, r.area_kind)];
   const sure = t.test.p < 0.05 ? `the difference between areas is beyond chance (${formatP(t.test.p)})` : `the difference between areas could be chance (${formatP(t.test.p)})`;
-  const times = t.ratio !== null ? `, ${t.ratio.toFixed(1)} times ${best.area}'s ${formatHours(best.median_hours_to_close)}` : `; ${best.area}: ${formatHours(best.median_hours_to_close)}`;
-  return `${what} ${where} take longest to close in ${worst.area} (median ${formatHours(worst.median_hours_to_close)}${times}); ${sure}.`;
+  const times = t.ratio !== null ? `, ${t.ratio.toFixed(1)} times ${bestName}'s ${formatHours(best.median_hours_to_close)}` : `; ${bestName}: ${formatHours(best.median_hours_to_close)}`;
+  return `${what} ${where} take longest to close in ${worstName} (median ${formatHours(worst.median_hours_to_close)}${times}); ${sure}.`;
 }

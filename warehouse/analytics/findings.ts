@@ -4,12 +4,14 @@ import type { Warehouse } from '../db.ts';
 import { buildCountSeriesQuery, type SeriesPeriod as Period, type SeriesGroup } from '../queries/series-sql.ts';
 import { appliedFilter, type CaseFilter, type CaseScope, type CaseSelection, type CaseWindow } from '../queries/case-predicates.ts';
 import { resolveSelection } from './dimensions.ts';
+import { areaPhrase } from './format.ts';
 import { mannKendall, seasonalMannKendall } from '../stats/mann-kendall.ts';
 import { cusum } from '../stats/control-charts.ts';
 import { mad, median, negBinomialCdf, poissonCdf } from '../stats/distributions.ts';
 import { benjaminiHochberg } from '../stats/hotspots.ts';
 
-export interface Series { service?: string; area?: string; periods: string[]; counts: number[] }
+/** A count series; `area_phrase` is how a sentence names its area (see format.ts areaPhrase). */
+export interface Series { service?: string; area?: string; area_phrase?: string; periods: string[]; counts: number[] }
 
 export interface TrendFinding {
   kind: 'trend';
@@ -46,7 +48,7 @@ export async function countSeries(wh: Warehouse, by: readonly SeriesGroup[], per
   for (const r of rows) {
     const key = JSON.stringify([r.service ?? null, r.area ?? null]);
     let s = out.get(key);
-    if (!s) out.set(key, (s = { ...(r.service !== undefined ? { service: r.service } : {}), ...(r.area !== undefined ? { area: r.area } : {}), periods: [], counts: [] }));
+    if (!s) out.set(key, (s = { ...(r.service !== undefined ? { service: r.service } : {}), ...(r.area !== undefined ? { area: r.area, area_phrase: areaPhrase(r.area, sel.area_kind) } : {}), periods: [], counts: [] }));
     s.periods.push(r.period);
     s.counts.push(r.n);
   }
@@ -54,8 +56,8 @@ export async function countSeries(wh: Warehouse, by: readonly SeriesGroup[], per
 }
 
 const fmtP = (p: number) => (p < 0.001 ? 'p < 0.001' : `p = ${p.toFixed(3)}`);
-const what = (s: { service?: string | null; area?: string | null }) =>
-  `${s.service ?? 'All'} requests${s.area ? ` in ${s.area}` : ''}`;
+const what = (s: { service?: string | null; area?: string | null; area_phrase?: string }) =>
+  `${s.service ?? 'All'} requests${s.area ? ` in ${s.area_phrase ?? s.area}` : ''}`;
 const monthDay = (iso: string) => new Date(`${iso}T00:00:00Z`).toLocaleDateString('en-US', { month: 'long', day: 'numeric', year: 'numeric', timeZone: 'UTC' });
 
 /**

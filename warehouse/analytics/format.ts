@@ -21,3 +21,11 @@ export const formatP = (p: number) => (p < 0.001 ? 'p < 0.001' : `p = ${p.toFixe
 /** A finite ratio, or null (a zero or missing denominator has no ratio). */
 export const finiteRatio = (num: number | null, den: number | null): number | null =>
   num === null || den === null || !(den > 0) || !Number.isFinite(num / den) ? null : num / den;
+
+/**
+ * An area as a sentence names it: a bare number ("9", as LA's council districts are named) reads
+ * as "council district 9"; a name ("District 6", "BOYLE HEIGHTS NC") stays as it is.
+ */
+export function areaPhrase(name: string, kind: string): string {
+  return kind !== 'source' && /^\d+[A-Za-z]?$/.test(name) ? `${kind.replaceAll('_', ' ')} ${name}` : name;
+}

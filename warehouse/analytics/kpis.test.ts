@@ -108,7 +108,9 @@ describe('on-time rate (opened cohort) and pending', () => {
 
   it('fills a default window from the data and refuses a bad one with the parameter named', async () => {
     const w = await resolveWindow(t.wh, {}, 'UTC');
-    expect(w).toMatchObject({ to: '2024-06-03', from: '2024-03-12' });
+    // 12 weeks back would be 2024-03-12, but the data starts on 2024-06-03: a default window does not reach before it.
+    expect(w).toMatchObject({ to: '2024-06-03', from: '2024-06-03' });
+    expect(await resolveWindow(t.wh, { to: '2024-09-01' }, 'UTC')).toMatchObject({ from: '2024-06-10', to: '2024-09-01' });
     await expect(resolveWindow(t.wh, { from: '2024-02-30' }, 'UTC')).rejects.toThrow(/^from "2024-02-30" is not a calendar date/);
     await expect(resolveWindow(t.wh, { from: '2024-07-01', to: '2024-06-01' }, 'UTC')).rejects.toThrow(/from \(2024-07-01\) must be on or before to/);
   });

@@ -61,7 +61,8 @@ export const MAX_WINDOW_DAYS = 3700;
 
 /**
  * Fills in a window: as-of defaults to the newest event; `to` to the local day of the newest
- * request opened by then; `from` to `weeks` (default 12) weeks before `to`.
+ * request opened by then; `from` to `weeks` (default 12) weeks before `to`, but not before the
+ * first request.
  */
 export async function resolveWindow(wh: Warehouse, req: WindowRequest, timezone: string): Promise<CaseWindow> {
   const weeks = req.weeks ?? 12;
@@ -79,8 +80,11 @@ export async function resolveWindow(wh: Warehouse, req: WindowRequest, timezone:
        SELECT coalesce(max(opened_at), $as_of::TIMESTAMPTZ) AS t FROM cases WHERE opened_at <= $as_of::TIMESTAMPTZ
      ), d AS (
        SELECT coalesce($to::DATE, (t AT TIME ZONE $tz)::DATE) AS to_day FROM latest
+     ), first AS (
+       SELECT (min(opened_at) AT TIME ZONE $tz)::DATE AS first_day FROM cases WHERE opened_at <= $as_of::TIMESTAMPTZ
      ), w AS (
-       SELECT to_day, coalesce($from::DATE, to_day - $days_back) AS from_day FROM d
+       -- A default window never starts before the data does (it would only add empty weeks).
+       SELECT to_day, coalesce($from::DATE, greatest(to_day - $days_back, coalesce(least(first_day, to_day), to_day - $days_back))) AS from_day FROM d, first
      )
      SELECT strftime(to_day, '%Y-%m-%d') AS to, strftime(from_day, '%Y-%m-%d') AS from,
             strftime($as_of::TIMESTAMPTZ, '%Y-%m-%dT%H:%M:%S.%gZ') AS as_of, (to_day - from_day)::INTEGER + 1 AS days

@@ -15,7 +15,7 @@ export const run: Command = async (argv) => {
     else {
       process.stdout.write(`Equity — ${coverage(r, jurisdiction)}\n${r.sentence}\n`);
       const pct = (v: number | null) => (v === null ? '–' : `${(v * 100).toFixed(1)}%`);
-      console.table(r.areas.map((a) => ({ area: a.area, cases: a.cases, 'median to close': formatHours(a.median_hours_to_close), 'on time': `${pct(a.on_time_rate)} of ${a.on_time_denominator}`, 'CSAT top-2': `${pct(a.csat_top2)} of ${a.csat_responses}` })));
+      console.table(r.areas.map((a) => ({ area: a.area, cases: a.cases, 'median to close': formatHours(a.median_hours_to_close), 'on time': a.on_time_denominator ? `${pct(a.on_time_rate)} of ${a.on_time_denominator}` : 'no due times', 'CSAT top-2': a.csat_responses ? `${pct(a.csat_top2)} of ${a.csat_responses}` : 'no answers' })));
       if (r.areas_too_small) process.stdout.write(`${r.areas_too_small} areas with fewer than ${r.min_cases} cases left out; ${r.cases_in_no_area} cases in no area of this kind.\n`);
     }
     return 0;
