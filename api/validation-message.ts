@@ -2,7 +2,7 @@
 // "must be equal to constant, must be equal to constant, must match a schema in anyOf", which no
 // one can act on; this lists the allowed values and what was sent instead.
 import type { FastifySchemaValidationError } from 'fastify/types/schema.js';
-import { closest } from '../warehouse/errors.ts';
+import { didYouMean } from '../warehouse/errors.ts';
 
 export function validationMessage(context: string, errors: readonly FastifySchemaValidationError[], input: unknown, known: readonly string[] = []): string {
   const first = errors[0];
@@ -10,7 +10,7 @@ export function validationMessage(context: string, errors: readonly FastifySchem
   const extra = errors.find((e) => e.keyword === 'additionalProperties');
   if (extra) {
     const name = String((extra.params as { additionalProperty: unknown }).additionalProperty);
-    const near = closest(name, known, 1)[0];
+    const near = didYouMean(name, known);
     return `${context}${extra.instancePath}/${name} is not a parameter here${near ? ` (did you mean "${near}"?)` : ''}${known.length ? `; parameters: ${known.join(', ')}` : ''}`;
   }
   const path = first?.instancePath ?? '';

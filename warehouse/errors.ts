@@ -37,8 +37,11 @@ export class ParameterError extends CivicError {
   }
 }
 
-/** The closest few of `valid` to `value` (Levenshtein, case-insensitive), for "did you mean". */
-export function closest(value: string, valid: readonly string[], n = 3): string[] {
+/**
+ * The closest few of `valid` to `value` (Levenshtein, case-insensitive), for "did you mean".
+ * `maxDistance` leaves out values too far off to be a typo.
+ */
+export function closest(value: string, valid: readonly string[], n = 3, maxDistance = Infinity): string[] {
   const a = value.toLowerCase();
   const dist = (b: string) => {
     b = b.toLowerCase();
@@ -55,5 +58,10 @@ export function closest(value: string, valid: readonly string[], n = 3): string[
     }
     return prev[b.length];
   };
-  return [...valid].map((v) => ({ v, d: dist(v) })).sort((x, y) => x.d - y.d || x.v.localeCompare(y.v)).slice(0, n).map((x) => x.v);
+  return [...valid].map((v) => ({ v, d: dist(v) })).filter((x) => x.d <= maxDistance).sort((x, y) => x.d - y.d || x.v.localeCompare(y.v)).slice(0, n).map((x) => x.v);
+}
+
+/** One suggestion, only when it is plausibly a typo (at most a third of the letters off). */
+export function didYouMean(value: string, valid: readonly string[]): string | undefined {
+  return closest(value, valid, 1, Math.max(1, Math.floor(value.length / 3)))[0];
 }

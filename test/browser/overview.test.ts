@@ -21,7 +21,7 @@ describe('overview page', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'civic-browser-'));
-    const config = parseConfig({ port: 0, database: join(dir, 'civic.duckdb'), reports: { out_dir: join(dir, 'reports') } });
+    const config = parseConfig({ port: 0, database: join(dir, 'civic.duckdb'), reports: { out_dir: join(dir, 'reports') }, ingest: { inbox_dir: join(dir, 'inbox') } });
     server = await startServer(config, { logger: false });
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
     context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });

@@ -3,7 +3,7 @@
 // unknown name is a 400 that names the parameter and suggests the closest valid values, never
 // an empty 200.
 import type { Warehouse } from '../db.ts';
-import { closest, ParameterError } from '../errors.ts';
+import { closest, didYouMean, ParameterError } from '../errors.ts';
 import {
   compareLabels,
   defaultAreaKindOf,
@@ -154,7 +154,8 @@ export function parseDimensions(list: string | undefined, parameter = 'by', allo
   const names = [...new Set((list ?? '').split(',').map((s) => s.trim()).filter(Boolean))];
   for (const n of names) {
     if (!allowed.includes(n)) {
-      throw new ParameterError(parameter, `${parameter} "${n}" is not one of ${allowed.join(', ')}${closest(n, allowed, 1).length ? ` (did you mean "${closest(n, allowed, 1)[0]}"?)` : ''}`);
+      const near = didYouMean(n, allowed);
+      throw new ParameterError(parameter, `${parameter} "${n}" is not one of ${allowed.join(', ')}${near ? ` (did you mean "${near}"?)` : ''}`);
     }
   }
   return names as Dimension[];
