@@ -135,3 +135,25 @@ describe('time to close of a case closed, reopened, then cancelled', () => {
     }
   });
 });
+
+describe('cancellation and backlog as they were at the as-of time, not as the case stands now', () => {
+  it('a case cancelled, reopened and closed since was cancelled then; one reopened since was open then', async () => {
+    const t = await tempWarehouse({ memory: true });
+    try {
+      const events = parseProfile({ name: 'ev', kind: 'case_events', source: 'st', timezone: 'UTC', columns: { case_id: 'id', event_type: 'type', occurred_at: 'at', service_name: 'svc' } });
+      const path = join(t.dir, 'ev.csv');
+      writeFileSync(path, [
+        'id,type,at,svc',
+        'A,opened,2026-01-01T00:00:00Z,S', 'A,cancelled,2026-01-06T00:00:00Z,S', 'A,reopened,2026-01-10T00:00:00Z,S', 'A,closed,2026-01-12T00:00:00Z,S',
+        'B,opened,2026-01-01T00:00:00Z,S', 'B,cancelled,2026-01-06T00:00:00Z,S', 'B,reopened,2026-01-10T00:00:00Z,S', 'B,cancelled,2026-01-12T00:00:00Z,S',
+      ].join('\n') + '\n');
+      await ingestCasesCsv(t.wh, path, events);
+      const at = async (asOf: string) => (await computeKpis(t.wh, [], { from: '2026-01-01', to: '2026-01-31', as_of: asOf, timezone: 'UTC' })).rows[0];
+      expect(await at('2026-01-08T00:00:00Z')).toMatchObject({ opened: 2, cancelled: 2, backlog: 0, closed: 0 });
+      expect(await at('2026-01-11T00:00:00Z')).toMatchObject({ opened: 2, cancelled: 0, backlog: 2, closed: 0 });
+      expect(await at('2026-01-13T00:00:00Z')).toMatchObject({ opened: 2, cancelled: 1, backlog: 0, closed: 1 });
+    } finally {
+      t.cleanup();
+    }
+  });
+});

@@ -100,8 +100,38 @@ export function dimensionSql(d: Dimension, areaKind: string, at: CohortTime = 'o
 // What had happened to a case by the as-of time. `p` is the alias prefix of the cases row ('c.',
 // 'k.' or '' inside a CTE that kept the columns' names).
 export const closedByAsOf = (p = 'c.') => `(${p}closed_at IS NOT NULL AND ${p}closed_at <= $as_of::TIMESTAMPTZ)`;
-/** Cancelled as seen at the as-of time: a case cancelled later was not cancelled then. */
-export const cancelledByAsOf = (p = 'c.') => `coalesce(${p}status = 'cancelled' AND ${p}cancelled_at <= $as_of::TIMESTAMPTZ, false)`;
+/**
+ * Cancelled as seen at the as-of time (a column of `selectCases(…, { state: true })`): a case
+ * cancelled later was not cancelled then, and one cancelled, reopened and closed since was.
+ */
+export const cancelledByAsOf = (p = 'c.') => `${p}cancelled_at_as_of`;
+/** Open at the as-of time (a column of `selectCases(…, { state: true })`). */
+export const openAtAsOf = (p = 'c.') => `${p}open_at_as_of`;
+
+/**
+ * A case's state at the as-of time. Its `cases` row says what is true now; that is also what was
+ * true at the as-of time unless something happened to it since (`last_event_at` after as-of) and
+ * it was ever reopened — then only the event log knows the order of closes, cancels and reopens
+ * up to the as-of time. Those few cases get their last close, cancel and reopen from the log.
+ */
+const STATE_LOG_SQL = `
+  SELECT e.case_id,
+         max(e.occurred_at) FILTER (WHERE e.event_type = 'closed') AS last_close,
+         max(e.occurred_at) FILTER (WHERE e.event_type = 'cancelled') AS last_cancel,
+         max(e.occurred_at) FILTER (WHERE e.event_type = 'reopened') AS last_reopen
+  FROM case_events e
+  WHERE e.event_type IN ('closed', 'cancelled', 'reopened') AND e.occurred_at <= $as_of::TIMESTAMPTZ
+    AND e.case_id IN (SELECT case_id FROM cases WHERE reopen_count > 0 AND NOT coalesce(last_event_at <= $as_of::TIMESTAMPTZ, false))
+  GROUP BY e.case_id`;
+const NEEDS_LOG = `(c.reopen_count > 0 AND NOT coalesce(c.last_event_at <= $as_of::TIMESTAMPTZ, false))`;
+const LAST_END = `greatest(sl.last_close, sl.last_cancel)`;
+const STATE_COLUMNS = [
+  `CASE WHEN ${NEEDS_LOG} THEN coalesce(sl.last_cancel >= coalesce(sl.last_close, sl.last_cancel) AND sl.last_cancel > coalesce(sl.last_reopen, '-infinity'::TIMESTAMPTZ), false)
+        ELSE coalesce(c.status = 'cancelled' AND c.cancelled_at <= $as_of::TIMESTAMPTZ, false) END AS cancelled_at_as_of`,
+  `CASE WHEN ${NEEDS_LOG} THEN ${LAST_END} IS NULL OR coalesce(sl.last_reopen >= ${LAST_END}, false)
+        WHEN c.reopen_count > 0 THEN c.status = 'open'
+        ELSE NOT coalesce(c.closed_at <= $as_of::TIMESTAMPTZ OR c.cancelled_at <= $as_of::TIMESTAMPTZ, false) END AS open_at_as_of`,
+];
 /** Closed before it opened: excluded from durations and on-time rates, and counted. */
 export const dataError = (p = 'c.') => `coalesce(${p}closed_at < ${p}opened_at, false)`;
 export const pastDueAtAsOf = (p = 'c.') => `${p}due_at < $as_of::TIMESTAMPTZ`;
@@ -146,6 +176,8 @@ export interface SelectCasesOptions {
    * at the as-of time counts every case still open, however long ago it opened.
    */
   sinceEver?: boolean;
+  /** Add each case's state at the as-of time: `cancelled_at_as_of`, `open_at_as_of`. */
+  state?: boolean;
 }
 
 /**
@@ -162,6 +194,7 @@ export function selectCases(sel: CaseSelection, o: SelectCasesOptions = {}): Que
   const joins = [
     uses.has('service_group') ? 'LEFT JOIN services s ON s.service_code = c.service_code' : '',
     polygonArea ? 'LEFT JOIN case_areas ca ON ca.case_id = c.case_id AND ca.area_kind = $area_kind LEFT JOIN areas a ON a.area_id = ca.area_id' : '',
+    o.state ? `LEFT JOIN (${STATE_LOG_SQL}) sl ON sl.case_id = c.case_id` : '',
   ].filter(Boolean);
   const agencies = sel.scope?.agencies ?? null;
   const where = [
@@ -171,7 +204,7 @@ export function selectCases(sel: CaseSelection, o: SelectCasesOptions = {}): Que
     ...active.map((f) => filterSql(f, sel.area_kind)),
     ...(agencies ? [agencies.length ? `c.agency IN (${agencies.map((_, i) => `$scope_agency_${i}`).join(', ')})` : 'false'] : []),
   ];
-  const select = [...by.map((d) => `${dimensionSql(d, sel.area_kind, at)} AS ${d}`), ...(o.columns ?? [])];
+  const select = [...by.map((d) => `${dimensionSql(d, sel.area_kind, at)} AS ${d}`), ...(o.columns ?? []), ...(o.state ? STATE_COLUMNS : [])];
   const sql = `SELECT ${select.length ? select.join(', ') : '1 AS one'}
     FROM cases c ${joins.join(' ')}
     WHERE ${where.join('\n      AND ')}`;

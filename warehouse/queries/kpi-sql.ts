@@ -39,21 +39,10 @@ const CASE_COLUMNS = ['c.case_id', 'c.opened_at', 'c.first_response_at', 'c.clos
  * given by then. With `sinceEver`, every case opened up to the window's end (the backlog's cohort).
  */
 export function buildKpiCountsQuery(by: readonly Dimension[], sel: CaseSelection, o: { sinceEver?: boolean } = {}): Query {
-  const k = selectCases(sel, { by, columns: [...CASE_COLUMNS, `coalesce(c.channel, '(unknown channel)') AS channel_label`], sinceEver: o.sinceEver });
+  const k = selectCases(sel, { by, columns: [...CASE_COLUMNS, `coalesce(c.channel, '(unknown channel)') AS channel_label`], sinceEver: o.sinceEver, state: true });
   const sql = `
 WITH k AS MATERIALIZED (
   ${k.sql}
-), ends AS (
-  -- A case ever reopened was open at the as-of time if nothing ended it by then, or if it was
-  -- reopened after its last close or cancel up to then. Its status says so when nothing has
-  -- happened to it since; otherwise only the event log knows the order.
-  SELECT e.case_id,
-         max(e.occurred_at) FILTER (WHERE e.event_type IN ('closed', 'cancelled')) AS last_end,
-         max(e.occurred_at) FILTER (WHERE e.event_type = 'reopened') AS last_reopen
-  FROM case_events e
-  WHERE e.event_type IN ('closed', 'cancelled', 'reopened') AND e.occurred_at <= $as_of::TIMESTAMPTZ
-    AND e.case_id IN (SELECT case_id FROM k WHERE reopen_count > 0 AND NOT coalesce(last_event_at <= $as_of::TIMESTAMPTZ, false))
-  GROUP BY e.case_id
 ), answers AS (
   ${SURVEY_ANSWERS_SQL}
 ), surveys AS (
@@ -70,15 +59,10 @@ WITH k AS MATERIALIZED (
   GROUP BY case_id
 ), st AS (
   SELECT k.*,
-         CASE WHEN k.reopen_count > 0 AND k.last_event_at <= $as_of::TIMESTAMPTZ THEN k.status = 'open'
-              WHEN k.reopen_count > 0 THEN x.last_end IS NULL OR coalesce(x.last_reopen >= x.last_end, false)
-              ELSE NOT coalesce(k.closed_at <= $as_of::TIMESTAMPTZ OR k.cancelled_at <= $as_of::TIMESTAMPTZ, false)
-         END AS open_at_as_of,
          -- Whole days open: 0–2 means under 3 days, and so on.
          floor((epoch_us($as_of::TIMESTAMPTZ) - epoch_us(k.opened_at)) / ${DAY_US}) AS age_days,
          v.n AS sv_n, v.csat_n, v.csat_sum, v.csat_top2, v.nps_n, v.promoters, v.detractors
   FROM k
-  LEFT JOIN ends x ON x.case_id = k.case_id
   LEFT JOIN surveys v ON v.case_id = k.case_id
 )
 SELECT ${[...by, ...measureColumns(['opened', 'backlog'])].join(',\n  ')}
@@ -94,7 +78,7 @@ ${groupBy(by)}`;
  * and how many came within 7 days of the first. Only what had happened by the as-of time counts.
  */
 export function buildClosedCohortQuery(by: readonly Dimension[], sel: CaseSelection): Query {
-  const k = selectCases(sel, { by, at: 'closed_at', columns: ['c.case_id', 'c.opened_at', 'c.closed_at', 'c.cancelled_at', 'c.due_at', 'c.status', 'c.reopen_count'] });
+  const k = selectCases(sel, { by, at: 'closed_at', columns: ['c.case_id', 'c.opened_at', 'c.closed_at', 'c.cancelled_at', 'c.due_at', 'c.status', 'c.reopen_count'], state: true });
   const sinceClose = (t: string) => `(epoch_us(${t}) - epoch_us(k.closed_at))`;
   const reopenedWithin = (param: string) => `coalesce(r.first_reopen_us <= $${param}, false)`;
   const stillWatching = (param: string) => `${sinceClose('$as_of::TIMESTAMPTZ')} < $${param}`;
@@ -161,7 +145,7 @@ export type KmDuration = 'close' | 'first_response';
  */
 export function buildKmObservationsQuery(by: readonly Dimension[], sel: CaseSelection, duration: KmDuration = 'close'): Query {
   const end = duration === 'close' ? 'closed_at' : 'first_response_at';
-  const k = selectCases(sel, { by, columns: ['c.opened_at', `c.${end} AS end_at`, 'c.status', 'c.cancelled_at'] });
+  const k = selectCases(sel, { by, columns: ['c.opened_at', `c.${end} AS end_at`], state: true });
   const endedByAsOf = `(end_at IS NOT NULL AND end_at <= $as_of::TIMESTAMPTZ)`;
   const exclude =
     duration === 'close'
