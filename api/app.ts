@@ -39,10 +39,10 @@ function locate(parameter: string, message: string): string {
   return message.startsWith(name) ? `${parameter.slice(0, slash + 1)}${message}` : `${parameter}: ${message}`;
 }
 
-/** The parameters a route's schema names, for "did you mean". */
-function knownParameters(schema: unknown, context: string): string[] {
-  const part = (schema as Record<string, { properties?: Record<string, unknown> }> | undefined)?.[context];
-  return Object.keys(part?.properties ?? {});
+/** The parameters a route's schema names (for "did you mean"), with their descriptions. */
+function knownParameters(schema: unknown, context: string): Record<string, { description?: string }> {
+  const part = (schema as Record<string, { properties?: Record<string, { description?: string }> }> | undefined)?.[context];
+  return part?.properties ?? {};
 }
 
 /**

@@ -4,7 +4,22 @@
 import type { FastifySchemaValidationError } from 'fastify/types/schema.js';
 import { didYouMean } from '../warehouse/errors.ts';
 
-export function validationMessage(context: string, errors: readonly FastifySchemaValidationError[], input: unknown, known: readonly string[] = []): string {
+const FORMATS: Record<string, string> = {
+  date: 'a calendar date (YYYY-MM-DD)',
+  'date-time': 'an ISO 8601 time with an offset (e.g. 2026-11-15T23:59:00Z)',
+};
+
+/**
+ * `properties` are the schema's properties for this part of the request (their names for "did you
+ * mean", their descriptions to say what a pattern wanted).
+ */
+export function validationMessage(
+  context: string,
+  errors: readonly FastifySchemaValidationError[],
+  input: unknown,
+  properties: Record<string, { description?: string }> = {},
+): string {
+  const known = Object.keys(properties);
   const first = errors[0];
   // An unknown parameter is an error, not silently dropped: `?servce=X` must not answer for every service.
   const extra = errors.find((e) => e.keyword === 'additionalProperties');
@@ -24,6 +39,16 @@ export function validationMessage(context: string, errors: readonly FastifySchem
     let got: unknown = input;
     for (const f of field) got = got && typeof got === 'object' ? (got as Record<string, unknown>)[f] : undefined;
     return `${context}${path} must be one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}${got === undefined ? '' : ` (got ${JSON.stringify(got)})`}`;
+  }
+  // A pattern or format says nothing to a person: say what the value should be.
+  if (first && (first.keyword === 'pattern' || first.keyword === 'format')) {
+    const name = path.split('/').filter(Boolean).at(-1) ?? '';
+    const want = first.keyword === 'format' ? FORMATS[String((first.params as { format: string }).format)] : undefined;
+    const description = want ?? properties[name]?.description;
+    const got = input && typeof input === 'object' ? (input as Record<string, unknown>)[name] : undefined;
+    const shown = got === undefined ? '' : ` "${String(got).slice(0, 80)}"`;
+    if (want) return `${context}${path}${shown} is not ${want}`;
+    if (description) return `${context}${path}${shown} is not valid (${description})`;
   }
   return `${context}${path} ${first?.message ?? 'is not valid'}`;
 }

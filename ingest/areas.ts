@@ -1,6 +1,8 @@
 // Loads area boundaries (districts, neighborhood councils, …) from a GeoJSON FeatureCollection
 // into `areas`. Only polygons can contain a case, so every other feature is rejected with its
 // reason rather than dropped silently.
+import { CivicError } from '../warehouse/errors.ts';
+import { SOURCE_AREA_KIND } from '../warehouse/queries/case-predicates.ts';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Warehouse } from '../warehouse/db.ts';
@@ -33,23 +35,28 @@ const KIND = /^[a-z][a-z0-9_]*$/;
 
 export async function loadAreasGeoJson(wh: Warehouse, file: string, opts: LoadAreasOptions): Promise<LoadAreasResult> {
   if (!KIND.test(opts.kind)) {
-    throw new Error(`Area kind "${opts.kind}" must be lower-case letters, digits and underscores (e.g. "district").`);
+    throw new CivicError(`Area kind "${opts.kind}" must be lower-case letters, digits and underscores (e.g. "district").`, { parameter: 'kind' });
+  }
+  // `source` names the areas the export's own rows carry; a boundary file of that kind would make
+  // two different things answer to one name.
+  if (opts.kind === SOURCE_AREA_KIND) {
+    throw new CivicError(`Area kind "${SOURCE_AREA_KIND}" is reserved for the area names in the source rows; choose another (e.g. "district", "neighborhood_council").`, { parameter: 'kind' });
   }
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new Error(`Cannot read the area file ${file}: ${(err as Error).message}`, { cause: err });
+    throw new CivicError(`Cannot read the area file ${file}: ${(err as Error).message}`, { cause: err, status: 400 });
   }
   let doc: unknown;
   try {
     doc = JSON.parse(text);
   } catch (err) {
-    throw new Error(`The area file ${file} is not valid JSON: ${(err as Error).message}`, { cause: err });
+    throw new CivicError(`The area file ${file} is not valid JSON: ${(err as Error).message}`, { cause: err });
   }
   const features = (doc as { type?: unknown; features?: unknown } | null);
   if (!features || features.type !== 'FeatureCollection' || !Array.isArray(features.features)) {
-    throw new Error(`The area file ${file} is not a GeoJSON FeatureCollection (expected {"type":"FeatureCollection","features":[…]}).`);
+    throw new CivicError(`The area file ${file} is not a GeoJSON FeatureCollection (expected {"type":"FeatureCollection","features":[…]}).`);
   }
 
   const rows: AreaRow[] = [];

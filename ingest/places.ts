@@ -5,6 +5,7 @@ import * as turf from '@turf/turf';
 import { cellToParent, latLngToCell } from 'h3-js';
 import type { Warehouse } from '../warehouse/db.ts';
 import { defaultAreaKindOf } from '../warehouse/queries/case-predicates.ts';
+import { CivicError } from '../warehouse/errors.ts';
 
 export interface AssignPlacesOptions {
   /** Only the cases with an event in this batch (as the `cases` refresh does). */
@@ -118,7 +119,7 @@ async function assign(wh: Warehouse, opts: AssignPlacesOptions): Promise<AssignP
 export function choosePrimaryKind(kinds: string[], requested?: string): string | null {
   if (requested !== undefined) {
     if (kinds.length > 0 && !kinds.includes(requested)) {
-      throw new Error(`No areas of kind "${requested}" are loaded (kinds loaded: ${kinds.join(', ')}).`);
+      throw new CivicError(`No areas of kind "${requested}" are loaded (kinds loaded: ${kinds.join(', ')}).`, { parameter: 'kind' });
     }
     return requested;
   }

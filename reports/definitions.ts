@@ -1,7 +1,7 @@
 // Report definitions: what a report contains, as data. Renderers (PDF, CSV) know nothing of KPIs.
 import type { Warehouse } from '../warehouse/db.ts';
 import { computeKpis } from '../warehouse/analytics/kpis.ts';
-import { dataAsOf, lastWholeWeek } from '../warehouse/analytics/window.ts';
+import { checkAsOf, dataAsOf, lastWholeWeek } from '../warehouse/analytics/window.ts';
 import { formatHours } from '../warehouse/analytics/format.ts';
 import { measure, methodology } from '../warehouse/queries/measures.ts';
 import { buildTrendSpec, describeTrend, type TrendRow } from '../dashboard/src/lib/charts/trend-spec.ts';
@@ -59,7 +59,7 @@ const weeklySummary: ReportDefinition = {
   title: 'Weekly service summary',
   description: 'The last full week of requests (Monday–Sunday, local time): volume, Kaplan–Meier median time to close and on-time rate per service, with 12 weeks of volume.',
   async build(wh, ctx) {
-    const asOf = ctx.as_of ?? (await dataAsOf(wh)) ?? new Date().toISOString();
+    const asOf = (ctx.as_of && checkAsOf(ctx.as_of)) ?? (await dataAsOf(wh)) ?? new Date().toISOString();
     // The latest whole Monday–Sunday week up to the newest *request* by the as-of time: a close
     // months after the last request must not pick a week with no requests in it.
     const w = await lastWholeWeek(wh, asOf, ctx.timezone);
@@ -67,7 +67,8 @@ const weeklySummary: ReportDefinition = {
     const trend = await computeKpis(wh, ['service', 'week'], { from: w.trend_start, to: w.end, as_of: asOf, timezone: ctx.timezone });
     const trendRows: TrendRow[] = trend.rows.map((r) => ({ week: r.week!, service: r.service!, opened: r.opened }));
     const totals = week.rows.reduce((t, r) => ({ opened: t.opened + r.opened, closed: t.closed + r.closed }), { opened: 0, closed: 0 });
-    const rows = week.rows.map((r) => ({ ...r }) as Record<string, unknown>);
+    // Services with nothing opened or closed in the week (only an old backlog) are not rows of a weekly table.
+    const rows = week.rows.filter((r) => r.opened > 0 || r.closed_in_period > 0).map((r) => ({ ...r }) as Record<string, unknown>);
     return {
       id: 'weekly-summary',
       title: `${weeklySummary.title}: ${ctx.jurisdiction}`,

@@ -18,7 +18,10 @@ export async function specToSvg(spec: TopLevelSpec): Promise<string> {
 
 const MARGIN = 54;
 
-export async function renderPdf(report: ReportContent): Promise<Buffer> {
+export async function renderPdf(content: ReportContent): Promise<Buffer> {
+  // Helvetica, a standard PDF font, has no minus sign (U+2212): it would print as a stray quote.
+  // Draw it as a hyphen-minus, everywhere in the report (text, tables, chart labels).
+  const report = JSON.parse(JSON.stringify(content).replaceAll('\u2212', '-')) as ReportContent;
   const svgs = new Map<number, string>();
   for (const [i, s] of report.sections.entries()) if (s.kind === 'chart') svgs.set(i, await specToSvg(s.spec));
 

@@ -187,3 +187,25 @@ describe('unknown parameters', () => {
     expect(res.json().message).toMatch(/^querystring\/servce is not a parameter here \(did you mean "service"\?\); parameters: from, to, weeks, as_of, service, /);
   });
 });
+
+describe('labels the outputs show are filters too', () => {
+  let t: Awaited<ReturnType<typeof demoWarehouse>>;
+  let fastify: FastifyInstance;
+  beforeAll(async () => {
+    t = await demoWarehouse();
+    fastify = await testApp(t.wh);
+  });
+  afterAll(async () => {
+    await fastify.close();
+    t.cleanup();
+  });
+
+  it('"(no area)" and "(unknown agency)" filter to exactly the rows so labelled', async () => {
+    for (const [dim, label] of [['area', '(no area)'], ['agency', '(unknown agency)'], ['channel', '(unknown channel)']]) {
+      const res = await fastify.inject(`/api/kpis?${dim}=${encodeURIComponent(label)}`);
+      expect(res.statusCode, `${dim}: ${res.body.slice(0, 200)}`).toBe(200);
+      const split = (await fastify.inject(`/api/kpis?by=${dim}`)).json().rows.find((r: Record<string, unknown>) => r[dim] === label);
+      expect(res.json().rows[0].opened).toBe(split?.opened ?? 0);
+    }
+  });
+});

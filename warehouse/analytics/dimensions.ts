@@ -9,6 +9,7 @@ import {
   defaultAreaKindOf,
   DIMENSION_NAMES,
   FILTER_NAMES,
+  MISSING_LABELS,
   NO_AREA,
   SOURCE_AREA_KIND,
   type CaseFilter,
@@ -132,6 +133,8 @@ export async function resolveSelection(wh: Warehouse, window: CaseWindow, req: S
     const v = f[name];
     if (v === undefined || v === null) continue;
     filter[name] = v;
+    // The label a missing value gets in the outputs filters too ("(no area)", "(unknown agency)").
+    if (v === MISSING_LABELS[name]) continue;
     if (name === 'service') {
       const valid = dims.services.flatMap((s) => (s.code ? [s.code, s.name] : [s.name]));
       if (!valid.includes(v)) throw unknown('service', v, 'a service code or name', [...new Set(dims.services.map((s) => s.name))]);

@@ -4,6 +4,7 @@
 // it is noisy. The figures are the KPIs' own (computeKpis by area), so equity and /api/kpis agree
 // to the last digit for the same cases, window and as-of.
 import type { Warehouse } from '../db.ts';
+import { ParameterError } from '../errors.ts';
 import { NO_AREA, type CaseFilter, type CaseScope, type CaseWindow } from '../queries/case-predicates.ts';
 import { buildKmObservationsQuery } from '../queries/kpi-sql.ts';
 import type { KmObservation } from '../stats/kaplan-meier.ts';
@@ -48,6 +49,7 @@ export interface EquityResult {
 
 export async function computeEquity(wh: Warehouse, o: EquityOptions): Promise<EquityResult> {
   const minCases = o.minCases ?? 20;
+  if (!Number.isInteger(minCases) || minCases < 1) throw new ParameterError('min_cases', `min_cases "${o.minCases}" must be a whole number of cases, at least 1`);
   const kpis = await computeKpis(wh, ['area'], o.window, o.filter, { area_kind: o.area_kind, scope: o.scope });
   const sel = await resolveSelection(wh, o.window, { filter: o.filter, area_kind: o.area_kind, scope: o.scope });
   const placed = kpis.rows.filter((r) => r.area !== NO_AREA);

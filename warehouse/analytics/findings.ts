@@ -55,9 +55,14 @@ export async function countSeries(wh: Warehouse, by: readonly SeriesGroup[], per
   return [...out.values()];
 }
 
+/** A trend under this many requests a week is not worth a sentence (it would read "about 0.00"). */
+const MIN_REPORTED_PER_WEEK = 0.01;
 const fmtP = (p: number) => (p < 0.001 ? 'p < 0.001' : `p = ${p.toFixed(3)}`);
-const what = (s: { service?: string | null; area?: string | null; area_phrase?: string }) =>
-  `${s.service ?? 'All'} requests${s.area ? ` in ${s.area_phrase ?? s.area}` : ''}`;
+const what = (s: { service?: string | null; area?: string | null; area_phrase?: string }) => {
+  // "General Requests" stays as it is, not "General Requests requests".
+  const subject = s.service ? (/\brequests?$/i.test(s.service) ? s.service : `${s.service} requests`) : 'All requests';
+  return `${subject}${s.area ? ` in ${s.area_phrase ?? s.area}` : ''}`;
+};
 const monthDay = (iso: string) => new Date(`${iso}T00:00:00Z`).toLocaleDateString('en-US', { month: 'long', day: 'numeric', year: 'numeric', timeZone: 'UTC' });
 
 /**
@@ -71,13 +76,14 @@ export function trendFindings(series: readonly Series[], period: Period, alpha =
     .filter((s) => s.counts.length >= (period === 'day' ? 28 : 8) && s.counts.some((c) => c > 0))
     .map((s) => {
       const r = period === 'day' ? seasonalMannKendall(s.counts, 7) : mannKendall(s.counts);
-      // The seasonal slope is per cycle (a week); the weekly one is per week already.
-      return { s, r, perWeek: r.slope };
+      // The weekly slope is per week already. The seasonal (daily) slope is the change per cycle
+      // (a week) in one weekday's count: the week's volume, seven days, changes seven times that.
+      return { s, r, perWeek: period === 'day' ? 7 * r.slope : r.slope };
     });
   const q = benjaminiHochberg(tested.map((t) => t.r.p));
   return tested
     .map((t, i) => ({ ...t, q: q[i] }))
-    .filter((t) => t.q < alpha && t.r.trend !== 'no trend' && Math.abs(t.perWeek) > minPerWeek)
+    .filter((t) => t.q < alpha && t.r.trend !== 'no trend' && Math.abs(t.perWeek) > Math.max(minPerWeek, MIN_REPORTED_PER_WEEK))
     .map(({ s, r, perWeek, q: qi }) => {
       const since = changeStart(s, period, perWeek > 0 ? 'up' : 'down');
       const direction: TrendFinding['direction'] = perWeek > 0 ? 'rising' : 'falling';
@@ -163,7 +169,7 @@ export function anomalyFindings(series: readonly Series[], opts: { weeks?: numbe
         expected: Math.round(expected * 10) / 10,
         ratio: Math.round(ratio * 10) / 10,
         p,
-        sentence: `${what(s)} were ${ratio.toFixed(1)} times the usual ${from === to ? `on ${monthDay(from)}` : `from ${monthDay(from)} to ${monthDay(to)}`}: ${observed} against about ${Math.round(expected)} expected (${fmtP(p)}).`,
+        sentence: `${what(s)} were ${ratio.toFixed(1)} times the usual ${from === to ? `on ${monthDay(from)}` : `from ${monthDay(from)} to ${monthDay(to)}`}: ${observed} against about ${expected < 10 ? expected.toFixed(1) : Math.round(expected)} expected (${fmtP(p)}).`,
       });
       j = k + 1;
     }

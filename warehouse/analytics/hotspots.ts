@@ -58,7 +58,13 @@ export async function computeHotspots(wh: Warehouse, o: HotspotOptions): Promise
   // The study area: every cell inside the jurisdiction's areas, so empty places count as the
   // zeros they are; without areas, the cells near the data.
   // Polygons of one kind only: two boundary files (districts and councils) overlap each other.
-  const areas = await wh.all<{ geometry: string }>(`SELECT geometry FROM areas WHERE kind = $kind`, { kind: sel.area_kind });
+  // With an area filter, the study area is that area alone: the other areas' cells are not zeros
+  // of this map, they are outside it (counting them would make the whole area a hot-spot).
+  const areaFilter = sel.filter?.area ?? null;
+  const areas = await wh.all<{ geometry: string }>(
+    `SELECT geometry FROM areas WHERE kind = $kind AND ($area IS NULL OR area_id = $area OR name = $area)`,
+    { kind: sel.area_kind, area: areaFilter },
+  );
   let area: string[];
   let studyArea: HotspotResult['study_area'];
   if (areas.length > 0) {

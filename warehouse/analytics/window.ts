@@ -71,9 +71,7 @@ export async function resolveWindow(wh: Warehouse, req: WindowRequest, timezone:
     const v = req[key];
     if (v !== undefined && !isCalendarDate(v)) throw new WindowError(key, `${key} "${v}" is not a calendar date between ${MIN_YEAR} and ${MAX_YEAR} (YYYY-MM-DD)`);
   }
-  if (req.as_of !== undefined && !isInstant(req.as_of)) {
-    throw new WindowError('as_of', `as_of "${req.as_of}" is not an ISO 8601 time with an offset (e.g. 2026-11-15T23:59:00Z)`);
-  }
+  if (req.as_of !== undefined) checkAsOf(req.as_of);
   const asOf = req.as_of ?? (await dataAsOf(wh)) ?? new Date().toISOString();
   const r = (await wh.one<{ to: string; from: string; as_of: string; days: number }>(
     `WITH latest AS (
@@ -104,6 +102,12 @@ function isCalendarDate(v: string): boolean {
 }
 
 /** An instant with an offset whose every field is in range (no leap second, no 25:00). */
+/** An as-of time must be an instant with an offset (a bare date would silently mean UTC midnight). */
+export function checkAsOf(value: string, parameter = 'as_of'): string {
+  if (!isInstant(value)) throw new WindowError(parameter, `${parameter} "${value}" is not an ISO 8601 time with an offset (e.g. 2026-11-15T23:59:00Z)`);
+  return value;
+}
+
 function isInstant(v: string): boolean {
   const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-](\d{2}):(\d{2}))$/.exec(v);
   if (!m || !isCalendarDate(`${m[1]}-${m[2]}-${m[3]}`)) return false;

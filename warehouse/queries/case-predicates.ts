@@ -55,18 +55,27 @@ export interface CaseSelection {
   scope?: CaseScope;
 }
 
-/** Case attributes an analysis may group by, each with a label for a missing value. */
+/** The labels the outputs give a missing value; each is a valid filter value too. */
+export const MISSING_LABELS = {
+  service: '(unknown service)',
+  service_group: '(no service group)',
+  agency: '(unknown agency)',
+  channel: '(unknown channel)',
+  area: NO_AREA,
+} as const;
+
+/** Case attributes an analysis may group by, each labelled when missing (constants, no quotes in them). */
 const ATTRIBUTE_SQL = {
-  service: `coalesce(c.service_name, c.service_code, '(unknown service)')`,
+  service: `coalesce(c.service_name, c.service_code, '${MISSING_LABELS.service}')`,
   // `s` is services, joined only when a query needs it.
-  service_group: `coalesce(s.service_group, '(no service group)')`,
-  agency: `coalesce(c.agency, '(unknown agency)')`,
-  channel: `coalesce(c.channel, '(unknown channel)')`,
+  service_group: `coalesce(s.service_group, '${MISSING_LABELS.service_group}')`,
+  agency: `coalesce(c.agency, '${MISSING_LABELS.agency}')`,
+  channel: `coalesce(c.channel, '${MISSING_LABELS.channel}')`,
 } as const;
 
 /** The area of a case, of the selection's kind: the loaded polygon's name, or the source's name. */
 function areaSql(kind: string): string {
-  return kind === SOURCE_AREA_KIND ? `coalesce(c.area_name, '${NO_AREA}')` : `coalesce(a.name, '${NO_AREA}')`;
+  return kind === SOURCE_AREA_KIND ? `coalesce(c.area_name, '${MISSING_LABELS.area}')` : `coalesce(a.name, '${MISSING_LABELS.area}')`;
 }
 
 export const ATTRIBUTES = ['service', 'service_group', 'agency', 'channel', 'area'] as const;
@@ -153,16 +162,19 @@ export const SURVEY_ANSWERS_SQL = `
   FROM survey_responses r JOIN interactions i ON i.interaction_id = r.interaction_id
   WHERE r.case_id IS NULL AND ${answeredByAsOf()}`;
 
+/** A filter matches what the outputs label a case with (so "(no area)" filters too), or its id. */
 function filterSql(f: keyof CaseFilter, areaKind: string): string {
   switch (f) {
     case 'service':
-      return `(c.service_code = $f_service OR c.service_name = $f_service)`;
+      return `(c.service_code = $f_service OR ${ATTRIBUTE_SQL.service} = $f_service)`;
     case 'area':
-      return areaKind === SOURCE_AREA_KIND ? `c.area_name = $f_area` : `(ca.area_id = $f_area OR a.name = $f_area)`;
+      return areaKind === SOURCE_AREA_KIND ? `${areaSql(areaKind)} = $f_area` : `(ca.area_id = $f_area OR ${areaSql(areaKind)} = $f_area)`;
     default:
       return `${ATTRIBUTE_SQL[f]} = $f_${f}`;
   }
 }
+
+
 
 export interface SelectCasesOptions {
   /** Dimensions to label each case with (as columns named like the dimension). */

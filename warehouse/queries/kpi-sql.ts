@@ -6,6 +6,7 @@ import {
   cancelledByAsOf,
   contactedByAsOf,
   SURVEY_ANSWERS_SQL,
+  dimensionSql,
   selectCases,
   type CaseSelection,
   type Dimension,
@@ -39,7 +40,7 @@ const CASE_COLUMNS = ['c.case_id', 'c.opened_at', 'c.first_response_at', 'c.clos
  * given by then. With `sinceEver`, every case opened up to the window's end (the backlog's cohort).
  */
 export function buildKpiCountsQuery(by: readonly Dimension[], sel: CaseSelection, o: { sinceEver?: boolean } = {}): Query {
-  const k = selectCases(sel, { by, columns: [...CASE_COLUMNS, `coalesce(c.channel, '(unknown channel)') AS channel_label`], sinceEver: o.sinceEver, state: true });
+  const k = selectCases(sel, { by, columns: [...CASE_COLUMNS, `${dimensionSql('channel', sel.area_kind)} AS channel_label`], sinceEver: o.sinceEver, state: true });
   const sql = `
 WITH k AS MATERIALIZED (
   ${k.sql}

@@ -35,9 +35,12 @@ WITH counts AS (
                               ${period === 'day' ? 'f.first_day' : `date_trunc('week', f.first_day)::DATE`}) AS start
   FROM firsts f, bounds b
   ${keys ? `WHERE EXISTS (SELECT 1 FROM counts c WHERE ${by.map((g) => `c.${g} = f.${g}`).join(' AND ')})` : ''}
+), end_day AS (
+  -- Nothing after the as-of time is seen: a window that reaches past it ends on the as-of day.
+  SELECT least($to::DATE, ($as_of::TIMESTAMPTZ AT TIME ZONE $tz)::DATE) AS d
 ), last AS (
-  -- The last whole period on or before the window's last day.
-  SELECT ${period === 'day' ? '$to::DATE' : `($to::DATE - ((isodow($to::DATE)) % 7)::INTEGER - 6)`} AS last_period
+  -- The last whole period on or before that day.
+  SELECT ${period === 'day' ? 'd' : `(d - (isodow(d) % 7)::INTEGER - 6)`} AS last_period FROM end_day
 ), periods AS (
   SELECT ${groupCols}unnest(generate_series(start, (SELECT last_period FROM last), INTERVAL 1 ${period}))::DATE AS period
   FROM groups WHERE start <= (SELECT last_period FROM last)
@@ -46,5 +49,5 @@ SELECT ${[...by.map((g) => `g.${g}`), `strftime(g.period, '%Y-%m-%d') AS period`
 FROM periods g
 LEFT JOIN counts c ON c.period = g.period AND ${joinOn}
 ORDER BY ${[...by.map((g) => `g.${g}`), 'g.period'].join(', ')}`;
-  return query(sql, { ...counts.params, ...firsts.params });
+  return query(sql, { ...counts.params, ...firsts.params, as_of: sel.window.as_of, tz: sel.window.timezone });
 }

@@ -19,5 +19,5 @@ export const run: Command = async (argv) => {
       if (r.areas_too_small) process.stdout.write(`${r.areas_too_small} areas with fewer than ${r.min_cases} cases left out; ${r.cases_in_no_area} cases in no area of this kind.\n`);
     }
     return 0;
-  });
+  }, 'read');
 };

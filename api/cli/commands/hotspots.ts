@@ -21,5 +21,5 @@ export const run: Command = async (argv) => {
       console.table(hot.slice(0, 25).map((c) => ({ h3: c.h3, count: c.count, z: c.z === null ? null : +c.z.toFixed(2), bin: c.bin, cluster: c.cluster })));
     }
     return 0;
-  });
+  }, 'read');
 };

@@ -25,5 +25,5 @@ export const run: Command = async (argv) => {
       })));
     }
     return 0;
-  });
+  }, 'read');
 };

@@ -15,5 +15,5 @@ export const run: Command = async (argv) => {
     const run = await runReport(wh, id, { jurisdiction: j.name, timezone: j.timezone, as_of: values['as-of'] }, values.out ?? config.reports.out_dir);
     process.stdout.write(`${run.title}\n${run.files.map((f) => `  wrote ${f}`).join('\n')}\n`);
     return 0;
-  });
+  }, 'read');
 };

@@ -21,5 +21,5 @@ export const run: Command = async (argv) => {
       if (r.trends.length + r.anomalies.length === 0) process.stdout.write('  no trend or anomaly beyond chance\n');
     }
     return 0;
-  });
+  }, 'read');
 };

@@ -24,6 +24,7 @@ const dimensions: FastifyPluginAsync = async (fastify) => {
       schema: {
         summary: 'What the data can be filtered and grouped by: services, service groups, agencies, channels, area kinds and areas, and the first and last request',
         tags: ['analytics'],
+        querystring: Type.Object({}, { additionalProperties: false }),
         response: { 200: DimensionsResponse },
       },
     },
