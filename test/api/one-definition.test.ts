@@ -92,9 +92,28 @@ describe('one definition on every surface (demo city, September 2026, as of 3 Oc
     expect(overall.opened).toBeLessThan(byArea['District 1'].opened! * 8);
   });
 
-  it('trends honour as_of: nothing after it is counted', async () => {
-    const body = (await fastify.inject('/api/trends?by=service&from=2026-06-01&to=2026-09-30&as_of=2026-09-15T12:00:00Z')).json();
-    expect(body).toMatchObject({ as_of: '2026-09-15T12:00:00.000Z', area_kind: 'district', period: 'week' });
+  it('trends honour as_of: nothing after it is counted, and the series end at its last whole week', async () => {
+    const body = (await fastify.inject('/api/trends?by=&from=2026-05-04&to=2026-11-15&as_of=2026-09-01T00:00:00Z')).json();
+    expect(body).toMatchObject({ as_of: '2026-09-01T00:00:00.000Z', area_kind: 'district', period: 'week' });
+    // Weeks after the as-of time are not zeros: no invented fall.
+    expect(body.trends.filter((f: { direction: string }) => f.direction === 'falling')).toEqual([]);
+    const sel = await resolveSelection(t.wh, { from: '2026-05-04', to: '2026-11-15', as_of: '2026-09-01T00:00:00Z', timezone: TZ }, {});
+    const [all] = await countSeries(t.wh, [], 'week', sel);
+    expect(all.periods.at(-1)).toBe('2026-08-24');
+    expect(Math.min(...all.counts)).toBeGreaterThan(0);
+  });
+
+  it('hot-spots of one area: the study area is that area, not the whole city', async () => {
+    const { createToken } = await import('../../warehouse/access/tokens.ts');
+    const headers = { authorization: `Bearer ${(await createToken(t.wh, { name: 'p2', role: 'planner' })).token}` };
+    const city = (await fastify.inject({ url: `/api/hotspots?${WINDOW}`, headers })).json();
+    const one = (await fastify.inject({ url: `/api/hotspots?${WINDOW}&area=District%201`, headers })).json();
+    expect(one.features.length).toBeLessThan(city.features.length / 4);
+    const hotInCity = new Set(city.features.filter((f: { properties: { bin: number } }) => f.properties.bin >= 2).map((f: { id: string }) => f.id));
+    const hotInOne = one.features.filter((f: { properties: { bin: number } }) => f.properties.bin >= 2);
+    // Not the artefact of a whole district "hot" against a city of zeros.
+    expect(hotInOne.length).toBeLessThan(one.features.length / 3);
+    expect(hotInCity.size).toBeGreaterThan(0);
   });
 });
 
