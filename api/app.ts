@@ -14,6 +14,7 @@ import dimensions from './routes/dimensions/index.ts';
 import measures from './routes/measures/index.ts';
 import type { Config } from './config.ts';
 import warehousePlugin from './plugins/warehouse.ts';
+import security, { MAX_PARAM_LENGTH } from './plugins/security.ts';
 import jurisdictionPlugin from './plugins/jurisdiction.ts';
 import health from './routes/health/index.ts';
 import kpis from './routes/kpis/index.ts';
@@ -22,12 +23,16 @@ import trends from './routes/trends/index.ts';
 import hotspots from './routes/hotspots/index.ts';
 import equity from './routes/equity/index.ts';
 import auth from './plugins/auth.ts';
+import audit from './plugins/audit.ts';
+import { sessionSecret } from './plugins/session.ts';
 
 export interface AppOptions {
   warehouse: Warehouse;
-  config: Pick<Config, 'timezone' | 'jurisdiction'> & Partial<Pick<Config, 'ingest'>>;
+  config: Pick<Config, 'timezone' | 'jurisdiction'> & Partial<Pick<Config, 'ingest' | 'auth' | 'database'>>;
   /** Folder of the built dashboard; defaults to dashboard/build. */
   dashboardDir?: string;
+  /** What one request may cost; default: the config's `limits` when the whole configuration is passed (server.ts does), else config.ts's defaults. */
+  limits?: Partial<Config['limits']>;
 }
 
 export const DEFAULT_DASHBOARD_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'dashboard', 'build');
@@ -50,12 +55,18 @@ function knownParameters(schema: unknown, context: string): Record<string, { des
  * reject unknown parameters instead of silently dropping them (Fastify's default), so a typo in
  * a filter is a 400, not an answer about every case.
  */
-export const FASTIFY_OPTIONS = { ajv: { customOptions: { removeAdditional: false as const } } };
+export const FASTIFY_OPTIONS = { ajv: { customOptions: { removeAdditional: false as const } }, routerOptions: { maxParamLength: MAX_PARAM_LENGTH } };
 
 const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
   // One error handler: client errors say what was wrong; server errors hide their details.
   fastify.setErrorHandler((err: FastifyError, request, reply) => {
     const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
+    // A busy or overlong query (warehouse/db.ts) is a 503 whose message says what to narrow; every other 5xx hides its details.
+    if (status === 503 && err instanceof CivicError) {
+      const retry = (err as CivicError & { retryAfterSeconds?: number }).retryAfterSeconds;
+      if (retry) reply.header('retry-after', String(retry));
+      return reply.code(503).send({ statusCode: 503, error: 'Service Unavailable', message: err.message });
+    }
     if (status >= 500) {
       request.log.error({ err }, 'request failed');
       return reply.code(status).send({ statusCode: status, error: 'Internal Server Error', message: `Something went wrong on our side (request ${request.id}).` });
@@ -69,16 +80,29 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
     return reply.code(status).send({ statusCode: status, error: status === 400 ? 'Bad Request' : (err.name ?? 'Error'), message });
   });
 
+  const limits = opts.limits ?? (opts.config as Partial<Pick<Config, 'limits'>>).limits;
+  // Headers, rate limits and URL/body limits, before any route is added.
+  await fastify.register(security, { limits, dashboardDir: opts.dashboardDir ?? DEFAULT_DASHBOARD_DIR });
   await fastify.register(swagger, {
     openapi: {
       openapi: '3.1.0',
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An API token (civic token create)' } } },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'An API token (civic token create), or an OpenID Connect identity token (JWT) where auth.oidc is configured' },
+          session: { type: 'apiKey', in: 'cookie', name: 'civic_session', description: 'The dashboard session (POST /api/session signs in)' },
+        },
+      },
       info: { title: 'Civic Pulse API', version: '0.1.0', description: `311 / CRM analytics. Times are UTC; days and weeks are cut in the jurisdiction's time zone (GET /api/health says which).` },
     },
   });
   await fastify.register(swaggerUi, { routePrefix: '/docs' });
-  await fastify.register(warehousePlugin, { warehouse: opts.warehouse });
-  await fastify.register(auth);
+  await fastify.register(warehousePlugin, { warehouse: opts.warehouse, limits });
+  await fastify.register(auth, {
+    sessionSecret: sessionSecret(opts.config.auth?.session_secret ?? null, opts.config.database ?? ':memory:'),
+    sessionHours: opts.config.auth?.session_hours ?? 8,
+    oidc: opts.config.auth?.oidc ?? null,
+  });
+  await fastify.register(audit);
   await fastify.register(jurisdictionPlugin, { jurisdiction: opts.config.jurisdiction, timezone: opts.config.timezone });
   await fastify.register(health);
   await fastify.register(kpis);
@@ -87,9 +111,15 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
   await fastify.register(equity);
   await fastify.register(dimensions);
   await fastify.register(measures);
-  await fastify.register(ingestRoute, { maxUploadBytes: (opts.config.ingest?.max_upload_mb ?? 1024) * 1024 * 1024 });
+  await fastify.register(ingestRoute, {
+    maxUploadBytes: (opts.config.ingest?.max_upload_mb ?? 1024) * 1024 * 1024,
+    uploadDir: opts.warehouse.path === ':memory:' ? undefined : `${opts.warehouse.path}.uploads`,
+  });
   await fastify.register(import('./routes/tokens/index.ts'));
   await fastify.register(import('./routes/rejects/index.ts'));
+  await fastify.register(import('./routes/public/index.ts'), { disclosure: (opts.config as Partial<Pick<Config, 'disclosure'>>).disclosure });
+  await fastify.register(import('./routes/session/index.ts'));
+  await fastify.register(import('./routes/audit/index.ts'));
 
   const dashboardDir = opts.dashboardDir ?? DEFAULT_DASHBOARD_DIR;
   const hasDashboard = existsSync(dashboardDir);

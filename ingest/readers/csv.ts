@@ -16,6 +16,9 @@ import { checkTextContent, isGzipName } from './content.ts';
 
 export interface Dialect { delimiter: string; quote: string; escape: string }
 
+/** The most columns a CSV header may have (see sniffCsv). */
+export const MAX_COLUMNS = 500;
+
 export interface CsvLayout extends Dialect {
   /** Column names as DuckDB would name them (trimmed; empty → column00…; repeats → name_1). */
   columns: string[];
@@ -130,7 +133,7 @@ export async function inspectCsv(file: string, opts: Partial<Dialect> = {}): Pro
   const quote = opts.quote ?? '"';
   const escape = opts.escape ?? quote;
   const candidates = opts.delimiter ? [opts.delimiter] : DELIMITERS;
-  let best: { delimiter: string; header: Parsed; score: number } | null = null;
+  let best: { delimiter: string; header: Parsed; score: number; rows: number; agree: number; widths: number[] } | null = null;
   for (const delimiter of candidates) {
     const d = { delimiter, quote, escape };
     const header = parseRecord(text, start, d);
@@ -138,22 +141,39 @@ export async function inspectCsv(file: string, opts: Partial<Dialect> = {}): Pro
     let at = header.next;
     let rows = 0;
     let agree = 0;
+    const widths: number[] = [];
     while (rows < 20 && at < text.length) {
       const r = parseRecord(text, at, d);
       if (r.openAtEnd) break;
       at = r.next;
       if (r.fields.length === 1 && r.fields[0].trim() === '') continue;
       rows++;
+      widths.push(r.fields.length);
       if (r.fields.length === header.fields.length && r.wellQuoted) agree++;
     }
     // More columns wins; rows that agree with the header about how many there are count for as
     // much again (a broken row or two in a small file must not make a one-column reading win).
     const score = header.fields.length * (header.wellQuoted ? 1 : 0.5) * (0.5 + 0.5 * (rows === 0 ? 1 : agree / rows));
-    if (!best || score > best.score) best = { delimiter, header, score };
+    if (!best || score > best.score) best = { delimiter, header, score, rows, agree, widths };
   }
   if (!best) {
     const why = head.truncated ? `its first line (the header) does not end within the first ${head.bytes.length} bytes` : 'a quote in its first line (the header) is never closed';
     throw new SourceFormatError(`${name} cannot be read as CSV: ${why}`);
+  }
+  // A header this wide is not a 311 export (the widest real ones have about 40 columns), and every
+  // column costs memory for every row: a hostile or broken header must not exhaust the machine.
+  if (best.header.fields.length > MAX_COLUMNS) {
+    throw new SourceFormatError(`${name} has ${best.header.fields.length} columns in its header; at most ${MAX_COLUMNS} are read (is it the right file, with the right delimiter?)`);
+  }
+  // When no sampled row has the header's width, the file is not one table (a header with columns
+  // no row fills, say): every row would be rejected one by one, at great cost. Refuse it whole.
+  // (A header ending in a delimiter, with rows that do not, is a common quirk, not that.)
+  const trailingEmpty = best.header.fields.at(-1)?.trim() === '' && best.widths.every((w) => w === best!.header.fields.length - 1);
+  if (best.rows >= 5 && best.agree === 0 && !trailingEmpty) {
+    const typical = [...best.widths].sort((a, b) => a - b)[best.widths.length >> 1];
+    throw new SourceFormatError(
+      `${name}: its header has ${best.header.fields.length} columns but none of its first ${best.rows} rows has that many (most have ${typical}); is the header from another file?`,
+    );
   }
   const rest = text.slice(best.header.next);
   if (!head.truncated && rest.trim() === '') {

@@ -16,7 +16,13 @@ export function readXmlRecords(file: string, recordElement = 'request'): ReadRes
     trimValues: true,
     isArray: (name) => name === recordElement || name === 'note',
   });
-  const doc = parser.parse(text) as Record<string, unknown>;
+  let doc: Record<string, unknown>;
+  try {
+    doc = parser.parse(text) as Record<string, unknown>;
+  } catch (err) {
+    // e.g. a DOCTYPE declaring external entities (XXE): refused by the parser, and so by us.
+    throw new SourceFormatError(`${file} cannot be read as XML: ${(err as Error).message}`);
+  }
   const root = Object.values(doc).find((v) => v && typeof v === 'object') as Record<string, unknown> | undefined;
   const list = root?.[recordElement];
   if (root && 'error' in root) throw new SourceFormatError(`${file} is an Open311 error response, not data: ${JSON.stringify(root.error)}`);

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Static } from 'typebox';
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { Transform } from 'node:stream';
@@ -13,7 +13,14 @@ import { ingestRouteSchema, type IngestQuery } from './schema.ts';
 
 class TooLarge extends Error {}
 
-const ingest: FastifyPluginAsync<{ maxUploadBytes: number }> = async (fastify, opts) => {
+const ingest: FastifyPluginAsync<{ maxUploadBytes: number; uploadDir?: string }> = async (fastify, opts) => {
+  // Uploads are spooled beside the warehouse (<database>.uploads/), which only this process may
+  // use (it holds DuckDB's lock): what a kill left there is stale, and removed at start.
+  const uploads = opts.uploadDir ?? tmpdir();
+  if (opts.uploadDir) {
+    rmSync(opts.uploadDir, { recursive: true, force: true });
+    mkdirSync(opts.uploadDir, { recursive: true });
+  }
   // The body is streamed to a temp file, never buffered: exports run to gigabytes.
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
@@ -45,7 +52,7 @@ const ingest: FastifyPluginAsync<{ maxUploadBytes: number }> = async (fastify, o
         if (err instanceof CivicError) return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: `querystring/filename: ${err.message}` });
         throw err;
       }
-      const dir = mkdtempSync(join(tmpdir(), 'civic-upload-'));
+      const dir = mkdtempSync(join(uploads, 'civic-upload-'));
       const file = join(dir, name);
       try {
         let bytes = 0;

@@ -4,7 +4,7 @@ import { ErrorResponse } from '../../schemas/common.ts';
 export const IngestQuery = Type.Object(
   {
     profile: Type.String({ pattern: '^[a-z0-9_-]+$', description: 'A built-in mapping profile (civic ingest --help lists them)' }),
-    filename: Type.Optional(Type.String({ pattern: '^[^/\\\\]{1,200}$', description: 'The file name, whose extension tells the format when the profile does not (.csv, .ndjson, .json, .xml, .arrow)' })),
+    filename: Type.Optional(Type.String({ pattern: '^[^/\\\\\\u0000-\\u001f]{1,200}$', description: 'The file name, whose extension tells the format when the profile does not (.csv, .ndjson, .json, .xml, .arrow)' })),
     timezone: Type.Optional(Type.String({ minLength: 1, description: "Overrides the profile's time zone for timestamps without an offset" })),
     jurisdiction: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: "Whose data this is (e.g. \"City of Los Angeles\"); recorded by the first real ingest. Overrides the profile's" })),
   },
