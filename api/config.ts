@@ -1,12 +1,41 @@
 // One configuration: civic.config.json (optional) overlaid by environment variables, validated
 // at start. A bad value stops the start with a message naming the key.
-import Type from 'typebox';
+import Type, { type TSchema } from 'typebox';
 import Value from 'typebox/value';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import cron from 'node-cron';
 import { CivicError } from '../warehouse/errors.ts';
 import { isValidTimeZone } from '../ingest/time-zone.ts';
+import { ROLES } from '../warehouse/access/tokens.ts';
+
+/**
+ * OpenID Connect: bearer JWTs from the city's identity provider, verified against its issuer,
+ * audience and signing keys (a JWKS file); one claim gives the role, another the agencies.
+ */
+export const OidcConfig = Type.Object(
+  {
+    /** Must equal the tokens' `iss`. */
+    issuer: Type.String({ minLength: 1 }),
+    /** The tokens' `aud` must name (one of) these. */
+    audience: Type.Union([Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })]),
+    /** The provider's public keys as a JWKS document ({"keys": […]}), e.g. saved from its jwks_uri. */
+    jwks_file: Type.String({ minLength: 1 }),
+    /** The claim that names the role (a string or a list; dots reach into objects: realm_access.roles). */
+    role_claim: Type.String({ minLength: 1, default: 'roles' }),
+    /** Claim value → role; without an entry, a value that is itself a role name (admin, manager, planner, public) is taken as it is. */
+    role_map: Type.Record(Type.String(), Type.Enum([...ROLES]), { default: {} }),
+    /** The claim that lists the agencies the identity is limited to; absent from a token = every agency. null = no agency scopes from OIDC. */
+    agencies_claim: Type.Union([Type.String({ minLength: 1 }), Type.Null()], { default: 'agencies' }),
+    /** The claim shown as the caller's name (falls back to preferred_username, email, then sub). */
+    name_claim: Type.String({ minLength: 1, default: 'name' }),
+    /** Leeway for clocks that differ, in seconds. */
+    clock_tolerance_seconds: Type.Integer({ minimum: 0, maximum: 300, default: 30 }),
+  },
+  { additionalProperties: false },
+);
+export type OidcConfig = Type.Static<typeof OidcConfig>;
+
 
 export const Config = Type.Object(
   {
@@ -29,6 +58,17 @@ export const Config = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    auth: Type.Object(
+      {
+        /** Signs the dashboard's session cookie (at least 32 characters); null = generated once into <data dir>/.civic-session-secret. */
+        session_secret: Type.Union([Type.String({ minLength: 32 }), Type.Null()], { default: null }),
+        /** How long a dashboard sign-in lasts (never longer than the token it was made from). */
+        session_hours: Type.Number({ exclusiveMinimum: 0, maximum: 720, default: 8 }),
+        /** OpenID Connect bearer tokens; null = off. Checked in parseConfig, so its errors name its keys. */
+        oidc: Type.Unknown({ default: null }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     reports: Type.Object(
       {
         out_dir: Type.String({ minLength: 1, default: './data/reports' }),
@@ -42,7 +82,7 @@ export const Config = Type.Object(
   },
   { additionalProperties: false },
 );
-export type Config = Type.Static<typeof Config>;
+export type Config = Omit<Type.Static<typeof Config>, 'auth'> & { auth: Omit<Type.Static<typeof Config>['auth'], 'oidc'> & { oidc: OidcConfig | null } };
 
 export class ConfigError extends CivicError {}
 
@@ -57,7 +97,48 @@ const ENV: Record<string, (c: Record<string, unknown>, v: string) => void> = {
   CIVIC_SEED_DEMO: (c, v) => (c.seed_demo_when_empty = v === '1' || v === 'true'),
   CIVIC_REPORTS_DIR: (c, v) => ((c.reports = { ...(c.reports as object), out_dir: v })),
   CIVIC_INBOX_DIR: (c, v) => ((c.ingest = { ...(c.ingest as object), inbox_dir: v })),
+  CIVIC_SESSION_SECRET: (c, v) => ((c.auth = { ...(c.auth as object), session_secret: v })),
+  CIVIC_SESSION_HOURS: (c, v) => ((c.auth = { ...(c.auth as object), session_hours: Number(v) })),
+  CIVIC_OIDC_ISSUER: (c, v) => oidcEnv(c, 'issuer', v),
+  CIVIC_OIDC_AUDIENCE: (c, v) => oidcEnv(c, 'audience', v),
+  CIVIC_OIDC_JWKS_FILE: (c, v) => oidcEnv(c, 'jwks_file', v),
 };
+
+function oidcEnv(c: Record<string, unknown>, key: string, v: string) {
+  const auth = { ...(c.auth as Record<string, unknown> | undefined) };
+  auth.oidc = { ...(auth.oidc as object | null | undefined), [key]: v };
+  c.auth = auth;
+}
+
+/** The first error of `schema` for `value`, as "Configuration key "<prefix>.<key>": <why>". */
+function schemaError(schema: TSchema, value: unknown, prefix: string): ConfigError {
+  const e = Value.Errors(schema, value).find((x) => x.keyword !== 'boolean')!;
+  const path = e.instancePath.replace(/^\//, '').replaceAll('/', '.');
+  const key = [prefix, path].filter(Boolean).join('.') || '(top level)';
+  const detail = e.keyword === 'additionalProperties' ? `unknown key(s) ${JSON.stringify(e.params)}` : e.message;
+  return new ConfigError(`Configuration key "${key}": ${detail}`);
+}
+
+/** auth.oidc checked on its own, so an error names the key inside it; the JWKS file must be there and hold keys. */
+function parseOidc(raw: unknown, cwd: string): OidcConfig | null {
+  if (raw === null || raw === undefined) return null;
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError('Configuration key "auth.oidc": must be an object ({ issuer, audience, jwks_file, … }) or null');
+  const oidc = Value.Default(OidcConfig, structuredClone(raw)) as OidcConfig;
+  if (!Value.Check(OidcConfig, oidc)) throw schemaError(OidcConfig, oidc, 'auth.oidc');
+  oidc.jwks_file = resolve(cwd, oidc.jwks_file);
+  let jwks: { keys?: unknown };
+  try {
+    jwks = JSON.parse(readFileSync(oidc.jwks_file, 'utf8'));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'does not exist' : code ? `cannot be read (${code})` : `is not JSON (${(err as Error).message})`;
+    throw new ConfigError(`Configuration key "auth.oidc.jwks_file": ${oidc.jwks_file} ${why}`);
+  }
+  if (!jwks || !Array.isArray(jwks.keys) || jwks.keys.length === 0) {
+    throw new ConfigError(`Configuration key "auth.oidc.jwks_file": ${oidc.jwks_file} is not a JWKS document with keys ({"keys": [ … ]}, as the provider's jwks_uri serves it)`);
+  }
+  return oidc;
+}
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
   const file = resolve(cwd, env.CIVIC_CONFIG ?? 'civic.config.json');
@@ -77,13 +158,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
 
 export function parseConfig(raw: unknown, cwd = process.cwd()): Config {
   const withDefaults = Value.Default(Config, structuredClone(raw ?? {}));
-  if (!Value.Check(Config, withDefaults)) {
-    const e = Value.Errors(Config, withDefaults).find((x) => x.keyword !== 'boolean')!;
-    const key = e.instancePath.replace(/^\//, '').replaceAll('/', '.') || '(top level)';
-    const detail = e.keyword === 'additionalProperties' ? `unknown key(s) ${JSON.stringify(e.params)}` : e.message;
-    throw new ConfigError(`Configuration key "${key}": ${detail}`);
-  }
+  if (!Value.Check(Config, withDefaults)) throw schemaError(Config, withDefaults, '');
   const config = withDefaults as Config;
+  config.auth.oidc = parseOidc(config.auth.oidc, cwd);
   if (config.timezone !== null && !isValidTimeZone(config.timezone)) throw new ConfigError(`Configuration key "timezone": "${config.timezone}" is not an IANA time zone (e.g. America/New_York)`);
   config.reports.schedules.forEach((s, i) => {
     if (!cron.validate(s.cron)) throw new ConfigError(`Configuration key "reports.schedules.${i}.cron": "${s.cron}" is not a cron expression`);

@@ -15,7 +15,7 @@ import { hashToken, type Principal } from '../warehouse/access/tokens.ts';
 export interface ServerCredential { url: string; pid: number; key: string; database: string; started_at: string }
 
 /** The principal the local credential stands for. */
-export const LOCAL_ADMIN: Principal = { token_id: 'local-admin', name: 'local operator (server credential file)', role: 'admin', agencies: null };
+export const LOCAL_ADMIN: Principal = { token_id: 'local-admin', name: 'local operator (server credential file)', role: 'admin', agencies: null, via: 'local' };
 
 export const serverCredentialPath = (database: string) => `${database}.server.json`;
 

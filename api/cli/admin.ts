@@ -1,4 +1,4 @@
-// Admin work (tokens, rejects) from the command line, whether or not the server is running.
+// Admin work (tokens, rejects, the audit log) from the command line, whether or not the server is running.
 // DuckDB lets one process open the file, so while the server holds it the CLI goes through the
 // server's API, authenticated with the credential the server wrote beside the database; otherwise
 // it opens the warehouse itself. Both ways run the same functions and print the same thing.
@@ -11,16 +11,17 @@ import { resolve } from 'node:path';
 import { CivicError } from '../../warehouse/errors.ts';
 import type { Warehouse } from '../../warehouse/db.ts';
 import type { RejectsPage } from '../routes/rejects/index.ts';
+import type { AuditQuery, AuditRow } from '../../warehouse/access/audit.ts';
 import * as tokens from '../../warehouse/access/tokens.ts';
 import { readServerCredential, type CredentialLookup, type ServerCredential } from '../tokens.ts';
 import type { Role, TokenInfo } from '../../warehouse/access/tokens.ts';
 
-export interface CreatedToken extends TokenInfo { token: string }
+export interface CreatedToken extends TokenInfo { token: string; warnings: string[] }
 export interface RevokedToken extends TokenInfo { revoked_now: boolean }
 export interface Page { limit: number; offset: number }
 
 export interface Admin {
-  createToken(input: { role: Role; name: string; agencies?: string[] }): Promise<CreatedToken>;
+  createToken(input: { role: Role; name: string; agencies?: string[]; expires_at?: string | null }): Promise<CreatedToken>;
   listTokens(): Promise<TokenInfo[]>;
   tokensCsv(): Promise<string>;
   /** null: no such token. */
@@ -28,10 +29,18 @@ export interface Admin {
   /** A CivicError (404) when there is no such batch. */
   rejects(batchId: string, page: Page): Promise<RejectsPage>;
   rejectsCsv(batchId: string, page: Page): Promise<string>;
+  /** Who read staff data, newest first. */
+  audit(query: AuditQuery): Promise<{ total: number; entries: AuditRow[] }>;
+  auditCsv(query: AuditQuery): Promise<string>;
 }
 
 async function directAdmin(wh: Warehouse): Promise<Admin> {
-  const [{ readRejects, rejectsCsv, rejectsJson, unknownBatch }, { tokensCsv }] = await Promise.all([import('../routes/rejects/index.ts'), import('../routes/tokens/index.ts')]);
+  const [{ readRejects, rejectsCsv, rejectsJson, unknownBatch }, { tokensCsv }, { readAudit }, { auditCsv }] = await Promise.all([
+    import('../routes/rejects/index.ts'),
+    import('../routes/tokens/index.ts'),
+    import('../../warehouse/access/audit.ts'),
+    import('../routes/audit/index.ts'),
+  ]);
   const rejects = async (batchId: string, page: Page) => {
     const rows = await readRejects(wh, batchId, page);
     if (!rows) throw new CivicError(unknownBatch(batchId), { status: 404 });
@@ -39,8 +48,8 @@ async function directAdmin(wh: Warehouse): Promise<Admin> {
   };
   return {
     async createToken(input) {
-      const { token, token_id } = await tokens.createToken(wh, input);
-      return { token, ...(await tokens.getToken(wh, token_id))! };
+      const { token, token_id, warnings } = await tokens.createToken(wh, input);
+      return { token, ...(await tokens.getToken(wh, token_id))!, warnings };
     },
     listTokens: () => tokens.listTokens(wh),
     tokensCsv: async () => tokensCsv(await tokens.listTokens(wh)),
@@ -51,6 +60,8 @@ async function directAdmin(wh: Warehouse): Promise<Admin> {
     },
     rejects: async (batchId, page) => rejectsJson(await rejects(batchId, page)),
     rejectsCsv: async (batchId, page) => rejectsCsv(await rejects(batchId, page)),
+    audit: (query) => readAudit(wh, query),
+    auditCsv: async (query) => auditCsv((await readAudit(wh, query)).entries),
   };
 }
 
@@ -89,6 +100,8 @@ function httpAdmin(credential: ServerCredential, file: string): Admin {
   }
   const page = ({ limit, offset }: Page, csv = false) => `?limit=${limit}&offset=${offset}${csv ? '&format=csv' : ''}`;
   const rejectsPath = (batchId: string) => `/api/ingest/batches/${encodeURIComponent(batchId)}/rejects`;
+  const auditPath = (q: AuditQuery, csv = false) =>
+    `/api/audit?${new URLSearchParams(Object.entries({ ...q, ...(csv ? { format: 'csv' } : {}) }).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]))}`;
   return {
     createToken: async (input) => (await (await call('POST', '/api/tokens', input))!.json()) as CreatedToken,
     listTokens: async () => ((await (await call('GET', '/api/tokens'))!.json()) as { tokens: TokenInfo[] }).tokens,
@@ -96,6 +109,8 @@ function httpAdmin(credential: ServerCredential, file: string): Admin {
     revokeToken: async (tokenId) => ((await call('DELETE', `/api/tokens/${encodeURIComponent(tokenId)}`, undefined, 'null'))?.json() ?? null) as Promise<RevokedToken | null>,
     rejects: async (batchId, p) => (await (await call('GET', rejectsPath(batchId) + page(p)))!.json()) as RejectsPage,
     rejectsCsv: async (batchId, p) => (await call('GET', rejectsPath(batchId) + page(p, true)))!.text(),
+    audit: async (q) => (await (await call('GET', auditPath(q)))!.json()) as { total: number; entries: AuditRow[] },
+    auditCsv: async (q) => (await call('GET', auditPath(q, true)))!.text(),
   };
 }
 

@@ -16,6 +16,7 @@ const COMMANDS: Record<string, () => Promise<{ run: Command }>> = {
   hotspots: () => import('./commands/hotspots.ts'),
   equity: () => import('./commands/equity.ts'),
   token: () => import('./commands/token.ts'),
+  audit: () => import('./commands/audit.ts'),
   report: () => import('./commands/report.ts'),
 };
 
@@ -39,11 +40,14 @@ Commands:
   equity [--min-cases 20] [--json]      areas of one kind compared
     every analysis also takes: --from D --to D (local days) --weeks N --as-of T
       --service S --service-group G --agency A --channel C --area A --area-kind K
-  token create --role R [--name N] [--agency A]…   an API token (printed once; stored hashed)
+  token create --role R [--name N] [--agency A]… [--expires-in 30d|12h|never | --expires DATE]
+                                        an API token (printed once; stored hashed; 90 days by default)
   token list [--json|--csv] | token revoke <id>
+  audit [--since D] [--until D] [--principal P] [--route R] [--limit N] [--json|--csv]
+                                        who read staff data (principal, route, parameters, rows, time)
   report run <id> [--out DIR] [--as-of T]   render a report now (e.g. weekly-summary)
 
-token and rejects work while the server runs: they go through it, with the credential it
+token, rejects and audit work while the server runs: they go through it, with the credential it
 writes beside the database (<database>.server.json).
 
 Options for every command:

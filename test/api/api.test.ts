@@ -2,16 +2,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoWarehouse } from '../demo-warehouse.ts';
 import type { FastifyInstance } from 'fastify';
-import { testApp } from '../app-helper.ts';
+import { injectAs, testApp, type Inject } from '../app-helper.ts';
 import { createToken } from '../../warehouse/access/tokens.ts';
 import { tempWarehouse, type TempWarehouse } from '../helpers.ts';
 
 describe('HTTP API', () => {
   let t: TempWarehouse;
   let fastify: FastifyInstance;
+  let staff: Inject;
   beforeAll(async () => {
     t = await demoWarehouse();
     fastify = await testApp(t.wh);
+    staff = await injectAs(fastify, t.wh, 'manager');
   });
   afterAll(async () => {
     await fastify.close();
@@ -25,7 +27,7 @@ describe('HTTP API', () => {
   });
 
   it('GET /api/kpis?by=service gives one row per service over the default 12 weeks', async () => {
-    const res = await fastify.inject('/api/kpis?by=service');
+    const res = await staff('/api/kpis?by=service');
     expect(res.statusCode).toBe(200);
     const body = res.json();
     expect(body).toMatchObject({ from: '2026-08-24', to: '2026-11-15', timezone: 'America/New_York', by: ['service'] });
@@ -40,8 +42,8 @@ describe('HTTP API', () => {
 
   it('the weekly breakdown adds up to the service totals', async () => {
     const [svc, wk] = await Promise.all([
-      fastify.inject('/api/kpis?by=service&from=2026-10-05&to=2026-11-01'),
-      fastify.inject('/api/kpis?by=service,week&from=2026-10-05&to=2026-11-01'),
+      staff('/api/kpis?by=service&from=2026-10-05&to=2026-11-01'),
+      staff('/api/kpis?by=service,week&from=2026-10-05&to=2026-11-01'),
     ]);
     const weekly = wk.json().rows as { service: string; week: string; opened: number }[];
     expect(new Set(weekly.map((r) => r.week))).toEqual(new Set(['2026-10-05', '2026-10-12', '2026-10-19', '2026-10-26']));
@@ -51,7 +53,7 @@ describe('HTTP API', () => {
   });
 
   it('answers CSV with ?format=csv', async () => {
-    const res = await fastify.inject('/api/kpis?by=week&from=2026-11-02&to=2026-11-15&format=csv');
+    const res = await staff('/api/kpis?by=week&from=2026-11-02&to=2026-11-15&format=csv');
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/csv/);
     const lines = res.body.trim().split('\r\n');
@@ -67,7 +69,7 @@ describe('HTTP API', () => {
     ['/api/kpis?as_of=2026-11-01', /^querystring\/as_of "2026-11-01" is not an ISO 8601 time with an offset/],
     ['/api/kpis?from=2026-11-10&to=2026-11-01', /querystring\/from \(2026-11-10\) must be on or before to \(2026-11-01\)/],
   ])('400 naming the parameter: %s', async (url, message) => {
-    const res = await fastify.inject(url);
+    const res = await staff(url);
     expect(res.statusCode).toBe(400);
     expect(res.json().message).toMatch(message);
   });
@@ -94,8 +96,9 @@ describe('server errors', () => {
   it('hide their details from the client', async () => {
     const t = await tempWarehouse({ memory: true });
     const fastify = await testApp(t.wh, { timezone: 'UTC', jurisdiction: 'X' });
+    const staff = await injectAs(fastify, t.wh);
     await t.wh.run('DROP TABLE cases'); // the warehouse breaks under the running app
-    const res = await fastify.inject('/api/kpis');
+    const res = await staff('/api/kpis');
     expect(res.statusCode).toBe(500);
     expect(res.json().message).toMatch(/^Something went wrong on our side \(request .+\)\.$/);
     expect(res.body).not.toMatch(/cases|Catalog|DuckDB/i);
@@ -108,10 +111,12 @@ describe('analysis routes', () => {
   let t: TempWarehouse;
   let fastify: FastifyInstance;
   let planner: string;
+  let staff: Inject;
   beforeAll(async () => {
     t = await demoWarehouse();
     planner = (await createToken(t.wh, { name: 'p', role: 'planner' })).token;
     fastify = await testApp(t.wh);
+    staff = await injectAs(fastify, t.wh, 'planner');
   });
   afterAll(async () => {
     await fastify.close();
@@ -119,7 +124,7 @@ describe('analysis routes', () => {
   });
 
   it('GET /api/trends: findings with sentences over a year of weeks', async () => {
-    const res = await fastify.inject('/api/trends?by=service,area&weeks=52');
+    const res = await staff('/api/trends?by=service,area&weeks=52');
     expect(res.statusCode).toBe(200);
     const body = res.json();
     expect(body).toMatchObject({ from: '2025-11-17', to: '2026-11-15', series_tested: 72 });
@@ -127,7 +132,7 @@ describe('analysis routes', () => {
   });
 
   it('GET /api/equity names the slow district', async () => {
-    const res = await fastify.inject('/api/equity');
+    const res = await staff('/api/equity');
     expect(res.statusCode).toBe(200);
     expect(res.json().time_to_close.worst).toBe('District 6');
   });

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoWarehouse } from '../demo-warehouse.ts';
 import type { FastifyInstance } from 'fastify';
-import { testApp } from '../app-helper.ts';
+import { injectAs, testApp, type Inject } from '../app-helper.ts';
 import { DEMO_SERVICES } from '../../ingest/demo-city.ts';
 import type { TempWarehouse } from '../helpers.ts';
 import { computeKpis, resolveWindow, type KpiRow } from '../../warehouse/analytics/kpis.ts';
@@ -24,10 +24,12 @@ describe('KPIs on the demo city', () => {
   let t: TempWarehouse;
   let w: KpiWindow;
   let fastify: FastifyInstance;
+  let staff: Inject;
   beforeAll(async () => {
     t = await demoWarehouse();
     w = await resolveWindow(t.wh, { from: '2026-05-01' }, 'America/New_York');
     fastify = await testApp(t.wh);
+    staff = await injectAs(fastify, t.wh, 'manager');
   });
   afterAll(async () => {
     await fastify.close();
@@ -73,12 +75,12 @@ describe('KPIs on the demo city', () => {
   });
 
   it('the API returns every field computeKpis does, and filters by service', async () => {
-    const res = await fastify.inject(`/api/kpis?by=area,month&from=${w.from}&to=${w.to}&as_of=${w.as_of}`);
+    const res = await staff(`/api/kpis?by=area,month&from=${w.from}&to=${w.to}&as_of=${w.as_of}`);
     expect(res.statusCode).toBe(200);
     const direct = await computeKpis(t.wh, ['area', 'month'], w);
     expect(res.json()).toEqual(JSON.parse(JSON.stringify(direct)));
 
-    const pothole = await fastify.inject(`/api/kpis?by=service,quarter&service=POTHOLE&from=${w.from}&to=${w.to}`);
+    const pothole = await staff(`/api/kpis?by=service,quarter&service=POTHOLE&from=${w.from}&to=${w.to}`);
     expect(pothole.statusCode).toBe(200);
     const body = pothole.json();
     expect(body.filter).toEqual({ service: 'POTHOLE' });
@@ -87,9 +89,9 @@ describe('KPIs on the demo city', () => {
   });
 
   it('CSV keeps its 12 columns unless asked for all, then spreads the channel mix over columns', async () => {
-    const core = await fastify.inject(`/api/kpis?by=service_group&from=${w.from}&to=${w.to}&format=csv`);
+    const core = await staff(`/api/kpis?by=service_group&from=${w.from}&to=${w.to}&format=csv`);
     expect(core.body.split('\r\n')[0]).toBe('service_group,opened,closed,cancelled,median_hours_to_close,median_hours_ci_lower,median_hours_ci_upper,p90_hours_to_close,on_time_rate,on_time,on_time_denominator,pending,excluded_data_errors,closed_without_due_time');
-    const all = await fastify.inject(`/api/kpis?by=service_group&from=${w.from}&to=${w.to}&format=csv&columns=all`);
+    const all = await staff(`/api/kpis?by=service_group&from=${w.from}&to=${w.to}&format=csv&columns=all`);
     const [header, ...lines] = all.body.trim().split('\r\n');
     const cols = header.split(',');
     expect(cols).toEqual(expect.arrayContaining(['backlog_over_30d', 'on_time_rate_closed_cohort', 'reopen_rate', 'fcr_measured', 'fcr_reported', 'contacts_per_case', 'csat_top2', 'nps', 'median_hours_to_first_response']));
@@ -101,7 +103,7 @@ describe('KPIs on the demo city', () => {
 
   it('refuses a dimension that is not on the list', async () => {
     for (const by of ['district', 'area,year', 'service;drop']) {
-      const res = await fastify.inject(`/api/kpis?by=${encodeURIComponent(by)}`);
+      const res = await staff(`/api/kpis?by=${encodeURIComponent(by)}`);
       expect(res.statusCode).toBe(400);
       expect(res.json().message).toMatch(/querystring\/by "[^"]+" is not one of service, /);
     }

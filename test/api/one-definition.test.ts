@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { parse } from 'csv-parse/sync';
 import { demoWarehouse } from '../demo-warehouse.ts';
-import { testApp } from '../app-helper.ts';
+import { injectAs, testApp, type Inject } from '../app-helper.ts';
 import { countSeries } from '../../warehouse/analytics/findings.ts';
 import { resolveSelection } from '../../warehouse/analytics/dimensions.ts';
 import { getReport } from '../../reports/definitions.ts';
@@ -17,11 +17,13 @@ const SAME = ['opened', 'median_hours_to_close', 'on_time_rate', 'csat_top2'] as
 describe('one definition on every surface (demo city, September 2026, as of 3 October)', () => {
   let t: Awaited<ReturnType<typeof demoWarehouse>>;
   let fastify: FastifyInstance;
+  let staff: Inject;
   let byArea: Record<string, Record<string, number | null>>;
   beforeAll(async () => {
     t = await demoWarehouse();
     fastify = await testApp(t.wh);
-    const res = await fastify.inject(`/api/kpis?by=area&${WINDOW}`);
+    staff = await injectAs(fastify, t.wh, 'planner');
+    const res = await staff(`/api/kpis?by=area&${WINDOW}`);
     expect(res.statusCode).toBe(200);
     byArea = Object.fromEntries(res.json().rows.map((r: Record<string, number | null> & { area: string }) => [r.area, r]));
   });
@@ -31,14 +33,14 @@ describe('one definition on every surface (demo city, September 2026, as of 3 Oc
   });
 
   it('states its window, as-of and area kind', async () => {
-    const body = (await fastify.inject(`/api/kpis?by=area&${WINDOW}`)).json();
+    const body = (await staff(`/api/kpis?by=area&${WINDOW}`)).json();
     expect(body).toMatchObject({ from: '2026-09-01', to: '2026-09-30', as_of: '2026-10-03T00:00:00.000Z', timezone: TZ, area_kind: 'district', by: ['area'] });
     // Natural order: District 2 before District 10 would come after it; 8 districts here.
     expect(body.rows.map((r: { area: string }) => r.area)).toEqual(Array.from({ length: 8 }, (_, i) => `District ${i + 1}`));
   });
 
   it('KPI CSV carries the JSON figures exactly', async () => {
-    const csv = (await fastify.inject(`/api/kpis?by=area&${WINDOW}&format=csv&columns=all`)).body;
+    const csv = (await staff(`/api/kpis?by=area&${WINDOW}&format=csv&columns=all`)).body;
     const rows = parse(csv, { columns: true }) as Record<string, string>[];
     expect(rows).toHaveLength(8);
     for (const r of rows) {
@@ -50,7 +52,7 @@ describe('one definition on every surface (demo city, September 2026, as of 3 Oc
   });
 
   it('equity shows the KPIs of each area, to the last digit (CSAT counts only answers given by the as-of time)', async () => {
-    const res = await fastify.inject(`/api/equity?${WINDOW}&min_cases=1`);
+    const res = await staff(`/api/equity?${WINDOW}&min_cases=1`);
     expect(res.statusCode).toBe(200);
     const eq = res.json();
     expect(eq).toMatchObject({ from: '2026-09-01', to: '2026-09-30', as_of: '2026-10-03T00:00:00.000Z', area_kind: 'district' });
@@ -72,7 +74,7 @@ describe('one definition on every surface (demo city, September 2026, as of 3 Oc
   it('the weekly report shows the KPI API figures for its week', async () => {
     const content = await getReport('weekly-summary').build(t.wh, { jurisdiction: 'Riverton (demo city)', timezone: TZ, as_of: '2026-10-03T00:00:00Z' });
     expect(content.period).toBe('2026-09-21_2026-09-27');
-    const api = (await fastify.inject('/api/kpis?by=service&from=2026-09-21&to=2026-09-27&as_of=2026-10-03T00:00:00Z')).json().rows as Record<string, number | string | null>[];
+    const api = (await staff('/api/kpis?by=service&from=2026-09-21&to=2026-09-27&as_of=2026-10-03T00:00:00Z')).json().rows as Record<string, number | string | null>[];
     expect(content.csv.rows).toHaveLength(api.length);
     for (const r of content.csv.rows) {
       const a = api.find((x) => x.service === r.service)!;
@@ -84,16 +86,16 @@ describe('one definition on every surface (demo city, September 2026, as of 3 Oc
     const early = 'from=2026-09-01&to=2026-09-30&as_of=2026-09-15T12:00:00Z';
     const { createToken } = await import('../../warehouse/access/tokens.ts');
     const token = (await createToken(t.wh, { name: 'p', role: 'planner' })).token;
-    const geo = (await fastify.inject({ url: `/api/hotspots?${early}`, headers: { authorization: `Bearer ${token}` } })).json();
+    const geo = (await staff({ url: `/api/hotspots?${early}`, headers: { authorization: `Bearer ${token}` } })).json();
     expect(geo.properties).toMatchObject({ from: '2026-09-01', to: '2026-09-30', as_of: '2026-09-15T12:00:00.000Z', area_kind: 'district' });
     const cells = geo.features.reduce((s: number, f: { properties: { count: number } }) => s + f.properties.count, 0);
-    const overall = (await fastify.inject(`/api/kpis?${early}`)).json().rows[0];
+    const overall = (await staff(`/api/kpis?${early}`)).json().rows[0];
     expect(cells).toBe(overall.opened);
     expect(overall.opened).toBeLessThan(byArea['District 1'].opened! * 8);
   });
 
   it('trends honour as_of: nothing after it is counted, and the series end at its last whole week', async () => {
-    const body = (await fastify.inject('/api/trends?by=&from=2026-05-04&to=2026-11-15&as_of=2026-09-01T00:00:00Z')).json();
+    const body = (await staff('/api/trends?by=&from=2026-05-04&to=2026-11-15&as_of=2026-09-01T00:00:00Z')).json();
     expect(body).toMatchObject({ as_of: '2026-09-01T00:00:00.000Z', area_kind: 'district', period: 'week' });
     // Weeks after the as-of time are not zeros: no invented fall.
     expect(body.trends.filter((f: { direction: string }) => f.direction === 'falling')).toEqual([]);
@@ -106,8 +108,8 @@ describe('one definition on every surface (demo city, September 2026, as of 3 Oc
   it('hot-spots of one area: the study area is that area, not the whole city', async () => {
     const { createToken } = await import('../../warehouse/access/tokens.ts');
     const headers = { authorization: `Bearer ${(await createToken(t.wh, { name: 'p2', role: 'planner' })).token}` };
-    const city = (await fastify.inject({ url: `/api/hotspots?${WINDOW}`, headers })).json();
-    const one = (await fastify.inject({ url: `/api/hotspots?${WINDOW}&area=District%201`, headers })).json();
+    const city = (await staff({ url: `/api/hotspots?${WINDOW}`, headers })).json();
+    const one = (await staff({ url: `/api/hotspots?${WINDOW}&area=District%201`, headers })).json();
     expect(one.features.length).toBeLessThan(city.features.length / 4);
     const hotInCity = new Set(city.features.filter((f: { properties: { bin: number } }) => f.properties.bin >= 2).map((f: { id: string }) => f.id));
     const hotInOne = one.features.filter((f: { properties: { bin: number } }) => f.properties.bin >= 2);
@@ -120,9 +122,11 @@ describe('one definition on every surface (demo city, September 2026, as of 3 Oc
 describe('overall row, dimensions and unknown names', () => {
   let t: Awaited<ReturnType<typeof demoWarehouse>>;
   let fastify: FastifyInstance;
+  let staff: Inject;
   beforeAll(async () => {
     t = await demoWarehouse();
     fastify = await testApp(t.wh);
+    staff = await injectAs(fastify, t.wh, 'planner');
   });
   afterAll(async () => {
     await fastify.close();
@@ -131,18 +135,18 @@ describe('overall row, dimensions and unknown names', () => {
 
   it('by omitted or empty gives one overall row that is the sum of the split', async () => {
     for (const url of ['/api/kpis', '/api/kpis?by=']) {
-      const body = (await fastify.inject(url)).json();
+      const body = (await staff(url)).json();
       expect(body.by).toEqual([]);
       expect(body.rows).toHaveLength(1);
     }
-    const overall = (await fastify.inject('/api/kpis')).json().rows[0];
-    const split = (await fastify.inject('/api/kpis?by=service')).json().rows as { opened: number; backlog: number }[];
+    const overall = (await staff('/api/kpis')).json().rows[0];
+    const split = (await staff('/api/kpis?by=service')).json().rows as { opened: number; backlog: number }[];
     expect(split.reduce((s, r) => s + r.opened, 0)).toBe(overall.opened);
     expect(split.reduce((s, r) => s + r.backlog, 0)).toBe(overall.backlog);
   });
 
   it('GET /api/dimensions lists what the data can be cut by, and the span of requests', async () => {
-    const d = (await fastify.inject('/api/dimensions')).json();
+    const d = (await staff('/api/dimensions')).json();
     expect(d.services).toHaveLength(9);
     expect(d.agencies.length).toBeGreaterThan(1);
     expect(d.channels.length).toBeGreaterThanOrEqual(4);
@@ -162,25 +166,25 @@ describe('overall row, dimensions and unknown names', () => {
       ['/api/trends?service=Graffiti', /^querystring\/service "Graffiti" is not a service code or name; closest: "Graffiti Removal"/],
     ];
     for (const [url, message] of cases) {
-      const res = await fastify.inject(url);
+      const res = await staff(url);
       expect(res.statusCode, url).toBe(400);
       expect(res.json().message, url).toMatch(message);
     }
   });
 
   it('enum errors read as a sentence listing the allowed values', async () => {
-    const res = await fastify.inject('/api/kpis?format=xlsx');
+    const res = await staff('/api/kpis?format=xlsx');
     expect(res.statusCode).toBe(400);
     expect(res.json().message).toBe('querystring/format must be one of "json", "csv" (got "xlsx")');
-    const p = await fastify.inject('/api/trends?period=month');
+    const p = await staff('/api/trends?period=month');
     expect(p.json().message).toBe('querystring/period must be one of "week", "day" (got "month")');
   });
 
   it('GET /api/measures: every measure with its definition, and a methodology generated from them', async () => {
-    const body = (await fastify.inject('/api/measures')).json();
+    const body = (await staff('/api/measures')).json();
     const names = body.measures.map((m: { name: string }) => m.name);
     expect(names).toContain('closed_without_due_time');
-    const kpiRow = (await fastify.inject('/api/kpis')).json().rows[0];
+    const kpiRow = (await staff('/api/kpis')).json().rows[0];
     // The KPI row has exactly the registry's measures.
     expect(Object.keys(kpiRow).sort()).toEqual([...names].sort());
     for (const m of body.measures) expect(m.definition.length, m.name).toBeGreaterThan(20);
@@ -191,9 +195,11 @@ describe('overall row, dimensions and unknown names', () => {
 describe('unknown parameters', () => {
   let t: Awaited<ReturnType<typeof demoWarehouse>>;
   let fastify: FastifyInstance;
+  let staff: Inject;
   beforeAll(async () => {
     t = await demoWarehouse();
     fastify = await testApp(t.wh);
+    staff = await injectAs(fastify, t.wh, 'planner');
   });
   afterAll(async () => {
     await fastify.close();
@@ -201,7 +207,7 @@ describe('unknown parameters', () => {
   });
 
   it('are a 400 naming them (a typo must not answer for every case)', async () => {
-    const res = await fastify.inject('/api/kpis?servce=Pothole%20Repair');
+    const res = await staff('/api/kpis?servce=Pothole%20Repair');
     expect(res.statusCode).toBe(400);
     expect(res.json().message).toMatch(/^querystring\/servce is not a parameter here \(did you mean "service"\?\); parameters: from, to, weeks, as_of, service, /);
   });
@@ -210,9 +216,11 @@ describe('unknown parameters', () => {
 describe('labels the outputs show are filters too', () => {
   let t: Awaited<ReturnType<typeof demoWarehouse>>;
   let fastify: FastifyInstance;
+  let staff: Inject;
   beforeAll(async () => {
     t = await demoWarehouse();
     fastify = await testApp(t.wh);
+    staff = await injectAs(fastify, t.wh, 'planner');
   });
   afterAll(async () => {
     await fastify.close();
@@ -221,9 +229,9 @@ describe('labels the outputs show are filters too', () => {
 
   it('"(no area)" and "(unknown agency)" filter to exactly the rows so labelled', async () => {
     for (const [dim, label] of [['area', '(no area)'], ['agency', '(unknown agency)'], ['channel', '(unknown channel)']]) {
-      const res = await fastify.inject(`/api/kpis?${dim}=${encodeURIComponent(label)}`);
+      const res = await staff(`/api/kpis?${dim}=${encodeURIComponent(label)}`);
       expect(res.statusCode, `${dim}: ${res.body.slice(0, 200)}`).toBe(200);
-      const split = (await fastify.inject(`/api/kpis?by=${dim}`)).json().rows.find((r: Record<string, unknown>) => r[dim] === label);
+      const split = (await staff(`/api/kpis?by=${dim}`)).json().rows.find((r: Record<string, unknown>) => r[dim] === label);
       expect(res.json().rows[0].opened).toBe(split?.opened ?? 0);
     }
   });

@@ -71,7 +71,7 @@ describe('admin routes', () => {
     const { tokens } = list.json();
     expect(tokens.map((x: { name: string }) => x.name)).toEqual(['ops', 'boss', 'second admin']);
     expect(tokens[1]).toMatchObject({ role: 'manager', agencies: ['Sanitation'] });
-    expect(tokens[0]).toEqual({ token_id: expect.any(String), name: 'ops', role: 'admin', agencies: null, created_at: expect.any(String), revoked_at: null });
+    expect(tokens[0]).toEqual({ token_id: expect.any(String), name: 'ops', role: 'admin', agencies: null, created_at: expect.any(String), expires_at: expect.any(String), revoked_at: null, status: 'active' });
     expect(list.body).not.toContain(created.token);
     expect(list.body).not.toContain(hashToken(created.token));
     expect(list.body).not.toContain('token_hash');
@@ -103,7 +103,7 @@ describe('admin routes', () => {
     expect(first.json()).toMatchObject({ token_id: victim.token_id, name: 'leaver', revoked_now: true, revoked_at: expect.any(String) });
     const after = await get('/api/tokens', victim.token);
     expect(after.statusCode).toBe(401);
-    expect(after.json().message).toMatch(/unknown or revoked/);
+    expect(after.json().message).toBe('The token was revoked.');
     const again = await del(victim.token_id, admin);
     expect(again.statusCode).toBe(200);
     expect(again.json()).toMatchObject({ revoked_now: false, revoked_at: first.json().revoked_at });
@@ -118,7 +118,7 @@ describe('admin routes', () => {
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/csv/);
     const lines = res.body.trim().split('\r\n');
-    expect(lines[0]).toBe('token_id,name,role,agencies,created_at,revoked_at');
+    expect(lines[0]).toBe('token_id,name,role,agencies,created_at,expires_at,revoked_at,status');
     expect(lines.find((l) => l.includes(',boss,'))).toMatch(/,boss,manager,Sanitation,\d{4}-/);
   });
 
@@ -169,7 +169,8 @@ describe('admin routes', () => {
   it('documents the routes with their security in the OpenAPI document', async () => {
     const doc = (await get('/docs/json')).json();
     for (const [path, method] of [['/api/tokens', 'get'], ['/api/tokens', 'post'], ['/api/tokens/{token_id}', 'delete'], ['/api/ingest/batches/{batch_id}/rejects', 'get']]) {
-      expect(doc.paths[path][method].security, `${method} ${path}`).toEqual([{ bearer: [] }]);
+      expect(doc.paths[path][method].security, `${method} ${path}`).toEqual([{ bearer: [] }, { session: [] }]);
+      expect(doc.paths[path][method]['x-access'], `${method} ${path}`).toBe('admin');
     }
   });
 });

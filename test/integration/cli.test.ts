@@ -157,7 +157,8 @@ describe('civic token and civic rejects while the server runs', () => {
 
   it('token create, list and revoke go through the server', async () => {
     const created = await civic(['token', 'create', '--role', 'admin', '--name', 'ops', '--agency', 'Parks', '--database', db]);
-    expect(created.stderr).toMatch(/^token [0-9a-f-]{36} \(admin, agencies: Parks\)\. Shown once: only its hash is stored\.\n$/);
+    // No cases loaded in this warehouse: the agency cannot be checked yet, and the command says so.
+    expect(created.stderr).toMatch(/^warning: no cases are loaded yet, so the agencies "Parks" could not be checked against the data\ntoken [0-9a-f-]{36} \(admin, agencies: Parks; expires \d{4}-\d\d-\d\dT[\d:.]+Z\)\. Shown once: only its hash is stored\.\n$/);
     expect(created.code).toBe(0);
     const token = created.stdout.trim();
     expect(token).toMatch(/^cp_/);
@@ -169,8 +170,8 @@ describe('civic token and civic rejects while the server runs', () => {
     expect(ops).toMatchObject({ name: 'ops', role: 'admin', agencies: ['Parks'], revoked_at: null });
     expect(listed.stdout).not.toContain(token);
     const table = await civic(['token', 'list', '--database', db]);
-    expect(table.stdout).toMatch(new RegExp(`'${ops.token_id}'.*'ops'.*'admin'.*'Parks'`));
-    expect((await civic(['token', 'list', '--csv', '--database', db])).stdout).toMatch(/^token_id,name,role,agencies,created_at,revoked_at\r\n.*,ops,admin,Parks,/);
+    expect(table.stdout).toMatch(new RegExp(`'${ops.token_id}'.*'ops'.*'admin'.*'Parks'.*'active'`));
+    expect((await civic(['token', 'list', '--csv', '--database', db])).stdout).toMatch(/^token_id,name,role,agencies,created_at,expires_at,revoked_at,status\r\n.*,ops,admin,Parks,/);
 
     const revoked = await civic(['token', 'revoke', ops.token_id, '--database', db]);
     expect(revoked).toMatchObject({ code: 0, stdout: `revoked ${ops.token_id}\n` });
@@ -179,6 +180,33 @@ describe('civic token and civic rejects while the server runs', () => {
     const unknown = await civic(['token', 'revoke', '00000000-0000-0000-0000-000000000000', '--database', db]);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toBe('civic: No token 00000000-0000-0000-0000-000000000000 (civic token list shows them)\n');
+  });
+
+  it('token create --expires-in / --expires; audit shows who read staff data, through the server', async () => {
+    const never = await civic(['token', 'create', '--role', 'planner', '--name', 'reader', '--expires-in', 'never', '--json', '--database', db]);
+    expect(never.code).toBe(0);
+    const reader = JSON.parse(never.stdout);
+    expect(reader).toMatchObject({ name: 'reader', role: 'planner', expires_at: null, status: 'active' });
+    expect(never.stderr).toMatch(/\(planner; never expires\)/);
+    const dated = JSON.parse((await civic(['token', 'create', '--role', 'planner', '--expires', '2099-01-31', '--json', '--database', db])).stdout);
+    expect(dated.expires_at).toBe('2099-01-31T23:59:59.999000Z');
+    const bad = await civic(['token', 'create', '--role', 'planner', '--expires-in', 'soon', '--database', db]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^civic: --expires-in "soon" is not an expiry/);
+
+    expect((await api('/api/dimensions', reader.token)).status).toBe(200);
+    const json = JSON.parse((await civic(['audit', '--principal', 'reader', '--json', '--database', db])).stdout);
+    expect(json.total).toBe(1);
+    expect(json.entries[0]).toMatchObject({ principal_id: reader.token_id, principal_name: 'reader', role: 'planner', via: 'token', method: 'GET', route: '/api/dimensions', status: 200 });
+    const table = await civic(['audit', '--route', '/api/dimensions', '--database', db]);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/reader \(planner\).*GET \/api\/dimensions.*200/);
+    const csv = (await civic(['audit', '--csv', '--limit', '1', '--database', db])).stdout;
+    expect(csv.split('\r\n')[0]).toBe('at,principal_id,principal_name,role,agencies,via,method,route,parameters,status,rows_returned,duration_ms,request_id,audit_id');
+    // The CLI's own reads through the server are recorded too, as the local operator.
+    const local = JSON.parse((await civic(['audit', '--principal', 'local-admin', '--json', '--database', db])).stdout);
+    expect(local.entries.some((e: { route: string; via: string }) => e.route === '/api/audit' && e.via === 'local')).toBe(true);
+    expect((await civic(['audit', '--since', 'yesterday', '--database', db])).code).toBe(2);
   });
 
   it('rejects reads a batch through the server, as a table, JSON or CSV, a page at a time', async () => {
@@ -224,6 +252,13 @@ describe('civic token and civic rejects without a server', () => {
     expect(list.code).toBe(0);
     expect(JSON.parse(list.stdout).tokens).toHaveLength(1);
     rmSync(serverCredentialPath(db));
+  });
+
+  it('audit reads the warehouse file itself when no server runs', async () => {
+    const r = await civic(['audit', '--json', '--database', db]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ total: 0, entries: [] });
+    expect((await civic(['audit', '--database', db])).stdout).toBe('no audit rows match\n');
   });
 
   it('say so, and not about ingest, when another program holds the warehouse', async () => {

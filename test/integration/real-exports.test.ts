@@ -24,7 +24,7 @@ async function outputs(fastify: FastifyInstance, token: string, kinds: string[])
   ];
   const out: [string, string][] = [];
   for (const url of urls) {
-    const res = await fastify.inject(url);
+    const res = await fastify.inject({ url, headers: { authorization: `Bearer ${token}` } });
     expect(res.statusCode, `${url}: ${res.body.slice(0, 300)}`).toBe(200);
     out.push([url, res.body]);
   }
@@ -54,7 +54,7 @@ describe('Los Angeles: the MyLA311 export with council districts and neighbourho
   });
 
   it('lists both boundary kinds and the source names, with one default', async () => {
-    const d = (await fastify.inject('/api/dimensions')).json();
+    const d = (await fastify.inject({ url: '/api/dimensions', headers: { authorization: `Bearer ${token}` } })).json();
     expect(d.area_kinds.map((k: { kind: string }) => k.kind)).toEqual(['council_district', 'neighborhood_council', 'source']);
     expect(d.area_kinds.filter((k: { default: boolean }) => k.default)).toEqual([expect.objectContaining({ kind: 'council_district', areas: 15 })]);
     // Natural order: council district 2 before 10.
@@ -64,7 +64,7 @@ describe('Los Angeles: the MyLA311 export with council districts and neighbourho
   });
 
   it('windows follow the export: the last day is its last request, not a close weeks later', async () => {
-    const k = (await fastify.inject('/api/kpis')).json();
+    const k = (await fastify.inject({ url: '/api/kpis', headers: { authorization: `Bearer ${token}` } })).json();
     expect(k.to).toBe('2017-12-31');
     expect(k.rows[0].opened).toBe(9999);
     const content = await getReport('weekly-summary').build(t.wh, { jurisdiction: 'City of Los Angeles', timezone: TZ });
@@ -74,18 +74,18 @@ describe('Los Angeles: the MyLA311 export with council districts and neighbourho
 
   it('KPIs, equity and trend series agree which area a case is in, for each kind', async () => {
     for (const kind of ['council_district', 'neighborhood_council', 'source']) {
-      const kpi = (await fastify.inject(`/api/kpis?by=area&area_kind=${kind}`)).json();
+      const kpi = (await fastify.inject({ url: `/api/kpis?by=area&area_kind=${kind}`, headers: { authorization: `Bearer ${token}` } })).json();
       expect(kpi.area_kind).toBe(kind);
       const opened = new Map<string, number>(kpi.rows.map((r: { area: string; opened: number }) => [r.area, r.opened]));
       expect([...opened.values()].reduce((a, b) => a + b, 0)).toBe(9999);
-      const eq = (await fastify.inject(`/api/equity?area_kind=${kind}&min_cases=1`)).json();
+      const eq = (await fastify.inject({ url: `/api/equity?area_kind=${kind}&min_cases=1`, headers: { authorization: `Bearer ${token}` } })).json();
       expect(eq.area_kind).toBe(kind);
       for (const a of eq.areas) expect(a.cases, `${kind} ${a.area}`).toBe(opened.get(a.area));
       // Equity ranks areas of the one kind only.
       expect(eq.areas.every((a: { area: string }) => opened.has(a.area) && a.area !== '(no area)')).toBe(true);
       expect(eq.areas.length + eq.areas_too_small).toBe(opened.size - (opened.has('(no area)') ? 1 : 0));
     }
-    const cd = (await fastify.inject('/api/kpis?by=area&area_kind=council_district')).json().rows;
+    const cd = (await fastify.inject({ url: '/api/kpis?by=area&area_kind=council_district', headers: { authorization: `Bearer ${token}` } })).json().rows;
     expect(cd.length).toBeLessThanOrEqual(16);
   });
 
@@ -96,7 +96,7 @@ describe('Los Angeles: the MyLA311 export with council districts and neighbourho
   });
 
   it('five days of data are not a trend nor a year of anomalies', async () => {
-    const tr = (await fastify.inject('/api/trends?by=service')).json();
+    const tr = (await fastify.inject({ url: '/api/trends?by=service', headers: { authorization: `Bearer ${token}` } })).json();
     expect(tr.anomalies).toEqual([]);
     expect(tr.trends).toEqual([]);
   });
@@ -121,7 +121,7 @@ describe.each([
   });
 
   it('groups by the source names (not every case under "(no area)")', async () => {
-    const k = (await fastify.inject('/api/kpis?by=area&weeks=520')).json();
+    const k = (await fastify.inject({ url: '/api/kpis?by=area&weeks=520', headers: { authorization: `Bearer ${token}` } })).json();
     expect(k.area_kind).toBe('source');
     const named = k.rows.filter((r: { area: string }) => r.area !== '(no area)');
     expect(named.length).toBeGreaterThan(5);

@@ -1,9 +1,10 @@
 // civic token create|list|revoke: API tokens, through the running server when there is one.
 import { parseCommandArgs, UsageError, type Command } from '../args.ts';
 import { CivicError } from '../../../warehouse/errors.ts';
-import { ROLES, type Role } from '../../../warehouse/access/tokens.ts';
+import { parseExpiry, ROLES, type Role } from '../../../warehouse/access/tokens.ts';
 
-const USAGE = 'usage: civic token create --role R [--name N] [--agency A…] | token list [--json|--csv] | token revoke <id>';
+const USAGE =
+  'usage: civic token create --role R [--name N] [--agency A…] [--expires-in 30d|12h|never | --expires 2027-01-31] | token list [--json|--csv] | token revoke <id>';
 const day = (iso: string | null) => iso?.slice(0, 10) ?? '';
 
 export const run: Command = async (argv) => {
@@ -11,6 +12,8 @@ export const run: Command = async (argv) => {
     role: { type: 'string' },
     name: { type: 'string' },
     agency: { type: 'string', multiple: true },
+    'expires-in': { type: 'string' },
+    expires: { type: 'string' },
     json: { type: 'boolean' },
     csv: { type: 'boolean' },
   });
@@ -20,11 +23,21 @@ export const run: Command = async (argv) => {
   if (sub === 'create') {
     if (id) throw new UsageError(USAGE);
     if (!values.role || !ROLES.includes(values.role as Role)) throw new UsageError(`token create needs --role ${ROLES.join('|')}`);
+    if (values['expires-in'] !== undefined && values.expires !== undefined) throw new UsageError('token create takes --expires-in or --expires, not both');
     const role = values.role as Role;
+    let expires_at: string | null | undefined;
+    try {
+      if (values['expires-in'] !== undefined) expires_at = parseExpiry(values['expires-in'], '--expires-in');
+      else if (values.expires !== undefined) expires_at = parseExpiry(values.expires, '--expires');
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
     const { withAdmin } = await import('../admin.ts');
-    const t = await withAdmin(values, (admin) => admin.createToken({ role, name: values.name ?? `${role} token`, agencies: values.agency }));
+    const t = await withAdmin(values, (admin) => admin.createToken({ role, name: values.name ?? `${role} token`, agencies: values.agency, expires_at }));
+    for (const w of t.warnings ?? []) process.stderr.write(`warning: ${w}\n`);
     process.stdout.write(values.json ? JSON.stringify(t, null, 2) + '\n' : `${t.token}\n`);
-    process.stderr.write(`token ${t.token_id} (${role}${t.agencies ? `, agencies: ${t.agencies.join(', ')}` : ''}). Shown once: only its hash is stored.\n`);
+    const until = t.expires_at ? `expires ${t.expires_at}` : 'never expires';
+    process.stderr.write(`token ${t.token_id} (${role}${t.agencies ? `, agencies: ${t.agencies.join(', ')}` : ''}; ${until}). Shown once: only its hash is stored.\n`);
     return 0;
   }
   if (sub === 'list' && !id) {
@@ -36,7 +49,13 @@ export const run: Command = async (argv) => {
     const tokens = await withAdmin(values, (admin) => admin.listTokens());
     if (values.json) process.stdout.write(JSON.stringify({ tokens }, null, 2) + '\n');
     else if (tokens.length === 0) process.stdout.write('no tokens yet: civic token create --role admin\n');
-    else console.table(tokens.map((t) => ({ token_id: t.token_id, name: t.name, role: t.role, agencies: t.agencies?.join(', ') ?? 'all', created: day(t.created_at), revoked: day(t.revoked_at) })));
+    else
+      console.table(
+        tokens.map((t) => ({
+          token_id: t.token_id, name: t.name, role: t.role, agencies: t.agencies?.join(', ') ?? 'all', status: t.status,
+          created: day(t.created_at), expires: t.expires_at ? day(t.expires_at) : 'never', revoked: day(t.revoked_at),
+        })),
+      );
     return 0;
   }
   if (sub === 'revoke' && id) {

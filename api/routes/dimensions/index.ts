@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import Type from 'typebox';
 import { listDimensions } from '../../../warehouse/analytics/dimensions.ts';
 import { dataAsOf } from '../../../warehouse/analytics/window.ts';
+import { scopeOf } from '../../plugins/auth.ts';
 
 const Names = Type.Array(Type.String());
 export const DimensionsResponse = Type.Object({
@@ -27,8 +28,10 @@ const dimensions: FastifyPluginAsync = async (fastify) => {
         querystring: Type.Object({}, { additionalProperties: false }),
         response: { 200: DimensionsResponse },
       },
+      // Staff: it names every agency and service; a caller limited to agencies sees theirs only.
+      config: { access: 'staff' },
     },
-    async () => ({ ...(await listDimensions(fastify.warehouse)), data_as_of: await dataAsOf(fastify.warehouse) }),
+    async (request) => ({ ...(await listDimensions(fastify.warehouse, scopeOf(request))), data_as_of: await dataAsOf(fastify.warehouse) }),
   );
 };
 

@@ -4,6 +4,7 @@ import { resolveWindow } from '../../../warehouse/analytics/window.ts';
 import { computeEquity } from '../../../warehouse/analytics/equity.ts';
 import { ErrorResponse } from '../../schemas/common.ts';
 import { filterOf, WindowQuery } from '../../schemas/window.ts';
+import { scopeOf } from '../../plugins/auth.ts';
 
 const Query = Type.Object(
   { ...WindowQuery, min_cases: Type.Integer({ minimum: 1, maximum: 100000, default: 20, description: 'Areas with fewer cases opened in the window are left out (and counted)' }) },
@@ -21,11 +22,12 @@ const equity: FastifyPluginAsync = async (fastify) => {
         querystring: Query,
         response: { 400: ErrorResponse },
       },
+      config: { access: 'staff' },
     },
     async (request) => {
       const q = request.query;
       const window = await resolveWindow(fastify.warehouse, q, (await fastify.jurisdiction()).timezone);
-      return computeEquity(fastify.warehouse, { window, filter: filterOf(q), area_kind: q.area_kind, minCases: q.min_cases });
+      return computeEquity(fastify.warehouse, { window, filter: filterOf(q), area_kind: q.area_kind, minCases: q.min_cases, scope: scopeOf(request) });
     },
   );
 };

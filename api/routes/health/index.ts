@@ -12,7 +12,7 @@ const Health = Type.Object({
 });
 
 const health: FastifyPluginAsync = async (fastify) => {
-  fastify.get('/api/health', { schema: { summary: 'Liveness, and how fresh the data is', tags: ['service'], response: { 200: Health } } }, async () => {
+  fastify.get('/api/health', { schema: { summary: 'Liveness, and how fresh the data is', tags: ['service'], response: { 200: Health } }, config: { access: 'public' } }, async () => {
     const c = await warehouseCounts(fastify.warehouse);
     const j = await fastify.jurisdiction();
     return { status: 'ok' as const, data_as_of: await dataAsOf(fastify.warehouse), cases: c.cases, jurisdiction: j.name, timezone: j.timezone, jurisdiction_source: j.source };

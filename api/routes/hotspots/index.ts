@@ -4,6 +4,7 @@ import { resolveWindow } from '../../../warehouse/analytics/window.ts';
 import { computeHotspots, hotspotsGeoJson } from '../../../warehouse/analytics/hotspots.ts';
 import { ErrorResponse } from '../../schemas/common.ts';
 import { filterOf, WindowQuery } from '../../schemas/window.ts';
+import { scopeOf } from '../../plugins/auth.ts';
 
 const Query = Type.Object(
   {
@@ -27,12 +28,12 @@ const hotspots: FastifyPluginAsync = async (fastify) => {
         response: { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse },
       },
       // Fine-grained cells can point at a household: the public map is a later, disclosure-controlled route.
-      preHandler: fastify.requireRole('admin', 'manager', 'planner'),
+      config: { access: 'staff' },
     },
     async (request, reply) => {
       const q = request.query;
       const window = await resolveWindow(fastify.warehouse, q, (await fastify.jurisdiction()).timezone);
-      const r = await computeHotspots(fastify.warehouse, { resolution: q.resolution, k: q.k, window, filter: filterOf(q), area_kind: q.area_kind, fdr: q.fdr });
+      const r = await computeHotspots(fastify.warehouse, { resolution: q.resolution, k: q.k, window, filter: filterOf(q), area_kind: q.area_kind, fdr: q.fdr, scope: scopeOf(request) });
       return reply.type('application/geo+json').send({ ...hotspotsGeoJson(r), properties: { ...r.parameters, study_area: r.study_area } });
     },
   );

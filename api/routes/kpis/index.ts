@@ -6,6 +6,7 @@ import type { Dimension } from '../../../warehouse/queries/case-predicates.ts';
 import { toCsv } from '../../../reports/render-csv.ts';
 import { filterOf } from '../../schemas/window.ts';
 import { kpiRouteSchema, type KpiQueryString } from './schema.ts';
+import { scopeOf } from '../../plugins/auth.ts';
 
 /** A flat table for CSV: the registry's columns; with `all`, the channel mix spread over one `channel_mix_<channel>` column per channel seen. */
 export function kpiCsv(rows: readonly KpiRow[], by: readonly Dimension[], columns: 'core' | 'all'): string {
@@ -21,11 +22,11 @@ export function kpiCsv(rows: readonly KpiRow[], by: readonly Dimension[], column
 }
 
 const kpis: FastifyPluginAsync = async (fastify) => {
-  fastify.get<{ Querystring: KpiQueryString }>('/api/kpis', { schema: kpiRouteSchema }, async (request, reply) => {
+  fastify.get<{ Querystring: KpiQueryString }>('/api/kpis', { schema: kpiRouteSchema, config: { access: 'staff' } }, async (request, reply) => {
     const q = request.query;
     const by = parseDimensions(q.by, 'by');
     const window = await resolveWindow(fastify.warehouse, q, (await fastify.jurisdiction()).timezone);
-    const result = await computeKpis(fastify.warehouse, by, window, filterOf(q), { area_kind: q.area_kind });
+    const result = await computeKpis(fastify.warehouse, by, window, filterOf(q), { area_kind: q.area_kind, scope: scopeOf(request) });
     if (q.format === 'csv') {
       return reply
         .type('text/csv; charset=utf-8')

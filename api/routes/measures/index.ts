@@ -28,7 +28,7 @@ export const MeasuresResponse = Type.Object({
 const measures: FastifyPluginAsync = async (fastify) => {
   fastify.get(
     '/api/measures',
-    { schema: { summary: 'Every measure: its name, cohort, unit, label and one-sentence definition (the registry every surface is generated from)', tags: ['analytics'], querystring: Type.Object({}, { additionalProperties: false }), response: { 200: MeasuresResponse } } },
+    { schema: { summary: 'Every measure: its name, cohort, unit, label and one-sentence definition (the registry every surface is generated from)', tags: ['analytics'], querystring: Type.Object({}, { additionalProperties: false }), response: { 200: MeasuresResponse } }, config: { access: 'public' } },
     async () => ({
       // The SQL stays inside the warehouse; the rest of each entry is public documentation.
       measures: (MEASURES as readonly Measure[]).map((m) => ({

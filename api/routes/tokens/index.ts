@@ -6,7 +6,7 @@ import { acceptServerCredential } from '../../tokens.ts';
 import { createToken, getToken, listTokens, revokeToken, type TokenInfo } from '../../../warehouse/access/tokens.ts';
 import { createTokenRouteSchema, listTokensRouteSchema, revokeTokenRouteSchema, type CreateTokenBody, type ListQuery, type TokenParams } from './schema.ts';
 
-export const TOKEN_COLUMNS = ['token_id', 'name', 'role', 'agencies', 'created_at', 'revoked_at'] as const;
+export const TOKEN_COLUMNS = ['token_id', 'name', 'role', 'agencies', 'created_at', 'expires_at', 'revoked_at', 'status'] as const;
 
 /** The token list as CSV (agencies joined with "; "); `civic token list --csv` prints the same. */
 export const tokensCsv = (rows: readonly TokenInfo[]) => toCsv(rows.map((r) => ({ ...r, agencies: r.agencies?.join('; ') ?? null })), TOKEN_COLUMNS);
@@ -15,11 +15,11 @@ const tokens: FastifyPluginAsync = async (fastify) => {
   acceptServerCredential(fastify);
   const admin = fastify.requireRole('admin');
 
-  fastify.post<{ Body: Static<typeof CreateTokenBody> }>('/api/tokens', { schema: createTokenRouteSchema, preHandler: admin }, async (request, reply) => {
-    const { role, name, agencies } = request.body;
-    const created = await createToken(fastify.warehouse, { role, name: name ?? `${role} token`, agencies });
+  fastify.post<{ Body: Static<typeof CreateTokenBody> }>('/api/tokens', { schema: createTokenRouteSchema, preHandler: admin, config: { audit_body: true } }, async (request, reply) => {
+    const { role, name, agencies, expires_at } = request.body;
+    const created = await createToken(fastify.warehouse, { role, name: name ?? `${role} token`, agencies, expires_at });
     request.log.info({ token_id: created.token_id, role, by: request.principal?.token_id }, 'token created');
-    return reply.code(201).send({ token: created.token, ...(await getToken(fastify.warehouse, created.token_id))! });
+    return reply.code(201).send({ token: created.token, ...(await getToken(fastify.warehouse, created.token_id))!, warnings: created.warnings });
   });
 
   fastify.get<{ Querystring: Static<typeof ListQuery> }>('/api/tokens', { schema: listTokensRouteSchema, preHandler: admin }, async (request, reply) => {

@@ -6,6 +6,7 @@ import { parseDimensions } from '../../../warehouse/analytics/dimensions.ts';
 import { SERIES_GROUPS, type SeriesGroup } from '../../../warehouse/queries/series-sql.ts';
 import { ErrorResponse } from '../../schemas/common.ts';
 import { filterOf, WindowQuery } from '../../schemas/window.ts';
+import { scopeOf } from '../../plugins/auth.ts';
 
 const Query = Type.Object(
   {
@@ -29,12 +30,13 @@ const trends: FastifyPluginAsync = async (fastify) => {
         querystring: Query,
         response: { 400: ErrorResponse },
       },
+      config: { access: 'staff' },
     },
     async (request) => {
       const q = request.query;
       const by = parseDimensions(q.by, 'by', SERIES_GROUPS) as SeriesGroup[];
       const window = await resolveWindow(fastify.warehouse, q, (await fastify.jurisdiction()).timezone);
-      return computeFindings(fastify.warehouse, { window, by, period: q.period, alpha: q.alpha, filter: filterOf(q), area_kind: q.area_kind });
+      return computeFindings(fastify.warehouse, { window, by, period: q.period, alpha: q.alpha, filter: filterOf(q), area_kind: q.area_kind, scope: scopeOf(request) });
     },
   );
 };

@@ -1,0 +1,113 @@
+// Who read staff data: every request to a staff or admin route by an identified caller (refused
+// ones too, with their status) and every sign-in and sign-out becomes a row of the audit log —
+// principal and scope, route and the parameters as sent, status, rows returned, time taken.
+// Written after the response has gone, so a read is not slowed by its own audit; GET /api/audit
+// and closing the app wait for the writes still under way.
+import fp from 'fastify-plugin';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { recordAudit } from '../../warehouse/access/audit.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Rows in the answer, counted on the way out (null: not a table). */
+    auditRows: number | null;
+  }
+  interface FastifyInstance {
+    /** Waits for the audit rows still being written. */
+    auditFlush: () => Promise<void>;
+  }
+}
+
+const audited = (request: FastifyRequest) => {
+  const config = request.routeOptions.config;
+  return config.audit === true || config.access === 'staff' || config.access === 'admin';
+};
+
+/** The size of the table an answer holds: rows, GeoJSON features, findings, areas, tokens or audit entries. */
+export function countRows(payload: unknown): number | null {
+  if (payload === null || typeof payload !== 'object') return null;
+  const o = payload as Record<string, unknown>;
+  if (Array.isArray(o.trends) && Array.isArray(o.anomalies)) return o.trends.length + o.anomalies.length;
+  for (const key of ['rows', 'features', 'areas', 'tokens', 'entries', 'services']) if (Array.isArray(o[key])) return (o[key] as unknown[]).length;
+  return null;
+}
+
+/** Records in a CSV text with a header row (quoted fields may hold line breaks). */
+export function csvRecords(text: string): number {
+  let records = 0;
+  let quoted = false;
+  let any = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') quoted = !quoted;
+    else if (c === '\n' && !quoted) {
+      records++;
+      any = false;
+      continue;
+    } else if (c !== '\r') any = true;
+  }
+  if (any) records++;
+  return Math.max(0, records - 1);
+}
+
+/** The parameters as the caller sent them (not the schema's defaults), path parameters included. */
+function parametersOf(request: FastifyRequest): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const q = request.url.indexOf('?');
+  if (q >= 0) {
+    for (const [k, v] of new URLSearchParams(request.url.slice(q + 1))) {
+      const prev = out[k];
+      out[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+    }
+  }
+  Object.assign(out, request.params as object);
+  const body = request.body;
+  if (request.routeOptions.config.audit_body && body && typeof body === 'object' && !Array.isArray(body)) out.body = body;
+  return out;
+}
+
+export default fp(
+  async (fastify) => {
+    const pending = new Set<Promise<void>>();
+    fastify.decorate('auditFlush', async () => {
+      while (pending.size) await Promise.allSettled([...pending]);
+    });
+    fastify.decorateRequest('auditRows', null);
+
+    fastify.addHook('preSerialization', async (request: FastifyRequest, _reply: FastifyReply, payload: unknown) => {
+      if (audited(request)) request.auditRows = countRows(payload);
+      return payload;
+    });
+    fastify.addHook('onSend', async (request, reply, payload) => {
+      if (audited(request) && request.auditRows === null && typeof payload === 'string' && String(reply.getHeader('content-type') ?? '').startsWith('text/csv')) {
+        request.auditRows = csvRecords(payload);
+      }
+      return payload;
+    });
+    fastify.addHook('onResponse', async (request, reply) => {
+      const p = request.principal;
+      if (!p || !audited(request)) return;
+      const write = recordAudit(fastify.warehouse, {
+        at: new Date(Date.now() - reply.elapsedTime).toISOString(),
+        request_id: String(request.id),
+        principal_id: p.token_id,
+        principal_name: p.name,
+        role: p.role,
+        agencies: p.agencies,
+        via: p.via ?? 'token',
+        method: request.method,
+        route: request.routeOptions.url ?? request.url.split('?')[0],
+        parameters: parametersOf(request),
+        status: reply.statusCode,
+        rows_returned: reply.statusCode < 400 ? request.auditRows : null,
+        duration_ms: reply.elapsedTime,
+      })
+        .catch((err) => request.log.error({ err }, 'could not write the audit row'))
+        .finally(() => pending.delete(write));
+      pending.add(write);
+    });
+    fastify.addHook('preClose', async () => fastify.auditFlush());
+    fastify.addHook('onClose', async () => fastify.auditFlush());
+  },
+  { name: 'audit', dependencies: ['warehouse', 'auth'] },
+);

@@ -1,0 +1,89 @@
+// Who read staff data: one row per request to a staff or admin route by an identified caller (its
+// principal and scope, the route and parameters, the status, how many rows it got, when), and per
+// sign-in and sign-out. Append-only; admins read it (GET /api/audit, civic audit).
+import type { Warehouse } from '../db.ts';
+import { CivicError } from '../errors.ts';
+import { ISO, type Role } from './tokens.ts';
+
+export interface AuditEntry {
+  /** ISO time the request arrived. */
+  at: string;
+  request_id: string | null;
+  principal_id: string;
+  principal_name: string;
+  role: Role;
+  agencies: string[] | null;
+  via: string;
+  method: string;
+  route: string;
+  parameters: Record<string, unknown>;
+  status: number;
+  rows_returned: number | null;
+  duration_ms: number | null;
+}
+
+export interface AuditRow extends AuditEntry { audit_id: number }
+
+export async function recordAudit(wh: Warehouse, e: AuditEntry): Promise<void> {
+  const agencies = e.agencies ? `[${e.agencies.map((_, i) => `$a${i}`).join(', ')}]::VARCHAR[]` : 'NULL';
+  await wh.run(
+    `INSERT INTO audit_log (requested_at, request_id, principal_id, principal_name, role, agencies, via, method, route, parameters, status, rows_returned, duration_ms)
+     VALUES ($at::TIMESTAMPTZ, $request_id, $principal_id, $principal_name, $role, ${agencies}, $via, $method, $route, $parameters, $status, $rows, $duration)`,
+    {
+      at: e.at,
+      request_id: e.request_id,
+      principal_id: e.principal_id,
+      principal_name: e.principal_name,
+      role: e.role,
+      via: e.via,
+      method: e.method,
+      route: e.route,
+      parameters: JSON.stringify(e.parameters),
+      status: e.status,
+      rows: e.rows_returned,
+      duration: e.duration_ms === null ? null : Math.round(e.duration_ms * 1000) / 1000,
+      ...Object.fromEntries((e.agencies ?? []).map((a, i) => [`a${i}`, a])),
+    },
+  );
+}
+
+export interface AuditQuery {
+  /** From this time (ISO), or from the start of this UTC day (YYYY-MM-DD), inclusive. */
+  since?: string;
+  /** Up to this time, or to the end of this UTC day, inclusive. */
+  until?: string;
+  /** A principal's id (token id, oidc:<subject>, local-admin) or name. */
+  principal?: string;
+  /** A route pattern (/api/kpis); a prefix ending in / matches every route under it. */
+  route?: string;
+  limit: number;
+  offset: number;
+}
+
+/** A date (a whole UTC day) or a date-time; `end` makes a date mean the end of its day. */
+function auditTime(value: string, name: string, parameter: string, end: boolean): string {
+  const date = /^\d{4}-\d{2}-\d{2}$/.test(value) ? new Date(`${value}T${end ? '23:59:59.999' : '00:00:00.000'}Z`) : /^\d{4}-\d{2}-\d{2}T/.test(value) ? new Date(value) : null;
+  if (!date || Number.isNaN(date.getTime())) throw new CivicError(`${name} "${value}" is not a date (2026-11-01) or a date-time (2026-11-01T08:00:00Z)`, { parameter });
+  return date.toISOString();
+}
+
+/** The audit rows that match, newest first, with how many match in all. */
+export async function readAudit(wh: Warehouse, q: AuditQuery, locations: { since?: string; until?: string } = {}): Promise<{ total: number; entries: AuditRow[] }> {
+  const params = {
+    since: q.since ? auditTime(q.since, 'since', locations.since ?? 'since', false) : null,
+    until: q.until ? auditTime(q.until, 'until', locations.until ?? 'until', true) : null,
+    principal: q.principal ?? null,
+    route: q.route ?? null,
+  };
+  const where = `($since IS NULL OR requested_at >= $since::TIMESTAMPTZ) AND ($until IS NULL OR requested_at <= $until::TIMESTAMPTZ)
+    AND ($principal IS NULL OR principal_id = $principal OR principal_name = $principal)
+    AND ($route IS NULL OR route = $route OR (suffix($route, '/') AND starts_with(route, $route)))`;
+  const total = (await wh.one<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM audit_log WHERE ${where}`, params))!.n;
+  const rows = await wh.all<Omit<AuditRow, 'parameters'> & { parameters: string }>(
+    `SELECT audit_id::DOUBLE AS audit_id, strftime(requested_at, ${ISO}) AS at, request_id, principal_id, principal_name, role, agencies, via, method, route,
+            parameters, status, rows_returned, duration_ms
+     FROM audit_log WHERE ${where} ORDER BY requested_at DESC, audit_id DESC LIMIT $limit OFFSET $offset`,
+    { ...params, limit: q.limit, offset: q.offset },
+  );
+  return { total, entries: rows.map((r) => ({ ...r, parameters: JSON.parse(r.parameters) as Record<string, unknown> })) };
+}
