@@ -1,5 +1,6 @@
 // The dashboard as a user sees it: a real server (demo city in a temp warehouse), Debian's
-// Chromium driven by Playwright, and axe for accessibility.
+// Chromium driven by Playwright, and axe for accessibility. Staff figures need a sign-in: the
+// overview sends an anonymous visitor to the sign-in page, which takes a token.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { AxeBuilder } from '@axe-core/playwright';
@@ -8,29 +9,66 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../../api/config.ts';
 import { startServer, type RunningServer } from '../../api/server.ts';
+import { createToken } from '../../warehouse/access/tokens.ts';
 
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
-describe('overview page', () => {
+const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+
+describe('sign-in and the overview page', () => {
   let dir: string;
   let server: RunningServer;
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
   const problems: string[] = [];
+  let token: string;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'civic-browser-'));
     const config = parseConfig({ port: 0, database: join(dir, 'civic.duckdb'), reports: { out_dir: join(dir, 'reports') }, ingest: { inbox_dir: join(dir, 'inbox') } });
     server = await startServer(config, { logger: false });
+    token = (await createToken(server.fastify.warehouse, { name: 'Browser Test', role: 'manager' })).token;
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
     context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
     page = await context.newPage();
-    page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
+    // The refused requests before signing in are expected: the browser logs a 401 as a console error.
+    page.on('console', (m) => m.type() === 'error' && !/status of 401/.test(m.text()) && problems.push(m.text()));
     page.on('pageerror', (e) => problems.push(e.message));
     page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()}`));
     page.on('request', (r) => !r.url().startsWith(server.url) && problems.push(`outside request: ${r.url()}`));
     await page.goto(server.url + '/');
+  });
+
+  it('sends an anonymous visitor to the sign-in page', async () => {
+    await page.waitForURL(/\/signin\?next=%2F$|\/signin\?next=\/$/);
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await expect(page.getByText('Please sign in to see the staff figures.').count()).resolves.toBe(1);
+  });
+
+  it('the sign-in page has no accessibility violations (axe, WCAG 2.1 AA)', async () => {
+    const results = await new AxeBuilder({ page }).withTags(AXE_TAGS).analyze();
+    expect(results.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
+  });
+
+  it('says what was wrong with a bad token, in an alert tied to the field', async () => {
+    await page.getByLabel('Access token').fill('cp_not-a-token');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page.getByRole('alert').textContent()).resolves.toBe('That token is not valid.');
+    await expect(page.getByLabel('Access token').getAttribute('aria-invalid')).resolves.toBe('true');
+    const results = await new AxeBuilder({ page }).withTags(AXE_TAGS).analyze();
+    expect(results.violations.map((v) => v.id)).toEqual([]);
+  });
+
+  it('signs in with a token: an HttpOnly, SameSite=Strict session cookie, then back to the overview', async () => {
+    await page.getByLabel('Access token').fill(token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(server.url + '/');
+    const [cookie] = await context.cookies(server.url);
+    expect(cookie).toMatchObject({ name: 'civic_session', httpOnly: true, sameSite: 'Strict', path: '/' });
+    expect(cookie.value).not.toContain(token);
+    await expect(page.evaluate(() => document.cookie)).resolves.toBe(''); // no script can read it
+    await expect(page.getByText(/Signed in as/).textContent()).resolves.toMatch(/Signed in as Browser Test \(manager\)/);
   });
   afterAll(async () => {
     await browser?.close();
@@ -58,13 +96,23 @@ describe('overview page', () => {
   });
 
   it('has no accessibility violations (axe, WCAG 2.1 AA)', async () => {
-    const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+    const results = await new AxeBuilder({ page }).withTags(AXE_TAGS).analyze();
     expect(results.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
   });
 
   it('wrote the demo manifest beside the warehouse when it seeded the city', () => {
     const manifest = JSON.parse(readFileSync(join(dir, 'demo-manifest.json'), 'utf8'));
     expect(manifest).toMatchObject({ seed: 311, cases: 34448, rising_trend: { service_code: 'POTHOLE' }, slow_area: { district: 'District 6' } });
+  });
+
+  it('signs out: the session ends, and the overview sends the visitor back to sign in', async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL(/\/signin$/);
+    expect(await context.cookies(server.url)).toEqual([]);
+    await page.goto(server.url + '/');
+    await page.waitForURL(/\/signin\?next=/);
+    const api = await page.request.get(server.url + '/api/kpis');
+    expect(api.status()).toBe(401);
   });
 
   it('logged no errors and fetched nothing from outside the server', () => {
