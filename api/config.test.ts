@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, parseConfig } from './config.ts';
+import { sessionSecret } from './plugins/session.ts';
 
 describe('configuration', () => {
   it('has working defaults: port 3000, a DuckDB file under ./data', () => {
@@ -46,5 +47,57 @@ describe('configuration', () => {
     const dir = mkdtempSync(join(tmpdir(), 'civic-config-'));
     writeFileSync(join(dir, 'civic.config.json'), '{ port: 1 ');
     expect(() => loadConfig({}, dir)).toThrow(/civic\.config\.json is not valid JSON/);
+  });
+});
+
+describe('access configuration (auth.*)', () => {
+  const jwksDir = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'civic-config-'));
+    writeFileSync(join(dir, 'jwks.json'), JSON.stringify({ keys: [{ kty: 'RSA', n: 'x', e: 'AQAB', kid: 'a' }] }));
+    writeFileSync(join(dir, 'empty.json'), JSON.stringify({ keys: [] }));
+    return dir;
+  };
+  const OIDC = { issuer: 'https://id.example/realms/city', audience: 'civic-pulse', jwks_file: 'jwks.json' };
+
+  it('defaults: a generated session secret, 8-hour sessions, no OpenID Connect; OIDC keys get their defaults', () => {
+    expect(parseConfig({}, '/srv/civic').auth).toEqual({ session_secret: null, session_hours: 8, oidc: null });
+    const dir = jwksDir();
+    expect(parseConfig({ auth: { oidc: OIDC } }, dir).auth.oidc).toEqual({
+      ...OIDC, jwks_file: join(dir, 'jwks.json'), role_claim: 'roles', role_map: {}, agencies_claim: 'agencies', name_claim: 'name', clock_tolerance_seconds: 30,
+    });
+  });
+
+  it('reads the session secret, hours and OpenID Connect from the environment', () => {
+    const dir = jwksDir();
+    const c = loadConfig({ CIVIC_SESSION_SECRET: 's'.repeat(40), CIVIC_SESSION_HOURS: '12', CIVIC_OIDC_ISSUER: OIDC.issuer, CIVIC_OIDC_AUDIENCE: 'civic-pulse', CIVIC_OIDC_JWKS_FILE: 'jwks.json' }, dir);
+    expect(c.auth).toMatchObject({ session_secret: 's'.repeat(40), session_hours: 12, oidc: { issuer: OIDC.issuer, audience: 'civic-pulse', jwks_file: join(dir, 'jwks.json') } });
+  });
+
+  it.each([
+    [{ session_secret: 'short' }, /Configuration key "auth\.session_secret": must not have fewer than 32 characters/i],
+    [{ session_hours: 0 }, /Configuration key "auth\.session_hours"/],
+    [{ session_hours: 10_000 }, /Configuration key "auth\.session_hours"/],
+    [{ sessions: 1 }, /Configuration key "auth": unknown key/],
+    [{ oidc: 'https://id.example' }, /Configuration key "auth\.oidc": must be an object/],
+    [{ oidc: { audience: 'x', jwks_file: 'jwks.json' } }, /Configuration key "auth\.oidc": must have required properties issuer/],
+    [{ oidc: { ...OIDC, audience: [] } }, /Configuration key "auth\.oidc\.audience"/],
+    [{ oidc: { ...OIDC, role_map: { 'city-staff': 'superuser' } } }, /Configuration key "auth\.oidc\.role_map\.city-staff"/],
+    [{ oidc: { ...OIDC, clock_tolerance_seconds: -1 } }, /Configuration key "auth\.oidc\.clock_tolerance_seconds"/],
+    [{ oidc: { ...OIDC, groups_claim: 'groups' } }, /Configuration key "auth\.oidc": unknown key/],
+    [{ oidc: { ...OIDC, jwks_file: 'missing.json' } }, /Configuration key "auth\.oidc\.jwks_file": .*missing\.json does not exist/],
+    [{ oidc: { ...OIDC, jwks_file: 'empty.json' } }, /Configuration key "auth\.oidc\.jwks_file": .*empty\.json is not a JWKS document with keys/],
+  ])('stops on a bad value and names the key: auth %j', (auth, message) => {
+    expect(() => parseConfig({ auth }, jwksDir())).toThrow(message);
+  });
+
+  it('the session secret: generated once beside the warehouse (owner-only), the same at the next start; configured wins', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'civic-config-'));
+    const db = join(dir, 'data', 'civic.duckdb');
+    const first = sessionSecret(null, db);
+    expect(first).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(statSync(join(dir, 'data', '.civic-session-secret')).mode & 0o777).toBe(0o600);
+    expect(sessionSecret(null, db)).toBe(first);
+    expect(sessionSecret('c'.repeat(40), db)).toBe('c'.repeat(40));
+    expect(sessionSecret(null, ':memory:')).toBe(sessionSecret(null, ':memory:'));
   });
 });
