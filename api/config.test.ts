@@ -48,6 +48,14 @@ describe('configuration', () => {
     writeFileSync(join(dir, 'civic.config.json'), '{ port: 1 ');
     expect(() => loadConfig({}, dir)).toThrow(/civic\.config\.json is not valid JSON/);
   });
+
+  it('has disclosure defaults (k 10, rates over 20 cases, no sensitive service) and checks them', () => {
+    expect(parseConfig({}, '/srv/civic').disclosure).toEqual({ k: 10, min_denominator: 20, sensitive_services: [] });
+    expect(parseConfig({ disclosure: { k: 5, sensitive_services: ['Homeless Encampment'] } }).disclosure).toEqual({ k: 5, min_denominator: 20, sensitive_services: ['Homeless Encampment'] });
+    expect(() => parseConfig({ disclosure: { k: 0 } })).toThrow(/Configuration key "disclosure\.k"/);
+    expect(() => parseConfig({ disclosure: { sensitive_services: 'Homeless Encampment' } })).toThrow(/Configuration key "disclosure\.sensitive_services"/);
+    expect(() => parseConfig({ disclosure: { threshold: 10 } })).toThrow(/unknown key/);
+  });
 });
 
 describe('access configuration (auth.*)', () => {

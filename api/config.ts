@@ -49,6 +49,18 @@ export const Config = Type.Object(
     /** IANA zone days, weeks and months are cut in; null = from the data (the first real ingest's profile or --timezone). */
     timezone: Type.Union([Type.String({ minLength: 1 }), Type.Null()], { default: null }),
     seed_demo_when_empty: Type.Boolean({ default: true }),
+    /** Disclosure control of everything public (warehouse/privacy/README.md). */
+    disclosure: Type.Object(
+      {
+        /** Counts of 1..k requests are suppressed, with complementary suppression. */
+        k: Type.Integer({ minimum: 1, maximum: 1000, default: 10 }),
+        /** Rates and durations are published only over at least this many cases. */
+        min_denominator: Type.Integer({ minimum: 1, maximum: 100_000, default: 20 }),
+        /** Services (codes or names) never broken down by area. */
+        sensitive_services: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     ingest: Type.Object(
       {
         max_upload_mb: Type.Integer({ minimum: 1, default: 1024 }),
