@@ -155,7 +155,11 @@ export default fp<AuthOptions>(
         access = url.startsWith('/api/') && !url.startsWith('/api/public/') ? 'staff' : 'public';
       }
       route.config = { ...route.config, access };
-      if (access !== 'public' && !tagged) route.preHandler = [guard(ACCESS_ROLES[access]), ...handlers];
+      // Checked before the parameters are validated: an anonymous caller learns nothing from a route but "sign in".
+      if (access !== 'public') {
+        route.preHandler = handlers.filter((h) => !h[ROLES_TAG]);
+        route.preValidation = [guard(tagged ?? ACCESS_ROLES[access]), ...[route.preValidation ?? []].flat()];
+      }
       const schema = (route.schema ?? {}) as Record<string, unknown> & { response?: Record<string, unknown>; description?: string };
       const response = schema.response ? { ...schema.response } : undefined;
       if (response && access !== 'public') {

@@ -105,6 +105,10 @@ describe('access: routes, tokens, sessions, scopes and the audit log', () => {
         expect(pub.json().message, url).toBe('This needs the role admin, manager or planner; the token has public.');
       }
       for (const url of ['/api/health', '/api/measures', '/api/session']) expect((await fastify.inject(url)).statusCode, url).toBe(200);
+      // The credential is checked before the parameters: an anonymous caller learns nothing but "sign in".
+      expect((await fastify.inject('/api/kpis?servce=x&format=xlsx')).statusCode).toBe(401);
+      expect((await fastify.inject({ method: 'POST', url: '/api/tokens', payload: { role: 'root' } })).statusCode).toBe(401);
+      expect((await fastify.inject({ url: '/api/kpis?servce=x', headers: publicToken })).statusCode).toBe(403);
       // A JWT with no OpenID Connect configured is refused, not guessed at.
       const jwtish = await fastify.inject({ url: '/api/kpis', headers: { authorization: 'Bearer aaa.bbb.ccc' } });
       expect(jwtish.statusCode).toBe(401);
