@@ -36,7 +36,6 @@ export const OidcConfig = Type.Object(
 );
 export type OidcConfig = Type.Static<typeof OidcConfig>;
 
-
 export const Config = Type.Object(
   {
     port: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
@@ -78,6 +77,26 @@ export const Config = Type.Object(
         session_hours: Type.Number({ exclusiveMinimum: 0, maximum: 720, default: 8 }),
         /** OpenID Connect bearer tokens; null = off. Checked in parseConfig, so its errors name its keys. */
         oidc: Type.Unknown({ default: null }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    /** What one request may cost the server (api/plugins/security.ts, warehouse/db.ts readers). */
+    limits: Type.Object(
+      {
+        /** DuckDB connections the API reads with (ingest has its own): this many queries run at once. */
+        read_connections: Type.Integer({ minimum: 1, maximum: 16, default: 3 }),
+        /** A query running longer is interrupted and answered with a 503 that says what to narrow. */
+        query_timeout_seconds: Type.Number({ exclusiveMinimum: 0, maximum: 3600, default: 15 }),
+        /** Rows one answer may have (e.g. KPI groups); more is a 413 that says what to narrow. */
+        max_rows: Type.Integer({ minimum: 1, maximum: 10_000_000, default: 5000 }),
+        /** Rows any one query may return to the API (series, curve points…); more is a 413. */
+        max_query_rows: Type.Integer({ minimum: 1, maximum: 100_000_000, default: 100_000 }),
+        /** Requests a minute one client address may make to the public API (/api/public/*, /open311/*); more is a 429. */
+        public_per_minute: Type.Integer({ minimum: 1, default: 120 }),
+        /** The longest URL accepted (path and query, in characters); longer is a 414. */
+        max_url_length: Type.Integer({ minimum: 256, maximum: 16_384, default: 4096 }),
+        /** The largest JSON (or other non-upload) request body, in KiB; larger is a 413. Uploads: ingest.max_upload_mb. */
+        max_body_kb: Type.Integer({ minimum: 1, maximum: 1_048_576, default: 64 }),
       },
       { additionalProperties: false, default: {} },
     ),

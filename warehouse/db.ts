@@ -1,6 +1,12 @@
 // The one door to DuckDB. Everything above this layer speaks SQL text + bound values through
 // `Warehouse`; nothing else imports @duckdb/node-api, so moving to snapshots or a Parquet lake
 // stays a change of this folder.
+//
+// A `Warehouse` is either one connection (the writer: ingest, migrations, the CLI, reports) or,
+// from `readers()`, a small pool of read connections for the API: each statement takes a free
+// connection for as long as it runs, is interrupted past a time limit, and is refused past a row
+// cap before its rows reach JavaScript, so one heavy request cannot hold up the others.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { CivicError } from './errors.ts';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
@@ -25,14 +31,196 @@ export class WarehouseLockedError extends CivicError {
   }
 }
 
+/** Bounds on the statements a pooled reader (`Warehouse.readers`) runs. */
+export interface ReadLimits {
+  /** Connections in the pool: this many statements run at once; the next waits for a free one. */
+  connections: number;
+  /** A statement running longer is interrupted (DuckDB's interrupt): a 503 saying what to narrow. Also the longest wait for a free connection. */
+  timeoutMs: number;
+  /** A statement returning more rows is refused (413) after reading at most this many: they never all reach JavaScript. */
+  maxQueryRows: number;
+  /** Rows one answer may have (an analysis asks for at most this many groups: see `all`'s `maxRows`). */
+  maxRows: number;
+}
+
+/** What the API reads with unless configured (config.ts `limits.*` has the same defaults). */
+export const DEFAULT_READ_LIMITS: Readonly<ReadLimits> = { connections: 3, timeoutMs: 15_000, maxQueryRows: 100_000, maxRows: 5_000 };
+/** A single connection (writer, CLI, reports): no time limit, no row cap. */
+const UNLIMITED: Readonly<ReadLimits> = { connections: 1, timeoutMs: Infinity, maxQueryRows: Infinity, maxRows: Infinity };
+
+const NARROW = 'a shorter window (from/to, or fewer weeks), a coarser period (week instead of day), fewer groupings in by, or a filter (service, agency, area…)';
+
+/** A statement ran past the time limit and was interrupted. */
+export class QueryTimeoutError extends CivicError {
+  constructor(timeoutMs: number, cause: unknown) {
+    super(`This request needed more than ${formatSeconds(timeoutMs)} of warehouse time and was stopped. Narrow it: ${NARROW}.`, { status: 503, cause });
+  }
+}
+
+/** A statement would return more rows than an answer may have. */
+export class TooManyRowsError extends CivicError {
+  constructor(readonly limit: number, what: string) {
+    super(`This request would return more than ${limit.toLocaleString('en-US')} ${what}. Narrow it: ${NARROW}.`, { status: 413 });
+  }
+}
+
+/** Every read connection stayed busy for the whole time limit. */
+export class WarehouseBusyError extends CivicError {
+  readonly retryAfterSeconds: number;
+  constructor(timeoutMs: number) {
+    super(`The warehouse is busy with other requests (none of its read connections came free within ${formatSeconds(timeoutMs)}). Try again shortly.`, { status: 503 });
+    this.retryAfterSeconds = Math.max(1, Math.ceil(timeoutMs / 1000));
+  }
+}
+
+const formatSeconds = (ms: number) => (ms < 1000 ? `${ms} ms` : `${+(ms / 1000).toFixed(1)} s`);
+
+/** Options for one read. */
+export interface ReadOptions {
+  /** Refuse (413) when the statement has more rows than this (and than the pool's `maxQueryRows`). */
+  maxRows?: number;
+  /** What the rows are, for the message: "rows (one per service × day)". Default "rows from the warehouse". */
+  what?: string;
+}
+
+/** The connections a pool has lent out, and which one a transaction holds. */
+class ReadPool {
+  private readonly idle: DuckDBConnection[];
+  private readonly leased = new Set<DuckDBConnection>();
+  private readonly waiting: { resolve: (c: DuckDBConnection) => void; reject: (e: unknown) => void; timer: NodeJS.Timeout }[] = [];
+  private closed = false;
+
+  constructor(private readonly all: DuckDBConnection[], readonly limits: Readonly<ReadLimits>) {
+    this.idle = [...all];
+  }
+
+  private acquire(): Promise<DuckDBConnection> {
+    if (this.closed) return Promise.reject(new CivicError('The warehouse is closed (the server is shutting down).', { status: 503 }));
+    const conn = this.idle.pop();
+    if (conn) {
+      this.leased.add(conn);
+      return Promise.resolve(conn);
+    }
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          this.waiting.splice(this.waiting.indexOf(waiter), 1);
+          reject(new WarehouseBusyError(this.limits.timeoutMs));
+        }, Math.min(this.limits.timeoutMs, 2 ** 31 - 1)),
+      };
+      this.waiting.push(waiter);
+    });
+  }
+
+  private release(conn: DuckDBConnection): void {
+    if (this.closed) {
+      this.leased.delete(conn);
+      conn.closeSync();
+      return;
+    }
+    const next = this.waiting.shift();
+    if (next) {
+      clearTimeout(next.timer);
+      next.resolve(conn); // stays leased
+    } else {
+      this.leased.delete(conn);
+      this.idle.push(conn);
+    }
+  }
+
+  /** Runs `fn` on a free connection (waiting, at most the time limit, for one). */
+  async use<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
+    const conn = await this.acquire();
+    try {
+      return await fn(conn);
+    } finally {
+      this.release(conn);
+    }
+  }
+
+  /** Runs one statement on `conn`, interrupting it past the time limit. */
+  async limited<T>(conn: DuckDBConnection, fn: () => Promise<T>): Promise<T> {
+    const ms = this.limits.timeoutMs;
+    if (!Number.isFinite(ms)) return fn();
+    let timedOut = false;
+    // An interrupt that lands just after the statement finished is harmless: DuckDB clears it
+    // when the next statement starts.
+    const timer = setTimeout(() => {
+      timedOut = true;
+      conn.interrupt();
+    }, Math.min(ms, 2 ** 31 - 1));
+    try {
+      return await fn();
+    } catch (err) {
+      if (timedOut) throw new QueryTimeoutError(ms, err);
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Stops every statement, closes the idle connections now and the others as they come back. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const w of this.waiting.splice(0)) {
+      clearTimeout(w.timer);
+      w.reject(new CivicError('The warehouse is closed (the server is shutting down).', { status: 503 }));
+    }
+    for (const conn of this.leased) conn.interrupt();
+    for (const conn of this.idle.splice(0)) conn.closeSync();
+  }
+
+  get size(): number {
+    return this.all.length;
+  }
+}
+
+/** The connection a pooled warehouse's transaction holds, for the statements inside it. */
+const held = new AsyncLocalStorage<{ pool: ReadPool; conn: DuckDBConnection }>();
+
 export class Warehouse {
   private constructor(
     readonly path: string,
     private readonly instance: DuckDBInstance,
-    readonly conn: DuckDBConnection,
+    /** The one connection of a plain warehouse; null for a pool of readers. */
+    private readonly single: DuckDBConnection | null,
+    private readonly pool: ReadPool | null = null,
     /** Only the first connection owns (and closes) the database instance. */
     private readonly ownsInstance = true,
   ) {}
+
+  /** The bounds every statement here runs under (unbounded for a plain warehouse). */
+  get limits(): Readonly<ReadLimits> {
+    return this.pool?.limits ?? UNLIMITED;
+  }
+
+  /**
+   * The connection (for appenders and progress). A pool of readers has one only inside
+   * `transaction()`; elsewhere use all/one/run.
+   */
+  get conn(): DuckDBConnection {
+    const h = this.held();
+    if (h) return h;
+    if (this.single) return this.single;
+    throw new Error('A pool of readers (Warehouse.readers) has no single connection: use all/one/run, or transaction() to hold one');
+  }
+
+  private held(): DuckDBConnection | undefined {
+    const h = held.getStore();
+    return h && h.pool === this.pool ? h.conn : undefined;
+  }
+
+  /** Runs one statement: on the single connection, or within limits on a pooled one (the held one in a transaction). */
+  private withConnection<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
+    const pool = this.pool;
+    if (!pool) return fn(this.single!);
+    const h = this.held();
+    if (h) return pool.limited(h, () => fn(h));
+    return pool.use((conn) => pool.limited(conn, () => fn(conn)));
+  }
 
   /**
    * Another connection to the same database: its transactions and temp tables are its own, so a
@@ -41,7 +229,29 @@ export class Warehouse {
   async connect(): Promise<Warehouse> {
     const conn = await this.instance.connect();
     await Warehouse.configure(conn);
-    return new Warehouse(this.path, this.instance, conn, false);
+    return new Warehouse(this.path, this.instance, conn, null, false);
+  }
+
+  /**
+   * A pool of `limits.connections` read connections to the same database, for the API: a
+   * statement waits (at most the time limit) for a free connection, is interrupted past the time
+   * limit and refused past the row cap. Same interface as a plain warehouse; close it before this one.
+   */
+  async readers(limits: Partial<ReadLimits> = {}): Promise<Warehouse> {
+    const l: ReadLimits = { ...DEFAULT_READ_LIMITS, ...Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== undefined)) };
+    if (!Number.isInteger(l.connections) || l.connections < 1) throw new CivicError(`A pool of readers needs at least one connection (got ${l.connections})`);
+    const conns: DuckDBConnection[] = [];
+    try {
+      for (let i = 0; i < l.connections; i++) {
+        const conn = await this.instance.connect();
+        conns.push(conn);
+        await Warehouse.configure(conn);
+      }
+    } catch (err) {
+      for (const c of conns) c.closeSync();
+      throw err;
+    }
+    return new Warehouse(this.path, this.instance, null, new ReadPool(conns, l), false);
   }
 
   /**
@@ -60,7 +270,7 @@ export class Warehouse {
     }
     const conn = await instance.connect();
     await Warehouse.configure(conn);
-    const wh = new Warehouse(path, instance, conn);
+    const wh = new Warehouse(path, instance, conn, null, true);
     await wh.migrate();
     return wh;
   }
@@ -73,10 +283,23 @@ export class Warehouse {
     await conn.run('SET enable_progress_bar = true; SET enable_progress_bar_print = false');
   }
 
-  /** Rows as plain JSON-safe objects (BIGINT as string: cast counts in SQL). */
-  async all<T = Row>(sql: string, params: Params = {}): Promise<T[]> {
-    const reader = await this.conn.runAndReadAll(sql, params);
-    return reader.getRowObjectsJson() as T[];
+  /**
+   * Rows as plain JSON-safe objects (BIGINT as string: cast counts in SQL). Past the row cap
+   * (`opts.maxRows`, and the pool's `maxQueryRows`) a TooManyRowsError (413), read from a stream
+   * so the rows beyond it are never built.
+   */
+  async all<T = Row>(sql: string, params: Params = {}, opts: ReadOptions = {}): Promise<T[]> {
+    const cap = Math.min(opts.maxRows ?? Infinity, this.limits.maxQueryRows);
+    return this.withConnection(async (conn) => {
+      if (!Number.isFinite(cap)) return (await conn.runAndReadAll(sql, params)).getRowObjectsJson() as T[];
+      const reader = await conn.streamAndReadUntil(sql, cap + 1, params);
+      if (reader.currentRowCount > cap) {
+        // Ends the unread stream (and its transaction) before the connection goes back.
+        await conn.run('SELECT 1');
+        throw new TooManyRowsError(cap, opts.what ?? 'rows from the warehouse');
+      }
+      return reader.getRowObjectsJson() as T[];
+    });
   }
 
   async one<T = Row>(sql: string, params: Params = {}): Promise<T | undefined> {
@@ -84,28 +307,34 @@ export class Warehouse {
   }
 
   async run(sql: string, params: Params = {}): Promise<void> {
-    await this.conn.run(sql, params);
+    await this.withConnection((conn) => conn.run(sql, params));
   }
 
   /** Runs a write and returns how many rows it changed. */
   async changed(sql: string, params: Params = {}): Promise<number> {
-    return Number((await this.conn.run(sql, params)).rowsChanged);
+    return this.withConnection(async (conn) => Number((await conn.run(sql, params)).rowsChanged));
   }
 
   /** DuckDB's progress on the statement now running on this connection (0–100, or -1 if unknown). */
   progress(): number {
+    if (this.pool && !this.held()) return -1;
     return this.conn.progress.percentage;
   }
 
-  /** Runs `fn` in one transaction: all of it lands, or none of it. */
+  /**
+   * Runs `fn` in one transaction: all of it lands, or none of it. On a pool of readers the
+   * transaction holds one connection, which every statement inside `fn` runs on.
+   */
   async transaction<T>(fn: () => Promise<T>): Promise<T> {
-    await this.conn.run('BEGIN TRANSACTION');
+    const pool = this.pool;
+    if (pool && !this.held()) return pool.use((conn) => held.run({ pool, conn }, () => this.transaction(fn)));
+    await this.run('BEGIN TRANSACTION');
     try {
       const out = await fn();
-      await this.conn.run('COMMIT');
+      await this.run('COMMIT');
       return out;
     } catch (err) {
-      await this.conn.run('ROLLBACK').catch(() => undefined);
+      await this.run('ROLLBACK').catch(() => undefined);
       throw err;
     }
   }
@@ -128,8 +357,14 @@ export class Warehouse {
     return applied;
   }
 
+  /** How many statements can run at once (1 for a plain warehouse). */
+  get connections(): number {
+    return this.pool?.size ?? 1;
+  }
+
   close(): void {
-    this.conn.closeSync();
+    if (this.pool) this.pool.close();
+    else this.single!.closeSync();
     if (this.ownsInstance) this.instance.closeSync();
   }
 }

@@ -1,8 +1,10 @@
 // The warehouse as a decorated plugin: routes reach DuckDB only through `fastify.warehouse`
-// (reads) and `fastify.ingest` (serialized writes on their own connection); both are closed
-// when the app closes, the writer first.
+// (reads, on a small pool of connections with a time limit and a row cap per query: see
+// warehouse/db.ts `readers`) and `fastify.ingest` (serialized writes on their own connection);
+// all are closed when the app closes, the writer first.
 import fp from 'fastify-plugin';
 import type { Warehouse } from '../../warehouse/db.ts';
+import type { Config } from '../config.ts';
 import { IngestService } from '../ingest-service.ts';
 
 declare module 'fastify' {
@@ -12,13 +14,29 @@ declare module 'fastify' {
   }
 }
 
-export default fp<{ warehouse: Warehouse }>(
+export type ReadLimitsConfig = Partial<Pick<Config['limits'], 'read_connections' | 'query_timeout_seconds' | 'max_rows' | 'max_query_rows'>>;
+
+export default fp<{ warehouse: Warehouse; limits?: ReadLimitsConfig }>(
   async (fastify, opts) => {
-    const ingest = await IngestService.create(opts.warehouse);
-    fastify.decorate('warehouse', opts.warehouse);
+    const l = opts.limits ?? {};
+    const readers = await opts.warehouse.readers({
+      connections: l.read_connections,
+      timeoutMs: l.query_timeout_seconds === undefined ? undefined : l.query_timeout_seconds * 1000,
+      maxRows: l.max_rows,
+      maxQueryRows: l.max_query_rows,
+    });
+    let ingest: IngestService;
+    try {
+      ingest = await IngestService.create(opts.warehouse);
+    } catch (err) {
+      readers.close();
+      throw err;
+    }
+    fastify.decorate('warehouse', readers);
     fastify.decorate('ingest', ingest);
     fastify.addHook('onClose', async () => {
       await ingest.close();
+      readers.close();
       opts.warehouse.close();
     });
   },

@@ -2,7 +2,7 @@
 // shared case predicates; R's Kaplan–Meier quantile rules in TypeScript (stats/kaplan-meier.ts).
 // Only aggregates leave DuckDB: one row per group and cohort, and at most nine curve points per
 // group and duration, however many cases there are.
-import type { Warehouse } from '../db.ts';
+import { TooManyRowsError, type Warehouse } from '../db.ts';
 import { buildClosedCohortQuery, buildKmCurveQuery, buildKpiCountsQuery, type KmDuration } from '../queries/kpi-sql.ts';
 import { appliedFilter, compareLabels, isPeriod, type CaseFilter, type CaseScope, type CaseSelection, type CaseWindow, type Dimension } from '../queries/case-predicates.ts';
 import { MEASURES, type Measure, type MeasureValues } from '../queries/measures.ts';
@@ -93,10 +93,14 @@ export async function computeKpis(wh: Warehouse, by: readonly Dimension[], windo
   const sel = await resolveSelection(wh, window, { filter, area_kind: opts.area_kind, scope: opts.scope });
   const key = (r: SqlRow) => JSON.stringify(by.map((d) => r[d]));
   // One connection runs one statement at a time: awaiting in turn is no slower than together.
+  // The answer's row cap (the API's readers have one) is checked on the groups first, before the
+  // curves (up to nine points a group) and the rows are built: past it, a 413 saying what to narrow.
+  const cap = { maxRows: wh.limits.maxRows, what: by.length ? `rows (one per ${by.join(' × ')})` : 'rows' };
   const q1 = buildKpiCountsQuery(by, sel);
-  const countRows = await wh.all<SqlRow>(q1.sql, q1.params);
+  const countRows = await wh.all<SqlRow>(q1.sql, q1.params, cap);
   const q2 = buildClosedCohortQuery(by, sel);
-  const closedRows = await wh.all<SqlRow>(q2.sql, q2.params);
+  const closedRows = await wh.all<SqlRow>(q2.sql, q2.params, cap);
+  if (Number.isFinite(cap.maxRows) && new Set([...countRows, ...closedRows].map(key)).size > cap.maxRows) throw new TooManyRowsError(cap.maxRows, cap.what);
   const km = await kmByGroup(wh, by, sel, key);
   // Backlog at T is every case opened by T and not closed by T (DESIGN.md), however long ago it
   // opened. Rows cut by period keep the backlog of their own period's cases (that is aging by
@@ -124,7 +128,10 @@ export async function computeKpis(wh: Warehouse, by: readonly Dimension[], windo
 
   const rows = [...groups.entries()].map(([k, g]) => {
     const source = (m: Measure) => (m.cohort === 'closed' ? g.closed : m.cohort === 'backlog' && backlogRows ? g.backlog : g.opened);
+    // The row is built in place, dimensions first: spreading a wide object into a new one cost
+    // about 0.4 ms a row in V8 (seconds of a blocked event loop for a table of a few thousand rows).
     const values: Record<string, unknown> = {};
+    for (const d of by) values[d] = String(g.dims[d]);
     for (const m of REGISTRY) {
       if (m.kind === 'count') values[m.name] = Number(source(m)?.[m.name] ?? 0);
     }
@@ -141,7 +148,7 @@ export async function computeKpis(wh: Warehouse, by: readonly Dimension[], windo
         values[m.name] = Object.fromEntries(((source(m)?.[m.name] ?? []) as { key: string; value: string | number }[]).map((e) => [e.key, Number(e.value) / total]));
       }
     }
-    return { ...(Object.fromEntries(by.map((d) => [d, String(g.dims[d])])) as Partial<Record<Dimension, string>>), ...values } as KpiRow;
+    return values as KpiRow;
   });
   rows.sort((a, b) => {
     for (const d of by) {
