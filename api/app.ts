@@ -5,6 +5,7 @@ import fp from 'fastify-plugin';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { existsSync } from 'node:fs';
+import { STATUS_CODES } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Warehouse } from '../warehouse/db.ts';
@@ -77,7 +78,9 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
       ? validationMessage(context, err.validation, input, knownParameters(request.routeOptions.schema, context))
       : // Our own errors say where the bad value was (a date that is no date, an unknown area…).
         err instanceof CivicError && err.parameter ? locate(err.parameter, err.message) : err.message;
-    return reply.code(status).send({ statusCode: status, error: status === 400 ? 'Bad Request' : (err.name ?? 'Error'), message });
+    // Our own errors carry their name; Fastify's (415, 413, …) the status's reason phrase, not "FastifyError".
+    const error = status === 400 ? 'Bad Request' : err instanceof CivicError ? err.name : (STATUS_CODES[status] ?? 'Error');
+    return reply.code(status).send({ statusCode: status, error, message });
   });
 
   const limits = opts.limits ?? (opts.config as Partial<Pick<Config, 'limits'>>).limits;

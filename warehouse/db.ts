@@ -61,6 +61,7 @@ export class QueryTimeoutError extends CivicError {
 export class TooManyRowsError extends CivicError {
   constructor(readonly limit: number, what: string) {
     super(`This request would return more than ${limit.toLocaleString('en-US')} ${what}. Narrow it: ${NARROW}.`, { status: 413 });
+    this.name = 'Payload Too Large';
   }
 }
 

@@ -82,6 +82,17 @@ export function cspDirectives(scriptHashes: readonly string[]): Record<string, s
   };
 }
 
+/** Where the first number that is not finite sits in a parsed query or JSON body (`querystring/limit`), if any. */
+function nonFinite(value: unknown, path: string, depth: number): string | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) || Number.isNaN(value) ? undefined : path;
+  if (value === null || typeof value !== 'object' || depth > 32 || typeof (value as { pipe?: unknown }).pipe === 'function' || Buffer.isBuffer(value)) return undefined;
+  for (const [k, v] of Object.entries(value)) {
+    const found = nonFinite(v, `${path}/${k}`, depth + 1);
+    if (found) return found;
+  }
+  return undefined;
+}
+
 class SecurityLimitError extends CivicError {
   constructor(message: string, status: number, name: string, parameter?: string) {
     super(message, { status, parameter });
@@ -111,6 +122,15 @@ export default fp<SecurityOptions>(
       const bodyLimit = request.routeOptions.bodyLimit ?? maxBody;
       if (Number.isFinite(length) && length > bodyLimit) {
         throw new SecurityLimitError(`body: ${length.toLocaleString('en-US')} bytes is more than this route takes (${bodyLimit.toLocaleString('en-US')} bytes${bodyLimit === maxBody ? ', limits.max_body_kb' : ''}).`, 413, 'Payload Too Large');
+      }
+    });
+
+    // JSON Schema's integer and maximum let ±Infinity through ("1e309" coerces to it, and so does a
+    // JSON body's 1e999): after validation, a number that is not finite is a 400 naming the parameter.
+    fastify.addHook('preHandler', async (request) => {
+      for (const [where, value] of [['querystring', request.query], ['body', request.body]] as const) {
+        const bad = nonFinite(value, where, 0);
+        if (bad) throw new SecurityLimitError(`${bad.slice(bad.lastIndexOf('/') + 1)} must be a finite number`, 400, 'Bad Request', bad);
       }
     });
 

@@ -112,6 +112,20 @@ describe('security headers, rate limits, URL and body limits', () => {
     expect((await fastify.inject({ url: '/api/tokens', method: 'POST', headers: admin, payload: { role: 'planner', name: 'fits' } })).statusCode).toBe(201);
   });
 
+  it('refuses a number that is not finite (1e309 passes JSON Schema as an integer) with a 400 naming the parameter', async () => {
+    for (const [url, name] of [['/api/kpis?weeks=1e309', 'weeks'], ['/api/audit?offset=-Infinity', 'offset']] as const) {
+      const res = await fastify.inject({ url, headers: admin });
+      expect(res.statusCode, url).toBe(400);
+      expect(res.json().message).toBe(`querystring/${name} must be a finite number`);
+    }
+  });
+
+  it('names the reason phrase of Fastify\'s own errors (not "FastifyError")', async () => {
+    const res = await fastify.inject({ url: '/api/tokens', method: 'POST', headers: { ...admin, 'content-type': 'text/csv' }, payload: 'a,b' });
+    expect(res.statusCode).toBe(415);
+    expect(res.json()).toMatchObject({ statusCode: 415, error: 'Unsupported Media Type' });
+  });
+
   it('refuses unknown query parameters with a 400 naming them', async () => {
     const res = await fastify.inject({ url: '/api/kpis?by=service&servcie=Pothole', headers: admin });
     expect(res.statusCode).toBe(400);
