@@ -88,6 +88,9 @@ describe('security headers, rate limits, URL and body limits', () => {
     // Another address has its own allowance; staff and health routes have none.
     expect((await fastify.inject({ url: '/api/public/ping', remoteAddress: '198.51.100.2' })).statusCode).toBe(200);
     for (let i = 0; i < 5; i++) expect((await fastify.inject({ url: '/api/health', remoteAddress: '203.0.113.7' })).statusCode).toBe(200);
+    // The real public routes (api/routes/public) are limited by their URL, with no configuration of their own.
+    for (const url of ['/api/public/kpis', '/api/public/trends']) expect((await fastify.inject({ url, remoteAddress: '192.0.2.9' })).headers['x-ratelimit-limit'], url).toBe('3');
+    expect((await fastify.inject({ url: '/api/kpis', headers: admin, remoteAddress: '192.0.2.9' })).headers['x-ratelimit-limit']).toBeUndefined();
   });
 
   it('refuses a URL over the length limit with a 414 naming it, and an overlong path parameter (Fastify maxParamLength)', async () => {
