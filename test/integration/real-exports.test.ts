@@ -19,7 +19,7 @@ const NOT_A_NUMBER = /Infinity|NaN/;
 async function outputs(fastify: FastifyInstance, token: string, kinds: string[]): Promise<[string, string][]> {
   const urls = [
     '/api/dimensions', '/api/measures', '/api/kpis', '/api/kpis?by=service', '/api/kpis?by=service,week', '/api/kpis?by=agency,channel',
-    '/api/kpis?by=service_group&format=csv&columns=all', '/api/trends?by=service', '/api/trends?by=service,area&period=day', '/api/equity', '/api/equity?min_cases=1',
+    '/api/kpis?by=service_group&format=csv&columns=all', '/api/trends?by=service', '/api/trends?by=service,area', '/api/trends?by=service&period=day', '/api/equity', '/api/equity?min_cases=1',
     ...kinds.flatMap((k) => [`/api/kpis?by=area&area_kind=${k}`, `/api/equity?area_kind=${k}&min_cases=1`, `/api/trends?by=area&area_kind=${k}`]),
   ];
   const out: [string, string][] = [];

@@ -1,7 +1,7 @@
 // Trend and anomaly findings from the warehouse: what, where, which way, how much, since when
 // and how sure — each as a record and as one plain sentence a manager can act on.
 import type { Warehouse } from '../db.ts';
-import { buildCountSeriesQuery, type SeriesPeriod as Period, type SeriesGroup } from '../queries/series-sql.ts';
+import { buildCountSeriesQuery, periodsBetween, type SeriesPeriod as Period, type SeriesGroup } from '../queries/series-sql.ts';
 import { appliedFilter, type CaseFilter, type CaseScope, type CaseSelection, type CaseWindow } from '../queries/case-predicates.ts';
 import { resolveSelection } from './dimensions.ts';
 import { areaPhrase } from './format.ts';
@@ -43,16 +43,24 @@ export interface AnomalyFinding {
 /** Zero-filled counts per group and period, each series from where its group's data starts. */
 export async function countSeries(wh: Warehouse, by: readonly SeriesGroup[], period: Period, sel: CaseSelection): Promise<Series[]> {
   const q = buildCountSeriesQuery(by, period, sel);
-  const rows = await wh.all<{ service?: string; area?: string; period: string; n: number }>(q.sql, q.params);
-  const out = new Map<string, Series>();
+  const rows = await wh.all<{ service?: string; area?: string; start: string; last: string; period: string; n: number }>(q.sql, q.params);
+  // The query is sparse (periods with requests only): fill the zeros from each group's start.
+  const out = new Map<string, Series & { index: Map<string, number> }>();
   for (const r of rows) {
     const key = JSON.stringify([r.service ?? null, r.area ?? null]);
     let s = out.get(key);
-    if (!s) out.set(key, (s = { ...(r.service !== undefined ? { service: r.service } : {}), ...(r.area !== undefined ? { area: r.area, area_phrase: areaPhrase(r.area, sel.area_kind) } : {}), periods: [], counts: [] }));
-    s.periods.push(r.period);
-    s.counts.push(r.n);
+    if (!s) {
+      const periods = periodsBetween(r.start, r.last, period);
+      out.set(key, (s = {
+        ...(r.service !== undefined ? { service: r.service } : {}),
+        ...(r.area !== undefined ? { area: r.area, area_phrase: areaPhrase(r.area, sel.area_kind) } : {}),
+        periods, counts: new Array<number>(periods.length).fill(0), index: new Map(periods.map((p, i) => [p, i])),
+      }));
+    }
+    const i = s.index.get(r.period);
+    if (i !== undefined) s.counts[i] = Number(r.n);
   }
-  return [...out.values()];
+  return [...out.values()].map(({ index: _index, ...s }) => s);
 }
 
 /** A trend under this many requests a week is not worth a sentence (it would read "about 0.00"). */
