@@ -1,11 +1,10 @@
 // The demo city for tests, seeded once per run (test/global-setup.ts) and copied per suite.
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
 import type { DemoManifest } from '../ingest/demo-city.ts';
-import { Warehouse } from '../warehouse/db.ts';
-import type { TempWarehouse } from './helpers.ts';
+import { openInTempDir, type TempWarehouse } from './helpers.ts';
 
 /**
  * A fresh copy of the demo city's warehouse, seeded once per run by test/global-setup.ts (the copy
@@ -15,23 +14,6 @@ export async function demoWarehouse(): Promise<TempWarehouse & { manifest: DemoM
   const seed = inject('demoSeedDir');
   const dir = mkdtempSync(join(tmpdir(), 'civic-test-'));
   cpSync(seed, dir, { recursive: true });
-  const path = join(dir, 'civic.duckdb');
-  const wh = await Warehouse.open(path);
   const manifest = JSON.parse(readFileSync(join(dir, 'demo-manifest.json'), 'utf8')) as DemoManifest;
-  return {
-    wh, dir, path, manifest,
-    write(name, body) {
-      const p = join(dir, name);
-      writeFileSync(p, body);
-      return p;
-    },
-    cleanup() {
-      try {
-        wh.close();
-      } catch {
-        // already closed by the code under test
-      }
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  return { ...(await openInTempDir(dir, join(dir, 'civic.duckdb'))), manifest };
 }

@@ -22,6 +22,11 @@ export interface TempWarehouse {
 export async function tempWarehouse(opts: { memory?: boolean } = {}): Promise<TempWarehouse> {
   const dir = mkdtempSync(join(tmpdir(), 'civic-test-'));
   const path = opts.memory ? ':memory:' : join(dir, 'civic.duckdb');
+  return openInTempDir(dir, path);
+}
+
+/** Opens (and migrates) the warehouse at `path` inside the test's own temp folder `dir`. */
+export async function openInTempDir(dir: string, path: string): Promise<TempWarehouse> {
   const wh = await Warehouse.open(path);
   return {
     wh,
