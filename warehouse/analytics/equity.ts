@@ -56,12 +56,16 @@ export async function computeEquity(wh: Warehouse, o: EquityOptions): Promise<Eq
   const rows = placed.filter((r) => r.opened >= minCases);
   const keep = new Set(rows.map((r) => r.area!));
   const obsQ = buildKmObservationsQuery(['area'], sel, 'close');
-  const byArea = new Map<string, KmObservation[]>();
+  // Areas in the KPI rows' (sorted) order, observations by time: the test sums in a fixed order,
+  // so the same cases give the same statistic to the last bit, whoever asks (scoped or filtered).
+  const byArea = new Map<string, KmObservation[]>(rows.map((r) => [r.area!, []]));
   for (const r of await wh.all<{ area: string; seconds: number; events: number; censored: number }>(obsQ.sql, obsQ.params)) {
     if (!keep.has(r.area)) continue;
-    const list = byArea.get(r.area) ?? [];
-    list.push({ time: Number(r.seconds), events: r.events, censored: r.censored });
-    byArea.set(r.area, list);
+    byArea.get(r.area)!.push({ time: Number(r.seconds), events: r.events, censored: r.censored });
+  }
+  for (const [area, list] of byArea) {
+    if (list.length === 0) byArea.delete(area);
+    else list.sort((a, b) => a.time - b.time);
   }
   const areas: EquityArea[] = rows.map((r) => ({
     area: r.area!,
