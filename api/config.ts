@@ -41,7 +41,7 @@ export const Config = Type.Object(
     port: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
     host: Type.String({ minLength: 1, default: '127.0.0.1' }),
     database: Type.String({ minLength: 1, default: './data/civic.duckdb' }),
-    /** DuckDB's memory cap, e.g. "2GB"; null = DuckDB's default (80% of RAM). Beyond it, work spills to disk. */
+    /** DuckDB's memory cap, e.g. "2GB"; null = a quarter of RAM, 1–8 GiB (warehouse/db.ts defaultMemoryLimit). Beyond it, work spills to disk. */
     memory_limit: Type.Union([Type.String({ pattern: '^\\d+(\\.\\d+)?\\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$' }), Type.Null()], { default: null }),
     /** The jurisdiction's name; null = from the data (recorded by the first real ingest, see warehouse/analytics/jurisdiction.ts). */
     jurisdiction: Type.Union([Type.String({ minLength: 1 }), Type.Null()], { default: null }),
@@ -91,6 +91,8 @@ export const Config = Type.Object(
         max_rows: Type.Integer({ minimum: 1, maximum: 10_000_000, default: 5000 }),
         /** Rows any one query may return to the API (series, curve points…); more is a 413. */
         max_query_rows: Type.Integer({ minimum: 1, maximum: 100_000_000, default: 100_000 }),
+        /** Cells (groups × periods) a request may ask for, estimated from the data's dimensions before any query runs; more is a 413. */
+        max_cells: Type.Integer({ minimum: 1, maximum: 1_000_000_000, default: 250_000 }),
         /** Requests a minute one client address may make to the public API (/api/public/*, /open311/*); more is a 429. */
         public_per_minute: Type.Integer({ minimum: 1, default: 120 }),
         /** The longest URL accepted (path and query, in characters); longer is a 414. */

@@ -83,11 +83,16 @@ declare module 'fastify' {
  */
 export function acceptServerCredential(fastify: FastifyInstance): void {
   fastify.addHook('onRequest', async (request) => {
-    if (request.principal || !fastify.serverCredentialHash) return;
+    if (request.principal) return;
     const m = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');
-    if (!m) return;
-    const expected = Buffer.from(fastify.serverCredentialHash, 'hex');
-    const given = Buffer.from(hashToken(m[1]), 'hex');
-    if (given.length === expected.length && timingSafeEqual(given, expected)) request.principal = LOCAL_ADMIN;
+    if (m && isServerCredential(fastify, m[1])) request.principal = LOCAL_ADMIN;
   });
+}
+
+/** Whether `token` is this server's local admin key (compared in constant time, by hash). */
+export function isServerCredential(fastify: FastifyInstance, token: string): boolean {
+  if (!fastify.serverCredentialHash) return false;
+  const expected = Buffer.from(fastify.serverCredentialHash, 'hex');
+  const given = Buffer.from(hashToken(token), 'hex');
+  return given.length === expected.length && timingSafeEqual(given, expected);
 }

@@ -10,6 +10,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { CivicError } from './errors.ts';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -41,12 +42,18 @@ export interface ReadLimits {
   maxQueryRows: number;
   /** Rows one answer may have (an analysis asks for at most this many groups: see `all`'s `maxRows`). */
   maxRows: number;
+  /**
+   * Cells (groups × periods) one analysis may ask for, estimated from the data's dimensions
+   * before any query runs (analytics/dimensions.ts checkCellBudget): a 413 at once instead of a
+   * query that runs for seconds to build a series or table nobody can use.
+   */
+  maxCells: number;
 }
 
 /** What the API reads with unless configured (config.ts `limits.*` has the same defaults). */
-export const DEFAULT_READ_LIMITS: Readonly<ReadLimits> = { connections: 3, timeoutMs: 15_000, maxQueryRows: 100_000, maxRows: 5_000 };
+export const DEFAULT_READ_LIMITS: Readonly<ReadLimits> = { connections: 3, timeoutMs: 15_000, maxQueryRows: 100_000, maxRows: 5_000, maxCells: 250_000 };
 /** A single connection (writer, CLI, reports): no time limit, no row cap. */
-const UNLIMITED: Readonly<ReadLimits> = { connections: 1, timeoutMs: Infinity, maxQueryRows: Infinity, maxRows: Infinity };
+const UNLIMITED: Readonly<ReadLimits> = { connections: 1, timeoutMs: Infinity, maxQueryRows: Infinity, maxRows: Infinity, maxCells: Infinity };
 
 const NARROW = 'a shorter window (from/to, or fewer weeks), a coarser period (week instead of day), fewer groupings in by, or a filter (service, agency, area…)';
 
@@ -256,15 +263,16 @@ export class Warehouse {
   }
 
   /**
-   * `memoryLimit` (e.g. "2GB"; default CIVIC_MEMORY_LIMIT, else DuckDB's 80% of RAM) caps DuckDB's
-   * own memory: beyond it, large ingest batches spill to `<file>.tmp` instead of growing.
+   * `memoryLimit` (e.g. "2GB"; default CIVIC_MEMORY_LIMIT, else `defaultMemoryLimit()`) caps
+   * DuckDB's own memory: beyond it, large work spills to `<file>.tmp` instead of growing, and
+   * what cannot spill fails with DuckDB's out-of-memory error instead of taking the machine.
    */
   static async open(path: string, opts: { memoryLimit?: string } = {}): Promise<Warehouse> {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    const memoryLimit = opts.memoryLimit ?? process.env.CIVIC_MEMORY_LIMIT;
+    const memoryLimit = opts.memoryLimit ?? process.env.CIVIC_MEMORY_LIMIT ?? defaultMemoryLimit();
     let instance: DuckDBInstance;
     try {
-      instance = await DuckDBInstance.create(path, memoryLimit ? { memory_limit: memoryLimit } : undefined);
+      instance = await DuckDBInstance.create(path, { memory_limit: memoryLimit });
     } catch (err) {
       if (/lock/i.test(String((err as Error).message))) throw new WarehouseLockedError(path, err);
       throw err;
@@ -293,13 +301,20 @@ export class Warehouse {
     const cap = Math.min(opts.maxRows ?? Infinity, this.limits.maxQueryRows);
     return this.withConnection(async (conn) => {
       if (!Number.isFinite(cap)) return (await conn.runAndReadAll(sql, params)).getRowObjectsJson() as T[];
-      const reader = await conn.streamAndReadUntil(sql, cap + 1, params);
-      if (reader.currentRowCount > cap) {
-        // Ends the unread stream (and its transaction) before the connection goes back.
-        await conn.run('SELECT 1');
-        throw new TooManyRowsError(cap, opts.what ?? 'rows from the warehouse');
+      // A chunk (at most 2,048 rows) at a time: each is fetched off the main thread and converted
+      // on it in one short step, so a large answer never holds the event loop for long (the
+      // server's other requests, /api/health first, are answered between chunks).
+      const result = await conn.stream(sql, params);
+      const rows: T[] = [];
+      for await (const chunk of result.yieldRowObjectJson()) {
+        for (const r of chunk) rows.push(r as T);
+        if (rows.length > cap) {
+          // Ends the unread stream (and its transaction) before the connection goes back.
+          await conn.run('SELECT 1');
+          throw new TooManyRowsError(cap, opts.what ?? 'rows from the warehouse');
+        }
       }
-      return reader.getRowObjectsJson() as T[];
+      return rows;
     });
   }
 
@@ -368,6 +383,16 @@ export class Warehouse {
     else this.single!.closeSync();
     if (this.ownsInstance) this.instance.closeSync();
   }
+}
+
+/**
+ * DuckDB's cap when none is configured: a quarter of the machine's memory, at least 1 GiB and at
+ * most 8 GiB. DuckDB's own default (80%) let one hostile upload take the whole machine; a
+ * quarter leaves room for Node, the operating system and whatever else runs there.
+ */
+export function defaultMemoryLimit(total = totalmem()): string {
+  const mib = Math.min(8192, Math.max(1024, Math.floor(total / 4 / 2 ** 20)));
+  return `${mib}MiB`;
 }
 
 const modelCache = new Map<string, string>();

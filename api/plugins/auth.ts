@@ -18,6 +18,7 @@ import type { OidcConfig } from '../config.ts';
 import { ErrorResponse } from '../schemas/common.ts';
 import { looksLikeJwt, OidcVerifier } from './oidc.ts';
 import { SESSION_COOKIE } from './session.ts';
+import { isServerCredential } from '../tokens.ts';
 
 export type Access = 'public' | 'staff' | 'admin';
 export const ACCESS_ROLES: Record<Access, readonly Role[]> = { public: [], staff: STAFF_ROLES, admin: ['admin'] };
@@ -99,28 +100,37 @@ export default fp<AuthOptions>(
     fastify.decorateRequest('principal', null);
     fastify.decorateRequest('authProblem', null);
 
-    fastify.addHook('onRequest', async (request) => {
+    /** The caller an Authorization header names, or why it names none. */
+    const bearerPrincipal = async (header: string): Promise<{ principal: Principal } | AuthProblem> => {
+      const m = /^Bearer\s+(\S+)$/i.exec(header);
+      if (!m) return { status: 401, message: 'The Authorization header must read "Bearer <token>".' };
+      if (looksLikeJwt(m[1])) {
+        if (!fastify.oidc) return { status: 401, message: 'This server does not accept OpenID Connect tokens (auth.oidc is not configured); use an API token.' };
+        return fastify.oidc.verify(m[1]);
+      }
+      const r = await checkToken(fastify.warehouse, m[1]);
+      if ('principal' in r) return r;
+      return { status: 401, message: { unknown: 'The token is not valid (unknown).', revoked: 'The token was revoked.', expired: 'The token has expired: ask an admin for a new one (civic token create).' }[r.reason] };
+    };
+
+    fastify.addHook('onRequest', async (request, reply) => {
       const header = request.headers.authorization;
       if (header !== undefined) {
-        const m = /^Bearer\s+(\S+)$/i.exec(header);
-        if (!m) {
-          request.authProblem = { status: 401, message: 'The Authorization header must read "Bearer <token>".' };
+        // A credential that was sent must be good, whatever the route: a bad, expired or revoked
+        // token is refused even where no token is needed, so a client learns it at once instead
+        // of silently reading the public answer. (A stale session cookie is not: a signed-out
+        // browser must still reach the sign-in page and the public pages.)
+        const r = await bearerPrincipal(header);
+        if ('principal' in r) {
+          request.principal = r.principal;
           return;
         }
-        if (looksLikeJwt(m[1])) {
-          if (!fastify.oidc) {
-            request.authProblem = { status: 401, message: 'This server does not accept OpenID Connect tokens (auth.oidc is not configured); use an API token.' };
-            return;
-          }
-          const r = await fastify.oidc.verify(m[1]);
-          if ('principal' in r) request.principal = r.principal;
-          else request.authProblem = r;
-          return;
-        }
-        const r = await checkToken(fastify.warehouse, m[1]);
-        if ('principal' in r) request.principal = r.principal;
-        else request.authProblem = { status: 401, message: { unknown: 'The token is not valid (unknown).', revoked: 'The token was revoked.', expired: 'The token has expired: ask an admin for a new one (civic token create).' }[r.reason] };
-        return;
+        request.authProblem = r;
+        // The server's local admin key is no API token, but it is this server's: the routes that
+        // take it (api/tokens.ts) decide; elsewhere the caller is refused or anonymous as usual.
+        if (isServerCredential(fastify, header.replace(/^Bearer\s+/i, ''))) return;
+        if (r.status === 401) reply.header('www-authenticate', 'Bearer');
+        return reply.code(r.status).send({ statusCode: r.status, error: r.status === 401 ? 'Unauthorized' : 'Forbidden', message: r.message });
       }
       const raw = request.cookies[SESSION_COOKIE];
       if (!raw) return;

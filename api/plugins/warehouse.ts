@@ -14,7 +14,7 @@ declare module 'fastify' {
   }
 }
 
-export type ReadLimitsConfig = Partial<Pick<Config['limits'], 'read_connections' | 'query_timeout_seconds' | 'max_rows' | 'max_query_rows'>>;
+export type ReadLimitsConfig = Partial<Pick<Config['limits'], 'read_connections' | 'query_timeout_seconds' | 'max_rows' | 'max_query_rows' | 'max_cells'>>;
 
 export default fp<{ warehouse: Warehouse; limits?: ReadLimitsConfig }>(
   async (fastify, opts) => {
@@ -24,6 +24,7 @@ export default fp<{ warehouse: Warehouse; limits?: ReadLimitsConfig }>(
       timeoutMs: l.query_timeout_seconds === undefined ? undefined : l.query_timeout_seconds * 1000,
       maxRows: l.max_rows,
       maxQueryRows: l.max_query_rows,
+      maxCells: l.max_cells,
     });
     let ingest: IngestService;
     try {

@@ -114,6 +114,32 @@ describe('access: routes, tokens, sessions, scopes and the audit log', () => {
       expect(jwtish.statusCode).toBe(401);
       expect(jwtish.json().message).toMatch(/auth\.oidc is not configured/);
     });
+
+    it('a bad, revoked or malformed bearer credential is a 401 on open routes too; no credential is still welcome there', async () => {
+      const made = await createToken(t.wh, { name: 'soon revoked', role: 'public' });
+      const good = { authorization: `Bearer ${made.token}` };
+      const openUrls = ['/api/health', '/api/measures', '/api/session', '/api/public/kpis', '/favicon.svg', '/no-such-page'];
+      for (const url of openUrls) {
+        expect((await fastify.inject(url)).statusCode, url).not.toBe(401);
+        expect((await fastify.inject({ url, headers: good })).statusCode, url).not.toBe(401);
+        for (const [authorization, message] of [
+          ['Bearer cp_nope', /not valid \(unknown\)/],
+          ['Basic abc', /must read "Bearer <token>"/],
+          ['Bearer aaa.bbb.ccc', /auth\.oidc is not configured/],
+        ] as const) {
+          const res = await fastify.inject({ url, headers: { authorization } });
+          expect(res.statusCode, `${url} ${authorization}`).toBe(401);
+          expect(res.headers['www-authenticate'], url).toBe('Bearer');
+          expect(res.json().message, url).toMatch(message);
+        }
+      }
+      expect((await fastify.inject({ method: 'DELETE', url: `/api/tokens/${made.token_id}`, headers: await bearer(t.wh, 'admin') })).statusCode).toBe(200);
+      for (const url of openUrls) {
+        const revoked = await fastify.inject({ url, headers: good });
+        expect(revoked.statusCode, url).toBe(401);
+        expect(revoked.json().message, url).toBe('The token was revoked.');
+      }
+    });
   });
 
   describe('tokens', () => {

@@ -342,4 +342,19 @@ describe('bad input on every route', () => {
     expect(res.json().message).toEqual(expect.any(String));
     expect((await fastify.inject('/api/health')).statusCode).toBe(200);
   });
+
+  // Groups × periods are estimated from the data's dimensions before any query runs: ten years of
+  // daily series for every service in every area (about 330,000 points), or every service ×
+  // area × channel × day over ten years, are refused at once, saying what to narrow.
+  it.each([
+    ['/api/trends?from=2016-11-16&to=2026-11-15&period=day&by=service,area', /up to [\d,]+ points of daily series \(service × area × day\), more than the 250,000 a request may ask for \(limits\.max_cells\)\. Narrow it: a shorter window/],
+    ['/api/kpis?from=2016-11-16&to=2026-11-15&by=service,area,channel,day', /up to [\d,]+ rows \(one per service × area × channel × day\), more than the 250,000 .*\(limits\.max_cells\)/],
+  ])('%s is a 413 before any query runs', async (url, message) => {
+    const res = await fastify.inject({ url, headers: authHeader('admin') });
+    expect(res.statusCode, res.body).toBe(413);
+    expect(res.json().message).toMatch(message);
+    // A filter brings the same request under the budget.
+    const narrowed = await fastify.inject({ url: `${url.replace('from=2016-11-16', 'from=2026-10-01')}&service=POTHOLE`, headers: authHeader('admin') });
+    expect(narrowed.statusCode, narrowed.body).toBe(200);
+  });
 });

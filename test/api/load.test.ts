@@ -208,7 +208,10 @@ describe('the heaviest allowed request on a running server', () => {
     // was answered (whether before or after the heavy one depends on the machine's load: a 2-core
     // CI box may finish the heavy one first, so only its answer is asserted, and its time logged).
     const during = quick.filter((q) => q.at < heavyEnd);
-    expect(during.filter((q) => /"status":"ok"/.test(q.body)).length).toBeGreaterThanOrEqual(1);
+    // The table is fetched, built and sent a few hundred rows per turn of the event loop, and
+    // health answers from a reading at most a second old: health checks one after another keep
+    // being answered while it runs (when it was built and serialised in one go, one was).
+    expect(during.filter((q) => /"status":"ok"/.test(q.body)).length).toBeGreaterThanOrEqual(5);
     expect(quick.filter((q) => /"rows":/.test(q.body))).toHaveLength(1);
     const healthMs = quick.filter((q) => /"status":"ok"/.test(q.body)).map((q) => q.ms).sort((a, b) => a - b);
     console.log(

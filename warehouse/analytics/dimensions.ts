@@ -3,12 +3,13 @@
 // unknown name is a 400 that names the parameter and suggests the closest valid values, never
 // an empty 200.
 import type { Warehouse } from '../db.ts';
-import { closest, didYouMean, ParameterError } from '../errors.ts';
+import { CivicError, closest, didYouMean, ParameterError } from '../errors.ts';
 import {
   compareLabels,
   defaultAreaKindOf,
   DIMENSION_NAMES,
   FILTER_NAMES,
+  isPeriod,
   MISSING_LABELS,
   NO_AREA,
   SOURCE_AREA_KIND,
@@ -162,4 +163,57 @@ export function parseDimensions(list: string | undefined, parameter = 'by', allo
     }
   }
   return names as Dimension[];
+}
+
+/** An analysis would have more cells (groups × periods) than a request may ask for. */
+export class TooManyCellsError extends CivicError {
+  constructor(readonly estimate: number, readonly limit: number, what: string) {
+    super(
+      `This request could have up to ${estimate.toLocaleString('en-US')} ${what}, more than the ${limit.toLocaleString('en-US')} a request may ask for (limits.max_cells). ` +
+        'Narrow it: a shorter window (from/to, or fewer weeks), a coarser period (week instead of day), fewer groupings in by, or a filter (service, agency, area…).',
+      { status: 413 },
+    );
+    this.name = 'Payload Too Large';
+  }
+}
+
+const DAY_MS = 86_400_000;
+const dayNumber = (iso: string) => Date.parse(`${iso}T00:00:00Z`) / DAY_MS;
+
+/** Calendar periods of a kind that a window touches (an upper bound for weeks: partial ones count). */
+export function periodsIn(window: Pick<CaseWindow, 'from' | 'to'>, period: 'day' | 'week' | 'month' | 'quarter'): number {
+  const days = dayNumber(window.to) - dayNumber(window.from) + 1;
+  if (period === 'day') return days;
+  if (period === 'week') return Math.ceil(days / 7) + 1;
+  const months = (+window.to.slice(0, 4) - +window.from.slice(0, 4)) * 12 + (+window.to.slice(5, 7) - +window.from.slice(5, 7)) + 1;
+  return period === 'month' ? months : Math.ceil(months / 3) + 1;
+}
+
+/**
+ * How many cells an analysis grouped by `by` could have, from the data's dimensions (cached) and
+ * the caller's filters: each attribute's values (one when it is filtered to one, a missing-value
+ * label included) times each period's count in the window. An upper bound: a sparse table has
+ * fewer rows; a zero-filled series has exactly this many points.
+ */
+export function estimateCells(dims: Dimensions, sel: CaseSelection, by: readonly Dimension[]): number {
+  const f = sel.filter ?? {};
+  const services = dims.services.filter(
+    (s) => (!f.service || s.code === f.service || s.name === f.service) && (!f.service_group || s.service_group === f.service_group) && (!f.agency || s.agency === f.agency),
+  );
+  const count: Record<string, () => number> = {
+    service: () => Math.max(1, services.length),
+    service_group: () => (f.service_group || f.service ? 1 : new Set(services.map((s) => s.service_group)).size || 1),
+    agency: () => (f.agency ? 1 : dims.agencies.length + 1),
+    channel: () => (f.channel ? 1 : dims.channels.length + 1),
+    area: () => (f.area ? 1 : dims.areas.filter((a) => a.kind === sel.area_kind).length + 1),
+  };
+  return by.reduce((n, d) => n * (isPeriod(d) ? periodsIn(sel.window, d) : count[d]()), 1);
+}
+
+/** A 413 before any query runs when `by` could have more cells than the warehouse's limits allow. */
+export async function checkCellBudget(wh: Warehouse, sel: CaseSelection, by: readonly Dimension[], what = `cells (${by.join(' × ') || 'one overall row'})`): Promise<void> {
+  const limit = wh.limits.maxCells;
+  if (!Number.isFinite(limit)) return;
+  const estimate = estimateCells(await listDimensions(wh, sel.scope), sel, by);
+  if (estimate > limit) throw new TooManyCellsError(estimate, limit, what);
 }

@@ -2,8 +2,8 @@
 // and how sure — each as a record and as one plain sentence a manager can act on.
 import type { Warehouse } from '../db.ts';
 import { buildCountSeriesQuery, periodsBetween, type SeriesPeriod as Period, type SeriesGroup } from '../queries/series-sql.ts';
-import { appliedFilter, type CaseFilter, type CaseScope, type CaseSelection, type CaseWindow } from '../queries/case-predicates.ts';
-import { resolveSelection } from './dimensions.ts';
+import { appliedFilter, type CaseFilter, type Dimension, type CaseScope, type CaseSelection, type CaseWindow } from '../queries/case-predicates.ts';
+import { checkCellBudget, resolveSelection } from './dimensions.ts';
 import { areaPhrase } from './format.ts';
 import { mannKendall, seasonalMannKendall } from '../stats/mann-kendall.ts';
 import { cusum } from '../stats/control-charts.ts';
@@ -211,6 +211,9 @@ export interface FindingsResult {
 
 export async function computeFindings(wh: Warehouse, o: FindingsOptions): Promise<FindingsResult> {
   const sel = await resolveSelection(wh, o.window, { filter: o.filter, area_kind: o.area_kind, scope: o.scope });
+  // Anomalies are read from daily series whatever the period: their points are the cells.
+  const cells: Dimension[] = [...o.by, 'day'];
+  await checkCellBudget(wh, sel, cells, `points of daily series (${cells.join(' × ')})`);
   const series = await countSeries(wh, o.by, o.period, sel);
   const daily = o.period === 'day' ? series : await countSeries(wh, o.by, 'day', sel);
   const w = o.window;

@@ -7,7 +7,8 @@ import { buildClosedCohortQuery, buildKmCurveQuery, buildKpiCountsQuery, type Km
 import { appliedFilter, compareLabels, isPeriod, type CaseFilter, type CaseScope, type CaseSelection, type CaseWindow, type Dimension } from '../queries/case-predicates.ts';
 import { MEASURES, type Measure, type MeasureValues } from '../queries/measures.ts';
 import { kmSummary, type KmCurve, type KmSummary } from '../stats/kaplan-meier.ts';
-import { resolveSelection } from './dimensions.ts';
+import { checkCellBudget, resolveSelection } from './dimensions.ts';
+import { forEachInTurns, mapInTurns } from '../turns.ts';
 
 export { dataAsOf, resolveWindow, WindowError } from './window.ts';
 
@@ -49,7 +50,7 @@ async function kmByGroup(wh: Warehouse, by: readonly Dimension[], sel: CaseSelec
     const q = buildKmCurveQuery(by, sel, [duration], KM_TARGETS);
     rows.push(await wh.all<SqlRow>(q.sql, q.params));
   }
-  for (const r of rows.flat()) {
+  await forEachInTurns(rows.flat(), (r) => {
     const k = `${r.duration as KmDuration}${key(r)}`;
     let curve = curves.get(k);
     if (!curve) curves.set(k, (curve = { n: Number(r.n_total), events: Number(r.events_total), points: [] }));
@@ -64,12 +65,12 @@ async function kmByGroup(wh: Warehouse, by: readonly Dimension[], sel: CaseSelec
       lower: r.lower === null ? null : Number(r.lower),
       upper: r.upper === null ? null : Number(r.upper),
     });
-  }
+  });
   const summaries = new Map<string, KmSummary>();
-  for (const [k, curve] of curves) {
+  await forEachInTurns(curves, ([k, curve]) => {
     curve.points.sort((a, b) => a.time - b.time);
     summaries.set(k, kmSummary(curve));
-  }
+  });
   return (duration: KmDuration, groupKey: string) => summaries.get(`${duration}${groupKey}`) ?? NO_SUMMARY;
 }
 
@@ -91,6 +92,7 @@ export interface KpiOptions {
  */
 export async function computeKpis(wh: Warehouse, by: readonly Dimension[], window: CaseWindow, filter: CaseFilter = {}, opts: KpiOptions = {}): Promise<KpiResult> {
   const sel = await resolveSelection(wh, window, { filter, area_kind: opts.area_kind, scope: opts.scope });
+  await checkCellBudget(wh, sel, by, `rows (one per ${by.join(' × ')})`);
   const key = (r: SqlRow) => JSON.stringify(by.map((d) => r[d]));
   // One connection runs one statement at a time: awaiting in turn is no slower than together.
   // The answer's row cap (the API's readers have one) is checked on the groups first, before the
@@ -126,7 +128,9 @@ export async function computeKpis(wh: Warehouse, by: readonly Dimension[], windo
   // The overall row exists even when nothing matched: zeros, not no answer.
   if (by.length === 0 && groups.size === 0) groups.set('[]', { dims: {} });
 
-  const rows = [...groups.entries()].map(([k, g]) => {
+  // Built a few hundred rows per turn of the event loop: a table of thousands of rows is
+  // hundreds of milliseconds of work, which must not hold up the server's other requests.
+  const rows = await mapInTurns([...groups.entries()], ([k, g]) => {
     const source = (m: Measure) => (m.cohort === 'closed' ? g.closed : m.cohort === 'backlog' && backlogRows ? g.backlog : g.opened);
     // The row is built in place, dimensions first: spreading a wide object into a new one cost
     // about 0.4 ms a row in V8 (seconds of a blocked event loop for a table of a few thousand rows).

@@ -16,6 +16,7 @@
 // certificate against the cube's lines; the tests also audit the result with an LP solver
 // (lp-audit.ts), which computes each suppressed cell's exact range.
 import type { Cube } from './cube.ts';
+import { nextTurn } from '../turns.ts';
 
 export const PUBLISHED = 0;
 export const PRIMARY = 1;
@@ -160,7 +161,7 @@ export async function protectAsync(cube: Cube, values: ArrayLike<number>, opts: 
     const step = run.next();
     if (step.done) return step.value;
     if (performance.now() - since >= slice) {
-      await new Promise((resolve) => setImmediate(resolve));
+      await nextTurn();
       since = performance.now();
     }
   }

@@ -7,18 +7,24 @@ import { toCsv } from '../../../reports/render-csv.ts';
 import { filterOf } from '../../schemas/window.ts';
 import { kpiRouteSchema, type KpiQueryString } from './schema.ts';
 import { scopeOf } from '../../plugins/auth.ts';
+import { sendCsvRows, sendJsonRows } from '../../stream-rows.ts';
 
 /** A flat table for CSV: the registry's columns; with `all`, the channel mix spread over one `channel_mix_<channel>` column per channel seen. */
-export function kpiCsv(rows: readonly KpiRow[], by: readonly Dimension[], columns: 'core' | 'all'): string {
+export function kpiCsvTable(rows: readonly KpiRow[], by: readonly Dimension[], columns: 'core' | 'all'): { rows: Record<string, unknown>[]; columns: string[] } {
   const measures = csvMeasureNames(columns);
-  if (columns === 'core') return toCsv(rows as unknown as Record<string, unknown>[], [...by, ...measures]);
+  if (columns === 'core') return { rows: rows as unknown as Record<string, unknown>[], columns: [...by, ...measures] };
   const channels = [...new Set(rows.flatMap((r) => Object.keys(r.channel_mix)))].sort();
   const flat = rows.map((r) => {
     const out: Record<string, unknown> = { ...r };
     for (const ch of channels) out[`channel_mix_${ch}`] = Object.hasOwn(r.channel_mix, ch) ? r.channel_mix[ch] : 0;
     return out;
   });
-  return toCsv(flat, [...by, ...measures, ...channels.map((ch) => `channel_mix_${ch}`)]);
+  return { rows: flat, columns: [...by, ...measures, ...channels.map((ch) => `channel_mix_${ch}`)] };
+}
+
+export function kpiCsv(rows: readonly KpiRow[], by: readonly Dimension[], columns: 'core' | 'all'): string {
+  const t = kpiCsvTable(rows, by, columns);
+  return toCsv(t.rows, t.columns);
 }
 
 const kpis: FastifyPluginAsync = async (fastify) => {
@@ -28,12 +34,11 @@ const kpis: FastifyPluginAsync = async (fastify) => {
     const window = await resolveWindow(fastify.warehouse, q, (await fastify.jurisdiction()).timezone);
     const result = await computeKpis(fastify.warehouse, by, window, filterOf(q), { area_kind: q.area_kind, scope: scopeOf(request) });
     if (q.format === 'csv') {
-      return reply
-        .type('text/csv; charset=utf-8')
-        .header('content-disposition', `attachment; filename="kpis-${window.from}-${window.to}.csv"`)
-        .send(kpiCsv(result.rows, by, q.columns));
+      const t = kpiCsvTable(result.rows, by, q.columns);
+      return sendCsvRows(request, reply, `kpis-${window.from}-${window.to}.csv`, t.rows, t.columns);
     }
-    return result;
+    const { rows, ...envelope } = result;
+    return sendJsonRows(request, reply, envelope, rows);
   });
 };
 
