@@ -1,116 +1,186 @@
-// KPIs (service × week) and hot-spots (H3 resolution 8) over a 5,000,000-case warehouse, each
-// beside the bare DuckDB aggregation it rests on, timed in the same run.
-import { mkdtempSync, rmSync } from 'node:fs';
+// The analyses a dashboard asks for (the overview's KPI table, a year of it, hot-spots) at
+// 1M, 5M and 20M cases, each beside the bare DuckDB aggregation it rests on, timed in the same
+// run and interleaved with it (so a burst of load from elsewhere on the machine hurts both
+// sides), plus the warehouse file's size; then how each cost grows with the cases, and issue 10's
+// targets.
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { polygonToCells } from 'h3-js';
 import { Warehouse } from '../../warehouse/db.ts';
 import { computeKpis } from '../../warehouse/analytics/kpis.ts';
 import { computeHotspots } from '../../warehouse/analytics/hotspots.ts';
+import { addBenchCases, BENCH_YEAR, BENCH_ZONE, prepareBenchCity } from './bench-cases.ts';
 
-export interface AnalyticsRun { label: string; seconds: number; bare_seconds: number; ratio: number; rows_out: number }
-export interface AnalyticsBench { cases: number; build_seconds: number; runs: AnalyticsRun[] }
+export const FULL_SIZES = [1_000_000, 5_000_000, 20_000_000];
+// The quick run: 1M, and a small size so the growth table still has a step.
+export const QUICK_SIZES = [250_000, 1_000_000];
 
-const BBOX: [number, number, number, number] = [-77.45, 41.1, -77.15, 41.3];
+export type AnalysisKey = 'overview' | 'year' | 'hotspots';
+export interface AnalyticsRun { key: AnalysisKey; label: string; seconds: number; bare_seconds: number; ratio: number; rows_out: number; repeats: number }
+export interface AnalyticsSize {
+  cases: number;
+  /** Seconds to add this size's new cases (the table grows from the previous size). */
+  build_seconds: number;
+  /** The warehouse file after CHECKPOINT. */
+  file_mib: number;
+  /** The bench process's resident memory after this size's analyses, and its peak so far. */
+  rss_mib: number;
+  peak_rss_mib: number;
+  runs: AnalyticsRun[];
+}
+export interface AnalyticsGrowth { key: AnalysisKey | 'file'; from: number; to: number; cases_ratio: number; ours_ratio: number; bare_ratio: number | null }
+export interface AnalyticsTarget {
+  key: AnalysisKey; label: string; cases: number; limit_seconds: number; seconds: number | null; met: boolean | null;
+  /** When the target's size is not in this run (--quick): the largest size that is, for a hint. */
+  instead: { cases: number; seconds: number } | null;
+}
+export interface AnalyticsBench { zone: string; sizes: AnalyticsSize[]; growth: AnalyticsGrowth[]; targets: AnalyticsTarget[] }
 
-async function time<T>(fn: () => Promise<T>, repeat = 3): Promise<{ seconds: number; value: T }> {
+/** Issue 10's aims: a dashboard that answers at once on a large city's 5M cases. */
+const TARGETS: { key: AnalysisKey; label: string; cases: number; limit_seconds: number }[] = [
+  { key: 'overview', label: 'overview (KPIs by service × week, 12 weeks)', cases: 5_000_000, limit_seconds: 0.3 },
+  { key: 'year', label: 'service × week over a whole year', cases: 5_000_000, limit_seconds: 1 },
+  { key: 'hotspots', label: 'hot-spots (H3 res 8, k 1, FDR)', cases: 5_000_000, limit_seconds: 0.1 },
+];
+
+const LABELS: Record<AnalysisKey, string> = {
+  overview: 'overview: KPIs by service × week, last 12 weeks (KM median + P90, on-time, backlog)',
+  year: 'KPIs by service × week, whole year',
+  hotspots: 'hot-spots, H3 resolution 8, k = 1, whole year (Gi*, FDR, Local Moran)',
+};
+
+/** Best of `repeat` runs of ours and of the bare query, one after the other each time. */
+async function timePair<T>(ours: () => Promise<T>, bare: () => Promise<unknown>, repeat: number): Promise<{ seconds: number; bare_seconds: number; value: T }> {
   let best = Infinity;
+  let bestBare = Infinity;
   let value!: T;
   for (let i = 0; i < repeat; i++) {
-    const t0 = performance.now();
-    value = await fn();
+    let t0 = performance.now();
+    value = await ours();
     best = Math.min(best, (performance.now() - t0) / 1000);
+    t0 = performance.now();
+    await bare();
+    bestBare = Math.min(bestBare, (performance.now() - t0) / 1000);
   }
-  return { seconds: best, value };
+  return { seconds: best, bare_seconds: bestBare, value };
 }
 
-/**
- * Builds the `cases` table directly with SQL (the ingest is measured separately): a year of
- * requests over 9 services, realistic durations, 2% open, points on the demo city's H3 cells.
- */
-export async function runAnalyticsBench(opts: { cases?: number; log?: (l: string) => void } = {}): Promise<AnalyticsBench> {
-  const n = opts.cases ?? 5_000_000;
+const mib = (bytes: number) => Math.round(bytes / 2 ** 20);
+const peakRssMib = () => Math.round(process.resourceUsage().maxRSS / 1024);
+
+// The limit beside each KPI figure: DuckDB's own `median` of time to close over the same cases,
+// grouped the same way on the stored local day (what any KPI query has to do at least once).
+const BARE_KPIS = `SELECT service_name, date_trunc('week', opened_day) AS w, count(*) AS n, count(closed_at) AS c,
+    median(epoch(closed_at - opened_at)) AS m
+  FROM cases WHERE opened_day BETWEEN $from::DATE AND $to::DATE GROUP BY ALL`;
+const BARE_CELLS = `SELECT h3_r8, count(*) AS n FROM cases WHERE opened_day BETWEEN $from::DATE AND $to::DATE GROUP BY 1`;
+
+async function measureSize(wh: Warehouse, cases: number, log: (l: string) => void): Promise<AnalyticsRun[]> {
+  const window = { from: '2026-08-24', to: '2026-11-15', as_of: BENCH_YEAR.as_of, timezone: BENCH_ZONE };
+  const year = { ...BENCH_YEAR, timezone: BENCH_ZONE };
+  // A whole year over 20M cases takes a minute or more a run: once there, three times below.
+  const yearRepeat = cases > 5_000_000 ? 1 : 3;
+  const runs: AnalyticsRun[] = [];
+  const push = (key: AnalysisKey, t: { seconds: number; bare_seconds: number }, rows: number, repeats: number) => {
+    const r = { key, label: LABELS[key], seconds: t.seconds, bare_seconds: t.bare_seconds, ratio: t.seconds / t.bare_seconds, rows_out: rows, repeats };
+    runs.push(r);
+    log(`  ${key}: ${r.seconds.toFixed(3)} s (limit ${r.bare_seconds.toFixed(3)} s, ×${r.ratio.toFixed(1)}), ${rows} rows`);
+  };
+  const overview = await timePair(() => computeKpis(wh, ['service', 'week'], window), () => wh.all(BARE_KPIS, { from: window.from, to: window.to }), 3);
+  push('overview', overview, overview.value.rows.length, 3);
+  const yearKpis = await timePair(() => computeKpis(wh, ['service', 'week'], year), () => wh.all(BARE_KPIS, { from: year.from, to: year.to }), yearRepeat);
+  push('year', yearKpis, yearKpis.value.rows.length, yearRepeat);
+  const hot = await timePair(() => computeHotspots(wh, { resolution: 8, k: 1, window: year, fdr: true }), () => wh.all(BARE_CELLS, { from: year.from, to: year.to }), 3);
+  push('hotspots', hot, hot.value.cells.length, 3);
+  return runs;
+}
+
+function growthOf(sizes: AnalyticsSize[]): AnalyticsGrowth[] {
+  const out: AnalyticsGrowth[] = [];
+  for (let i = 1; i < sizes.length; i++) {
+    const [a, b] = [sizes[i - 1], sizes[i]];
+    for (const rb of b.runs) {
+      const ra = a.runs.find((r) => r.key === rb.key)!;
+      out.push({ key: rb.key, from: a.cases, to: b.cases, cases_ratio: b.cases / a.cases, ours_ratio: rb.seconds / ra.seconds, bare_ratio: rb.bare_seconds / ra.bare_seconds });
+    }
+    out.push({ key: 'file', from: a.cases, to: b.cases, cases_ratio: b.cases / a.cases, ours_ratio: b.file_mib / a.file_mib, bare_ratio: null });
+  }
+  return out;
+}
+
+export async function runAnalyticsBench(opts: { sizes?: number[]; log?: (l: string) => void } = {}): Promise<AnalyticsBench> {
+  const sizes = [...(opts.sizes ?? FULL_SIZES)].sort((a, b) => a - b);
   const log = opts.log ?? (() => undefined);
   const dir = mkdtempSync(join(tmpdir(), 'civic-abench-'));
-  const wh = await Warehouse.open(join(dir, 'w.duckdb'));
+  const file = join(dir, 'w.duckdb');
+  const wh = await Warehouse.open(file);
   try {
-    const ring = [[BBOX[1], BBOX[0]], [BBOX[1], BBOX[2]], [BBOX[3], BBOX[2]], [BBOX[3], BBOX[0]], [BBOX[1], BBOX[0]]];
-    const cells = polygonToCells(ring, 9);
-    const t0 = performance.now();
-    await wh.run(`INSERT INTO areas VALUES ('city', 'Riverton', 'city', NULL, $g)`, { g: JSON.stringify({ type: 'Polygon', coordinates: [ring.map(([la, lo]) => [lo, la])] }) });
-    await wh.run(`CREATE TEMP TABLE bench_cells (i INTEGER, cell VARCHAR)`);
-    const appender = await wh.conn.createAppender('bench_cells', 'main', 'temp');
-    cells.forEach((c, i) => {
-      appender.appendInteger(i + 1);
-      appender.appendVarchar(c);
-      appender.endRow();
+    const { cells } = await prepareBenchCity(wh);
+    const out: AnalyticsSize[] = [];
+    let have = 0;
+    for (const n of sizes) {
+      log(`analytics: growing the warehouse to ${n.toLocaleString('en-US')} cases …`);
+      const t0 = performance.now();
+      await addBenchCases(wh, have, n, cells);
+      await wh.run('CHECKPOINT');
+      const build = (performance.now() - t0) / 1000;
+      have = n;
+      const zones = await wh.all<{ z: string | null }>(`SELECT DISTINCT day_zone AS z FROM cases`);
+      // The product reads stored days only when every case's are cut in the window's zone.
+      if (zones.length !== 1 || zones[0].z !== BENCH_ZONE) throw new Error(`cases' day_zone is ${JSON.stringify(zones)}, expected only ${BENCH_ZONE}`);
+      const fileMib = mib(statSync(file).size);
+      log(`  added in ${build.toFixed(1)} s; file ${fileMib} MiB after CHECKPOINT`);
+      const runs = await measureSize(wh, n, log);
+      out.push({ cases: n, build_seconds: build, file_mib: fileMib, rss_mib: mib(process.memoryUsage().rss), peak_rss_mib: peakRssMib(), runs });
+    }
+    const targets = TARGETS.map((t) => {
+      const s = out.find((x) => x.cases === t.cases)?.runs.find((r) => r.key === t.key)?.seconds ?? null;
+      const largest = out[out.length - 1];
+      const instead = s === null && largest ? { cases: largest.cases, seconds: largest.runs.find((r) => r.key === t.key)!.seconds } : null;
+      return { ...t, seconds: s, met: s === null ? null : s <= t.limit_seconds, instead };
     });
-    appender.closeSync();
-    await wh.run(
-      `INSERT INTO cases (case_id, source, source_case_id, service_code, service_name, agency, channel, opened_at, first_response_at,
-         closed_at, cancelled_at, due_at, status, reopen_count, lat, lon, area_name, quality_flags, refreshed_batch, area_id, h3_r7, h3_r8, h3_r9, last_event_at)
-       WITH g AS (
-         SELECT i, TIMESTAMPTZ '2025-11-17 05:00:00+00' + to_microseconds((random() * 364 * 86400e6)::BIGINT) AS opened,
-                (i % 9) AS svc, 1 + (hash(i) % $ncells)::INTEGER AS cell_i, exp(random() * 5) AS hours, random() < 0.02 AS still_open
-         FROM range($n) t(i)
-       )
-       SELECT 'bench:' || g.i, 'bench', g.i::VARCHAR, 'S' || svc, 'Service ' || svc, 'Agency ' || (svc % 4), 'phone', opened, opened,
-              CASE WHEN still_open THEN NULL ELSE opened + to_microseconds((hours * 3600e6)::BIGINT) END, NULL,
-              opened + INTERVAL 72 HOUR, CASE WHEN still_open THEN 'open' ELSE 'closed' END, 0, NULL, NULL, NULL, NULL, 'bench', 'city',
-              NULL, c.cell, NULL, opened
-       FROM g JOIN bench_cells c ON c.i = g.cell_i`,
-      { n, ncells: cells.length },
-    );
-    // Resolution 8 cells are the parents of the resolution 9 ones we drew.
-    await wh.run(`UPDATE cases SET h3_r9 = h3_r8`);
-    const build = (performance.now() - t0) / 1000;
-    log(`  built ${n.toLocaleString('en-US')} cases in ${build.toFixed(1)} s`);
-    await fixParents(wh);
-
-    const window = { from: '2026-08-24', to: '2026-11-15', as_of: '2026-11-16T05:00:00Z', timezone: 'America/New_York' };
-    const runs: AnalyticsRun[] = [];
-    const kpi = await time(() => computeKpis(wh, ['service', 'week'], window));
-    const bareKpi = await time(() =>
-      wh.all(`SELECT service_name, date_trunc('week', opened_at AT TIME ZONE $tz) AS w, count(*) AS n, count(closed_at) AS c, median(epoch(closed_at - opened_at)) AS m
-              FROM cases WHERE opened_at >= timezone($tz, $from::DATE::TIMESTAMP) AND opened_at < timezone($tz, ($to::DATE + 1)::TIMESTAMP) GROUP BY ALL`,
-      { tz: window.timezone, from: window.from, to: window.to }));
-    runs.push({ label: 'KPIs by service × week, 12 weeks (KM median + P90 + on-time)', seconds: kpi.seconds, bare_seconds: bareKpi.seconds, ratio: kpi.seconds / bareKpi.seconds, rows_out: kpi.value.rows.length });
-    log(`  ${runs[runs.length - 1].label}: ${kpi.seconds.toFixed(3)} s (bare ${bareKpi.seconds.toFixed(3)} s)`);
-    const year = { from: '2025-11-17', to: '2026-11-15', as_of: window.as_of, timezone: window.timezone };
-    const kpiYear = await time(() => computeKpis(wh, ['service', 'week'], year), 1);
-    const bareYear = await time(() =>
-      wh.all(`SELECT service_name, date_trunc('week', opened_at AT TIME ZONE $tz) AS w, count(*) AS n, median(epoch(closed_at - opened_at)) AS m FROM cases GROUP BY ALL`, { tz: year.timezone }), 1);
-    runs.push({ label: 'KPIs by service × week, whole year (all 5M cases)', seconds: kpiYear.seconds, bare_seconds: bareYear.seconds, ratio: kpiYear.seconds / bareYear.seconds, rows_out: kpiYear.value.rows.length });
-    log(`  ${runs[runs.length - 1].label}: ${kpiYear.seconds.toFixed(3)} s (bare ${bareYear.seconds.toFixed(3)} s)`);
-    const hot = await time(() => computeHotspots(wh, { resolution: 8, k: 1, window: year, fdr: true }));
-    const bareHot = await time(() => wh.all(`SELECT h3_r8, count(*) AS n FROM cases WHERE opened_at >= timezone($tz, $from::DATE::TIMESTAMP) AND opened_at < timezone($tz, ($to::DATE + 1)::TIMESTAMP) GROUP BY 1`, { tz: year.timezone, from: year.from, to: year.to }));
-    runs.push({ label: 'Hot-spots, H3 resolution 8, k = 1, whole year (Gi*, FDR, Local Moran)', seconds: hot.seconds, bare_seconds: bareHot.seconds, ratio: hot.seconds / bareHot.seconds, rows_out: hot.value.cells.length });
-    log(`  ${runs[runs.length - 1].label}: ${hot.seconds.toFixed(3)} s (bare ${bareHot.seconds.toFixed(3)} s)`);
-    return { cases: n, build_seconds: build, runs };
+    return { zone: BENCH_ZONE, sizes: out, growth: growthOf(out), targets };
   } finally {
     wh.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-async function fixParents(wh: Warehouse) {
-  const { cellToParent } = await import('h3-js');
-  const cells = (await wh.all<{ c: string }>(`SELECT DISTINCT h3_r9 AS c FROM cases`)).map((r) => r.c);
-  await wh.run(`CREATE TEMP TABLE parents (c9 VARCHAR, c8 VARCHAR, c7 VARCHAR)`);
-  const app = await wh.conn.createAppender('parents', 'main', 'temp');
-  for (const c of cells) {
-    app.appendVarchar(c);
-    app.appendVarchar(cellToParent(c, 8));
-    app.appendVarchar(cellToParent(c, 7));
-    app.endRow();
-  }
-  app.closeSync();
-  await wh.run(`UPDATE cases SET h3_r8 = p.c8, h3_r7 = p.c7 FROM parents p WHERE p.c9 = cases.h3_r9`);
-}
+const cases = (n: number) => (n >= 1_000_000 && n % 1_000_000 === 0 ? `${n / 1_000_000}M` : n >= 1000 && n % 1000 === 0 ? `${n / 1000}k` : String(n));
+const sec = (s: number) => (s < 10 ? s.toFixed(3) : s.toFixed(1));
 
+/** Markdown: the figures per size beside their limit, how they grow, and the targets. */
 export function formatAnalyticsBench(b: AnalyticsBench): string {
-  const lines = [`Analytics over ${b.cases.toLocaleString('en-US')} cases (table built in ${b.build_seconds.toFixed(1)} s); best of 3 runs, bare DuckDB aggregation in the same run`, ''];
-  lines.push('| analysis | ours s | bare DuckDB s | ours ÷ bare | rows out |', '|---|--:|--:|--:|--:|');
-  for (const r of b.runs) lines.push(`| ${r.label} | ${r.seconds.toFixed(3)} | ${r.bare_seconds.toFixed(3)} | ${r.ratio.toFixed(1)} | ${r.rows_out.toLocaleString('en-US')} |`);
+  const lines = [
+    `Synthetic city, \`cases\` built in SQL (a year, 9 services, 2% open, stored local days in ${b.zone}), one table grown ` +
+      `${b.sizes.map((s) => cases(s.cases)).join(' → ')}. Each figure is the best of its runs, each run followed by the limit: ` +
+      `DuckDB's own \`median\` of time to close over the same cases grouped by service and week on the stored local day ` +
+      `(for hot-spots: a count per resolution-8 cell).`,
+    '',
+    '| analysis | cases | runs | ours s | limit s | ours ÷ limit | rows out |',
+    '|---|--:|--:|--:|--:|--:|--:|',
+  ];
+  for (const s of b.sizes) for (const r of s.runs) lines.push(`| ${r.label} | ${cases(s.cases)} | ${r.repeats} | ${sec(r.seconds)} | ${sec(r.bare_seconds)} | ${r.ratio.toFixed(1)} | ${r.rows_out.toLocaleString('en-US')} |`);
+  lines.push('', '| warehouse | cases added in s | file MiB (after CHECKPOINT) | bench process RSS MiB (peak so far) |', '|--:|--:|--:|--:|');
+  for (const s of b.sizes) lines.push(`| ${cases(s.cases)} | ${s.build_seconds.toFixed(1)} | ${s.file_mib.toLocaleString('en-US')} | ${s.rss_mib.toLocaleString('en-US')} (${s.peak_rss_mib.toLocaleString('en-US')}) |`);
+  if (b.growth.length) {
+    const steps = [...new Set(b.growth.map((g) => `${g.from}-${g.to}`))].map((k) => b.growth.find((g) => `${g.from}-${g.to}` === k)!);
+    lines.push('', `How cost grows with the cases (× from one size to the next; linear would be the cases' own ×):`, '');
+    lines.push(`| | ${steps.map((g) => `${cases(g.from)} → ${cases(g.to)} (cases ×${g.cases_ratio.toFixed(0)})`).join(' | ')} |`, `|---|${steps.map(() => '--:').join('|')}|`);
+    const keys: (AnalysisKey | 'file')[] = ['overview', 'year', 'hotspots', 'file'];
+    for (const k of keys) {
+      const at = (g: (typeof steps)[number]) => b.growth.find((x) => x.key === k && x.from === g.from && x.to === g.to)!;
+      if (k === 'file') {
+        lines.push(`| warehouse file | ${steps.map((g) => `×${at(g).ours_ratio.toFixed(2)}`).join(' | ')} |`);
+      } else {
+        lines.push(`| ${k}: ours | ${steps.map((g) => `×${at(g).ours_ratio.toFixed(2)}`).join(' | ')} |`);
+        lines.push(`| ${k}: limit | ${steps.map((g) => `×${at(g).bare_ratio!.toFixed(2)}`).join(' | ')} |`);
+      }
+    }
+  }
+  lines.push('', "Issue 10's targets (product code unchanged for them):", '', '| target | on | aim | measured | met? |', '|---|--:|--:|--:|---|');
+  for (const t of b.targets) {
+    lines.push(`| ${t.label} | ${cases(t.cases)} | ≤ ${t.limit_seconds} s | ${t.seconds === null ? '–' : `${sec(t.seconds)} s`} | ${t.met === null ? `not judged: ${cases(t.cases)} not in this run${t.instead ? ` (${sec(t.instead.seconds)} s on ${cases(t.instead.cases)})` : ''}` : t.met ? 'met' : `**not met** (×${(t.seconds! / t.limit_seconds).toFixed(1)} the aim)`} |`);
+  }
   return lines.join('\n');
 }

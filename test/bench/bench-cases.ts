@@ -1,0 +1,63 @@
+// A synthetic city's `cases` table, built directly in SQL for the analytics bench (the ingest is
+// measured on its own): a year of requests over 9 services, durations from an hour to six days,
+// 2% still open, points on H3 cells over a small city. Every value is a hash of the case number,
+// so a table of N cases is the same in every run, and growing it from N to M adds cases N..M-1
+// without touching the first N: the 1M, 5M and 20M warehouses are one table grown in steps.
+import { cellToParent, polygonToCells } from 'h3-js';
+import type { Warehouse } from '../../warehouse/db.ts';
+
+/** The zone the local days are cut in; the analyses' window uses the same, so they read the stored days. */
+export const BENCH_ZONE = 'America/New_York';
+/** The year of requests: opened from 2025-11-17 00:00 local for 364 days. */
+export const BENCH_YEAR = { from: '2025-11-17', to: '2026-11-15', as_of: '2026-11-16T05:00:00Z' } as const;
+
+const BBOX: [number, number, number, number] = [-77.45, 41.1, -77.15, 41.3];
+// Rows per INSERT: a 15M-row step in one statement holds more in memory than it needs to.
+const CHUNK = 5_000_000;
+
+/** The city's area and its H3 cells (resolution 9, with their resolution 8 and 7 parents), once per warehouse. */
+export async function prepareBenchCity(wh: Warehouse): Promise<{ cells: number }> {
+  const ring = [[BBOX[1], BBOX[0]], [BBOX[1], BBOX[2]], [BBOX[3], BBOX[2]], [BBOX[3], BBOX[0]], [BBOX[1], BBOX[0]]];
+  await wh.run(`INSERT INTO areas VALUES ('city', 'Riverton', 'city', NULL, $g)`, { g: JSON.stringify({ type: 'Polygon', coordinates: [ring.map(([la, lo]) => [lo, la])] }) });
+  const cells = polygonToCells(ring, 9);
+  await wh.run(`CREATE TEMP TABLE bench_cells (i INTEGER, c9 VARCHAR, c8 VARCHAR, c7 VARCHAR)`);
+  const app = await wh.conn.createAppender('bench_cells', 'main', 'temp');
+  cells.forEach((c, i) => {
+    app.appendInteger(i + 1);
+    app.appendVarchar(c);
+    app.appendVarchar(cellToParent(c, 8));
+    app.appendVarchar(cellToParent(c, 7));
+    app.endRow();
+  });
+  app.closeSync();
+  return { cells: cells.length };
+}
+
+/**
+ * Adds cases `from`..`to`-1. The local days of migration 010 (`opened_day`, `closed_day`,
+ * `day_zone`) are filled as the loader fills them, so the analyses read stored days as they do
+ * on a real warehouse whose zone is the window's.
+ */
+export async function addBenchCases(wh: Warehouse, from: number, to: number, cells: number): Promise<void> {
+  for (let lo = from; lo < to; lo += CHUNK) {
+    await wh.run(
+      `INSERT INTO cases (case_id, source, source_case_id, service_code, service_name, agency, channel, opened_at, first_response_at,
+         closed_at, cancelled_at, due_at, status, reopen_count, lat, lon, area_name, quality_flags, refreshed_batch, area_id,
+         h3_r7, h3_r8, h3_r9, last_event_at, opened_day, closed_day, day_zone)
+       WITH g AS (
+         SELECT i, TIMESTAMPTZ '2025-11-17 05:00:00+00' + to_microseconds((hash(i, 1) % 31449600000000)::BIGINT) AS opened,
+                (i % 9) AS svc, 1 + (hash(i, 2) % $ncells)::INTEGER AS cell_i,
+                exp(5 * (hash(i, 3) % 1000000)::DOUBLE / 1e6) AS hours, hash(i, 4) % 50 = 0 AS still_open
+         FROM range($lo, $hi) t(i)
+       ), d AS (
+         SELECT *, CASE WHEN still_open THEN NULL ELSE opened + to_microseconds((hours * 3600e6)::BIGINT) END AS closed FROM g
+       )
+       SELECT 'bench:' || d.i, 'bench', d.i::VARCHAR, 'S' || svc, 'Service ' || svc, 'Agency ' || (svc % 4), 'phone', opened, opened,
+              closed, NULL, opened + INTERVAL 72 HOUR, CASE WHEN still_open THEN 'open' ELSE 'closed' END, 0, NULL, NULL, NULL, NULL,
+              'bench', 'city', b.c7, b.c8, b.c9, coalesce(closed, opened),
+              (opened AT TIME ZONE $tz)::DATE, (closed AT TIME ZONE $tz)::DATE, $tz
+       FROM d JOIN bench_cells b ON b.i = d.cell_i`,
+      { lo, hi: Math.min(to, lo + CHUNK), ncells: cells, tz: BENCH_ZONE },
+    );
+  }
+}
