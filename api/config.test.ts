@@ -110,11 +110,12 @@ describe('access configuration (auth.*)', () => {
   });
 
   it('has limits on what one request may cost, and checks them', () => {
-    expect(parseConfig({}, '/srv/civic').limits).toEqual({ read_connections: 3, query_timeout_seconds: 15, max_rows: 5000, max_query_rows: 100_000, public_per_minute: 120, max_url_length: 4096, max_body_kb: 64 });
+    expect(parseConfig({}, '/srv/civic').limits).toEqual({ read_connections: 3, query_timeout_seconds: 15, max_rows: 5000, max_query_rows: 100_000, max_cells: 250_000, public_per_minute: 120, max_url_length: 4096, max_body_kb: 64 });
     expect(parseConfig({ limits: { public_per_minute: 30, query_timeout_seconds: 2.5 } }).limits).toMatchObject({ public_per_minute: 30, query_timeout_seconds: 2.5, read_connections: 3 });
     expect(() => parseConfig({ limits: { read_connections: 0 } })).toThrow(/Configuration key "limits\.read_connections"/);
     expect(() => parseConfig({ limits: { query_timeout_seconds: 0 } })).toThrow(/Configuration key "limits\.query_timeout_seconds"/);
     expect(() => parseConfig({ limits: { max_url_length: 100 } })).toThrow(/Configuration key "limits\.max_url_length"/);
+    expect(() => parseConfig({ limits: { max_cells: 0 } })).toThrow(/Configuration key "limits\.max_cells"/);
     expect(() => parseConfig({ limits: { rows: 10 } })).toThrow(/unknown key/);
   });
 });

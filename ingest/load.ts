@@ -97,6 +97,11 @@ export async function ingestFile(wh: Warehouse, file: string, profile: Profile, 
       warnings: [],
     };
     if (profile.kind !== 'services') r.warnings.push(...(await noteJurisdiction(wh, profile, opts, batchId, r.loaded > 0)));
+    if (profile.kind === 'cases' || profile.kind === 'case_events') {
+      // Local days in the warehouse's zone (recorded by now if this batch is the first).
+      const zone = (await recordedJurisdiction(wh))?.timezone ?? profile.timezone;
+      await wh.run(model('refresh-local-days'), { tz: zone });
+    }
     await wh.run(
       `UPDATE ingest_batches SET finished_at = now(), rows_read = $read, rows_loaded = $loaded, rows_rejected = $rejected,
          rows_duplicate = $dup, rows_flagged = $flagged, events_added = $events WHERE batch_id = $b`,

@@ -41,7 +41,7 @@ export interface Dimensions {
   last_request: string | null;
 }
 
-interface Cached { version: string; dims: Dimensions }
+interface Cached { version: string; dims: Dimensions; dayZone: string | null }
 const cache = new WeakMap<Warehouse, Cached>();
 
 /** Changes whenever a batch lands or areas are loaded, so the cached lists are never stale. */
@@ -53,17 +53,33 @@ async function dataVersion(wh: Warehouse): Promise<string> {
   return r?.v ?? '';
 }
 
-/** Every value the data can be filtered by (for an unscoped caller; scope narrows agencies). */
-export async function listDimensions(wh: Warehouse, scope: CaseScope = {}): Promise<Dimensions> {
+async function cached(wh: Warehouse): Promise<Cached> {
   const version = await dataVersion(wh);
   let hit = cache.get(wh);
   if (!hit || hit.version !== version) {
-    hit = { version, dims: await readDimensions(wh) };
+    hit = { version, dims: await readDimensions(wh), dayZone: await storedDayZone(wh) };
     cache.set(wh, hit);
   }
+  return hit;
+}
+
+/**
+ * The one zone every case's stored local days are cut in (migration 010), or null when some are
+ * cut in another or not yet at all: then analyses convert each timestamp themselves.
+ */
+async function storedDayZone(wh: Warehouse): Promise<string | null> {
+  const r = await wh.all<{ z: string | null }>(`SELECT DISTINCT day_zone AS z FROM cases LIMIT 2`);
+  return r.length === 1 ? r[0].z : null;
+}
+
+/** Every value the data can be filtered by (for an unscoped caller; scope narrows agencies). */
+export async function listDimensions(wh: Warehouse, scope: CaseScope = {}): Promise<Dimensions> {
+  return scoped((await cached(wh)).dims, scope);
+}
+
+function scoped(d: Dimensions, scope: CaseScope): Dimensions {
   const agencies = scope.agencies ?? null;
-  if (!agencies) return hit.dims;
-  const d = hit.dims;
+  if (!agencies) return d;
   return { ...d, agencies: d.agencies.filter((a) => agencies.includes(a)), services: d.services.filter((s) => s.agency !== null && agencies.includes(s.agency)) };
 }
 
@@ -124,7 +140,8 @@ const unknown = (parameter: string, value: string, what: string, valid: readonly
  * case selection every analysis runs on. Throws a ParameterError for a value the data does not have.
  */
 export async function resolveSelection(wh: Warehouse, window: CaseWindow, req: SelectionRequest = {}): Promise<CaseSelection> {
-  const dims = await listDimensions(wh, req.scope);
+  const { dims: all, dayZone } = await cached(wh);
+  const dims = scoped(all, req.scope ?? {});
   const kinds = dims.area_kinds.map((k) => k.kind);
   const areaKind = req.area_kind ?? dims.area_kinds.find((k) => k.default)?.kind ?? SOURCE_AREA_KIND;
   if (req.area_kind !== undefined && !kinds.includes(req.area_kind)) throw unknown('area_kind', req.area_kind, 'a loaded area kind', kinds);
@@ -150,7 +167,7 @@ export async function resolveSelection(wh: Warehouse, window: CaseWindow, req: S
       if (!ofKind.some((a) => a.id === v || a.name === v)) throw unknown('area', v, `an area of kind "${areaKind}"`, ofKind.map((a) => a.name));
     }
   }
-  return { window, filter, area_kind: areaKind, scope: req.scope };
+  return { window, filter, area_kind: areaKind, scope: req.scope, local_days: dayZone === window.timezone };
 }
 
 /** A comma list of dimensions ("" = none: one overall row), each checked against the allow-list. */
@@ -167,9 +184,9 @@ export function parseDimensions(list: string | undefined, parameter = 'by', allo
 
 /** An analysis would have more cells (groups × periods) than a request may ask for. */
 export class TooManyCellsError extends CivicError {
-  constructor(readonly estimate: number, readonly limit: number, what: string) {
+  constructor(readonly estimate: number, readonly limit: number, what: string, exact = false) {
     super(
-      `This request could have up to ${estimate.toLocaleString('en-US')} ${what}, more than the ${limit.toLocaleString('en-US')} a request may ask for (limits.max_cells). ` +
+      `This request ${exact ? 'would have' : 'could have up to'} ${estimate.toLocaleString('en-US')} ${what}, more than the ${limit.toLocaleString('en-US')} a request may ask for (limits.max_cells). ` +
         'Narrow it: a shorter window (from/to, or fewer weeks), a coarser period (week instead of day), fewer groupings in by, or a filter (service, agency, area…).',
       { status: 413 },
     );

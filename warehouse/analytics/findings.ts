@@ -2,8 +2,8 @@
 // and how sure — each as a record and as one plain sentence a manager can act on.
 import type { Warehouse } from '../db.ts';
 import { buildCountSeriesQuery, periodsBetween, type SeriesPeriod as Period, type SeriesGroup } from '../queries/series-sql.ts';
-import { appliedFilter, type CaseFilter, type Dimension, type CaseScope, type CaseSelection, type CaseWindow } from '../queries/case-predicates.ts';
-import { checkCellBudget, resolveSelection } from './dimensions.ts';
+import { appliedFilter, type CaseFilter, type CaseScope, type CaseSelection, type CaseWindow } from '../queries/case-predicates.ts';
+import { resolveSelection, TooManyCellsError } from './dimensions.ts';
 import { areaPhrase } from './format.ts';
 import { mannKendall, seasonalMannKendall } from '../stats/mann-kendall.ts';
 import { cusum } from '../stats/control-charts.ts';
@@ -44,7 +44,16 @@ export interface AnomalyFinding {
 export async function countSeries(wh: Warehouse, by: readonly SeriesGroup[], period: Period, sel: CaseSelection): Promise<Series[]> {
   const q = buildCountSeriesQuery(by, period, sel);
   const rows = await wh.all<{ service?: string; area?: string; start: string; last: string; period: string; n: number }>(q.sql, q.params);
-  // The query is sparse (periods with requests only): fill the zeros from each group's start.
+  // The query is sparse (periods with requests only): the zeros are filled here, from each
+  // group's start, which is where ten years of daily series for every service in every area would
+  // take the memory and the event loop. Their number is known before any is built: past the
+  // warehouse's cell budget, a 413 that says what to narrow.
+  const limit = wh.limits.maxCells;
+  if (Number.isFinite(limit)) {
+    const spans = new Map(rows.map((r) => [JSON.stringify([r.service ?? null, r.area ?? null]), periodCount(r.start, r.last, period)]));
+    const points = [...spans.values()].reduce((a, b) => a + b, 0);
+    if (points > limit) throw new TooManyCellsError(points, limit, `points of ${period === 'day' ? 'daily' : 'weekly'} series (${[...by, period].join(' × ')})`, true);
+  }
   const out = new Map<string, Series & { index: Map<string, number> }>();
   for (const r of rows) {
     const key = JSON.stringify([r.service ?? null, r.area ?? null]);
@@ -62,6 +71,10 @@ export async function countSeries(wh: Warehouse, by: readonly SeriesGroup[], per
   }
   return [...out.values()].map(({ index: _index, ...s }) => s);
 }
+
+/** Periods from `start` to `last` inclusive (YYYY-MM-DD), without listing them. */
+const periodCount = (start: string, last: string, period: Period) =>
+  Math.max(0, Math.floor((Date.parse(`${last}T00:00:00Z`) - Date.parse(`${start}T00:00:00Z`)) / ((period === 'day' ? 1 : 7) * 86_400_000)) + 1);
 
 /** A trend under this many requests a week is not worth a sentence (it would read "about 0.00"). */
 const MIN_REPORTED_PER_WEEK = 0.01;
@@ -211,9 +224,6 @@ export interface FindingsResult {
 
 export async function computeFindings(wh: Warehouse, o: FindingsOptions): Promise<FindingsResult> {
   const sel = await resolveSelection(wh, o.window, { filter: o.filter, area_kind: o.area_kind, scope: o.scope });
-  // Anomalies are read from daily series whatever the period: their points are the cells.
-  const cells: Dimension[] = [...o.by, 'day'];
-  await checkCellBudget(wh, sel, cells, `points of daily series (${cells.join(' × ')})`);
   const series = await countSeries(wh, o.by, o.period, sel);
   const daily = o.period === 'day' ? series : await countSeries(wh, o.by, 'day', sel);
   const w = o.window;

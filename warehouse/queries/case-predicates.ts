@@ -53,6 +53,11 @@ export interface CaseSelection {
   /** The area kind areas are taken from (a loaded polygon kind, or `source`). */
   area_kind: string;
   scope?: CaseScope;
+  /**
+   * Every case's stored local days (`opened_day`, `closed_day`: migration 010) are cut in the
+   * window's zone, so days are read, not converted per row (analytics/dimensions.ts decides).
+   */
+  local_days?: boolean;
 }
 
 /** The labels the outputs give a missing value; each is a valid filter value too. */
@@ -93,15 +98,27 @@ export const isDimension = (d: string): d is Dimension => (DIMENSION_NAMES as re
 /** Which time places a case in the window: the opened cohort by opening, the closed cohort by its first close. */
 export type CohortTime = 'opened_at' | 'closed_at';
 
-export function periodSql(unit: Period, at: CohortTime = 'opened_at', alias = 'c.'): string {
-  // `week` starts on Monday (ISO); `AT TIME ZONE` makes a local wall-clock time, so a day, month
-  // or quarter starts at local midnight whatever the UTC offset is that day (DST included).
-  return `strftime(date_trunc('${unit}', ${alias}${at} AT TIME ZONE $tz), '%Y-%m-%d')`;
+/** The stored local day of a cohort time (migration 010). */
+const DAY_COLUMN: Record<CohortTime, string> = { opened_at: 'opened_day', closed_at: 'closed_day' };
+
+/**
+ * The local day of a case's `at` time, as a DATE: the stored column when the selection's zone is
+ * the one it was cut in, else converted here. `AT TIME ZONE` makes a local wall-clock time, so a
+ * day starts at local midnight whatever the UTC offset is that day (DST included).
+ */
+export function localDaySql(at: CohortTime = 'opened_at', localDays = false, alias = 'c.'): string {
+  return localDays ? `${alias}${DAY_COLUMN[at]}` : `(${alias}${at} AT TIME ZONE $tz)::DATE`;
+}
+
+export function periodSql(unit: Period, at: CohortTime = 'opened_at', alias = 'c.', localDays = false): string {
+  // `week` starts on Monday (ISO).
+  const day = localDaySql(at, localDays, alias);
+  return unit === 'day' ? `strftime(${day}, '%Y-%m-%d')` : `strftime(date_trunc('${unit}', ${day}), '%Y-%m-%d')`;
 }
 
 /** The SQL label of a dimension for a selection; a period is cut by the cohort's own time. */
-export function dimensionSql(d: Dimension, areaKind: string, at: CohortTime = 'opened_at'): string {
-  if (isPeriod(d)) return periodSql(d, at);
+export function dimensionSql(d: Dimension, areaKind: string, at: CohortTime = 'opened_at', localDays = false): string {
+  if (isPeriod(d)) return periodSql(d, at, 'c.', localDays);
   if (d === 'area') return areaSql(areaKind);
   return ATTRIBUTE_SQL[d];
 }
@@ -209,14 +226,16 @@ export function selectCases(sel: CaseSelection, o: SelectCasesOptions = {}): Que
     o.state ? `LEFT JOIN (${STATE_LOG_SQL}) sl ON sl.case_id = c.case_id` : '',
   ].filter(Boolean);
   const agencies = sel.scope?.agencies ?? null;
+  const day = sel.local_days ? `c.${DAY_COLUMN[at]}` : null;
   const where = [
-    ...(o.sinceEver ? [] : [`c.${at} >= timezone($tz, $from::DATE::TIMESTAMP)`]),
-    `c.${at} <  timezone($tz, ($to::DATE + 1)::TIMESTAMP)`,
+    // On a stored local day, or else on the instants the local days begin and end.
+    ...(o.sinceEver ? [] : [day ? `${day} >= $from::DATE` : `c.${at} >= timezone($tz, $from::DATE::TIMESTAMP)`]),
+    day ? `${day} <= $to::DATE` : `c.${at} <  timezone($tz, ($to::DATE + 1)::TIMESTAMP)`,
     `c.${at} <= $as_of::TIMESTAMPTZ`,
     ...active.map((f) => filterSql(f, sel.area_kind)),
     ...(agencies ? [agencies.length ? `c.agency IN (${agencies.map((_, i) => `$scope_agency_${i}`).join(', ')})` : 'false'] : []),
   ];
-  const select = [...by.map((d) => `${dimensionSql(d, sel.area_kind, at)} AS ${d}`), ...(o.columns ?? []), ...(o.state ? STATE_COLUMNS : [])];
+  const select = [...by.map((d) => `${dimensionSql(d, sel.area_kind, at, sel.local_days)} AS ${d}`), ...(o.columns ?? []), ...(o.state ? STATE_COLUMNS : [])];
   const sql = `SELECT ${select.length ? select.join(', ') : '1 AS one'}
     FROM cases c ${joins.join(' ')}
     WHERE ${where.join('\n      AND ')}`;

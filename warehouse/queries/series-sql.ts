@@ -5,18 +5,18 @@
 // every series look like an anomaly and hides real trends. Only whole weeks are counted: a week
 // cut by the start of the data or the end of the window would read as a drop.
 import { query, type Query } from '../db.ts';
-import { selectCases, type CaseSelection } from './case-predicates.ts';
+import { localDaySql, selectCases, type CaseSelection } from './case-predicates.ts';
 
 export const SERIES_GROUPS = ['service', 'area'] as const;
 export type SeriesGroup = (typeof SERIES_GROUPS)[number];
 export type SeriesPeriod = 'day' | 'week';
 
 export function buildCountSeriesQuery(by: readonly SeriesGroup[], period: SeriesPeriod, sel: CaseSelection): Query {
-  const local = `(c.opened_at AT TIME ZONE $tz)`;
-  const trunc = period === 'day' ? `${local}::DATE` : `date_trunc('week', ${local})::DATE`;
+  const local = localDaySql('opened_at', sel.local_days);
+  const trunc = period === 'day' ? local : `date_trunc('week', ${local})::DATE`;
   const counts = selectCases(sel, { by, columns: [`${trunc} AS period`] });
   // Each group's first request ever (by the as-of time, under the same filters and scope).
-  const firsts = selectCases(sel, { by, sinceEver: true, columns: [`${local}::DATE AS day`] });
+  const firsts = selectCases(sel, { by, sinceEver: true, columns: [`${local} AS day`] });
   const keys = by.length ? by.join(', ') : null;
   const groupCols = keys ? `${keys}, ` : '';
   // The first whole period on or after a day: that day itself, or the next Monday.
