@@ -139,13 +139,12 @@ ${groupBy(by)}`;
 export type KmDuration = 'close' | 'first_response';
 
 /**
- * One row per case that has a duration, with the group's dimensions: `us`, the microseconds from
- * opening to the end, or to the as-of time when it had not ended by then (censored there), and
- * `ended`. Time to close leaves out cases cancelled before any close, and data errors (closed
- * before opened); time to first response leaves out cases whose first response is stamped before
- * their opening.
+ * Duration observations per group for Kaplan–Meier: each distinct duration (seconds) with its
+ * count of ends (events) and of cases not ended by the as-of time (censored there).
+ * Time to close leaves out cases cancelled before any close, and data errors (closed before opened); time to
+ * first response leaves out cases whose first response is stamped before their opening.
  */
-function kmCasesQuery(by: readonly Dimension[], sel: CaseSelection, duration: KmDuration): Query {
+export function buildKmObservationsQuery(by: readonly Dimension[], sel: CaseSelection, duration: KmDuration = 'close'): Query {
   const end = duration === 'close' ? 'closed_at' : 'first_response_at';
   const k = selectCases(sel, { by, columns: ['c.opened_at', `c.${end} AS end_at`], state: true });
   const endedByAsOf = `(end_at IS NOT NULL AND end_at <= $as_of::TIMESTAMPTZ)`;
@@ -156,29 +155,23 @@ function kmCasesQuery(by: readonly Dimension[], sel: CaseSelection, duration: Km
       ? `NOT coalesce(end_at < opened_at, false) AND NOT (${cancelledByAsOf('')} AND NOT ${endedByAsOf})`
       : `NOT coalesce(end_at < opened_at, false)`;
   const sql = `
-SELECT ${[...by,
+WITH k AS (
+  ${k.sql}
+), d AS (
+  SELECT ${[...by,
     // Elapsed time from the microsecond counts: subtracting TIMESTAMPTZ values goes through the
     // session's calendar (an hour off across a DST change outside UTC, and far slower).
-    `CASE WHEN ${endedByAsOf} THEN epoch_us(end_at) ELSE epoch_us($as_of::TIMESTAMPTZ) END - epoch_us(opened_at) AS us`,
+    `(CASE WHEN ${endedByAsOf} THEN epoch_us(end_at) ELSE epoch_us($as_of::TIMESTAMPTZ) END - epoch_us(opened_at)) / 1e6 AS seconds`,
     `${endedByAsOf} AS ended`].join(', ')}
-FROM (${k.sql})
-WHERE ${exclude}`;
-  return query(sql, k.params);
-}
-
-/**
- * Duration observations per group for Kaplan–Meier: each distinct duration (seconds) with its
- * count of ends (events) and of cases not ended by the as-of time (censored there).
- */
-export function buildKmObservationsQuery(by: readonly Dimension[], sel: CaseSelection, duration: KmDuration = 'close'): Query {
-  const q = kmCasesQuery(by, sel, duration);
-  const sql = `
-SELECT ${[...by, 'us / 1e6 AS seconds',
+  FROM k
+  WHERE ${exclude}
+)
+SELECT ${[...by, 'seconds',
   `count(*) FILTER (WHERE ended)::INTEGER AS events`,
   `count(*) FILTER (WHERE NOT ended)::INTEGER AS censored`].join(', ')}
-FROM (${q.sql})
+FROM d
 GROUP BY ALL`;
-  return query(sql, q.params);
+  return query(sql, k.params);
 }
 
 /** Survival levels the KPIs read off a Kaplan–Meier curve, as `1 − q` for the q-th quantile. */
@@ -197,63 +190,36 @@ export interface KmTargets {
  * DuckDB however many cases there are (survival.ts applies those rules to them).
  * Each row: the time (seconds), at risk, ended and censored there, S(t), its log-interval bands
  * (null once S reaches 0), and the group's totals.
- *
- * Built from one row per case, in two sorted passes, not by first grouping cases by distinct
- * duration (that hash aggregation over a million nearly distinct durations was most of the
- * cost). The product-limit factor of a time with d ends among n at risk telescopes over its
- * ends: 1 − d/n = Π_{j<d} (1 − 1/(n−j)), and Greenwood's d/(n(n−d)) = Σ_{j<d} 1/((n−j)(n−j−1)).
- * With cases ordered by duration and, at a tied time, ends before censored, the j-th end at a
- * time has exactly n − j cases from it onwards; so each end contributes its own factor, and the
- * curve at a time is the running sum at the last case of that time. With no ties every factor is
- * computed exactly as before; a tie sums d logarithms instead of taking one (a difference in the
- * last bits, far inside R's tolerance).
  */
 export function buildKmCurveQuery(by: readonly Dimension[], sel: CaseSelection, durations: readonly KmDuration[], t: KmTargets): Query {
   // One curve per duration and group: the duration is the first key throughout.
   for (const d of durations) if (d !== 'close' && d !== 'first_response') throw new Error(`unknown duration ${String(d)}`);
-  const cases = durations.map((d) => kmCasesQuery(by, sel, d));
+  const obs = durations.map((d) => buildKmObservationsQuery(by, sel, d));
   const keys = ['duration', ...by];
-  // One ordering for every window below, so DuckDB sorts once per pass.
-  const w = (frame: string) => `OVER (PARTITION BY ${keys.join(', ')} ORDER BY us, ended DESC ${frame})`;
-  const upTo = w('ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW');
-  const before = w('ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING');
+  const part = `PARTITION BY ${keys.join(', ')}`;
   const join = (x: string, y: string) => keys.map((d) => `${x}.${d} = ${y}.${d}`).join(' AND ');
   const first = (v: string, level: string) => `min(seconds) FILTER (WHERE abs(${v} - $${level}) < $tol OR ${v} < $${level})`;
-  // m: the cases from this one onwards (n − j for the j-th end at its time).
-  const m = '(n_total - rn + 1)';
   const sql = `
 WITH obs AS (
-  ${cases.map((q, i) => `SELECT '${durations[i]}' AS duration, * FROM (${q.sql})`).join('\n  UNION ALL\n  ')}
-), ranked AS (
-  SELECT *,
-    row_number() ${w('')} AS rn,
-    count(*) ${w('ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING')} AS n_total,
-    count(*) FILTER (WHERE NOT ended) ${upTo} AS censored_upto,
-    -- The last case of its time: where the curve's value at that time is read.
-    lead(us) ${w('')} IS DISTINCT FROM us AS last_of_time
+  ${obs.map((q, i) => `SELECT '${durations[i]}' AS duration, * FROM (${q.sql})`).join('\n  UNION ALL\n  ')}
+), risk AS (
+  SELECT *, sum(events + censored) OVER (${part} ORDER BY seconds DESC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS n_risk
   FROM obs
-), summed AS (
-  -- Once every case at risk has ended, log S is −∞ (S = 0) and the Greenwood sum +∞: the bands
-  -- are undefined from there on, as in R.
+), steps AS (
+  -- Events count before the censored at a tied time (both leave the risk set after it). Once
+  -- every case at risk has ended, log S is −∞ (S = 0) and the Greenwood sum +∞: the bands are
+  -- undefined from there on, as in R.
   SELECT *,
-    sum(CASE WHEN NOT ended THEN 0 WHEN ${m} > 1 THEN ln(1 - 1::DOUBLE / ${m}) ELSE '-inf'::DOUBLE END) ${upTo} AS log_s,
-    sum(CASE WHEN NOT ended THEN 0 WHEN ${m} > 1 THEN 1::DOUBLE / (${m} * (${m} - 1)) ELSE 'inf'::DOUBLE END) ${upTo} AS greenwood,
-    coalesce(max(rn) FILTER (WHERE last_of_time) ${before}, 0) AS rn_before,
-    coalesce(max(censored_upto) FILTER (WHERE last_of_time) ${before}, 0) AS censored_before
-  FROM ranked
+    coalesce(sum(CASE WHEN events = 0 THEN 0 WHEN events < n_risk THEN ln(1 - events::DOUBLE / n_risk) ELSE '-inf'::DOUBLE END) OVER w, 0) AS log_s,
+    coalesce(sum(CASE WHEN events = 0 THEN 0 WHEN events < n_risk THEN events::DOUBLE / (n_risk * (n_risk - events)) ELSE 'inf'::DOUBLE END) OVER w, 0) AS greenwood
+  FROM risk
+  WINDOW w AS (${part} ORDER BY seconds ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
 ), curve AS MATERIALIZED (
-  SELECT ${keys.join(', ')},
-    us / 1e6 AS seconds,
-    n_total - rn_before AS n_risk,
-    (rn - rn_before) - (censored_upto - censored_before) AS events,
-    censored_upto - censored_before AS censored,
-    n_total,
+  SELECT *,
     exp(log_s) AS surv,
-    greenwood,
     CASE WHEN NOT isinf(greenwood) THEN exp(log_s) * exp(-$z * sqrt(greenwood)) END AS lower,
     CASE WHEN NOT isinf(greenwood) THEN least(1, exp(log_s) * exp($z * sqrt(greenwood))) END AS upper
-  FROM summed
-  WHERE last_of_time
+  FROM steps
 ), marks AS (
   -- R's rule for each level: the first point at or within tolerance of it, and, when that point
   -- sits on the level, the next one clearly below it. Any point clearly below is at or after the
@@ -263,16 +229,16 @@ WITH obs AS (
     `${first('lower', 'median')} AS l50`, `min(seconds) FILTER (WHERE lower < $median_low) AS l50_next`,
     `${first('upper', 'median')} AS u50`, `min(seconds) FILTER (WHERE upper < $median_low) AS u50_next`,
     `${first('surv', 'p90')} AS s90`, `min(seconds) FILTER (WHERE surv < $p90_low) AS s90_next`,
-    'max(seconds) AS last_seconds', 'any_value(n_total)::BIGINT AS n_total', 'sum(events)::BIGINT AS events_total'].join(',\n    ')}
+    'max(seconds) AS last_seconds', 'sum(events + censored)::BIGINT AS n_total', 'sum(events)::BIGINT AS events_total'].join(',\n    ')}
   FROM curve
   GROUP BY ${keys.join(', ')}
 )
-SELECT ${[...keys.map((d) => `c.${d}`), 'c.seconds', 'c.n_risk::BIGINT AS n_risk', 'c.events::INTEGER AS events', 'c.censored::INTEGER AS censored', 'c.surv', 'c.greenwood', 'c.lower', 'c.upper',
+SELECT ${[...keys.map((d) => `c.${d}`), 'c.seconds', 'c.n_risk::BIGINT AS n_risk', 'c.events', 'c.censored', 'c.surv', 'c.greenwood', 'c.lower', 'c.upper',
   'm.n_total', 'm.events_total'].join(', ')}
 FROM curve c JOIN marks m ON ${join('c', 'm')}
 WHERE c.seconds IN (m.s50, m.s50_next, m.l50, m.l50_next, m.u50, m.u50_next, m.s90, m.s90_next, m.last_seconds)`;
   return query(sql, {
-    ...cases[0]?.params,
+    ...obs[0]?.params,
     tol: t.tolerance,
     median: t.median,
     median_low: t.median - t.tolerance,
