@@ -45,7 +45,7 @@ interface Cached { version: string; dims: Dimensions; dayZone: string | null }
 const cache = new WeakMap<Warehouse, Cached>();
 
 /** Changes whenever a batch lands or areas are loaded, so the cached lists are never stale. */
-async function dataVersion(wh: Warehouse): Promise<string> {
+export async function dataVersion(wh: Warehouse): Promise<string> {
   const r = await wh.one<{ v: string }>(
     `SELECT concat_ws('|', (SELECT count(*) FROM ingest_batches), (SELECT max(coalesce(finished_at, started_at)) FROM ingest_batches),
                       (SELECT count(*) FROM areas), (SELECT count(*) FROM case_areas), (SELECT count(*) FROM services)) AS v`,

@@ -5,6 +5,7 @@
 import type { Warehouse } from '../db.ts';
 import { ParameterError } from '../errors.ts';
 import type { CaseWindow } from '../queries/case-predicates.ts';
+import { memoByData, memoKey } from './memo.ts';
 
 /** A bad window parameter: 400 naming it. */
 export class WindowError extends ParameterError {}
@@ -65,6 +66,11 @@ export const MAX_WINDOW_DAYS = 3700;
  * first request.
  */
 export async function resolveWindow(wh: Warehouse, req: WindowRequest, timezone: string): Promise<CaseWindow> {
+  // The defaults come from the data (its newest event and request): kept until it changes.
+  return memoByData(wh, memoKey('window', req.from, req.to, req.as_of, req.weeks, timezone), () => fillWindow(wh, req, timezone));
+}
+
+async function fillWindow(wh: Warehouse, req: WindowRequest, timezone: string): Promise<CaseWindow> {
   const weeks = req.weeks ?? 12;
   if (!Number.isInteger(weeks) || weeks < 1 || weeks > 520) throw new WindowError('weeks', `weeks "${req.weeks}" must be a whole number of weeks from 1 to 520`);
   for (const key of ['from', 'to'] as const) {

@@ -5,6 +5,7 @@ import { computeEquity } from '../../../warehouse/analytics/equity.ts';
 import { ErrorResponse } from '../../schemas/common.ts';
 import { filterOf, WindowQuery } from '../../schemas/window.ts';
 import { scopeOf } from '../../plugins/auth.ts';
+import { memoByData, memoKey } from '../../../warehouse/analytics/memo.ts';
 
 const Query = Type.Object(
   { ...WindowQuery, min_cases: Type.Integer({ minimum: 1, maximum: 100000, default: 20, description: 'Areas with fewer cases opened in the window are left out (and counted)' }) },
@@ -27,7 +28,8 @@ const equity: FastifyPluginAsync = async (fastify) => {
     async (request) => {
       const q = request.query;
       const window = await resolveWindow(fastify.warehouse, q, (await fastify.jurisdiction()).timezone);
-      return computeEquity(fastify.warehouse, { window, filter: filterOf(q), area_kind: q.area_kind, minCases: q.min_cases, scope: scopeOf(request) });
+      const o = { window, filter: filterOf(q), area_kind: q.area_kind, minCases: q.min_cases, scope: scopeOf(request) };
+      return memoByData(fastify.warehouse, memoKey('equity', o), () => computeEquity(fastify.warehouse, o));
     },
   );
 };

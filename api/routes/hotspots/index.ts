@@ -5,6 +5,7 @@ import { computeHotspots, hotspotsGeoJson } from '../../../warehouse/analytics/h
 import { ErrorResponse } from '../../schemas/common.ts';
 import { filterOf, WindowQuery } from '../../schemas/window.ts';
 import { scopeOf } from '../../plugins/auth.ts';
+import { memoByData, memoKey } from '../../../warehouse/analytics/memo.ts';
 
 const Query = Type.Object(
   {
@@ -33,7 +34,8 @@ const hotspots: FastifyPluginAsync = async (fastify) => {
     async (request, reply) => {
       const q = request.query;
       const window = await resolveWindow(fastify.warehouse, q, (await fastify.jurisdiction()).timezone);
-      const r = await computeHotspots(fastify.warehouse, { resolution: q.resolution, k: q.k, window, filter: filterOf(q), area_kind: q.area_kind, fdr: q.fdr, scope: scopeOf(request) });
+      const o = { resolution: q.resolution, k: q.k, window, filter: filterOf(q), area_kind: q.area_kind, fdr: q.fdr, scope: scopeOf(request) };
+      const r = await memoByData(fastify.warehouse, memoKey('hotspots', o), () => computeHotspots(fastify.warehouse, o), (h) => h.cells.length);
       return reply.type('application/geo+json').send({ ...hotspotsGeoJson(r), properties: { ...r.parameters, study_area: r.study_area } });
     },
   );

@@ -7,6 +7,7 @@ import { toCsv } from '../../../reports/render-csv.ts';
 import { filterOf } from '../../schemas/window.ts';
 import { kpiRouteSchema, type KpiQueryString } from './schema.ts';
 import { scopeOf } from '../../plugins/auth.ts';
+import { memoByData, memoKey } from '../../../warehouse/analytics/memo.ts';
 import { sendCsvRows, sendJsonRows } from '../../stream-rows.ts';
 
 /** A flat table for CSV: the registry's columns; with `all`, the channel mix spread over one `channel_mix_<channel>` column per channel seen. */
@@ -32,7 +33,11 @@ const kpis: FastifyPluginAsync = async (fastify) => {
     const q = request.query;
     const by = parseDimensions(q.by, 'by');
     const window = await resolveWindow(fastify.warehouse, q, (await fastify.jurisdiction()).timezone);
-    const result = await computeKpis(fastify.warehouse, by, window, filterOf(q), { area_kind: q.area_kind, scope: scopeOf(request) });
+    const filter = filterOf(q);
+    const scope = scopeOf(request);
+    // The same question on the same data gets the same answer: computed once per data version.
+    const result = await memoByData(fastify.warehouse, memoKey('kpis', by, window, filter, q.area_kind, scope),
+      () => computeKpis(fastify.warehouse, by, window, filter, { area_kind: q.area_kind, scope }), (r) => r.rows.length);
     if (q.format === 'csv') {
       const t = kpiCsvTable(result.rows, by, q.columns);
       return sendCsvRows(request, reply, `kpis-${window.from}-${window.to}.csv`, t.rows, t.columns);

@@ -7,6 +7,7 @@ import { SERIES_GROUPS, type SeriesGroup } from '../../../warehouse/queries/seri
 import { ErrorResponse } from '../../schemas/common.ts';
 import { filterOf, WindowQuery } from '../../schemas/window.ts';
 import { scopeOf } from '../../plugins/auth.ts';
+import { memoByData, memoKey } from '../../../warehouse/analytics/memo.ts';
 
 const Query = Type.Object(
   {
@@ -36,7 +37,8 @@ const trends: FastifyPluginAsync = async (fastify) => {
       const q = request.query;
       const by = parseDimensions(q.by, 'by', SERIES_GROUPS) as SeriesGroup[];
       const window = await resolveWindow(fastify.warehouse, q, (await fastify.jurisdiction()).timezone);
-      return computeFindings(fastify.warehouse, { window, by, period: q.period, alpha: q.alpha, filter: filterOf(q), area_kind: q.area_kind, scope: scopeOf(request) });
+      const o = { window, by, period: q.period, alpha: q.alpha, filter: filterOf(q), area_kind: q.area_kind, scope: scopeOf(request) };
+      return memoByData(fastify.warehouse, memoKey('trends', o), () => computeFindings(fastify.warehouse, o), (r) => r.series_tested);
     },
   );
 };
