@@ -4,6 +4,7 @@ import type { Warehouse } from '../db.ts';
 import { buildCountSeriesQuery, periodsBetween, type SeriesPeriod as Period, type SeriesGroup } from '../queries/series-sql.ts';
 import { appliedFilter, type CaseFilter, type CaseScope, type CaseSelection, type CaseWindow } from '../queries/case-predicates.ts';
 import { resolveSelection, TooManyCellsError } from './dimensions.ts';
+import { forEachInTurns, mapInTurns } from '../turns.ts';
 import { areaPhrase } from './format.ts';
 import { mannKendall, seasonalMannKendall } from '../stats/mann-kendall.ts';
 import { cusum } from '../stats/control-charts.ts';
@@ -55,7 +56,8 @@ export async function countSeries(wh: Warehouse, by: readonly SeriesGroup[], per
     if (points > limit) throw new TooManyCellsError(points, limit, `points of ${period === 'day' ? 'daily' : 'weekly'} series (${[...by, period].join(' × ')})`, true);
   }
   const out = new Map<string, Series & { index: Map<string, number> }>();
-  for (const r of rows) {
+  // In turns: a group's first row builds its whole zero-filled series (a year of days each).
+  await forEachInTurns(rows, (r) => {
     const key = JSON.stringify([r.service ?? null, r.area ?? null]);
     let s = out.get(key);
     if (!s) {
@@ -68,7 +70,7 @@ export async function countSeries(wh: Warehouse, by: readonly SeriesGroup[], per
     }
     const i = s.index.get(r.period);
     if (i !== undefined) s.counts[i] = Number(r.n);
-  }
+  }, 1000);
   return [...out.values()].map(({ index: _index, ...s }) => s);
 }
 
@@ -93,14 +95,24 @@ const monthDay = (iso: string) => new Date(`${iso}T00:00:00Z`).toLocaleDateStrin
  * first starts the run that signals, or the window's start.
  */
 export function trendFindings(series: readonly Series[], period: Period, alpha = 0.05, minPerWeek = 0): TrendFinding[] {
-  const tested = series
-    .filter((s) => s.counts.length >= (period === 'day' ? 28 : 8) && s.counts.some((c) => c > 0))
-    .map((s) => {
-      const r = period === 'day' ? seasonalMannKendall(s.counts, 7) : mannKendall(s.counts);
-      // The weekly slope is per week already. The seasonal (daily) slope is the change per cycle
-      // (a week) in one weekday's count: the week's volume, seven days, changes seven times that.
-      return { s, r, perWeek: period === 'day' ? 7 * r.slope : r.slope };
-    });
+  return trendsOfTested(series.filter(testable(period)).map((s) => testTrend(s, period)), period, alpha, minPerWeek);
+}
+
+/** The same, one series test per turn of the event loop (long daily series cost milliseconds each). */
+export async function trendFindingsInTurns(series: readonly Series[], period: Period, alpha = 0.05, minPerWeek = 0): Promise<TrendFinding[]> {
+  return trendsOfTested(await mapInTurns(series.filter(testable(period)), (s) => testTrend(s, period), 1), period, alpha, minPerWeek);
+}
+
+const testable = (period: Period) => (s: Series) => s.counts.length >= (period === 'day' ? 28 : 8) && s.counts.some((c) => c > 0);
+
+function testTrend(s: Series, period: Period) {
+  const r = period === 'day' ? seasonalMannKendall(s.counts, 7) : mannKendall(s.counts);
+  // The weekly slope is per week already. The seasonal (daily) slope is the change per cycle
+  // (a week) in one weekday's count: the week's volume, seven days, changes seven times that.
+  return { s, r, perWeek: period === 'day' ? 7 * r.slope : r.slope };
+}
+
+function trendsOfTested(tested: ReturnType<typeof testTrend>[], period: Period, alpha: number, minPerWeek: number): TrendFinding[] {
   const q = benjaminiHochberg(tested.map((t) => t.r.p));
   return tested
     .map((t, i) => ({ ...t, q: q[i] }))
@@ -150,12 +162,23 @@ function weeklySums(daily: readonly number[]): number[] {
  * `weeks` same weekdays), judged against a negative-binomial (Poisson when not over-dispersed)
  * upper tail; adjacent anomalous days of a series merge into one finding.
  */
-export function anomalyFindings(series: readonly Series[], opts: { weeks?: number; pMax?: number; minRatio?: number } = {}): AnomalyFinding[] {
+type AnomalyOptions = { weeks?: number; pMax?: number; minRatio?: number };
+
+export function anomalyFindings(series: readonly Series[], opts: AnomalyOptions = {}): AnomalyFinding[] {
+  return series.flatMap((s) => seriesAnomalies(s, opts)).sort((a, b) => a.p - b.p);
+}
+
+/** The same, one series per turn of the event loop. */
+export async function anomalyFindingsInTurns(series: readonly Series[], opts: AnomalyOptions = {}): Promise<AnomalyFinding[]> {
+  return (await mapInTurns(series, (s) => seriesAnomalies(s, opts), 1)).flat().sort((a, b) => a.p - b.p);
+}
+
+function seriesAnomalies(s: Series, opts: AnomalyOptions): AnomalyFinding[] {
   const weeks = opts.weeks ?? 8;
   const pMax = opts.pMax ?? 1e-4;
   const minRatio = opts.minRatio ?? 1.5;
   const out: AnomalyFinding[] = [];
-  for (const s of series) {
+  {
     const flagged: { i: number; expected: number; p: number }[] = [];
     for (let i = weeks * 7; i < s.counts.length; i++) {
       const same = Array.from({ length: weeks }, (_, w) => s.counts[i - 7 * (w + 1)]);
@@ -195,7 +218,7 @@ export function anomalyFindings(series: readonly Series[], opts: { weeks?: numbe
       j = k + 1;
     }
   }
-  return out.sort((a, b) => a.p - b.p);
+  return out;
 }
 
 export interface FindingsOptions {
@@ -229,8 +252,8 @@ export async function computeFindings(wh: Warehouse, o: FindingsOptions): Promis
   const w = o.window;
   return {
     from: w.from, to: w.to, as_of: w.as_of, timezone: w.timezone, area_kind: sel.area_kind, by: [...o.by], period: o.period, filter: appliedFilter(sel.filter),
-    trends: trendFindings(series, o.period, o.alpha ?? 0.05),
-    anomalies: anomalyFindings(daily),
+    trends: await trendFindingsInTurns(series, o.period, o.alpha ?? 0.05),
+    anomalies: await anomalyFindingsInTurns(daily),
     series_tested: series.length,
   };
 }
