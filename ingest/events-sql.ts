@@ -12,7 +12,8 @@ const ATTRS = attrs();
 /**
  * Candidate events → temp table `new_events`, keyed by a deterministic id
  * md5(source | case id | event type | time µs [| trail type]) so a repeat is a no-op; events
- * already in `case_events`, or repeated earlier in the same batch, are left out.
+ * already in `case_events` are left out, and those repeated earlier in the same batch are then
+ * removed by DEDUPE_NEW_EVENTS_SQL.
  */
 export function buildNewEventsQuery(profile: Profile, opts: { hasTrail: boolean; batchTime: string }): Query {
   const params: Params = { source: profile.source, batch_time: opts.batchTime, tz: profile.timezone };
@@ -70,10 +71,22 @@ WITH candidate AS (
   FROM candidate WHERE occurred_at IS NOT NULL
 )
 SELECT k.* FROM keyed k
-WHERE NOT EXISTS (SELECT 1 FROM case_events e WHERE e.event_id = k.event_id)
-QUALIFY row_number() OVER (PARTITION BY k.event_id ORDER BY k.row_number, k.ordinal) = 1`;
+WHERE NOT EXISTS (SELECT 1 FROM case_events e WHERE e.event_id = k.event_id)`;
   return query(sql, params);
 }
+
+/**
+ * The same event twice in one file (a case listed on two rows): only the first, in file order,
+ * stays in `new_events`. A separate, narrow step rather than a window over the candidate rows:
+ * that window held every column of every event at once (the largest allocation of a batch), to
+ * drop rows that are usually not there.
+ */
+export const DEDUPE_NEW_EVENTS_SQL = `
+DELETE FROM new_events WHERE rowid IN (
+  SELECT rowid FROM (
+    SELECT rowid, row_number() OVER (PARTITION BY event_id ORDER BY row_number, ordinal) AS n
+    FROM new_events SEMI JOIN (SELECT event_id FROM new_events GROUP BY event_id HAVING count(*) > 1) d ON d.event_id = new_events.event_id
+  ) WHERE n > 1)`;
 
 function q(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;

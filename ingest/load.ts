@@ -7,10 +7,11 @@ import { existsSync } from 'node:fs';
 import { model, type Warehouse } from '../warehouse/db.ts';
 import { formatOf, type Profile } from './profile.ts';
 import { buildMapQuery, buildRejectsQuery, checkColumns, MappingError } from './map-sql.ts';
-import { buildNewEventsQuery, buildTrailRejectsQuery } from './events-sql.ts';
+import { buildNewEventsQuery, buildTrailRejectsQuery, DEDUPE_NEW_EVENTS_SQL } from './events-sql.ts';
 import { dropStage, stageFile } from './stage.ts';
 import { citizenHashKey } from './secret.ts';
-import { assignPlaces } from './places.ts';
+import { refreshTouchedCases } from './refresh-cases.ts';
+import { capMemory, INGEST_MEMORY_LIMIT } from './memory-budget.ts';
 import { applyBusinessDueTimes } from './calendars.ts';
 import { recordedJurisdiction, recordJurisdiction } from '../warehouse/analytics/jurisdiction.ts';
 
@@ -36,12 +37,29 @@ export interface IngestOptions {
   jurisdiction?: string;
   /** Record the jurisdiction as the demo city's (seedDemoCity) rather than a real ingest's. */
   recordAs?: 'ingest' | 'demo';
+  /**
+   * DuckDB memory the batch may use (memory-budget.ts); default CIVIC_INGEST_MEMORY_LIMIT, else
+   * 1 GiB. Past it, the batch's tables spill to disk instead of growing with the file.
+   */
+  memoryLimit?: string;
 }
 
 /** The source name the demo city's profiles use: their data never names a real jurisdiction. */
 export const DEMO_SOURCE = 'demo';
 
 export async function ingestFile(wh: Warehouse, file: string, profile: Profile, opts: IngestOptions = {}): Promise<IngestResult> {
+  const budget = opts.memoryLimit ?? process.env.CIVIC_INGEST_MEMORY_LIMIT ?? INGEST_MEMORY_LIMIT;
+  try {
+    return await ingestOnce(wh, file, profile, opts, budget);
+  } catch (err) {
+    // Not every DuckDB operator can spill (seen at 5M rows under 768 MiB): the batch rolled back,
+    // so it runs again under the warehouse's own limit rather than fail where it used to load.
+    if (!/Out of Memory Error/i.test(String((err as Error)?.message))) throw err;
+    return ingestOnce(wh, file, profile, opts, null);
+  }
+}
+
+async function ingestOnce(wh: Warehouse, file: string, profile: Profile, opts: IngestOptions, budget: string | null): Promise<IngestResult> {
   if (!existsSync(file)) throw new MappingError(`No such file: ${file}`);
   const format = formatOf(profile, file);
   const batchId = `b_${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}_${randomUUID().slice(0, 8)}`;
@@ -49,6 +67,7 @@ export async function ingestFile(wh: Warehouse, file: string, profile: Profile, 
   const hashKey = opts.hashKey ?? citizenHashKey(wh.path);
   const progress = (phase: string, pct: number) => opts.onProgress?.(phase, pct);
 
+  const restoreMemory = budget === null ? async () => undefined : await capMemory(wh, budget);
   const result = await wh.transaction(async () => {
     await wh.run(
       `INSERT INTO ingest_batches (batch_id, source, kind, file_name, profile, started_at) VALUES ($b, $s, $k, $f, $p, $t::TIMESTAMPTZ)`,
@@ -83,7 +102,8 @@ export async function ingestFile(wh: Warehouse, file: string, profile: Profile, 
     const counts = (await wh.one<{ staged: number; rejected: number; valid: number }>(
       `SELECT count(*)::INTEGER AS staged, count(reject_field)::INTEGER AS rejected, (count(*) - count(reject_field))::INTEGER AS valid FROM mapped`,
     ))!;
-    const loaded = await loadKind(wh, profile, batchId, { hasTrail: staged.hasTrail, batchTime, progress });
+    const timezone = await zoneAfterBatch(wh, profile, opts);
+    const loaded = await loadKind(wh, profile, batchId, { hasTrail: staged.hasTrail, batchTime, timezone, progress });
     const r: IngestResult = {
       batch_id: batchId,
       file,
@@ -110,9 +130,26 @@ export async function ingestFile(wh: Warehouse, file: string, profile: Profile, 
     await dropStage(wh);
     for (const t of ['stage_trail', 'mapped', 'new_events']) await wh.run(`DROP TABLE IF EXISTS ${t}`);
     return r;
-  });
+  }).finally(restoreMemory);
   progress('done', 100);
   return result;
+}
+
+/** Whether this batch records the jurisdiction (when it loads anything): noteJurisdiction's rule. */
+function recordsJurisdiction(profile: Profile, opts: IngestOptions, previous: { source: string } | null): boolean {
+  const demo = opts.recordAs === 'demo' || profile.source === DEMO_SOURCE;
+  return previous === null || (!demo && previous.source === 'demo');
+}
+
+/**
+ * The zone the warehouse will cut local days in once this batch is in (the recorded one, or the
+ * profile's if this batch records it), so the cases it writes carry their days already and the
+ * refresh-local-days step after it finds nothing left to do (it still corrects any row cut in
+ * another zone).
+ */
+async function zoneAfterBatch(wh: Warehouse, profile: Profile, opts: IngestOptions): Promise<string> {
+  const previous = await recordedJurisdiction(wh);
+  return previous === null || recordsJurisdiction(profile, opts, previous) ? profile.timezone : previous.timezone;
 }
 
 /**
@@ -126,7 +163,7 @@ async function noteJurisdiction(wh: Warehouse, profile: Profile, opts: IngestOpt
   const tz = profile.timezone;
   const warnings: string[] = [];
   const previous = await recordedJurisdiction(wh);
-  const write = loadedRows && (previous === null || (!demo && previous.source === 'demo'));
+  const write = loadedRows && recordsJurisdiction(profile, opts, previous);
   if (write) await recordJurisdiction(wh, { name, timezone: tz, source: demo ? 'demo' : 'ingest', batch_id: batchId });
   if (demo) return warnings;
   if (write) {
@@ -164,13 +201,17 @@ export const ingestCasesCsv = ingestFile;
 
 interface Loaded { rows: number; flagged: number; events: number }
 
-async function loadKind(wh: Warehouse, profile: Profile, batchId: string, o: { hasTrail: boolean; batchTime: string; progress: (phase: string, pct: number) => void }): Promise<Loaded> {
+async function loadKind(
+  wh: Warehouse, profile: Profile, batchId: string,
+  o: { hasTrail: boolean; batchTime: string; timezone: string; progress: (phase: string, pct: number) => void },
+): Promise<Loaded> {
   const src = profile.source;
   switch (profile.kind) {
     case 'cases':
     case 'case_events': {
       const q = buildNewEventsQuery(profile, o);
       await wh.run(q.sql, q.params);
+      await wh.run(DEDUPE_NEW_EVENTS_SQL);
       const trailRejects = o.hasTrail ? buildTrailRejectsQuery(profile, batchId) : null;
       if (trailRejects) await wh.run(trailRejects.sql, trailRejects.params);
       o.progress('append', 0);
@@ -182,18 +223,17 @@ async function loadKind(wh: Warehouse, profile: Profile, batchId: string, o: { h
          FROM new_events`,
         { s: src, b: batchId },
       );
-      o.progress('refresh', 0);
-      await wh.run(model('refresh-cases-delete'), { batch_id: batchId });
-      o.progress('refresh-insert', 0);
-      await wh.run(model('refresh-cases'), { batch_id: batchId });
-      await applyBusinessDueTimes(wh, { batchId });
-      o.progress('place', 0);
-      await assignPlaces(wh, { batchId, inTransaction: true });
       o.progress('count', 0);
       const c = (await wh.one<Loaded>(
         `SELECT count(DISTINCT row_number)::INTEGER AS rows, count(DISTINCT row_number) FILTER (WHERE quality_flags IS NOT NULL)::INTEGER AS flagged,
                 count(*)::INTEGER AS events FROM new_events`,
       ))!;
+      // An unchanged file adds no event: nothing to rebuild, so a re-ingest costs its reading.
+      if (c.events > 0) {
+        o.progress('refresh', 0);
+        await refreshTouchedCases(wh, { batchId, source: src, timezone: o.timezone, onPhase: (p) => o.progress(p, 0) });
+        await applyBusinessDueTimes(wh, { batchId });
+      }
       return c;
     }
     case 'interactions': {

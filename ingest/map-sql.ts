@@ -169,6 +169,14 @@ export function buildMapQuery(profile: Profile, opts: MapOptions): Query {
     ], x -> x IS NOT NULL)`;
   }
 
+  // For cases, the text each field was read from and the location helpers are needed only inside
+  // this query (reasons, flags): left out of `mapped`, which a large file spills to disk. The case
+  // id's text stays (event ids and `source_case_id` use it).
+  const helpers = [
+    ...Object.keys(fields).filter((f) => f !== 'case_id').map((f) => `${f}_raw`),
+    ...(isCases ? ['lat_any', 'lon_any', 'has_coords', 'bad_coords', 'default_point', 'outside'] : []),
+    ...(Object.values(fields).some((f) => f.type === 'point') ? ['point_lat', 'point_lon'] : []),
+  ];
   const sql = `
 CREATE OR REPLACE TEMP TABLE mapped AS
 WITH typed AS (
@@ -181,7 +189,7 @@ WITH typed AS (
     CASE ${ordered.map((c) => `WHEN ${c.when} THEN ${c.reason}`).join('\n      ')} END AS reject_reason
   FROM typed
 )${extra}
-SELECT * ${isCases ? `EXCLUDE (lat, lon, status${profile.kind === 'cases' ? ', closed_at' : ''}), ${flags} AS flags,${profile.kind === 'cases'
+SELECT * ${isCases ? `EXCLUDE (lat, lon, status${profile.kind === 'cases' ? ', closed_at' : ''}, ${helpers.join(', ')}), ${flags} AS flags,${profile.kind === 'cases'
   // With closed_requires_status the "closed" column is a last-update time: it means a close only when the status says so.
   ? `\n  CASE WHEN ${profile.closed_requires_status ? "status IN ('closed', 'cancelled')" : 'true'} THEN closed_at END AS closed_at,` : ''}
   CASE WHEN bad_coords OR default_point OR outside THEN NULL ELSE lat_any END AS lat,

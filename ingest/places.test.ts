@@ -4,7 +4,6 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { latLngToCell } from 'h3-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { model } from '../warehouse/db.ts';
 import { loadAreasGeoJson } from './areas.ts';
 import { ingestCasesCsv } from './load-cases.ts';
 import { AreaIndex, assignPlaces } from './places.ts';
@@ -109,9 +108,12 @@ describe('Los Angeles: requests placed in neighborhood councils and council dist
     const before = await t.wh.all(`SELECT * FROM case_areas ORDER BY case_id, area_kind`);
     const batch = await t.wh.one<{ batch_id: string }>(`SELECT batch_id FROM ingest_batches ORDER BY started_at LIMIT 1`);
     const r = await t.wh.transaction(async () => {
-      // What the loader does: rebuild the batch's cases (new columns NULL), then place them.
-      await t.wh.run(model('refresh-cases-delete'), { batch_id: batch!.batch_id });
-      await t.wh.run(model('refresh-cases'), { batch_id: batch!.batch_id });
+      // The batch's cases as a rebuild leaves them before placing (no area, no cells), then placed.
+      await t.wh.run(
+        `UPDATE cases SET area_id = NULL, h3_r7 = NULL, h3_r8 = NULL, h3_r9 = NULL
+         WHERE case_id IN (SELECT case_id FROM case_events WHERE batch_id = $b)`,
+        { b: batch!.batch_id },
+      );
       return assignPlaces(t.wh, { batchId: batch!.batch_id, inTransaction: true });
     });
     expect(r.cases).toBe(9999);

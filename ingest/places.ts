@@ -33,14 +33,49 @@ interface CaseRow { case_id: string; lat: number | null; lon: number | null; are
 interface AreaRecord { area_id: string; name: string; kind: string; geometry: string }
 
 export async function assignPlaces(wh: Warehouse, opts: AssignPlacesOptions = {}): Promise<AssignPlacesResult> {
-  const work = () => assign(wh, opts);
+  const work = async () => {
+    await stageTargets(wh, opts);
+    const placed = await placeTargets(wh, opts.primaryKind);
+    await applyResults(wh, !opts.batchId && !opts.caseIds, { updateCases: true });
+    await dropPlaceTables(wh);
+    return placed;
+  };
   return opts.inTransaction ? work() : wh.transaction(work);
 }
 
-/** Cases are read and placed this many at a time, so memory stays flat however many there are. */
+/**
+ * Places the cases of temp table `place_targets` (case_id, lat, lon, area_name) into temp tables
+ * `place_results` (case_id, area_id of the primary kind, h3_r7/8/9) and `place_areas` (case_id,
+ * area_kind, area_id, method), and writes what changed to `case_areas` — but not to `cases`: the
+ * loader inserts its refreshed cases with these results instead of updating them afterwards.
+ */
+export async function placeStagedCases(wh: Warehouse, primaryKind?: string): Promise<AssignPlacesResult> {
+  const placed = await placeTargets(wh, primaryKind);
+  await applyResults(wh, false, { updateCases: false });
+  return placed;
+}
+
+/** Drops the temp tables placing leaves behind (after the caller has read `place_results`). */
+export async function dropPlaceTables(wh: Warehouse): Promise<void> {
+  for (const t of ['place_targets', 'place_results', 'place_areas', 'place_points', 'point_cells', 'point_areas', 'name_areas']) {
+    await wh.run(`DROP TABLE IF EXISTS ${t}`);
+  }
+}
+
+/** Distinct points (and names) are looked up this many at a time, so memory stays flat however many there are. */
 const PAGE = 100_000;
 
-async function assign(wh: Warehouse, opts: AssignPlacesOptions): Promise<AssignPlacesResult> {
+/** The SQL twin of validPoint: only such points are looked up, and cases join back on them. */
+const VALID_POINT = (t: string) =>
+  `${t}.lat IS NOT NULL AND ${t}.lon IS NOT NULL AND isfinite(${t}.lat) AND isfinite(${t}.lon) AND abs(${t}.lat) <= 90 AND abs(${t}.lon) <= 180`;
+
+/**
+ * Each distinct point is looked up once (in polygons and on the H3 grid), and each distinct area
+ * name once: many cases share an address, and a case whose point did not change is not in
+ * `place_targets` at all when the loader calls this. The cases then take their point's (or
+ * name's) results in SQL, set-wise.
+ */
+async function placeTargets(wh: Warehouse, requestedKind?: string): Promise<AssignPlacesResult> {
   // File order settles overlaps (see area_sources in migration 003).
   const areas = await wh.all<AreaRecord>(
     `SELECT a.area_id, a.name, a.kind, a.geometry::VARCHAR AS geometry
@@ -48,72 +83,93 @@ async function assign(wh: Warehouse, opts: AssignPlacesOptions): Promise<AssignP
      ORDER BY a.kind, s.feature NULLS LAST, a.area_id`,
   );
   const kinds = [...new Set(areas.map((a) => a.kind))].sort();
-  const primary = choosePrimaryKind(kinds, opts.primaryKind);
+  const primary = choosePrimaryKind(kinds, requestedKind);
   const locators = kinds.map((kind) => {
     const ofKind = areas.filter((a) => a.kind === kind);
-    return { kind, index: new AreaIndex(ofKind), byName: nameLookup(ofKind), counts: { point: 0, sourceName: 0, none: 0 } };
+    return { kind, index: new AreaIndex(ofKind), byName: nameLookup(ofKind) };
   });
 
-  const total = await stageTargets(wh, opts);
   await wh.run(
-    `CREATE OR REPLACE TEMP TABLE place_results (case_id VARCHAR, area_id VARCHAR, h3_r7 VARCHAR, h3_r8 VARCHAR, h3_r9 VARCHAR)`,
+    `CREATE OR REPLACE TEMP TABLE place_points AS
+     SELECT (row_number() OVER ())::INTEGER AS n, lat, lon FROM (SELECT DISTINCT t.lat, t.lon FROM place_targets t WHERE ${VALID_POINT('t')})`,
   );
-  await wh.run(`CREATE OR REPLACE TEMP TABLE place_areas (case_id VARCHAR, area_kind VARCHAR, area_id VARCHAR, method VARCHAR)`);
-
-  let withPoint = 0;
-  for (let from = 0; from < total; from += PAGE) {
-    const cases = await wh.all<CaseRow>(
-      `SELECT case_id, lat, lon, area_name FROM place_targets WHERE n > $from AND n <= $to`,
-      { from, to: from + PAGE },
-    );
-    const results = await wh.conn.createAppender('place_results', 'main', 'temp');
-    const caseAreas = await wh.conn.createAppender('place_areas', 'main', 'temp');
-    for (const c of cases) {
-      const point = validPoint(c.lat, c.lon);
-      if (point) withPoint++;
-      let primaryArea: string | null = null;
+  await wh.run(`CREATE OR REPLACE TEMP TABLE point_cells (n INTEGER, h3_r7 VARCHAR, h3_r8 VARCHAR, h3_r9 VARCHAR)`);
+  await wh.run(`CREATE OR REPLACE TEMP TABLE point_areas (n INTEGER, area_kind VARCHAR, area_id VARCHAR)`);
+  await wh.run(`CREATE OR REPLACE TEMP TABLE name_areas (area_name VARCHAR, area_kind VARCHAR, area_id VARCHAR)`);
+  const points = (await wh.one<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM place_points`))!.n;
+  for (let from = 0; from < points; from += PAGE) {
+    const page = await wh.conn.runAndReadAll(`SELECT n, lat, lon FROM place_points WHERE n > $from AND n <= $to`, { from, to: from + PAGE });
+    const [ns, lats, lons] = page.getColumnsJS() as [number[], number[], number[]];
+    const cells = await wh.conn.createAppender('point_cells', 'main', 'temp');
+    const inAreas = await wh.conn.createAppender('point_areas', 'main', 'temp');
+    for (let i = 0; i < ns.length; i++) {
+      const lat = lats[i], lon = lons[i];
       for (const l of locators) {
-        let areaId: string | null;
-        if (point) {
-          areaId = l.index.locate(point.lon, point.lat);
-          if (areaId) l.counts.point++;
-        } else {
-          areaId = c.area_name === null ? null : l.byName.get(normaliseName(c.area_name)) ?? null;
-          if (areaId) l.counts.sourceName++;
-        }
-        if (!areaId) {
-          l.counts.none++;
-          continue;
-        }
-        caseAreas.appendVarchar(c.case_id);
-        caseAreas.appendVarchar(l.kind);
-        caseAreas.appendVarchar(areaId);
-        caseAreas.appendVarchar(point ? 'point' : 'source_name');
-        caseAreas.endRow();
-        if (l.kind === primary) primaryArea = areaId;
+        const areaId = l.index.locate(lon, lat);
+        if (areaId === null) continue;
+        inAreas.appendInteger(ns[i]);
+        inAreas.appendVarchar(l.kind);
+        inAreas.appendVarchar(areaId);
+        inAreas.endRow();
       }
-      results.appendVarchar(c.case_id);
-      if (primaryArea === null) results.appendNull();
-      else results.appendVarchar(primaryArea);
       // One point lookup at the finest resolution; the coarser cells are its parents (much cheaper).
-      const finest = point ? latLngToCell(point.lat, point.lon, H3_FINEST) : null;
-      for (const res of H3_RESOLUTIONS) {
-        if (finest) results.appendVarchar(res === H3_FINEST ? finest : cellToParent(finest, res));
-        else results.appendNull();
-      }
-      results.endRow();
+      const finest = latLngToCell(lat, lon, H3_FINEST);
+      cells.appendInteger(ns[i]);
+      for (const res of H3_RESOLUTIONS) cells.appendVarchar(res === H3_FINEST ? finest : cellToParent(finest, res));
+      cells.endRow();
     }
-    results.closeSync();
-    caseAreas.closeSync();
+    cells.closeSync();
+    inAreas.closeSync();
   }
-
-  await applyResults(wh, !opts.batchId && !opts.caseIds);
-  for (const t of ['place_targets', 'place_results', 'place_areas']) await wh.run(`DROP TABLE IF EXISTS ${t}`);
-  return {
-    cases: total,
-    withPoint,
-    byKind: Object.fromEntries(locators.map((l) => [l.kind, l.counts])),
-  };
+  if (locators.length > 0) {
+    const names = await wh.all<{ area_name: string }>(
+      `SELECT DISTINCT t.area_name FROM place_targets t WHERE t.area_name IS NOT NULL AND NOT coalesce(${VALID_POINT('t')}, false)`,
+    );
+    const app = await wh.conn.createAppender('name_areas', 'main', 'temp');
+    for (const { area_name } of names) {
+      for (const l of locators) {
+        const areaId = l.byName.get(normaliseName(area_name));
+        if (areaId === undefined) continue;
+        app.appendVarchar(area_name);
+        app.appendVarchar(l.kind);
+        app.appendVarchar(areaId);
+        app.endRow();
+      }
+    }
+    app.closeSync();
+  }
+  await wh.run(
+    `CREATE OR REPLACE TEMP TABLE place_areas AS
+     SELECT t.case_id, a.area_kind, a.area_id, 'point' AS method
+     FROM place_targets t JOIN place_points p ON p.lat = t.lat AND p.lon = t.lon JOIN point_areas a ON a.n = p.n
+     UNION ALL
+     SELECT t.case_id, a.area_kind, a.area_id, 'source_name'
+     FROM place_targets t JOIN name_areas a ON a.area_name = t.area_name
+     WHERE NOT coalesce(${VALID_POINT('t')}, false)`,
+  );
+  await wh.run(
+    `CREATE OR REPLACE TEMP TABLE place_results AS
+     SELECT t.case_id, pa.area_id, c.h3_r7, c.h3_r8, c.h3_r9
+     FROM place_targets t
+     LEFT JOIN place_points p ON p.lat = t.lat AND p.lon = t.lon
+     LEFT JOIN point_cells c ON c.n = p.n
+     LEFT JOIN place_areas pa ON pa.case_id = t.case_id AND pa.area_kind = $primary`,
+    { primary: primary ?? '' },
+  );
+  const totals = (await wh.one<{ cases: number; with_point: number }>(
+    `SELECT count(*)::INTEGER AS cases, count(*) FILTER (WHERE ${VALID_POINT('t')})::INTEGER AS with_point FROM place_targets t`,
+  ))!;
+  const byMethod = await wh.all<{ area_kind: string; point: number; source_name: number }>(
+    `SELECT area_kind, count(*) FILTER (WHERE method = 'point')::INTEGER AS point, count(*) FILTER (WHERE method = 'source_name')::INTEGER AS source_name
+     FROM place_areas GROUP BY area_kind`,
+  );
+  const byKind: Record<string, KindCounts> = {};
+  for (const kind of kinds) {
+    const m = byMethod.find((b) => b.area_kind === kind);
+    const point = m?.point ?? 0, sourceName = m?.source_name ?? 0;
+    byKind[kind] = { point, sourceName, none: totals.cases - point - sourceName };
+  }
+  return { cases: totals.cases, withPoint: totals.with_point, byKind };
 }
 
 export function choosePrimaryKind(kinds: string[], requested?: string): string | null {
@@ -161,7 +217,7 @@ async function stageTargets(wh: Warehouse, opts: AssignPlacesOptions): Promise<n
  * slow path (about a minute for a million `case_areas` rows, measured), while placing an
  * unchanged batch again should cost next to nothing.
  */
-async function applyResults(wh: Warehouse, allCases: boolean): Promise<void> {
+async function applyResults(wh: Warehouse, allCases: boolean, o: { updateCases: boolean }): Promise<void> {
   // A kind the case no longer falls in (when every case was placed: also rows of vanished cases).
   await wh.run(
     `DELETE FROM case_areas WHERE ${allCases ? '' : 'case_id IN (SELECT case_id FROM place_results) AND '}
@@ -177,6 +233,7 @@ async function applyResults(wh: Warehouse, allCases: boolean): Promise<void> {
      SELECT p.case_id, p.area_kind, p.area_id, p.method FROM place_areas p
      ANTI JOIN case_areas ca ON ca.case_id = p.case_id AND ca.area_kind = p.area_kind`,
   );
+  if (!o.updateCases) return;
   await wh.run(
     `UPDATE cases SET area_id = r.area_id, h3_r7 = r.h3_r7, h3_r8 = r.h3_r8, h3_r9 = r.h3_r9
      FROM place_results r

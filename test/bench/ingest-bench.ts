@@ -8,14 +8,19 @@
 //      warehouse file — peak RSS at three sizes shows whether memory grows with the file;
 //   4. ours again on 1M rows into a fresh file, then a re-ingest of the same file into it
 //      (everything already present);
-//   5. read_csv again. Speeds are the faster of the two runs on each side, so a burst of load
+//   5. the daily load: a warehouse of `dailyBase` cases (5M; the bench's own rows with `quick`),
+//      built by ingesting a generated export of that size — its peak RSS is the memory figure at
+//      that size too —, then a 10,000-row daily export (the next 10,000 requests of the same
+//      generator) into it, end to end, and the same export again (unchanged: nothing to load);
+//   6. read_csv again. Speeds are the faster of the two runs on each side, so a burst of load
 //      from another process on the machine hurts neither side alone.
+// `quick` leaves out the 250k/500k growth runs and the runs under a 1 GB memory_limit.
 import { spawn } from 'node:child_process';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generateCasesCsv } from './generate-cases-csv.ts';
+import { CASES_HEADER, generateCasesCsv } from './generate-cases-csv.ts';
 import type { ChildMode, ChildResult } from './ingest-child.ts';
 
 const CHILD = fileURLToPath(new URL('./ingest-child.ts', import.meta.url));
@@ -58,7 +63,34 @@ export interface IngestBench {
     memory_growth: { rows: number; peak_rss_mib: number }[];
     rss_mib_per_100k_rows: number;
     memory_flat: boolean;
+    /** A daily export into a large warehouse, end to end (added with the daily-load runs; absent in older figures). */
+    daily?: {
+      base_cases: number;
+      rows: number;
+      /** Building the base warehouse: one ingest of a `base_cases`-row export. */
+      build: { seconds: number; rows_per_second: number; peak_rss_mib: number };
+      seconds: number;
+      peak_rss_mib: number;
+      /** The same daily export again (everything already present). */
+      reingest_seconds: number;
+    };
   };
+}
+
+/** The last `rows` rows of a generated export, with its header, as a file of their own. */
+function tailRows(src: string, dst: string, rows: number): void {
+  const size = statSync(src).size;
+  const want = Math.min(size, rows * 400 + 4096); // generated rows are ~140 bytes
+  const buf = Buffer.alloc(want);
+  const fd = openSync(src, 'r');
+  try {
+    readSync(fd, buf, 0, want, size - want);
+  } finally {
+    closeSync(fd);
+  }
+  const lines = buf.toString('utf8').trimEnd().split('\n');
+  if (lines.length <= rows) throw new Error(`tailRows: ${src} has fewer than ${rows} rows in its last ${want} bytes`);
+  writeFileSync(dst, [CASES_HEADER, ...lines.slice(-rows)].join('\n') + '\n');
 }
 
 function runChild(mode: ChildMode, file: string, db: string, memoryLimit?: string): Promise<ChildResult> {
@@ -101,13 +133,22 @@ export interface BenchOptions {
   rows?: number;
   seed?: number;
   log?: (line: string) => void;
+  /** Fewer runs: no 250k/500k growth runs, no runs under a 1 GB memory_limit, a daily load into `rows` cases. */
+  quick?: boolean;
+  /** Cases in the warehouse the daily export goes into (default 5,000,000; with `quick`, `rows`); 0 skips the daily load. */
+  dailyBase?: number;
+  /** Rows of the daily export (default 10,000). */
+  dailyRows?: number;
 }
 
 export async function runIngestBench(opts: BenchOptions = {}): Promise<IngestBench> {
   const rows = opts.rows ?? 1_000_000;
   const seed = opts.seed ?? 311;
   const log = opts.log ?? (() => undefined);
-  const sizes = [rows / 4, rows / 2, rows].map(Math.round);
+  const quick = opts.quick ?? false;
+  const sizes = (quick ? [rows] : [rows / 4, rows / 2, rows]).map(Math.round);
+  const dailyBase = opts.dailyBase ?? (quick ? rows : 5_000_000);
+  const dailyRows = opts.dailyRows ?? 10_000;
   const dir = mkdtempSync(join(tmpdir(), 'civic-bench-'));
   try {
     log(`generating ${sizes.map((n) => n.toLocaleString('en-US')).join(' / ')}-row case exports in ${dir} …`);
@@ -117,11 +158,11 @@ export async function runIngestBench(opts: BenchOptions = {}): Promise<IngestBen
 
     const runs: BenchRun[] = [];
     let dbSeq = 0;
-    const measure = async (label: string, mode: ChildMode, n: number, db = join(dir, `w${++dbSeq}.duckdb`), reingest = false, memoryLimit?: string) => {
+    const measure = async (label: string, mode: ChildMode, n: number, db = join(dir, `w${++dbSeq}.duckdb`), reingest = false, memoryLimit?: string, file = gen.files.get(n)!) => {
       const load = loadavg()[0];
       const busy0 = machineBusySeconds();
       const w0 = performance.now();
-      const r = await runChild(mode, gen.files.get(n)!, db, memoryLimit);
+      const r = await runChild(mode, file, db, memoryLimit);
       const wall = (performance.now() - w0) / 1000;
       const busy1 = machineBusySeconds();
       const other = busy0 === null || busy1 === null ? null : Math.max(0, busy1 - busy0 - r.process_cpu_seconds) / (wall * cpus().length);
@@ -157,7 +198,30 @@ export async function runIngestBench(opts: BenchOptions = {}): Promise<IngestBen
     const oursB = await measure(`ours ${rows.toLocaleString('en-US')} (run 2)`, 'ours', rows);
     const re = await measure(`ours re-ingest ${rows.toLocaleString('en-US')}`, 'ours', rows, oursB.db, true);
     // The same loads with DuckDB capped at 1 GB (CIVIC_MEMORY_LIMIT): it spills instead of growing.
-    for (const n of sizes) await measure(`ours ${n.toLocaleString('en-US')}, memory_limit 1GB`, 'ours', n, undefined, false, '1GB');
+    if (!quick) for (const n of sizes) await measure(`ours ${n.toLocaleString('en-US')}, memory_limit 1GB`, 'ours', n, undefined, false, '1GB');
+    let daily: IngestBench['summary']['daily'];
+    if (dailyBase > 0) {
+      // The base export and the day after it from one generator run: the daily rows are the next
+      // requests after the base's last, as a city's next daily export would be.
+      const dd = join(dir, 'daily');
+      log(`generating a ${dailyBase.toLocaleString('en-US')}-case base export and the ${dailyRows.toLocaleString('en-US')} rows after it …`);
+      const g = generateCasesCsv(dd, [dailyBase, dailyBase + dailyRows], seed + 1);
+      const dayFile = join(dd, `daily-${dailyRows}.csv`);
+      tailRows(g.files.get(dailyBase + dailyRows)!, dayFile, dailyRows);
+      rmSync(g.files.get(dailyBase + dailyRows)!);
+      const base = await measure(`ours ${dailyBase.toLocaleString('en-US')} (daily base)`, 'ours', dailyBase, undefined, false, undefined, g.files.get(dailyBase)!);
+      rmSync(g.files.get(dailyBase)!);
+      const day = await measure(`daily ${dailyRows.toLocaleString('en-US')} into ${dailyBase.toLocaleString('en-US')}`, 'ours', dailyRows, base.db, false, undefined, dayFile);
+      const again = await measure(`daily again (unchanged)`, 'ours', dailyRows, base.db, true, undefined, dayFile);
+      daily = {
+        base_cases: dailyBase,
+        rows: dailyRows,
+        build: { seconds: base.run.seconds, rows_per_second: base.run.rows_per_second, peak_rss_mib: base.run.peak_rss_mib },
+        seconds: day.run.seconds,
+        peak_rss_mib: day.run.peak_rss_mib,
+        reingest_seconds: again.run.seconds,
+      };
+    }
     const limitB = await measure('read_csv (run 2)', 'read_csv', rows);
 
     const faster = (a: BenchRun, b: BenchRun) => (a.seconds <= b.seconds ? a : b);
@@ -166,7 +230,7 @@ export async function runIngestBench(opts: BenchOptions = {}): Promise<IngestBen
     growth.push(ours);
     const pick = (r: BenchRun) => ({ seconds: r.seconds, rows_per_second: r.rows_per_second, peak_rss_mib: r.peak_rss_mib });
     const first = growth[0];
-    const slope = ((ours.peak_rss_mib - first.peak_rss_mib) / (ours.rows - first.rows)) * 100_000;
+    const slope = ours.rows > first.rows ? ((ours.peak_rss_mib - first.peak_rss_mib) / (ours.rows - first.rows)) * 100_000 : 0;
     const speedRatio = ours.rows_per_second / limit.rows_per_second;
     return {
       date: new Date().toISOString(),
@@ -192,6 +256,7 @@ export async function runIngestBench(opts: BenchOptions = {}): Promise<IngestBen
         rss_mib_per_100k_rows: round(slope, 1),
         // "Flat": the 4× larger file needs less than a quarter more memory.
         memory_flat: ours.peak_rss_mib <= first.peak_rss_mib * 1.25,
+        ...(daily ? { daily } : {}),
       },
     };
   } finally {
@@ -242,7 +307,16 @@ export function formatIngestBench(b: IngestBench): string {
     `speed:  ours ${fmt(s.ours.rows_per_second)} rows/s vs read_csv ${fmt(limitRps)} rows/s = ${s.speed_ratio.toFixed(3)} ` +
       `(${s.meets_speed_aim ? 'meets' : 'BELOW'} the aim of ≥ 0.5); re-ingest (all duplicate) ${fmt(s.reingest.rows_per_second)} rows/s`,
     `memory: ours ${s.memory_growth.map((g) => `${g.peak_rss_mib} MiB @ ${fmt(g.rows)}`).join(', ')} → ` +
-      `${s.memory_flat ? 'flat' : 'GROWS with the file'} (${s.rss_mib_per_100k_rows >= 0 ? '+' : ''}${s.rss_mib_per_100k_rows} MiB per 100k rows); ` +
+      (s.memory_growth.length < 2
+        ? '(one size: no growth measured); '
+        : `${s.memory_flat ? 'flat' : 'GROWS with the file'} (${s.rss_mib_per_100k_rows >= 0 ? '+' : ''}${s.rss_mib_per_100k_rows} MiB per 100k rows); `) +
       `read_csv ${limitRss} MiB @ ${fmt(s.rows)} (ours × ${s.memory_ratio})`,
+    ...(s.daily
+      ? [
+        `daily:  ${fmt(s.daily.rows)} rows into ${fmt(s.daily.base_cases)} cases in ${s.daily.seconds.toFixed(2)} s end to end (aim: ≤ 2 s), ` +
+          `peak RSS ${s.daily.peak_rss_mib} MiB; the same file again ${s.daily.reingest_seconds.toFixed(2)} s; ` +
+          `the base built in ${s.daily.build.seconds.toFixed(0)} s (${fmt(s.daily.build.rows_per_second)} rows/s, peak RSS ${s.daily.build.peak_rss_mib} MiB)`,
+      ]
+      : []),
   ].join('\n');
 }

@@ -1,3 +1,3 @@
--- Rebuilds the `cases` rows of every case that has an event in batch $batch_id (incremental:
--- untouched cases are not read). Attributes come from the latest event that carries them.
-DELETE FROM cases WHERE case_id IN (SELECT DISTINCT case_id FROM case_events WHERE batch_id = $batch_id);
+-- Removes the `cases` rows of the cases a batch touched that the warehouse held before (temp table
+-- `refresh_targets`, ingest/sql/refresh-targets.sql); refresh-cases.sql has built their new rows.
+DELETE FROM cases WHERE case_id IN (SELECT case_id FROM refresh_targets WHERE existed);

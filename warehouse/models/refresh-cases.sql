@@ -1,13 +1,19 @@
--- Inserts fresh `cases` rows for every case with an event in batch $batch_id (run after
--- refresh-cases-delete). Incremental: untouched cases are not read. Attributes come from the
--- latest event that carries them.
-INSERT INTO cases (case_id, source, source_case_id, service_code, service_name, agency, channel, opened_at,
-  first_response_at, closed_at, cancelled_at, due_at, status, reopen_count, lat, lon, area_name, quality_flags,
-  refreshed_batch, last_event_at)
-WITH touched AS (
-  SELECT DISTINCT case_id FROM case_events WHERE batch_id = $batch_id
-), ev AS (
-  SELECT e.* FROM case_events e SEMI JOIN touched t ON e.case_id = t.case_id
+-- The fresh `cases` rows of every case a batch touched (temp table `refresh_targets`) → temp
+-- table `refreshed_cases`; ingest/refresh-cases.ts places them and writes them to `cases`.
+-- A case new to the warehouse has all its events in the batch's own `new_events`, so only the
+-- cases held before are read back from case_events: a first load of a large file never reads
+-- case_events back, and a daily load reads only the events of the cases it changed.
+-- Attributes come from the latest event that carries them. Local days are cut in zone $tz (the
+-- warehouse's, as refresh-local-days.sql would cut them).
+CREATE OR REPLACE TEMP TABLE refreshed_cases AS
+WITH ev AS (
+  SELECT n.case_key AS case_id, $source AS source, n.case_id_raw AS source_case_id, n.event_type, n.occurred_at,
+         n.service_code, n.service_name, n.agency, n.channel, n.expected_at, n.lat, n.lon, n.area_name, n.quality_flags
+  FROM new_events n SEMI JOIN (SELECT case_id FROM refresh_targets WHERE NOT existed) t ON t.case_id = n.case_key
+  UNION ALL
+  SELECT e.case_id, e.source, e.source_case_id, e.event_type, e.occurred_at,
+         e.service_code, e.service_name, e.agency, e.channel, e.expected_at, e.lat, e.lon, e.area_name, e.quality_flags
+  FROM case_events e SEMI JOIN (SELECT case_id FROM refresh_targets WHERE existed) t ON t.case_id = e.case_id
 ), lifecycle AS (
   SELECT
     case_id,
@@ -46,7 +52,10 @@ SELECT
   CASE WHEN l.last_end_at IS NOT NULL AND (l.last_reopen_at IS NULL OR l.last_reopen_at < l.last_end_at)
        THEN l.last_end_type ELSE 'open' END AS status,
   l.reopen_count, l.lat, l.lon, l.area_name,
-  CASE WHEN len(l.quality_flags) = 0 THEN NULL ELSE l.quality_flags END,
-  $batch_id, l.last_event_at
+  CASE WHEN len(l.quality_flags) = 0 THEN NULL ELSE l.quality_flags END AS quality_flags,
+  $batch_id AS refreshed_batch, l.last_event_at,
+  (l.opened_at AT TIME ZONE $tz)::DATE AS opened_day,
+  (l.closed_at AT TIME ZONE $tz)::DATE AS closed_day,
+  $tz AS day_zone
 FROM lifecycle l
 LEFT JOIN services s ON s.service_code = l.service_code;

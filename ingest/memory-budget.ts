@@ -1,0 +1,47 @@
+// The DuckDB memory one ingest batch may use. The warehouse's own cap (warehouse/db.ts: a quarter
+// of RAM, up to 8 GiB) is sized for the API's queries; a batch does not need it: everything it
+// holds (the staged file, the mapped rows, the new events and cases) is in tables DuckDB spills to
+// `<database>.tmp` past the limit. Without a smaller cap DuckDB kept all of it in memory, so a
+// batch's memory grew with its file (2.4 GB at 1M rows); with it, it stays flat.
+import type { Warehouse } from '../warehouse/db.ts';
+
+/** The default budget, when neither the caller nor CIVIC_INGEST_MEMORY_LIMIT gives one. */
+export const INGEST_MEMORY_LIMIT = '1GiB';
+
+const UNITS: Record<string, number> = {
+  b: 1, byte: 1, bytes: 1,
+  kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12,
+  kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40,
+};
+
+/** "1GiB", "6.0 GiB", "512MB" → bytes; null when it is not a size (e.g. DuckDB's "-1" for none). */
+export function parseMemorySize(text: string): number | null {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
+  if (!m) return null;
+  const unit = UNITS[(m[2] || 'b').toLowerCase()];
+  return unit === undefined ? null : Number(m[1]) * unit;
+}
+
+/**
+ * Lowers DuckDB's memory limit to `budget` for the batch, if it is higher; returns what puts it
+ * back. The setting is the whole database's, so reads the server answers meanwhile share the
+ * smaller cap (they spill sooner; DuckDB keeps the limit per instance, not per connection). The
+ * limit is put back as DuckDB reports it (rounded to a tenth of a GiB).
+ */
+export async function capMemory(wh: Warehouse, budget: string): Promise<() => Promise<void>> {
+  const want = parseMemorySize(budget);
+  if (want === null) throw new Error(`Not a memory size: "${budget}" (write e.g. 1GiB or 512MB)`);
+  const current = (await wh.one<{ v: string }>(`SELECT current_setting('memory_limit') AS v`))!.v;
+  const have = parseMemorySize(current);
+  if (have === null || have <= want) return async () => undefined;
+  try {
+    // SET takes no bound values; both sizes passed parseMemorySize (digits, a dot, a unit).
+    await wh.run(`SET memory_limit = '${budget}'`);
+  } catch {
+    // More is in use than the budget allows (the server's reads): go on under the cap we have.
+    return async () => undefined;
+  }
+  return async () => {
+    await wh.run(`SET memory_limit = '${current}'`).catch(() => undefined);
+  };
+}

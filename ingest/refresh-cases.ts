@@ -1,0 +1,44 @@
+// Rebuilding the `cases` rows a batch touched, placed, in as few passes over the warehouse as the
+// batch allows: new cases come from the batch's own events, only cases held before are read back,
+// only new or moved points are looked up, and each row is written once (no UPDATE afterwards).
+import { readFileSync } from 'node:fs';
+import { model, type Warehouse } from '../warehouse/db.ts';
+import { dropPlaceTables, placeStagedCases } from './places.ts';
+
+const SQL_DIR = new URL('./sql/', import.meta.url);
+const cache = new Map<string, string>();
+/** A fixed statement from ingest/sql/<name>.sql. */
+export function ingestSql(name: string): string {
+  let sql = cache.get(name);
+  if (sql === undefined) {
+    sql = readFileSync(new URL(`${name}.sql`, SQL_DIR), 'utf8');
+    cache.set(name, sql);
+  }
+  return sql;
+}
+
+export interface RefreshOptions {
+  batchId: string;
+  /** The profile's source: new cases' rows are built from `new_events`, which does not carry it. */
+  source: string;
+  /** The zone the warehouse cuts local days in (see warehouse/models/refresh-local-days.sql). */
+  timezone: string;
+  onPhase?: (phase: string) => void;
+}
+
+/**
+ * Rebuilds the `cases` rows of every case with an event in temp table `new_events` (already
+ * appended to `case_events`), and their areas. Runs inside the batch's transaction.
+ */
+export async function refreshTouchedCases(wh: Warehouse, o: RefreshOptions): Promise<void> {
+  await wh.run(ingestSql('refresh-targets'));
+  await wh.run(model('refresh-cases'), { batch_id: o.batchId, source: o.source, tz: o.timezone });
+  o.onPhase?.('place');
+  await wh.run(ingestSql('place-targets'));
+  await placeStagedCases(wh);
+  o.onPhase?.('refresh-insert');
+  await wh.run(model('refresh-cases-delete'));
+  await wh.run(ingestSql('insert-refreshed-cases'));
+  await dropPlaceTables(wh);
+  for (const t of ['refreshed_cases', 'refresh_targets']) await wh.run(`DROP TABLE IF EXISTS ${t}`);
+}

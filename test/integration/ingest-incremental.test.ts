@@ -1,0 +1,108 @@
+// The loader rebuilds only what a batch changed (ingest/refresh-cases.ts): new cases from the
+// batch's own events, a moved point looked up again, an unmoved one keeping its place. Whatever
+// it skipped must be what a full recomputation gives; and the batch's memory budget is put back.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ingestFile } from '../../ingest/load.ts';
+import { loadProfile } from '../../ingest/profile.ts';
+import { loadAreasGeoJson } from '../../ingest/areas.ts';
+import { assignPlaces } from '../../ingest/places.ts';
+import { parseMemorySize } from '../../ingest/memory-budget.ts';
+import { tempWarehouse, type TempWarehouse } from '../helpers.ts';
+
+const HEADER = 'request_id,service_code,service_name,agency,channel,status,requested_at,closed_at,lat,lon,district';
+// Two districts: a west square and an east square over the demo city's bounding box.
+const square = (x0: number, y0: number, x1: number, y1: number) => ({ type: 'Polygon', coordinates: [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]] });
+
+describe('a daily load after a first one', () => {
+  let t: TempWarehouse;
+  const profile = loadProfile('demo-city');
+  const snapshot = async () => ({
+    cases: await t.wh.all(`SELECT * EXCLUDE (refreshed_batch) FROM cases ORDER BY case_id`),
+    areas: await t.wh.all(`SELECT * FROM case_areas ORDER BY case_id, area_kind`),
+  });
+  beforeAll(async () => {
+    t = await tempWarehouse();
+    const areas = t.write('districts.geojson', JSON.stringify({
+      type: 'FeatureCollection',
+      features: [
+        { type: 'Feature', geometry: square(-77.45, 41.1, -77.3, 41.3), properties: { id: 'W', name: 'West' } },
+        { type: 'Feature', geometry: square(-77.3, 41.1, -77.15, 41.3), properties: { id: 'E', name: 'East' } },
+      ],
+    }));
+    await loadAreasGeoJson(t.wh, areas, { kind: 'district', idProperty: 'id', nameProperty: 'name' });
+  });
+  afterAll(() => t.cleanup());
+
+  it('places new cases, re-places a moved point, keeps an unmoved one, and agrees with placing everything again', async () => {
+    const day1 = t.write('day1.csv', [HEADER,
+      'A,POTHOLE,Pothole Repair,Streets,phone,open,2026-01-05T10:00:00Z,,41.2,-77.4,',
+      'B,POTHOLE,Pothole Repair,Streets,web,open,2026-01-05T11:00:00Z,,41.2,-77.2,',
+      'C,TRASH,Missed Trash Pickup,Sanitation,app,open,2026-01-05T12:00:00Z,,,,East',
+      // The same case twice in one file: its events once.
+      'C,TRASH,Missed Trash Pickup,Sanitation,app,open,2026-01-05T12:00:00Z,,,,East',
+    ].join('\n') + '\n');
+    const r1 = await ingestFile(t.wh, day1, profile);
+    expect(r1).toMatchObject({ read: 4, loaded: 3, duplicate: 1, events_added: 3 });
+    expect(await t.wh.all(`SELECT case_id, area_id, h3_r9 IS NOT NULL AS cell FROM cases ORDER BY 1`)).toEqual([
+      { case_id: 'demo:A', area_id: 'district:W', cell: true },
+      { case_id: 'demo:B', area_id: 'district:E', cell: true },
+      { case_id: 'demo:C', area_id: 'district:E', cell: false },
+    ]);
+
+    // Day 2: A closed where it was, B closed at a point in the other district, D new.
+    const day2 = t.write('day2.csv', [HEADER,
+      'A,POTHOLE,Pothole Repair,Streets,phone,closed,2026-01-05T10:00:00Z,2026-01-06T09:00:00Z,41.2,-77.4,',
+      'B,POTHOLE,Pothole Repair,Streets,web,closed,2026-01-05T11:00:00Z,2026-01-06T10:00:00Z,41.2,-77.35,',
+      'D,NOISE,Noise Complaint,Code Enforcement,phone,open,2026-01-06T08:00:00Z,,41.15,-77.2,',
+    ].join('\n') + '\n');
+    const r2 = await ingestFile(t.wh, day2, profile);
+    expect(r2).toMatchObject({ read: 3, loaded: 3, duplicate: 0, events_added: 3 });
+    expect(await t.wh.all(`SELECT case_id, status, area_id FROM cases ORDER BY 1`)).toEqual([
+      { case_id: 'demo:A', status: 'closed', area_id: 'district:W' },
+      { case_id: 'demo:B', status: 'closed', area_id: 'district:W' },
+      { case_id: 'demo:C', status: 'open', area_id: 'district:E' },
+      { case_id: 'demo:D', status: 'open', area_id: 'district:E' },
+    ]);
+    expect(await t.wh.all(`SELECT case_id, area_id, method FROM case_areas ORDER BY 1`)).toEqual([
+      { case_id: 'demo:A', area_id: 'district:W', method: 'point' },
+      { case_id: 'demo:B', area_id: 'district:W', method: 'point' },
+      { case_id: 'demo:C', area_id: 'district:E', method: 'source_name' },
+      { case_id: 'demo:D', area_id: 'district:E', method: 'point' },
+    ]);
+    // Local days are written with the rows, in the warehouse's zone.
+    expect(await t.wh.all(`SELECT DISTINCT day_zone FROM cases`)).toEqual([{ day_zone: 'America/New_York' }]);
+    expect(await t.wh.one(`SELECT opened_day::VARCHAR AS o, closed_day::VARCHAR AS c FROM cases WHERE case_id = 'demo:A'`)).toEqual({ o: '2026-01-05', c: '2026-01-06' });
+
+    // What the loader skipped is what placing every case again gives.
+    const before = await snapshot();
+    await assignPlaces(t.wh);
+    expect(await snapshot()).toEqual(before);
+
+    // The same file again: nothing added, nothing rebuilt.
+    const r3 = await ingestFile(t.wh, day2, profile);
+    expect(r3).toMatchObject({ read: 3, loaded: 0, duplicate: 3, events_added: 0 });
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it('runs a batch under its own memory budget and puts the warehouse\'s limit back', async () => {
+    const limit = async () => parseMemorySize((await t.wh.one<{ v: string }>(`SELECT current_setting('memory_limit') AS v`))!.v)!;
+    const before = await limit();
+    const file = t.write('day3.csv', `${HEADER}\nE,TREE,Tree Maintenance,Parks,web,open,2026-01-07T08:00:00Z,,41.2,-77.3,\n`);
+    expect(await ingestFile(t.wh, file, profile, { memoryLimit: '256MiB' })).toMatchObject({ loaded: 1 });
+    const after = await limit();
+    expect(Math.abs(after - before) / before).toBeLessThan(0.05); // put back, as DuckDB reports it
+    await expect(ingestFile(t.wh, file, profile, { memoryLimit: 'lots' })).rejects.toThrow('Not a memory size');
+  });
+});
+
+describe('parseMemorySize', () => {
+  it('reads the sizes DuckDB and people write', () => {
+    expect(parseMemorySize('1GiB')).toBe(2 ** 30);
+    expect(parseMemorySize('6.0 GiB')).toBe(6 * 2 ** 30);
+    expect(parseMemorySize('512MB')).toBe(512e6);
+    expect(parseMemorySize('-1')).toBeNull();
+    expect(parseMemorySize('lots')).toBeNull();
+  });
+});
