@@ -13,7 +13,7 @@ export class IngestService {
   }
 
   run(file: string, profile: Profile, opts: Pick<IngestOptions, 'jurisdiction'> = {}): Promise<IngestResult> {
-    const next = this.tail.then(() => ingestFile(this.writer, file, profile, opts));
+    const next = this.tail.then(() => ingestFile(this.writer, file, profile, { memoryLimit: null, ...opts }));
     this.tail = next.catch(() => undefined);
     return next;
   }

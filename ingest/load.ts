@@ -39,27 +39,32 @@ export interface IngestOptions {
   recordAs?: 'ingest' | 'demo';
   /**
    * DuckDB memory the batch may use (memory-budget.ts); default CIVIC_INGEST_MEMORY_LIMIT, else
-   * 1 GiB. Past it, the batch's tables spill to disk instead of growing with the file.
+   * 1 GiB. Past it, the batch's tables spill to disk instead of growing with the file. null = no
+   * budget: the server passes null, because the setting is the whole instance's and would take
+   * memory from the reads it answers meanwhile (they would fail instead of the batch spilling).
    */
-  memoryLimit?: string;
+  memoryLimit?: string | null;
 }
 
 /** The source name the demo city's profiles use: their data never names a real jurisdiction. */
 export const DEMO_SOURCE = 'demo';
 
 export async function ingestFile(wh: Warehouse, file: string, profile: Profile, opts: IngestOptions = {}): Promise<IngestResult> {
-  const budget = opts.memoryLimit ?? process.env.CIVIC_INGEST_MEMORY_LIMIT ?? INGEST_MEMORY_LIMIT;
+  const budget = opts.memoryLimit === null ? null : (opts.memoryLimit ?? process.env.CIVIC_INGEST_MEMORY_LIMIT ?? INGEST_MEMORY_LIMIT);
+  const capped = { lowered: false };
   try {
-    return await ingestOnce(wh, file, profile, opts, budget);
+    return await ingestOnce(wh, file, profile, opts, budget, capped);
   } catch (err) {
+    // Only a batch the budget made smaller is worth running again.
+    if (!capped.lowered) throw err;
     // Not every DuckDB operator can spill (seen at 5M rows under 768 MiB): the batch rolled back,
     // so it runs again under the warehouse's own limit rather than fail where it used to load.
     if (!/Out of Memory Error/i.test(String((err as Error)?.message))) throw err;
-    return ingestOnce(wh, file, profile, opts, null);
+    return ingestOnce(wh, file, profile, opts, null, capped);
   }
 }
 
-async function ingestOnce(wh: Warehouse, file: string, profile: Profile, opts: IngestOptions, budget: string | null): Promise<IngestResult> {
+async function ingestOnce(wh: Warehouse, file: string, profile: Profile, opts: IngestOptions, budget: string | null, capped: { lowered: boolean }): Promise<IngestResult> {
   if (!existsSync(file)) throw new MappingError(`No such file: ${file}`);
   const format = formatOf(profile, file);
   const batchId = `b_${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}_${randomUUID().slice(0, 8)}`;
@@ -67,7 +72,9 @@ async function ingestOnce(wh: Warehouse, file: string, profile: Profile, opts: I
   const hashKey = opts.hashKey ?? citizenHashKey(wh.path);
   const progress = (phase: string, pct: number) => opts.onProgress?.(phase, pct);
 
-  const restoreMemory = budget === null ? async () => undefined : await capMemory(wh, budget);
+  const restore = budget === null ? null : await capMemory(wh, budget);
+  capped.lowered = restore !== null;
+  const restoreMemory = restore ?? (async () => undefined);
   const result = await wh.transaction(async () => {
     await wh.run(
       `INSERT INTO ingest_batches (batch_id, source, kind, file_name, profile, started_at) VALUES ($b, $s, $k, $f, $p, $t::TIMESTAMPTZ)`,

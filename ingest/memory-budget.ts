@@ -24,22 +24,22 @@ export function parseMemorySize(text: string): number | null {
 
 /**
  * Lowers DuckDB's memory limit to `budget` for the batch, if it is higher; returns what puts it
- * back. The setting is the whole database's, so reads the server answers meanwhile share the
+ * back, or null when it left the limit as it was. The setting is the whole database's, so reads the server answers meanwhile share the
  * smaller cap (they spill sooner; DuckDB keeps the limit per instance, not per connection). The
  * limit is put back as DuckDB reports it (rounded to a tenth of a GiB).
  */
-export async function capMemory(wh: Warehouse, budget: string): Promise<() => Promise<void>> {
+export async function capMemory(wh: Warehouse, budget: string): Promise<(() => Promise<void>) | null> {
   const want = parseMemorySize(budget);
   if (want === null) throw new Error(`Not a memory size: "${budget}" (write e.g. 1GiB or 512MB)`);
   const current = (await wh.one<{ v: string }>(`SELECT current_setting('memory_limit') AS v`))!.v;
   const have = parseMemorySize(current);
-  if (have === null || have <= want) return async () => undefined;
+  if (have === null || have <= want) return null;
   try {
     // SET takes no bound values; both sizes passed parseMemorySize (digits, a dot, a unit).
     await wh.run(`SET memory_limit = '${budget}'`);
   } catch {
-    // More is in use than the budget allows (the server's reads): go on under the cap we have.
-    return async () => undefined;
+    // More is in use than the budget allows: go on under the cap we have.
+    return null;
   }
   return async () => {
     await wh.run(`SET memory_limit = '${current}'`).catch(() => undefined);

@@ -386,13 +386,20 @@ export class Warehouse {
 }
 
 /**
- * DuckDB's cap when none is configured: a quarter of the machine's memory, at least 1 GiB and at
- * most 8 GiB. DuckDB's own default (80%) let one hostile upload take the whole machine; a
- * quarter leaves room for Node, the operating system and whatever else runs there.
+ * DuckDB's cap when none is configured: a quarter of the machine's memory (a container's limit
+ * when it has one), at least 1 GiB and at most 8 GiB. DuckDB's own default (80%) let one hostile
+ * upload take the whole machine; a quarter leaves room for Node, the operating system and
+ * whatever else runs there.
  */
-export function defaultMemoryLimit(total = totalmem()): string {
+export function defaultMemoryLimit(total = availableMemory()): string {
   const mib = Math.min(8192, Math.max(1024, Math.floor(total / 4 / 2 ** 20)));
   return `${mib}MiB`;
+}
+
+/** The process's memory: the container's (cgroup) limit when there is one, else the machine's. */
+function availableMemory(): number {
+  const constrained = process.constrainedMemory?.() ?? 0;
+  return constrained > 0 && constrained < totalmem() ? constrained : totalmem();
 }
 
 const modelCache = new Map<string, string>();

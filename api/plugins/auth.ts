@@ -126,11 +126,13 @@ export default fp<AuthOptions>(
           return;
         }
         request.authProblem = r;
+        // A valid identity this server gives no role (a 403) is anonymous where no role is needed.
+        if (r.status !== 401) return;
         // The server's local admin key is no API token, but it is this server's: the routes that
         // take it (api/tokens.ts) decide; elsewhere the caller is refused or anonymous as usual.
         if (isServerCredential(fastify, header.replace(/^Bearer\s+/i, ''))) return;
-        if (r.status === 401) reply.header('www-authenticate', 'Bearer');
-        return reply.code(r.status).send({ statusCode: r.status, error: r.status === 401 ? 'Unauthorized' : 'Forbidden', message: r.message });
+        reply.header('www-authenticate', 'Bearer');
+        return reply.code(401).send({ statusCode: 401, error: 'Unauthorized', message: r.message });
       }
       const raw = request.cookies[SESSION_COOKIE];
       if (!raw) return;

@@ -349,7 +349,7 @@ describe('bad input on every route', () => {
   // to narrow (a budget of 20,000 here: the demo city's year holds about 29,000 service × area
   // days; the default, 250,000, leaves room for a real city's year of them).
   it.each([
-    ['/api/trends?period=day&by=service,area&weeks=52', /would have [\d,]+ points of daily series \(service × area × day\), more than the 20,000 a request may ask for \(limits\.max_cells\)\. Narrow it: a shorter window/],
+    ['/api/trends?period=day&by=service,area&weeks=52', /would have [\d,]+ points of daily series \(service × area × day; anomalies are found in daily series whatever the period\), more than the 20,000 a request may ask for \(limits\.max_cells\)\. Narrow it: a shorter window/],
     ['/api/kpis?from=2016-11-16&to=2026-11-15&by=service,area,channel,day', /could have up to [\d,]+ rows \(one per service × area × channel × day\), more than the 20,000 .*\(limits\.max_cells\)/],
   ])('%s is a 413 before the cells are built', async (url, message) => {
     const small = Fastify({ logger: false, ...FASTIFY_OPTIONS });

@@ -167,7 +167,10 @@ export async function runHttpBench(opts: { seconds?: number; connections?: numbe
     const heavy = (async () => {
       while (!stop) {
         const t0 = performance.now();
-        const res = await fetch(url + HEAVY_PATH, { headers: auth });
+        // A different as_of each time: the same question would be answered from memory
+        // (warehouse/analytics/memo.ts), and this run is about the table being computed and sent.
+        const asOf = new Date(Date.parse('2026-11-16T00:00:00Z') + heavyMs.length * 1000).toISOString();
+        const res = await fetch(`${url}${HEAVY_PATH}&as_of=${asOf}`, { headers: auth });
         const body = (await res.json()) as { rows?: unknown[] };
         if (res.status !== 200) throw new Error(`the heavy request answered ${res.status}`);
         rows = body.rows?.length ?? 0;

@@ -53,7 +53,8 @@ export async function countSeries(wh: Warehouse, by: readonly SeriesGroup[], per
   if (Number.isFinite(limit)) {
     const spans = new Map(rows.map((r) => [JSON.stringify([r.service ?? null, r.area ?? null]), periodCount(r.start, r.last, period)]));
     const points = [...spans.values()].reduce((a, b) => a + b, 0);
-    if (points > limit) throw new TooManyCellsError(points, limit, `points of ${period === 'day' ? 'daily' : 'weekly'} series (${[...by, period].join(' × ')})`, true);
+    // Anomalies are read from daily series whatever the period asked for: say so, or "week instead of day" would puzzle.
+    if (points > limit) throw new TooManyCellsError(points, limit, `points of ${period === 'day' ? 'daily series' : 'weekly series'} (${[...by, period].join(' × ')}${period === 'day' ? '; anomalies are found in daily series whatever the period' : ''})`, true);
   }
   const out = new Map<string, Series & { index: Map<string, number> }>();
   // In turns: a group's first row builds its whole zero-filled series (a year of days each).

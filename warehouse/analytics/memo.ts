@@ -12,8 +12,9 @@ interface Entry { value: Promise<unknown>; weight: number }
 interface Store { version: string; entries: Map<string, Entry>; weight: number }
 const stores = new WeakMap<Warehouse, Store>();
 
-/** Rows (or other units) the kept answers of one warehouse may hold in all. */
-export const MEMO_MAX_WEIGHT = 200_000;
+/** Rows (or other units) the kept answers of one warehouse may hold in all: a KPI row with its
+ * 49 measures is about a kilobyte of heap, so about 50 MB at most. */
+export const MEMO_MAX_WEIGHT = 50_000;
 
 /**
  * `fn()`'s answer for `key` under the current data, computed once per data version (concurrent

@@ -14,7 +14,7 @@ export const run: Command = async (argv) => {
     const { window, jurisdiction } = await windowFrom(wh, config, values, 12);
     const result = await computeKpis(wh, by, window, filterFrom(values), { area_kind: values['area-kind'] });
     if (values.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
-    else if (values.csv) process.stdout.write(kpiCsv(result.rows, by, 'all'));
+    else if (values.csv) process.stdout.write(await kpiCsv(result.rows, by, 'all'));
     else {
       process.stdout.write(`KPIs — ${coverage(result, jurisdiction)}\n`);
       const pct = (v: number | null, of: number) => (v === null ? '–' : `${(v * 100).toFixed(1)}% of ${of}`);

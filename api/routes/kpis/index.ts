@@ -9,13 +9,15 @@ import { kpiRouteSchema, type KpiQueryString } from './schema.ts';
 import { scopeOf } from '../../plugins/auth.ts';
 import { memoByData, memoKey } from '../../../warehouse/analytics/memo.ts';
 import { sendCsvRows, sendJsonRows } from '../../stream-rows.ts';
+import { mapInTurns } from '../../../warehouse/turns.ts';
 
 /** A flat table for CSV: the registry's columns; with `all`, the channel mix spread over one `channel_mix_<channel>` column per channel seen. */
-export function kpiCsvTable(rows: readonly KpiRow[], by: readonly Dimension[], columns: 'core' | 'all'): { rows: Record<string, unknown>[]; columns: string[] } {
+export async function kpiCsvTable(rows: readonly KpiRow[], by: readonly Dimension[], columns: 'core' | 'all'): Promise<{ rows: Record<string, unknown>[]; columns: string[] }> {
   const measures = csvMeasureNames(columns);
   if (columns === 'core') return { rows: rows as unknown as Record<string, unknown>[], columns: [...by, ...measures] };
   const channels = [...new Set(rows.flatMap((r) => Object.keys(r.channel_mix)))].sort();
-  const flat = rows.map((r) => {
+  // A few hundred rows per turn of the event loop: a copy of a wide row costs about 0.4 ms.
+  const flat = await mapInTurns(rows, (r) => {
     const out: Record<string, unknown> = { ...r };
     for (const ch of channels) out[`channel_mix_${ch}`] = Object.hasOwn(r.channel_mix, ch) ? r.channel_mix[ch] : 0;
     return out;
@@ -23,8 +25,8 @@ export function kpiCsvTable(rows: readonly KpiRow[], by: readonly Dimension[], c
   return { rows: flat, columns: [...by, ...measures, ...channels.map((ch) => `channel_mix_${ch}`)] };
 }
 
-export function kpiCsv(rows: readonly KpiRow[], by: readonly Dimension[], columns: 'core' | 'all'): string {
-  const t = kpiCsvTable(rows, by, columns);
+export async function kpiCsv(rows: readonly KpiRow[], by: readonly Dimension[], columns: 'core' | 'all'): Promise<string> {
+  const t = await kpiCsvTable(rows, by, columns);
   return toCsv(t.rows, t.columns);
 }
 
@@ -39,7 +41,7 @@ const kpis: FastifyPluginAsync = async (fastify) => {
     const result = await memoByData(fastify.warehouse, memoKey('kpis', by, window, filter, q.area_kind, scope),
       () => computeKpis(fastify.warehouse, by, window, filter, { area_kind: q.area_kind, scope }), (r) => r.rows.length);
     if (q.format === 'csv') {
-      const t = kpiCsvTable(result.rows, by, q.columns);
+      const t = await kpiCsvTable(result.rows, by, q.columns);
       return sendCsvRows(request, reply, `kpis-${window.from}-${window.to}.csv`, t.rows, t.columns);
     }
     const { rows, ...envelope } = result;
