@@ -55,7 +55,8 @@ export const DEFAULT_READ_LIMITS: Readonly<ReadLimits> = { connections: 3, timeo
 /** A single connection (writer, CLI, reports): no time limit, no row cap. */
 const UNLIMITED: Readonly<ReadLimits> = { connections: 1, timeoutMs: Infinity, maxQueryRows: Infinity, maxRows: Infinity, maxCells: Infinity };
 
-const NARROW = 'a shorter window (from/to, or fewer weeks), a coarser period (week instead of day), fewer groupings in by, or a filter (service, agency, area…)';
+/** What to narrow, in every refusal of a request too big to answer. */
+export const NARROW = 'a shorter window (from/to, or fewer weeks), a coarser period (week instead of day), fewer groupings in by, or a filter (service, agency, area…)';
 
 /** A statement ran past the time limit and was interrupted. */
 export class QueryTimeoutError extends CivicError {

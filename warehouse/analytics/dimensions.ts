@@ -2,7 +2,7 @@
 // areas, and the span of requests — and the check every analysis runs on a caller's filters: an
 // unknown name is a 400 that names the parameter and suggests the closest valid values, never
 // an empty 200.
-import type { Warehouse } from '../db.ts';
+import { NARROW, type Warehouse } from '../db.ts';
 import { CivicError, closest, didYouMean, ParameterError } from '../errors.ts';
 import {
   compareLabels,
@@ -187,7 +187,7 @@ export class TooManyCellsError extends CivicError {
   constructor(readonly estimate: number, readonly limit: number, what: string, exact = false) {
     super(
       `This request ${exact ? 'would have' : 'could have up to'} ${estimate.toLocaleString('en-US')} ${what}, more than the ${limit.toLocaleString('en-US')} a request may ask for (limits.max_cells). ` +
-        'Narrow it: a shorter window (from/to, or fewer weeks), a coarser period (week instead of day), fewer groupings in by, or a filter (service, agency, area…).',
+        `Narrow it: ${NARROW}.`,
       { status: 413 },
     );
     this.name = 'Payload Too Large';

@@ -1,7 +1,7 @@
 // Trend and anomaly findings from the warehouse: what, where, which way, how much, since when
 // and how sure — each as a record and as one plain sentence a manager can act on.
 import type { Warehouse } from '../db.ts';
-import { buildCountSeriesQuery, periodsBetween, type SeriesPeriod as Period, type SeriesGroup } from '../queries/series-sql.ts';
+import { buildCountSeriesQuery, periodCount, periodsBetween, type SeriesPeriod as Period, type SeriesGroup } from '../queries/series-sql.ts';
 import { appliedFilter, type CaseFilter, type CaseScope, type CaseSelection, type CaseWindow } from '../queries/case-predicates.ts';
 import { resolveSelection, TooManyCellsError } from './dimensions.ts';
 import { forEachInTurns, mapInTurns } from '../turns.ts';
@@ -74,10 +74,6 @@ export async function countSeries(wh: Warehouse, by: readonly SeriesGroup[], per
   }, 1000);
   return [...out.values()].map(({ index: _index, ...s }) => s);
 }
-
-/** Periods from `start` to `last` inclusive (YYYY-MM-DD), without listing them. */
-const periodCount = (start: string, last: string, period: Period) =>
-  Math.max(0, Math.floor((Date.parse(`${last}T00:00:00Z`) - Date.parse(`${start}T00:00:00Z`)) / ((period === 'day' ? 1 : 7) * 86_400_000)) + 1);
 
 /** A trend under this many requests a week is not worth a sentence (it would read "about 0.00"). */
 const MIN_REPORTED_PER_WEEK = 0.01;

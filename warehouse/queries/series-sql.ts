@@ -54,9 +54,16 @@ ORDER BY ${[...by.map((g) => `g.${g}`), 'c.period'].join(', ')}`;
   return query(sql, { ...counts.params, ...firsts.params, as_of: sel.window.as_of, tz: sel.window.timezone });
 }
 
+const stepMs = (period: SeriesPeriod) => (period === 'day' ? 1 : 7) * 86_400_000;
+
+/** How many periods `periodsBetween` lists, without listing them. */
+export function periodCount(start: string, last: string, period: SeriesPeriod): number {
+  return Math.max(0, Math.floor((Date.parse(`${last}T00:00:00Z`) - Date.parse(`${start}T00:00:00Z`)) / stepMs(period)) + 1);
+}
+
 /** The periods from `start` to `last` (YYYY-MM-DD, inclusive), a day or a week apart. */
 export function periodsBetween(start: string, last: string, period: SeriesPeriod): string[] {
-  const step = (period === 'day' ? 1 : 7) * 86_400_000;
+  const step = stepMs(period);
   const out: string[] = [];
   for (let t = Date.parse(`${start}T00:00:00Z`), end = Date.parse(`${last}T00:00:00Z`); t <= end; t += step) out.push(new Date(t).toISOString().slice(0, 10));
   return out;
