@@ -34,17 +34,23 @@ const measureColumns = (cohorts: readonly Cohort[]) =>
 
 const CASE_COLUMNS = ['c.case_id', 'c.opened_at', 'c.first_response_at', 'c.closed_at', 'c.cancelled_at', 'c.due_at', 'c.status', 'c.reopen_count', 'c.last_event_at'];
 
+/** Whole days a case had been open at the as-of time: 0–2 means under 3 days, and so on. */
+export const ageDaysSql = (p = 'k.') => `floor((epoch_us($as_of::TIMESTAMPTZ) - epoch_us(${p}opened_at)) / ${DAY_US})`;
+
 /**
- * Opened cohort, per group: the registry's opened and backlog measures over one row per case with
- * what the measures read — whether it was open at the as-of time, its age then, its survey answers
- * given by then. With `sinceEver`, every case opened up to the window's end (the backlog's cohort).
+ * The opened cohort's cases, one row each (the relation `st`), with what the opened and backlog
+ * measures read — whether it was open at the as-of time, its age then, its survey answers given
+ * by then (unless `surveys` is false: no case count reads them). With `sinceEver`, every case
+ * opened up to the window's end (the backlog's cohort). The KPI counts aggregate these rows; the
+ * case list (case-list-sql.ts) selects from them by a measure's predicate.
  */
-export function buildKpiCountsQuery(by: readonly Dimension[], sel: CaseSelection, o: { sinceEver?: boolean } = {}): Query {
+export function openedCohortRows(by: readonly Dimension[], sel: CaseSelection, o: { sinceEver?: boolean; surveys?: boolean } = {}): Query {
   const k = selectCases(sel, { by, columns: [...CASE_COLUMNS, `${dimensionSql('channel', sel.area_kind)} AS channel_label`], sinceEver: o.sinceEver, state: true });
+  const surveys = o.surveys !== false;
   const sql = `
 WITH k AS MATERIALIZED (
   ${k.sql}
-), answers AS (
+)${surveys ? `, answers AS (
   ${SURVEY_ANSWERS_SQL}
 ), surveys AS (
   SELECT case_id,
@@ -58,27 +64,37 @@ WITH k AS MATERIALIZED (
   FROM answers
   WHERE case_id IN (SELECT case_id FROM k)
   GROUP BY case_id
-), st AS (
+)` : ''}, st AS (
   SELECT k.*,
-         -- Whole days open: 0–2 means under 3 days, and so on.
-         floor((epoch_us($as_of::TIMESTAMPTZ) - epoch_us(k.opened_at)) / ${DAY_US}) AS age_days,
-         v.n AS sv_n, v.csat_n, v.csat_sum, v.csat_top2, v.nps_n, v.promoters, v.detractors
-  FROM k
-  LEFT JOIN surveys v ON v.case_id = k.case_id
-)
-SELECT ${[...by, ...measureColumns(['opened', 'backlog'])].join(',\n  ')}
-FROM st
-${groupBy(by)}`;
+         ${ageDaysSql()} AS age_days${surveys ? `,
+         v.n AS sv_n, v.csat_n, v.csat_sum, v.csat_top2, v.nps_n, v.promoters, v.detractors` : ''}
+  FROM k${surveys ? `
+  LEFT JOIN surveys v ON v.case_id = k.case_id` : ''}
+)`;
   return query(sql, k.params);
 }
 
 /**
- * Closed cohort, per group (periods cut by the first close): the registry's closed-cohort
- * measures over one row per case first closed in the window, with whether it was reopened within
- * 30 days, its inbound contacts up to and after closing, whether the first was reported resolved,
- * and how many came within 7 days of the first. Only what had happened by the as-of time counts.
+ * Opened cohort, per group: the registry's opened and backlog measures over the cohort's rows
+ * (openedCohortRows). With `sinceEver`, every case opened up to the window's end (the backlog's cohort).
  */
-export function buildClosedCohortQuery(by: readonly Dimension[], sel: CaseSelection): Query {
+export function buildKpiCountsQuery(by: readonly Dimension[], sel: CaseSelection, o: { sinceEver?: boolean } = {}): Query {
+  const rows = openedCohortRows(by, sel, o);
+  const sql = `${rows.sql}
+SELECT ${[...by, ...measureColumns(['opened', 'backlog'])].join(',\n  ')}
+FROM st
+${groupBy(by)}`;
+  return query(sql, rows.params);
+}
+
+/**
+ * The closed cohort's cases, one row each (the relation `kc`; periods cut by the first close):
+ * every case first closed in the window, with whether it was reopened within 30 days, its inbound
+ * contacts up to and after closing, whether the first was reported resolved, and how many came
+ * within 7 days of the first. Only what had happened by the as-of time counts. The KPI counts
+ * aggregate these rows; the case list (case-list-sql.ts) selects from them by a measure's predicate.
+ */
+export function closedCohortRows(by: readonly Dimension[], sel: CaseSelection): Query {
   const k = selectCases(sel, { by, at: 'closed_at', columns: ['c.case_id', 'c.opened_at', 'c.closed_at', 'c.cancelled_at', 'c.due_at', 'c.status', 'c.reopen_count'], state: true });
   const sinceClose = (t: string) => `(epoch_us(${t}) - epoch_us(k.closed_at))`;
   const reopenedWithin = (param: string) => `coalesce(r.first_reopen_us <= $${param}, false)`;
@@ -123,16 +139,33 @@ WITH k AS MATERIALIZED (
   LEFT JOIN reopened r ON r.case_id = k.case_id
   LEFT JOIN contacts n ON n.case_id = k.case_id
   LEFT JOIN repeats rp ON rp.case_id = k.case_id
-)
-SELECT ${[...by, ...measureColumns(['closed'])].join(',\n  ')}
-FROM kc
-${groupBy(by)}`;
+)`;
   return query(sql, {
     ...k.params,
     resolved: RESOLVED_FIRST_CONTACT,
     reopen_us: REOPEN_WINDOW_DAYS * DAY_US,
     fcr_us: FCR_WINDOW_DAYS * DAY_US,
   });
+}
+
+/** Closed cohort, per group: the registry's closed-cohort measures over the cohort's rows (closedCohortRows). */
+export function buildClosedCohortQuery(by: readonly Dimension[], sel: CaseSelection): Query {
+  const rows = closedCohortRows(by, sel);
+  const sql = `${rows.sql}
+SELECT ${[...by, ...measureColumns(['closed'])].join(',\n  ')}
+FROM kc
+${groupBy(by)}`;
+  return query(sql, rows.params);
+}
+
+/**
+ * The rows a cohort's measures are computed over, and the relation that holds them: the opened
+ * cohort's cases (`st`), the backlog's (`st`, every case opened up to the window's end: the figure
+ * of a row not cut by period) or the closed cohort's (`kc`).
+ */
+export function cohortRows(cohort: Cohort, by: readonly Dimension[], sel: CaseSelection, o: { surveys?: boolean } = {}): Query & { relation: 'st' | 'kc' } {
+  if (cohort === 'closed') return { ...closedCohortRows(by, sel), relation: 'kc' };
+  return { ...openedCohortRows(by, sel, { sinceEver: cohort === 'backlog', surveys: o.surveys }), relation: 'st' };
 }
 
 /** The durations Kaplan–Meier can estimate: opened → first close, opened → first response. */

@@ -28,8 +28,16 @@ interface Base {
   /** `core`: in every CSV (the established columns); `all`: with `columns=all`. */
   csv: CsvSet;
 }
-/** A count (or sum) of the cohort's cases: an aggregate SQL expression. */
-export interface CountMeasure extends Base { kind: 'count'; sql: string }
+/**
+ * A count of the cohort's cases for which `where` holds ('TRUE': every one). Its `sql` is derived
+ * from `where` (countWhere), and the case list behind the figure (GET /api/cases) selects the
+ * cases by the same `where` over the same cohort rows, so the figure and the list cannot differ.
+ */
+export interface CaseCountMeasure extends Base { kind: 'count'; drillable: true; where: string; sql: string }
+/** A sum over the cohort's cases (answers, points, contacts): a number, but no list of cases adds up to it. */
+export interface SumMeasure extends Base { kind: 'count'; drillable: false; sql: string }
+/** A count or sum over the cohort's cases: an aggregate SQL expression. */
+export type CountMeasure = CaseCountMeasure | SumMeasure;
 /** numerator ÷ denominator (both count measures), times `scale`; null when the denominator is 0. */
 export interface RatioMeasure extends Base { kind: 'ratio'; numerator: string; denominator: string; scale?: number }
 /** A Kaplan–Meier statistic of a duration, in hours; null when the curve does not reach it. */
@@ -45,14 +53,20 @@ const error = dataError('');
 const judged = `NOT ${error} AND due_at IS NOT NULL AND NOT ${cancelled}`;
 const open = 'open_at_as_of';
 
+/** The aggregate that counts the cases a predicate holds for ('TRUE': every case of the cohort). */
+export const countWhere = (where: string) => (where === 'TRUE' ? 'count(*)' : `count(*) FILTER (WHERE ${where})`);
+/** A count of cases: its SQL comes from its predicate (see CaseCountMeasure). */
+const cases = <const M extends Omit<CaseCountMeasure, 'kind' | 'drillable' | 'sql'>>(m: M) =>
+  ({ ...m, kind: 'count' as const, drillable: true as const, sql: countWhere(m.where) });
+
 export const MEASURES = [
   // Opened cohort ------------------------------------------------------------------------------
-  { name: 'opened', kind: 'count', cohort: 'opened', unit: 'cases', csv: 'core', sql: 'count(*)',
-    label: 'Opened', definition: 'Cases opened in the period (local days), up to the as-of time.' },
-  { name: 'closed', kind: 'count', cohort: 'opened', unit: 'cases', csv: 'core', sql: `count(*) FILTER (WHERE ${closed})`,
-    label: 'Closed', definition: 'Of the cases opened in the period, those closed by the as-of time.' },
-  { name: 'cancelled', kind: 'count', cohort: 'opened', unit: 'cases', csv: 'core', sql: `count(*) FILTER (WHERE ${cancelled})`,
-    label: 'Cancelled', definition: 'Of the cases opened in the period, those cancelled by the as-of time; left out of durations and on-time rates.' },
+  cases({ name: 'opened', cohort: 'opened', unit: 'cases', csv: 'core', where: 'TRUE',
+    label: 'Opened', definition: 'Cases opened in the period (local days), up to the as-of time.' }),
+  cases({ name: 'closed', cohort: 'opened', unit: 'cases', csv: 'core', where: closed,
+    label: 'Closed', definition: 'Of the cases opened in the period, those closed by the as-of time.' }),
+  cases({ name: 'cancelled', cohort: 'opened', unit: 'cases', csv: 'core', where: cancelled,
+    label: 'Cancelled', definition: 'Of the cases opened in the period, those cancelled by the as-of time; left out of durations and on-time rates.' }),
   { name: 'median_hours_to_close', kind: 'km', duration: 'close', statistic: 'median', cohort: 'opened', unit: 'hours', csv: 'core',
     label: 'Median time to close', definition: 'Kaplan–Meier median of first close − opening; cases still open are censored at the as-of time, cancelled cases and data errors left out; empty while more than half are open.' },
   { name: 'median_hours_ci_lower', kind: 'km', duration: 'close', statistic: 'median_lower', cohort: 'opened', unit: 'hours', csv: 'core',
@@ -63,92 +77,92 @@ export const MEASURES = [
     label: '90th percentile time to close', definition: 'Kaplan–Meier 90th percentile of the time to close, censored as the median is.' },
   { name: 'on_time_rate', kind: 'ratio', numerator: 'on_time', denominator: 'on_time_denominator', cohort: 'opened', unit: 'share', csv: 'core',
     label: 'On time', definition: 'Opened cohort: closed by the due time ÷ (closed + open and past due); open and not yet due is pending, cases without a due time are counted apart.' },
-  { name: 'on_time', kind: 'count', cohort: 'opened', unit: 'cases', csv: 'core', sql: `count(*) FILTER (WHERE ${judged} AND ${closed} AND closed_at <= due_at)`,
-    label: 'Closed on time', definition: 'Opened in the period and closed by the as-of time, at or before the due time.' },
-  { name: 'on_time_denominator', kind: 'count', cohort: 'opened', unit: 'cases', csv: 'core', sql: `count(*) FILTER (WHERE ${judged} AND (${closed} OR ${pastDueAtAsOf('')}))`,
-    label: 'Judged for on time', definition: 'Opened in the period with a due time, not cancelled: closed by the as-of time, or open and past due.' },
-  { name: 'pending', kind: 'count', cohort: 'opened', unit: 'cases', csv: 'core', sql: `count(*) FILTER (WHERE due_at IS NOT NULL AND NOT ${cancelled} AND NOT ${closed} AND due_at >= $as_of::TIMESTAMPTZ)`,
-    label: 'Pending', definition: 'Open and not yet due at the as-of time: neither on time nor late yet.' },
-  { name: 'excluded_data_errors', kind: 'count', cohort: 'opened', unit: 'cases', csv: 'core', sql: `count(*) FILTER (WHERE ${error})`,
-    label: 'Data errors', definition: 'Closed before they opened: excluded from durations and on-time rates, and counted here.' },
-  { name: 'closed_without_due_time', kind: 'count', cohort: 'opened', unit: 'cases', csv: 'core', sql: `count(*) FILTER (WHERE NOT ${error} AND due_at IS NULL AND NOT ${cancelled} AND ${closed})`,
-    label: 'Closed without a due time', definition: 'Closed by the as-of time but with neither a source due time nor a service SLA: left out of the on-time rate, and counted here.' },
+  cases({ name: 'on_time', cohort: 'opened', unit: 'cases', csv: 'core', where: `${judged} AND ${closed} AND closed_at <= due_at`,
+    label: 'Closed on time', definition: 'Opened in the period and closed by the as-of time, at or before the due time.' }),
+  cases({ name: 'on_time_denominator', cohort: 'opened', unit: 'cases', csv: 'core', where: `${judged} AND (${closed} OR ${pastDueAtAsOf('')})`,
+    label: 'Judged for on time', definition: 'Opened in the period with a due time, not cancelled: closed by the as-of time, or open and past due.' }),
+  cases({ name: 'pending', cohort: 'opened', unit: 'cases', csv: 'core', where: `due_at IS NOT NULL AND NOT ${cancelled} AND NOT ${closed} AND due_at >= $as_of::TIMESTAMPTZ`,
+    label: 'Pending', definition: 'Open and not yet due at the as-of time: neither on time nor late yet.' }),
+  cases({ name: 'excluded_data_errors', cohort: 'opened', unit: 'cases', csv: 'core', where: error,
+    label: 'Data errors', definition: 'Closed before they opened: excluded from durations and on-time rates, and counted here.' }),
+  cases({ name: 'closed_without_due_time', cohort: 'opened', unit: 'cases', csv: 'core', where: `NOT ${error} AND due_at IS NULL AND NOT ${cancelled} AND ${closed}`,
+    label: 'Closed without a due time', definition: 'Closed by the as-of time but with neither a source due time nor a service SLA: left out of the on-time rate, and counted here.' }),
   { name: 'median_hours_to_first_response', kind: 'km', duration: 'first_response', statistic: 'median', cohort: 'opened', unit: 'hours', csv: 'all',
     label: 'Median time to first response', definition: 'Kaplan–Meier median from opening to the first action of the city (acknowledged, assigned, status change, close or cancel); cases without one censored at the as-of time.' },
-  { name: 'excluded_first_response_errors', kind: 'count', cohort: 'opened', unit: 'cases', csv: 'all', sql: 'count(*) FILTER (WHERE first_response_at < opened_at)',
-    label: 'First-response data errors', definition: 'First response stamped before opening: excluded from the time to first response, and counted here.' },
+  cases({ name: 'excluded_first_response_errors', cohort: 'opened', unit: 'cases', csv: 'all', where: 'first_response_at < opened_at',
+    label: 'First-response data errors', definition: 'First response stamped before opening: excluded from the time to first response, and counted here.' }),
   { name: 'channel_mix', kind: 'mix', cohort: 'opened', unit: 'share', csv: 'all', sql: 'histogram(channel_label)',
     label: 'Channel mix', definition: 'Share of the cases opened in the period by intake channel.' },
-  { name: 'survey_responses', kind: 'count', cohort: 'opened', unit: 'answers', csv: 'all', sql: 'coalesce(sum(sv_n), 0)',
+  { name: 'survey_responses', kind: 'count', drillable: false, cohort: 'opened', unit: 'answers', csv: 'all', sql: 'coalesce(sum(sv_n), 0)',
     label: 'Survey answers', definition: 'Survey answers given by the as-of time about the cases opened in the period.' },
-  { name: 'csat_responses', kind: 'count', cohort: 'opened', unit: 'answers', csv: 'all', sql: 'coalesce(sum(csat_n), 0)',
+  { name: 'csat_responses', kind: 'count', drillable: false, cohort: 'opened', unit: 'answers', csv: 'all', sql: 'coalesce(sum(csat_n), 0)',
     label: 'CSAT answers', definition: 'Of those, answers with a satisfaction score (1–5).' },
-  { name: 'csat_top2_count', kind: 'count', cohort: 'opened', unit: 'answers', csv: 'all', sql: 'coalesce(sum(csat_top2), 0)',
+  { name: 'csat_top2_count', kind: 'count', drillable: false, cohort: 'opened', unit: 'answers', csv: 'all', sql: 'coalesce(sum(csat_top2), 0)',
     label: 'CSAT 4–5 answers', definition: 'Satisfaction answers of 4 or 5.' },
-  { name: 'csat_sum', kind: 'count', cohort: 'opened', unit: 'points', csv: 'all', sql: 'coalesce(sum(csat_sum), 0)',
+  { name: 'csat_sum', kind: 'count', drillable: false, cohort: 'opened', unit: 'points', csv: 'all', sql: 'coalesce(sum(csat_sum), 0)',
     label: 'CSAT points', definition: 'Sum of the satisfaction scores (for the mean).' },
   { name: 'csat_top2', kind: 'ratio', numerator: 'csat_top2_count', denominator: 'csat_responses', cohort: 'opened', unit: 'share', csv: 'all',
     label: 'CSAT (top-2 box)', definition: 'Share of satisfaction answers that are 4 or 5, given by the as-of time.' },
   { name: 'csat_mean', kind: 'ratio', numerator: 'csat_sum', denominator: 'csat_responses', cohort: 'opened', unit: 'score', csv: 'all',
     label: 'CSAT mean', definition: 'Mean satisfaction score, 1 to 5.' },
-  { name: 'nps_responses', kind: 'count', cohort: 'opened', unit: 'answers', csv: 'all', sql: 'coalesce(sum(nps_n), 0)',
+  { name: 'nps_responses', kind: 'count', drillable: false, cohort: 'opened', unit: 'answers', csv: 'all', sql: 'coalesce(sum(nps_n), 0)',
     label: 'NPS answers', definition: 'Answers with a likelihood-to-recommend score (0–10).' },
-  { name: 'nps_net', kind: 'count', cohort: 'opened', unit: 'answers', csv: 'all', sql: 'coalesce(sum(promoters), 0) - coalesce(sum(detractors), 0)',
+  { name: 'nps_net', kind: 'count', drillable: false, cohort: 'opened', unit: 'answers', csv: 'all', sql: 'coalesce(sum(promoters), 0) - coalesce(sum(detractors), 0)',
     label: 'Promoters − detractors', definition: 'Answers of 9–10 minus answers of 0–6.' },
   { name: 'nps', kind: 'ratio', numerator: 'nps_net', denominator: 'nps_responses', scale: 100, cohort: 'opened', unit: 'nps', csv: 'all',
     label: 'NPS', definition: 'Net promoter score, −100 to 100: %(9–10) − %(0–6).' },
 
   // Backlog at the as-of time -------------------------------------------------------------------
-  { name: 'backlog', kind: 'count', cohort: 'backlog', unit: 'cases', csv: 'all', sql: `count(*) FILTER (WHERE ${open})`,
-    label: 'Backlog', definition: 'Open at the as-of time (not closed or cancelled by then, or reopened since); a row not cut by period counts every such case, however long ago it opened.' },
-  { name: 'backlog_0_2d', kind: 'count', cohort: 'backlog', unit: 'cases', csv: 'all', sql: `count(*) FILTER (WHERE ${open} AND age_days < 3)`,
-    label: 'Backlog 0–2 days', definition: 'Backlog open under 3 whole days at the as-of time.' },
-  { name: 'backlog_3_7d', kind: 'count', cohort: 'backlog', unit: 'cases', csv: 'all', sql: `count(*) FILTER (WHERE ${open} AND age_days >= 3 AND age_days < 8)`,
-    label: 'Backlog 3–7 days', definition: 'Backlog open 3 to 7 whole days.' },
-  { name: 'backlog_8_30d', kind: 'count', cohort: 'backlog', unit: 'cases', csv: 'all', sql: `count(*) FILTER (WHERE ${open} AND age_days >= 8 AND age_days < 31)`,
-    label: 'Backlog 8–30 days', definition: 'Backlog open 8 to 30 whole days.' },
-  { name: 'backlog_over_30d', kind: 'count', cohort: 'backlog', unit: 'cases', csv: 'all', sql: `count(*) FILTER (WHERE ${open} AND age_days >= 31)`,
-    label: 'Backlog over 30 days', definition: 'Backlog open more than 30 whole days.' },
-  { name: 'backlog_past_due', kind: 'count', cohort: 'backlog', unit: 'cases', csv: 'all', sql: `count(*) FILTER (WHERE ${open} AND ${pastDueAtAsOf('')})`,
-    label: 'Backlog past due', definition: 'Backlog past its due time at the as-of time.' },
+  cases({ name: 'backlog', cohort: 'backlog', unit: 'cases', csv: 'all', where: open,
+    label: 'Backlog', definition: 'Open at the as-of time (not closed or cancelled by then, or reopened since); a row not cut by period counts every such case, however long ago it opened.' }),
+  cases({ name: 'backlog_0_2d', cohort: 'backlog', unit: 'cases', csv: 'all', where: `${open} AND age_days < 3`,
+    label: 'Backlog 0–2 days', definition: 'Backlog open under 3 whole days at the as-of time.' }),
+  cases({ name: 'backlog_3_7d', cohort: 'backlog', unit: 'cases', csv: 'all', where: `${open} AND age_days >= 3 AND age_days < 8`,
+    label: 'Backlog 3–7 days', definition: 'Backlog open 3 to 7 whole days.' }),
+  cases({ name: 'backlog_8_30d', cohort: 'backlog', unit: 'cases', csv: 'all', where: `${open} AND age_days >= 8 AND age_days < 31`,
+    label: 'Backlog 8–30 days', definition: 'Backlog open 8 to 30 whole days.' }),
+  cases({ name: 'backlog_over_30d', cohort: 'backlog', unit: 'cases', csv: 'all', where: `${open} AND age_days >= 31`,
+    label: 'Backlog over 30 days', definition: 'Backlog open more than 30 whole days.' }),
+  cases({ name: 'backlog_past_due', cohort: 'backlog', unit: 'cases', csv: 'all', where: `${open} AND ${pastDueAtAsOf('')}`,
+    label: 'Backlog past due', definition: 'Backlog past its due time at the as-of time.' }),
   { name: 'backlog_past_due_share', kind: 'ratio', numerator: 'backlog_past_due', denominator: 'backlog', cohort: 'backlog', unit: 'share', csv: 'all',
     label: 'Backlog share past due', definition: 'Backlog past due ÷ backlog.' },
 
   // Closed cohort -------------------------------------------------------------------------------
-  { name: 'closed_in_period', kind: 'count', cohort: 'closed', unit: 'cases', csv: 'all', sql: 'count(*)',
-    label: 'Closed in period', definition: 'Closed cohort: cases first closed in the period (by the as-of time); a period dimension cuts them by that close.' },
+  cases({ name: 'closed_in_period', cohort: 'closed', unit: 'cases', csv: 'all', where: 'TRUE',
+    label: 'Closed in period', definition: 'Closed cohort: cases first closed in the period (by the as-of time); a period dimension cuts them by that close.' }),
   { name: 'on_time_rate_closed_cohort', kind: 'ratio', numerator: 'on_time_closed_cohort', denominator: 'on_time_closed_cohort_denominator', cohort: 'closed', unit: 'share', csv: 'all',
     label: 'On time (closed cohort)', definition: 'Closed-cohort variant of the on-time rate: closed in the period by the due time ÷ closed in the period with a due time (cancelled cases and data errors left out).' },
-  { name: 'on_time_closed_cohort', kind: 'count', cohort: 'closed', unit: 'cases', csv: 'all', sql: `count(*) FILTER (WHERE ${judged} AND closed_at <= due_at)`,
-    label: 'Closed on time (closed cohort)', definition: 'Closed in the period at or before the due time.' },
-  { name: 'on_time_closed_cohort_denominator', kind: 'count', cohort: 'closed', unit: 'cases', csv: 'all', sql: `count(*) FILTER (WHERE ${judged})`,
-    label: 'Closed with a due time', definition: 'Closed in the period with a due time, not cancelled, not a data error.' },
+  cases({ name: 'on_time_closed_cohort', cohort: 'closed', unit: 'cases', csv: 'all', where: `${judged} AND closed_at <= due_at`,
+    label: 'Closed on time (closed cohort)', definition: 'Closed in the period at or before the due time.' }),
+  cases({ name: 'on_time_closed_cohort_denominator', cohort: 'closed', unit: 'cases', csv: 'all', where: judged,
+    label: 'Closed with a due time', definition: 'Closed in the period with a due time, not cancelled, not a data error.' }),
   { name: 'reopen_rate', kind: 'ratio', numerator: 'reopened_within_30d', denominator: 'closed_in_period', cohort: 'closed', unit: 'share', csv: 'all',
     label: 'Reopen rate', definition: 'Closed in the period and reopened within 30 days of that first close ÷ closed in the period.' },
-  { name: 'reopened_within_30d', kind: 'count', cohort: 'closed', unit: 'cases', csv: 'all', sql: 'count(*) FILTER (WHERE reopened_30d)',
-    label: 'Reopened within 30 days', definition: 'Closed in the period and reopened within 30 days (by the as-of time).' },
-  { name: 'reopen_pending', kind: 'count', cohort: 'closed', unit: 'cases', csv: 'all', sql: 'count(*) FILTER (WHERE NOT reopened_30d AND watching_30d)',
-    label: 'Reopen window open', definition: 'Closed in the period, not reopened, and fewer than 30 days since at the as-of time.' },
+  cases({ name: 'reopened_within_30d', cohort: 'closed', unit: 'cases', csv: 'all', where: 'reopened_30d',
+    label: 'Reopened within 30 days', definition: 'Closed in the period and reopened within 30 days (by the as-of time).' }),
+  cases({ name: 'reopen_pending', cohort: 'closed', unit: 'cases', csv: 'all', where: 'NOT reopened_30d AND watching_30d',
+    label: 'Reopen window open', definition: 'Closed in the period, not reopened, and fewer than 30 days since at the as-of time.' }),
   { name: 'fcr_measured', kind: 'ratio', numerator: 'fcr_measured_resolved', denominator: 'fcr_cases', cohort: 'closed', unit: 'share', csv: 'all',
     label: 'First-contact resolution (measured)', definition: 'Closed cases whose first inbound contact was their only one up to closing, with no new inbound contact or reopening within 7 days of closing ÷ closed cases with at least one inbound contact.' },
   { name: 'fcr_reported', kind: 'ratio', numerator: 'fcr_reported_resolved', denominator: 'fcr_cases', cohort: 'closed', unit: 'share', csv: 'all',
     label: 'First-contact resolution (reported)', definition: 'Closed cases whose first inbound contact has the outcome resolved_first_contact, as agents report it ÷ closed cases with at least one inbound contact.' },
-  { name: 'fcr_cases', kind: 'count', cohort: 'closed', unit: 'cases', csv: 'all', sql: 'count(*) FILTER (WHERE contacts_n > 0)',
-    label: 'Closed with a contact', definition: 'Closed in the period with at least one inbound contact.' },
-  { name: 'fcr_measured_resolved', kind: 'count', cohort: 'closed', unit: 'cases', csv: 'all', sql: 'count(*) FILTER (WHERE fcr)',
-    label: 'Resolved at first contact (measured)', definition: 'Numerator of the measured first-contact resolution.' },
-  { name: 'fcr_reported_resolved', kind: 'count', cohort: 'closed', unit: 'cases', csv: 'all', sql: 'count(*) FILTER (WHERE first_resolved)',
-    label: 'Resolved at first contact (reported)', definition: 'Numerator of the reported first-contact resolution.' },
-  { name: 'fcr_pending', kind: 'count', cohort: 'closed', unit: 'cases', csv: 'all', sql: 'count(*) FILTER (WHERE fcr AND watching_7d)',
-    label: 'FCR window open', definition: 'Counted as resolved at first contact, but fewer than 7 days since closing at the as-of time.' },
+  cases({ name: 'fcr_cases', cohort: 'closed', unit: 'cases', csv: 'all', where: 'contacts_n > 0',
+    label: 'Closed with a contact', definition: 'Closed in the period with at least one inbound contact.' }),
+  cases({ name: 'fcr_measured_resolved', cohort: 'closed', unit: 'cases', csv: 'all', where: 'fcr',
+    label: 'Resolved at first contact (measured)', definition: 'Numerator of the measured first-contact resolution.' }),
+  cases({ name: 'fcr_reported_resolved', cohort: 'closed', unit: 'cases', csv: 'all', where: 'first_resolved',
+    label: 'Resolved at first contact (reported)', definition: 'Numerator of the reported first-contact resolution.' }),
+  cases({ name: 'fcr_pending', cohort: 'closed', unit: 'cases', csv: 'all', where: 'fcr AND watching_7d',
+    label: 'FCR window open', definition: 'Counted as resolved at first contact, but fewer than 7 days since closing at the as-of time.' }),
   { name: 'contacts_per_case', kind: 'ratio', numerator: 'inbound_contacts', denominator: 'closed_in_period', cohort: 'closed', unit: 'contacts per case', csv: 'all',
     label: 'Contacts per case', definition: 'Inbound contacts linked to the cases closed in the period ÷ those cases (failure demand, as NI 14 defined it).' },
-  { name: 'inbound_contacts', kind: 'count', cohort: 'closed', unit: 'contacts', csv: 'all', sql: 'coalesce(sum(contacts_n), 0)',
+  { name: 'inbound_contacts', kind: 'count', drillable: false, cohort: 'closed', unit: 'contacts', csv: 'all', sql: 'coalesce(sum(contacts_n), 0)',
     label: 'Inbound contacts', definition: 'Inbound contacts linked to the cases closed in the period (by the as-of time).' },
   { name: 'repeat_contact_rate', kind: 'ratio', numerator: 'repeat_contact_cases', denominator: 'fcr_cases', cohort: 'closed', unit: 'share', csv: 'all',
     label: 'Repeat-contact rate', definition: 'Cases closed in the period with two or more inbound contacts within 7 days of the first ÷ closed cases with at least one inbound contact (chasing).' },
-  { name: 'repeat_contact_cases', kind: 'count', cohort: 'closed', unit: 'cases', csv: 'all', sql: 'count(*) FILTER (WHERE within_7d >= 2)',
-    label: 'Cases chased', definition: 'Closed in the period with two or more inbound contacts within 7 days of the first.' },
+  cases({ name: 'repeat_contact_cases', cohort: 'closed', unit: 'cases', csv: 'all', where: 'within_7d >= 2',
+    label: 'Cases chased', definition: 'Closed in the period with two or more inbound contacts within 7 days of the first.' }),
 ] as const satisfies readonly Measure[];
 
 export type MeasureName = (typeof MEASURES)[number]['name'];
@@ -159,6 +173,11 @@ export type MeasureValues = { [M in (typeof MEASURES)[number] as M['name']]: Val
 const BY_NAME = new Map<string, Measure>(MEASURES.map((m) => [m.name, m]));
 export const measure = (name: string): Measure | undefined => BY_NAME.get(name);
 export const isMeasureName = (name: string): name is MeasureName => BY_NAME.has(name);
+
+/** The counts that have a list of cases behind them (GET /api/cases), in registry order. */
+export const DRILLABLE_MEASURES: readonly CaseCountMeasure[] = (MEASURES as readonly Measure[]).filter((m): m is CaseCountMeasure => m.kind === 'count' && m.drillable);
+/** A count with a list of cases behind it, by name. */
+export const drillableMeasure = (name: string): CaseCountMeasure | undefined => DRILLABLE_MEASURES.find((m) => m.name === name);
 
 /** The measures of a cohort whose value comes straight from SQL (counts and mixes). */
 export function sqlMeasures(cohorts: readonly Cohort[]): (CountMeasure | MixMeasure)[] {
@@ -178,6 +197,9 @@ export function checkRegistry(): string[] {
     if (names.has(m.name)) problems.push(`${m.name}: defined twice`);
     names.add(m.name);
     if (!/^[a-z][a-z0-9_]*$/.test(m.name)) problems.push(`${m.name}: not snake_case`);
+    // A count of cases is derived from its predicate; anything else counted is a sum, with no list.
+    if (m.kind === 'count' && m.drillable && (m.unit !== 'cases' || m.sql !== countWhere(m.where))) problems.push(`${m.name}: a case count whose SQL is not its predicate's`);
+    if (m.kind === 'count' && !m.drillable && m.unit === 'cases') problems.push(`${m.name}: counts cases but has no predicate (where)`);
     if (m.kind === 'ratio') {
       for (const part of [m.numerator, m.denominator]) {
         const p = BY_NAME.get(part);
