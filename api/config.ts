@@ -8,6 +8,8 @@ import cron from 'node-cron';
 import { CivicError } from '../warehouse/errors.ts';
 import { isValidTimeZone } from '../ingest/time-zone.ts';
 import { ROLES } from '../warehouse/access/tokens.ts';
+import { DEFAULT_ON_TIME_TARGET } from '../warehouse/analytics/targets.ts';
+import { DEFAULT_MIN_DENOMINATOR } from '../warehouse/analytics/format.ts';
 
 /**
  * OpenID Connect: bearer JWTs from the city's identity provider, verified against its issuer,
@@ -102,6 +104,28 @@ export const Config = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    /** Targets the dashboard and reports judge against (warehouse/analytics/targets.ts). */
+    targets: Type.Object(
+      {
+        /** The on-time target of a service that has none of its own: a share 0–1 (0.85 = 85%). */
+        on_time: Type.Number({ minimum: 0, maximum: 1, default: DEFAULT_ON_TIME_TARGET }),
+        /** Per service (its code or its name): overrides the services table's on_time_target. */
+        services: Type.Record(
+          Type.String({ minLength: 1 }),
+          Type.Object({ on_time: Type.Number({ minimum: 0, maximum: 1 }) }, { additionalProperties: false }),
+          { default: {} },
+        ),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    /** How staff screens and reports show figures (DESIGN.md "Showing numbers"). */
+    display: Type.Object(
+      {
+        /** A rate or median over fewer cases (judged, closed, answers) reads "too few cases" instead of a figure. */
+        min_denominator: Type.Integer({ minimum: 1, maximum: 100_000, default: DEFAULT_MIN_DENOMINATOR }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     reports: Type.Object(
       {
         out_dir: Type.String({ minLength: 1, default: './data/reports' }),
@@ -189,7 +213,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   return parseConfig(raw, cwd);
 }
 
+/**
+ * Targets are shares: 85 (meaning 85%) would otherwise fail as "must be <= 1", which does not say
+ * what to write instead.
+ */
+function checkTargetShares(raw: unknown): void {
+  const targets = (raw as { targets?: { on_time?: unknown; services?: Record<string, { on_time?: unknown } | unknown> } } | null)?.targets;
+  if (!targets || typeof targets !== 'object') return;
+  const check = (key: string, v: unknown) => {
+    if (typeof v === 'number' && (v > 1 || v < 0)) {
+      throw new ConfigError(`Configuration key "${key}": ${v} is not a share from 0 to 1${v > 1 && v <= 100 ? ` (for ${v}% write ${v / 100})` : ''}`);
+    }
+  };
+  check('targets.on_time', targets.on_time);
+  if (targets.services && typeof targets.services === 'object') {
+    for (const [name, t] of Object.entries(targets.services)) check(`targets.services.${name}.on_time`, (t as { on_time?: unknown } | null)?.on_time);
+  }
+}
+
 export function parseConfig(raw: unknown, cwd = process.cwd()): Config {
+  checkTargetShares(raw);
   const withDefaults = Value.Default(Config, structuredClone(raw ?? {}));
   if (!Value.Check(Config, withDefaults)) throw schemaError(Config, withDefaults, '');
   const config = withDefaults as Config;

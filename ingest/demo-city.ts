@@ -38,19 +38,23 @@ export interface DemoManifest {
   slow_area: { district: string; duration_multiplier: number };
 }
 
-interface DemoService { code: string; name: string; agency: string; group: string; sla_hours: number; daily: number; median_share: number; peak_month?: number }
+interface DemoService {
+  code: string; name: string; agency: string; group: string; sla_hours: number; daily: number; median_share: number; peak_month?: number;
+  /** On-time target (a share), written to services.csv only: it changes no generated case. */
+  on_time_target: number;
+}
 
 export const DEMO_SERVICES: readonly DemoService[] = [
   // No annual cycle for potholes: the rising trend planted in one district is their only change.
-  { code: 'POTHOLE', name: 'Pothole Repair', agency: 'Streets', group: 'Streets & Sidewalks', sla_hours: 72, daily: 14, median_share: 0.55 },
-  { code: 'STREETLIGHT', name: 'Streetlight Out', agency: 'Streets', group: 'Streets & Sidewalks', sla_hours: 120, daily: 6, median_share: 0.6, peak_month: 11 },
-  { code: 'TRASH', name: 'Missed Trash Pickup', agency: 'Sanitation', group: 'Waste', sla_hours: 48, daily: 18, median_share: 0.5 },
-  { code: 'BULKY', name: 'Bulky Item Pickup', agency: 'Sanitation', group: 'Waste', sla_hours: 168, daily: 15, median_share: 0.5, peak_month: 6 },
-  { code: 'DUMPING', name: 'Illegal Dumping', agency: 'Sanitation', group: 'Waste', sla_hours: 96, daily: 9, median_share: 0.65 },
-  { code: 'GRAFFITI', name: 'Graffiti Removal', agency: 'Public Works', group: 'Clean City', sla_hours: 96, daily: 8, median_share: 0.45, peak_month: 7 },
-  { code: 'NOISE', name: 'Noise Complaint', agency: 'Code Enforcement', group: 'Quality of Life', sla_hours: 24, daily: 12, median_share: 0.7, peak_month: 7 },
-  { code: 'TREE', name: 'Tree Maintenance', agency: 'Parks', group: 'Parks & Trees', sla_hours: 336, daily: 5, median_share: 0.55, peak_month: 5 },
-  { code: 'WATERLEAK', name: 'Water Leak', agency: 'Water', group: 'Water', sla_hours: 24, daily: 5, median_share: 0.6, peak_month: 1 },
+  { code: 'POTHOLE', name: 'Pothole Repair', agency: 'Streets', group: 'Streets & Sidewalks', sla_hours: 72, daily: 14, median_share: 0.55, on_time_target: 0.85 },
+  { code: 'STREETLIGHT', name: 'Streetlight Out', agency: 'Streets', group: 'Streets & Sidewalks', sla_hours: 120, daily: 6, median_share: 0.6, peak_month: 11, on_time_target: 0.85 },
+  { code: 'TRASH', name: 'Missed Trash Pickup', agency: 'Sanitation', group: 'Waste', sla_hours: 48, daily: 18, median_share: 0.5, on_time_target: 0.85 },
+  { code: 'BULKY', name: 'Bulky Item Pickup', agency: 'Sanitation', group: 'Waste', sla_hours: 168, daily: 15, median_share: 0.5, peak_month: 6, on_time_target: 0.85 },
+  { code: 'DUMPING', name: 'Illegal Dumping', agency: 'Sanitation', group: 'Waste', sla_hours: 96, daily: 9, median_share: 0.65, on_time_target: 0.85 },
+  { code: 'GRAFFITI', name: 'Graffiti Removal', agency: 'Public Works', group: 'Clean City', sla_hours: 96, daily: 8, median_share: 0.45, peak_month: 7, on_time_target: 0.85 },
+  { code: 'NOISE', name: 'Noise Complaint', agency: 'Code Enforcement', group: 'Quality of Life', sla_hours: 24, daily: 12, median_share: 0.7, peak_month: 7, on_time_target: 0.8 },
+  { code: 'TREE', name: 'Tree Maintenance', agency: 'Parks', group: 'Parks & Trees', sla_hours: 336, daily: 5, median_share: 0.55, peak_month: 5, on_time_target: 0.85 },
+  { code: 'WATERLEAK', name: 'Water Leak', agency: 'Water', group: 'Water', sla_hours: 24, daily: 5, median_share: 0.6, peak_month: 1, on_time_target: 0.9 },
 ];
 
 const CHANNELS = ['phone', 'web', 'app', 'email', 'walk_in', 'social'] as const;
@@ -204,7 +208,7 @@ export function generateDemoCity(options: DemoOptions = {}): DemoCity {
 
   const dir = mkdtempSync(join(tmpdir(), 'civic-demo-'));
   const files = { services: join(dir, 'services.csv'), cases: join(dir, 'cases.csv'), events: join(dir, 'events.csv'), interactions: join(dir, 'interactions.csv'), surveys: join(dir, 'surveys.csv') };
-  writeFileSync(files.services, [csvLine(['code', 'name', 'agency', 'group', 'sla_hours']), ...DEMO_SERVICES.map((x) => csvLine([x.code, x.name, x.agency, x.group, x.sla_hours]))].join('\n') + '\n');
+  writeFileSync(files.services, [csvLine(['code', 'name', 'agency', 'group', 'sla_hours', 'on_time_target']), ...DEMO_SERVICES.map((x) => csvLine([x.code, x.name, x.agency, x.group, x.sla_hours, x.on_time_target]))].join('\n') + '\n');
   writeFileSync(files.cases, cases.join('\n') + '\n');
   writeFileSync(files.events, trail.join('\n') + '\n');
   writeFileSync(files.interactions, contacts.join('\n') + '\n');

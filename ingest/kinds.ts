@@ -1,7 +1,11 @@
 // The kinds of data a profile can load, and the fields each has. The mapping SQL is built from
 // these specs, so adding a field is one line here, not a new parser.
 
-export type FieldType = 'text' | 'timestamp' | 'number' | 'integer' | 'point';
+/**
+ * `share`: a proportion, written as a share (0.85) or a percentage with its sign (85%); stored as
+ * 0–1. A bare number above 1 is refused rather than guessed at (is "1" 100% or 1%?).
+ */
+export type FieldType = 'text' | 'timestamp' | 'number' | 'integer' | 'point' | 'share';
 
 export interface FieldSpec {
   type: FieldType;
@@ -77,6 +81,8 @@ export const KINDS = {
     group: { type: 'text' },
     sla_hours: { type: 'number', range: [0, 24 * 365 * 5] },
     sla_calendar: { type: 'text' },
+    /** The on-time target (migration 011); empty = the configured default (targets.on_time). */
+    on_time_target: { type: 'share' },
   },
 } as const satisfies Record<string, Record<string, FieldSpec>>;
 

@@ -268,18 +268,23 @@ async function loadKind(
     }
     case 'services': {
       // Reference data: a later file may change a name or an SLA; an identical row is a duplicate.
+      // A file without an on-time target column says nothing about targets: the stored ones stay
+      // (an empty cell in a mapped column does clear a target back to the default).
+      const targetColumn = profile.columns.on_time_target
+        ? 'on_time_target'
+        : '(SELECT s.on_time_target FROM services s WHERE s.service_code = mapped.service_code) AS on_time_target';
       await wh.run(
         // The file's last row per code wins; then only what differs from the stored row counts.
         `CREATE OR REPLACE TEMP TABLE changed_services AS
          WITH latest AS (
-           SELECT service_code, name, agency, "group", sla_hours, sla_calendar FROM mapped
+           SELECT service_code, name, agency, "group", sla_hours, sla_calendar, ${targetColumn} FROM mapped
            WHERE reject_field IS NULL
            QUALIFY row_number() OVER (PARTITION BY service_code ORDER BY row_number DESC) = 1
          )
          SELECT * FROM latest m WHERE NOT EXISTS (
            SELECT 1 FROM services s WHERE s.service_code = m.service_code AND s.name = m.name AND s.agency IS NOT DISTINCT FROM m.agency
              AND s.service_group IS NOT DISTINCT FROM m."group" AND s.sla_hours IS NOT DISTINCT FROM m.sla_hours
-             AND s.sla_calendar IS NOT DISTINCT FROM m.sla_calendar)`,
+             AND s.sla_calendar IS NOT DISTINCT FROM m.sla_calendar AND s.on_time_target IS NOT DISTINCT FROM m.on_time_target)`,
       );
       await wh.run(`INSERT OR REPLACE INTO services SELECT * FROM changed_services`);
       await wh.run(model('refresh-due-times'));

@@ -109,6 +109,14 @@ export function buildMapQuery(profile: Profile, opts: MapOptions): Query {
           if (spec.range) checks.push({ when: `${field} IS NOT NULL AND NOT (${field} BETWEEN ${bind(spec.range[0])} AND ${bind(spec.range[1])})`, field, reason: `'${field} ' || ${r} || ' is outside ${spec.range[0]}–${spec.range[1]}'` });
         }
         break;
+      case 'share': {
+        // "85%" is 0.85; a bare number must already be a share. The text is trimmed above.
+        const pct = `ends_with(${raw}, '%')`;
+        select.push(`CASE WHEN ${pct} THEN try_cast(trim(rtrim(${raw}, '%')) AS DOUBLE) / 100 ELSE try_cast(${raw} AS DOUBLE) END AS ${field}`);
+        checks.push({ when: `${r} IS NOT NULL AND ${field} IS NULL`, field, reason: `'not a share or a percentage: "' || ${r} || '" (write 0.85 or 85%)'` });
+        checks.push({ when: `${field} IS NOT NULL AND NOT (${field} BETWEEN 0 AND 1)`, field, reason: `'${field} "' || ${r} || '" is not a share from 0 to 1 or a percentage from 0% to 100% (write 0.85 or 85%)'` });
+        break;
+      }
       case 'point': {
         // "(lat, lon)" text, as SF and NYC publish a location.
         const re = `'^\\(?\\s*(-?[0-9.]+)\\s*,\\s*(-?[0-9.]+)\\s*\\)?$'`;

@@ -10,9 +10,38 @@ export function formatHours(hours: number | null | undefined): string {
   return `${days < 10 ? days.toFixed(1) : Math.round(days)} days`;
 }
 
+/**
+ * The smallest denominator (judged cases for an on-time rate, closed cases for a median time to
+ * close, answers for CSAT) a staff screen or report shows a rate or median for (DESIGN.md: "too
+ * few cases" instead of a 100% over a handful). Configurable as `display.min_denominator`.
+ */
+export const DEFAULT_MIN_DENOMINATOR = 20;
+
+/**
+ * THE "too few cases" rule, the one place it is decided: the API's `status` fields, the
+ * dashboard and the reports all ask here. A missing or non-finite denominator is too few.
+ */
+export function tooFewCases(denominator: number | null | undefined, minDenominator = DEFAULT_MIN_DENOMINATOR): boolean {
+  return !(typeof denominator === 'number' && Number.isFinite(denominator) && denominator >= minDenominator);
+}
+
+export type TargetStatus = 'meets target' | 'below target' | 'too few cases';
+
+/**
+ * A rate against its target in words (never by colour alone): "too few cases" under the minimum
+ * denominator, else whether it meets the target (a rate equal to it does). null when there is
+ * no rate or no target to judge.
+ */
+export function targetStatus(rate: number | null | undefined, target: number | null | undefined, denominator: number | null | undefined, minDenominator = DEFAULT_MIN_DENOMINATOR): TargetStatus | null {
+  if (tooFewCases(denominator, minDenominator)) return 'too few cases';
+  if (rate === null || rate === undefined || !Number.isFinite(rate) || target === null || target === undefined) return null;
+  // A rate that equals its target in every shown digit but not in the last bit still meets it.
+  return rate >= target - 1e-12 ? 'meets target' : 'below target';
+}
+
 /** 75.3% (of 120); "too few cases" under the minimum denominator. */
 export function formatShare(numerator: number, denominator: number, minDenominator = 1): string {
-  if (!(denominator >= minDenominator) || !Number.isFinite(numerator / denominator)) return 'too few cases';
+  if (tooFewCases(denominator, minDenominator) || !Number.isFinite(numerator / denominator)) return 'too few cases';
   return `${((100 * numerator) / denominator).toFixed(1)}% (of ${denominator.toLocaleString('en-US')})`;
 }
 
