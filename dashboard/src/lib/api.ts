@@ -1,7 +1,12 @@
-// The dashboard's only link to the server: HTTP, with types imported from the API's schemas.
+// The dashboard's only link to the server: HTTP, with types imported from the API's schemas and
+// the warehouse's result types (type-only imports: nothing of the server is bundled).
 import type { KpiResponseBody } from '../../../api/routes/kpis/schema.ts';
+import type { FindingsResult } from '../../../warehouse/analytics/findings.ts';
+import type { EquityResult } from '../../../warehouse/analytics/equity.ts';
 
 export type { KpiResponseBody, KpiRowBody } from '../../../api/routes/kpis/schema.ts';
+export type { FindingsResult, TrendFinding, AnomalyFinding } from '../../../warehouse/analytics/findings.ts';
+export type { EquityResult } from '../../../warehouse/analytics/equity.ts';
 
 export interface Health { status: 'ok'; data_as_of: string | null; cases: number; jurisdiction: string; timezone: string }
 
@@ -32,6 +37,14 @@ const getJson = <T>(path: string, fetcher?: typeof fetch) =>
     throw e instanceof ApiError ? new ApiError(e.status, `${path}: ${e.message}`) : e;
   });
 
+/** A query string from parameters, leaving out empty ones (an empty value means "not given"). */
+export function query(params: Record<string, string | number | undefined | null>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') q.set(k, String(v));
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}
+
 /** Who is signed in (GET /api/session). */
 export interface SessionInfo { signed_in: boolean; name?: string; role?: string; agencies?: string[] | null; via?: string; expires_at?: string | null }
 export const getSession = (f?: typeof fetch) => call<SessionInfo>('GET', '/api/session', undefined, f);
@@ -47,10 +60,167 @@ export function safeNext(next: string | null): string {
 export const getHealth = (f?: typeof fetch) => getJson<Health>('/api/health', f);
 
 /** A measure's label, unit and definition, from the registry (GET /api/measures). */
-export interface MeasureInfo { name: string; label: string; unit: string; definition: string }
-export const getMeasures = (f?: typeof fetch) => getJson<{ measures: MeasureInfo[] }>('/api/measures', f);
+export interface MeasureInfo { name: string; label: string; unit: string; definition: string; kind?: string; cohort?: string; numerator?: string; denominator?: string }
+export interface MeasuresBody { measures: MeasureInfo[]; contact_measures?: MeasureInfo[] }
+export const getMeasures = (f?: typeof fetch) => getJson<MeasuresBody>('/api/measures', f);
 
-export function getKpis(params: { by: string; from?: string; to?: string }, f?: typeof fetch) {
-  const q = new URLSearchParams(Object.entries(params).filter((e): e is [string, string] => Boolean(e[1])));
-  return getJson<KpiResponseBody>(`/api/kpis?${q}`, f);
+type Params = Record<string, string | number | undefined | null>;
+
+export const getKpis = (params: Params, f?: typeof fetch) => getJson<KpiResponseBody>(`/api/kpis${query(params)}`, f);
+export const getTrends = (params: Params, f?: typeof fetch) => getJson<FindingsResult>(`/api/trends${query(params)}`, f);
+export const getEquity = (params: Params, f?: typeof fetch) => getJson<EquityResult>(`/api/equity${query(params)}`, f);
+
+/** What the data can be filtered by (GET /api/dimensions). */
+export interface Dimensions {
+  services: { code: string | null; name: string; service_group: string | null; agency: string | null }[];
+  service_groups: string[];
+  agencies: string[];
+  channels: string[];
+  area_kinds: { kind: string; method: string; areas: number; default: boolean }[];
+  areas: { kind: string; id: string; name: string }[];
+  no_area_label: string;
+  first_request: string | null;
+  last_request: string | null;
+  data_as_of: string | null;
 }
+export const getDimensions = (f?: typeof fetch) => getJson<Dimensions>('/api/dimensions', f);
+
+/** One headline figure of GET /api/overview, with its change and (on-time) target. */
+export interface HeadlineFigure {
+  name: string;
+  label: string;
+  unit: string;
+  definition: string;
+  value: number | null;
+  numerator?: number | null;
+  denominator?: number | null;
+  previous: number | null;
+  previous_denominator?: number | null;
+  change: number | null;
+  target?: number | null;
+  status?: string | null;
+  weekly: { week: string; value: number | null; denominator?: number | null }[];
+}
+export interface WorstRow {
+  service?: string;
+  service_code?: string | null;
+  area?: string;
+  area_id?: string | null;
+  opened: number;
+  on_time: number;
+  on_time_denominator: number;
+  on_time_rate: number | null;
+  target: number | null;
+  gap: number | null;
+  median_hours_to_close: number | null;
+  backlog: number;
+  backlog_past_due: number;
+  status: string | null;
+}
+export interface OverviewBody {
+  from: string;
+  to: string;
+  previous: { from: string; to: string };
+  as_of: string;
+  timezone: string;
+  area_kind: string;
+  filter: Record<string, string>;
+  min_denominator: number;
+  headline: HeadlineFigure[];
+  worst_services: WorstRow[];
+  worst_areas: WorstRow[];
+}
+export const getOverview = (params: Params, f?: typeof fetch) => getJson<OverviewBody>(`/api/overview${query(params)}`, f);
+
+/** The Kaplan–Meier curve of time to close (GET /api/survival). */
+export interface SurvivalPoint { group?: string; hours: number; survival: number; lower: number | null; upper: number | null; at_risk: number; events: number }
+export interface SurvivalBody {
+  from: string;
+  to: string;
+  as_of: string;
+  timezone: string;
+  area_kind: string;
+  thinned?: boolean;
+  points: SurvivalPoint[];
+  groups?: { group?: string; n: number; events: number; median_hours: number | null; p90_hours: number | null }[];
+  [key: string]: unknown;
+}
+export const getSurvival = (params: Params, f?: typeof fetch) => getJson<SurvivalBody>(`/api/survival${query(params)}`, f);
+
+/** The cases behind a count (GET /api/cases) and one case's trail (GET /api/cases/:id). */
+export interface CaseRow {
+  case_id: string;
+  service: string | null;
+  service_code?: string | null;
+  agency: string | null;
+  channel: string | null;
+  area: string | null;
+  status: string | null;
+  opened_at: string;
+  first_response_at?: string | null;
+  closed_at: string | null;
+  due_at: string | null;
+  hours_to_close: number | null;
+  past_due?: boolean | null;
+  age_days?: number | null;
+  reopen_count?: number | null;
+  [key: string]: unknown;
+}
+export interface CasesBody {
+  measure: string;
+  label: string;
+  definition: string;
+  from: string;
+  to: string;
+  as_of: string;
+  timezone: string;
+  area_kind: string;
+  filter: Record<string, string>;
+  total: number;
+  page: number;
+  page_size: number;
+  sort: string;
+  order: string;
+  rows: CaseRow[];
+}
+export const getCases = (params: Params, f?: typeof fetch) => getJson<CasesBody>(`/api/cases${query(params)}`, f);
+export interface CaseDetailBody {
+  case: CaseRow;
+  events: Record<string, unknown>[];
+  interactions: Record<string, unknown>[];
+  surveys: Record<string, unknown>[];
+}
+export const getCase = (id: string, f?: typeof fetch) => getJson<CaseDetailBody>(`/api/cases/${encodeURIComponent(id)}`, f);
+
+/** Call handling by channel, team and period (GET /api/contact-centre). */
+export interface ContactRow {
+  channel?: string;
+  team?: string;
+  day?: string;
+  week?: string;
+  month?: string;
+  offered: number;
+  answered: number;
+  answered_within_target: number;
+  abandoned: number;
+  service_level: number | null;
+  abandonment_rate: number | null;
+  asa_seconds: number | null;
+  aht_seconds: number | null;
+}
+export interface ContactFinding { team?: string; channel?: string; sentence: string; [key: string]: unknown }
+export interface ContactBody {
+  from: string;
+  to: string;
+  as_of: string;
+  timezone: string;
+  target_wait_seconds: number;
+  by: string[];
+  filter: Record<string, string>;
+  rows: ContactRow[];
+  findings: ContactFinding[];
+  teams?: string[];
+  channels?: string[];
+  [key: string]: unknown;
+}
+export const getContactCentre = (params: Params, f?: typeof fetch) => getJson<ContactBody>(`/api/contact-centre${query(params)}`, f);

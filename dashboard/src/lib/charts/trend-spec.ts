@@ -2,6 +2,7 @@
 // same function with the same rows and draw the same chart.
 import type { TopLevelSpec } from 'vega-lite';
 import { theme } from './theme.ts';
+import { limitSeries, MAX_SERIES } from './series-limit.ts';
 
 export interface TrendRow { week: string; service: string; opened: number }
 
@@ -13,7 +14,9 @@ export interface TrendOptions {
   measureLabel?: string;
 }
 
-export function buildTrendSpec(rows: readonly TrendRow[], options: TrendOptions = {}): TopLevelSpec {
+export function buildTrendSpec(input: readonly TrendRow[], options: TrendOptions = {}): TopLevelSpec {
+  // At most 8 lines: the seven busiest services and the rest summed as "Other services (n)".
+  const rows = limitSeries(input, 'service', 'opened', 'week', MAX_SERIES, 'Other services').rows;
   const label = options.measureLabel ?? 'Cases opened';
   // Tick on the weeks themselves (Mondays), thinned to about a dozen labels.
   const weeks = [...new Set(rows.map((r) => r.week))].sort();
@@ -32,7 +35,7 @@ export function buildTrendSpec(rows: readonly TrendRow[], options: TrendOptions 
       x: { field: 'week', type: 'temporal', timeUnit: 'utcyearmonthdate', title: 'Week starting', axis: { format: '%b %d', labelAngle: 0, values: tickValues } },
       // Counts are whole numbers: integer ticks, from zero (an all-zero week once read "0.000000").
       y: { field: 'opened', type: 'quantitative', title: label, scale: { domainMin: 0, nice: true }, axis: { format: ',d', tickMinStep: 1 } },
-      color: { field: 'service', type: 'nominal', title: 'Service', sort: 'ascending' },
+      color: { field: 'service', type: 'nominal', title: 'Service', sort: 'ascending', legend: { labelLimit: 260 } },
       tooltip: [
         { field: 'service', type: 'nominal', title: 'Service' },
         { field: 'week', type: 'temporal', timeUnit: 'utcyearmonthdate', title: 'Week starting', format: '%Y-%m-%d' },

@@ -1,0 +1,56 @@
+// Every chart builder's spec compiles with vega-lite and draws to SVG (as the PDF reports do), and
+// the series limit keeps charts to 8 distinguishable lines.
+import { describe, expect, it } from 'vitest';
+import { compile, type TopLevelSpec } from 'vega-lite';
+import * as vega from 'vega';
+import { buildLineSpec, describeLine } from './line-spec.ts';
+import { buildKmSpec, kmUnit } from './km-spec.ts';
+import { buildBarSpec } from './bar-spec.ts';
+import { limitSeries } from './series-limit.ts';
+import { buildTrendSpec } from './trend-spec.ts';
+
+async function svgOf(spec: TopLevelSpec): Promise<string> {
+  const view = new vega.View(vega.parse(compile({ ...spec, width: 400 } as TopLevelSpec).spec), { renderer: 'none' });
+  const svg = await view.toSVG();
+  view.finalize();
+  return svg;
+}
+
+describe('chart spec builders', () => {
+  it('line: a target rule with its label and rings on marked periods', async () => {
+    const pts = [{ x: '2026-10-05', value: 0.7 }, { x: '2026-10-12', value: 0.8 }, { x: '2026-10-19', value: 0.6 }];
+    const svg = await svgOf(buildLineSpec(pts, { yTitle: 'On time', yFormat: '.0%', share: true, target: { value: 0.85, label: 'target 85%' }, marked: ['2026-10-19'] }));
+    expect(svg).toContain('target 85%');
+    expect((svg.match(/aria-roledescription="line mark"/g) ?? []).length).toBe(1);
+    // 3 points on the line + 1 ring for the marked week.
+    expect((svg.match(/aria-roledescription="point"/g) ?? []).length).toBe(4);
+    expect(describeLine(pts, { yTitle: 'On time', format: (v) => `${Math.round(v * 100)}%` })).toBe('On time went from 70% (2026-10-05) to 60% (2026-10-19); the highest was 80% (2026-10-12).');
+  });
+
+  it('km: a step line in days once the curve passes 48 hours', async () => {
+    const pts = [{ hours: 0, survival: 1 }, { hours: 20, survival: 0.6 }, { hours: 60, survival: 0.2 }];
+    expect(kmUnit(pts)).toBe('days');
+    expect(kmUnit(pts.slice(0, 2))).toBe('hours');
+    const svg = await svgOf(buildKmSpec(pts));
+    expect(svg).toContain('Time since opening (days)');
+    expect(svg).toContain('median');
+  });
+
+  it('bar: labels and values', async () => {
+    const svg = await svgOf(buildBarSpec([{ label: '0–2 days', value: 12 }, { label: 'over 30 days', value: 3 }], { xTitle: 'Open cases' }));
+    expect(svg).toContain('0–2 days');
+    expect(svg).toContain('Open cases');
+  });
+
+  it('limits a chart to 8 series: the 7 largest and one "Other (n)" summed per period', () => {
+    const rows = Array.from({ length: 12 }, (_, i) => [{ week: 'w1', service: `S${i}`, opened: 100 - i }, { week: 'w2', service: `S${i}`, opened: 50 }]).flat();
+    const { rows: out, kept, folded } = limitSeries(rows, 'service', 'opened', 'week');
+    expect(kept).toEqual(['S0', 'S1', 'S2', 'S3', 'S4', 'S5', 'S6', 'Other (5)']);
+    expect(folded).toEqual(['S7', 'S8', 'S9', 'S10', 'S11']);
+    expect(out.find((r) => r.service === 'Other (5)' && r.week === 'w1')?.opened).toBe(93 + 92 + 91 + 90 + 89);
+    expect(out.reduce((s, r) => s + r.opened, 0)).toBe(rows.reduce((s, r) => s + r.opened, 0));
+    // The trend chart applies it: twelve services draw eight lines.
+    const spec = buildTrendSpec(rows.map((r) => ({ ...r, week: r.week === 'w1' ? '2026-10-05' : '2026-10-12' }))) as { data: { values: { service: string }[] } };
+    expect(new Set(spec.data.values.map((v) => v.service)).size).toBe(8);
+  });
+});
