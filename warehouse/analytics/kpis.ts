@@ -34,7 +34,7 @@ const hours = (seconds: number | null) => (seconds === null ? null : seconds / 3
 type SqlRow = Record<string, unknown>;
 
 /** R's tolerance and the levels the KPIs read: S = 1 − q for the q-th quantile (median, P90). */
-const KM_TARGETS = { tolerance: Math.sqrt(Number.EPSILON), median: 1 - 0.5, p90: 1 - 0.9 };
+export const KM_TARGETS = { tolerance: Math.sqrt(Number.EPSILON), median: 1 - 0.5, p90: 1 - 0.9 };
 
 const NO_SUMMARY: KmSummary = { n: 0, events: 0, median: null, median_lower: null, median_upper: null, p90: null };
 

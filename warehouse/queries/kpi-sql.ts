@@ -215,6 +215,22 @@ export interface KmTargets {
   p90: number;
 }
 
+/** A drawn curve keeps every step up to this many; past it, this many evenly spaced quantiles. */
+export const KM_MAX_STEPS = 400;
+
+export interface KmCurveOptions {
+  /**
+   * `marks` (the KPIs): only the points the quantiles depend on. `curve` (the drawn curve): also
+   * every distinct event time — or, past `maxSteps` of them, the event times at `maxSteps` evenly
+   * spaced shares of the events — each row saying whether it is a mark (`is_mark`), how many
+   * steps its curve has and whether it was thinned.
+   */
+  points?: 'marks' | 'curve';
+  maxSteps?: number;
+  /** With one dimension: its values not in `keep` pooled into one group named `label` (a chart shows at most 8). */
+  lump?: { keep: readonly string[]; label: string };
+}
+
 /**
  * The Kaplan–Meier curve per group, built in SQL, but only the points that decide its quantiles:
  * for the median (on the curve and on both bands of its 95% log interval) and the P90, the first
@@ -224,17 +240,32 @@ export interface KmTargets {
  * Each row: the time (seconds), at risk, ended and censored there, S(t), its log-interval bands
  * (null once S reaches 0), and the group's totals.
  */
-export function buildKmCurveQuery(by: readonly Dimension[], sel: CaseSelection, durations: readonly KmDuration[], t: KmTargets): Query {
+export function buildKmCurveQuery(by: readonly Dimension[], sel: CaseSelection, durations: readonly KmDuration[], t: KmTargets, o: KmCurveOptions = {}): Query {
   // One curve per duration and group: the duration is the first key throughout.
   for (const d of durations) if (d !== 'close' && d !== 'first_response') throw new Error(`unknown duration ${String(d)}`);
+  if (o.lump && by.length !== 1) throw new Error('pooling groups needs exactly one dimension');
   const obs = durations.map((d) => buildKmObservationsQuery(by, sel, d));
   const keys = ['duration', ...by];
   const part = `PARTITION BY ${keys.join(', ')}`;
   const join = (x: string, y: string) => keys.map((d) => `${x}.${d} = ${y}.${d}`).join(' AND ');
   const first = (v: string, level: string) => `min(seconds) FILTER (WHERE abs(${v} - $${level}) < $tol OR ${v} < $${level})`;
-  const sql = `
+  const union = obs.map((q, i) => `SELECT '${durations[i]}' AS duration, * FROM (${q.sql})`).join('\n  UNION ALL\n  ');
+  const lumpParams: Record<string, string> = {};
+  let obsSql = union;
+  if (o.lump) {
+    // The groups not kept are pooled into one, and their observations at the same time added up
+    // (the risk sums below need one row per time and group).
+    const d = by[0];
+    o.lump.keep.forEach((v, i) => (lumpParams[`lump_keep${i}`] = v));
+    lumpParams.lump_other = o.lump.label;
+    const kept = o.lump.keep.length ? `${d} IN (${o.lump.keep.map((_, i) => `$lump_keep${i}`).join(', ')})` : 'false';
+    obsSql = `SELECT duration, CASE WHEN ${kept} THEN ${d} ELSE $lump_other END AS ${d}, seconds, sum(events)::INTEGER AS events, sum(censored)::INTEGER AS censored
+  FROM (${union})
+  GROUP BY ALL`;
+  }
+  const ctes = `
 WITH obs AS (
-  ${obs.map((q, i) => `SELECT '${durations[i]}' AS duration, * FROM (${q.sql})`).join('\n  UNION ALL\n  ')}
+  ${obsSql}
 ), risk AS (
   SELECT *, sum(events + censored) OVER (${part} ORDER BY seconds DESC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS n_risk
   FROM obs
@@ -265,12 +296,34 @@ WITH obs AS (
     'max(seconds) AS last_seconds', 'sum(events + censored)::BIGINT AS n_total', 'sum(events)::BIGINT AS events_total'].join(',\n    ')}
   FROM curve
   GROUP BY ${keys.join(', ')}
-)
+)`;
+  const marksSql = `${ctes}
 SELECT ${[...keys.map((d) => `c.${d}`), 'c.seconds', 'c.n_risk::BIGINT AS n_risk', 'c.events', 'c.censored', 'c.surv', 'c.greenwood', 'c.lower', 'c.upper',
   'm.n_total', 'm.events_total'].join(', ')}
 FROM curve c JOIN marks m ON ${join('c', 'm')}
 WHERE c.seconds IN (m.s50, m.s50_next, m.l50, m.l50_next, m.u50, m.u50_next, m.s90, m.s90_next, m.last_seconds)`;
-  return query(sql, {
+  const cPart = `PARTITION BY ${keys.map((d) => `c.${d}`).join(', ')}`;
+  const curveSql = `${ctes}, ranked AS (
+  SELECT c.*, m.n_total, m.events_total,
+    c.seconds IN (m.s50, m.s50_next, m.l50, m.l50_next, m.u50, m.u50_next, m.s90, m.s90_next, m.last_seconds) AS is_mark,
+    c.seconds = m.last_seconds AS is_last,
+    -- Distinct event times (the curve's steps) and the events up to each point.
+    count(*) FILTER (WHERE c.events > 0) OVER (${cPart}) AS steps,
+    sum(c.events) OVER (${cPart} ORDER BY c.seconds ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS events_to
+  FROM curve c JOIN marks m ON ${join('c', 'm')}
+)
+SELECT ${[...keys, 'seconds', 'n_risk::BIGINT AS n_risk', 'events', 'censored', 'surv', 'greenwood', 'lower', 'upper', 'n_total', 'events_total',
+  'is_mark', 'steps::BIGINT AS steps', 'steps > $max_steps AS thinned'].join(', ')}
+FROM ranked
+-- Every step while there are at most max_steps; past that, the steps where the events so far
+-- cross each of max_steps evenly spaced shares of all events (quantiles of the event times).
+-- Always the points the quantiles are read from and the end of follow-up.
+WHERE is_mark OR is_last OR (events > 0 AND (steps <= $max_steps
+  OR floor(events_to * $max_steps / events_total) > floor((events_to - events) * $max_steps / events_total)))
+ORDER BY ${keys.join(', ')}, seconds`;
+  return query(o.points === 'curve' ? curveSql : marksSql, {
+    ...lumpParams,
+    max_steps: o.maxSteps ?? KM_MAX_STEPS,
     ...obs[0]?.params,
     tol: t.tolerance,
     median: t.median,
