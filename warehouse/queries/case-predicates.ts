@@ -111,10 +111,28 @@ export function localDaySql(at: CohortTime = 'opened_at', localDays = false, ali
 }
 
 export function periodSql(unit: Period, at: CohortTime = 'opened_at', alias = 'c.', localDays = false): string {
-  // `week` starts on Monday (ISO).
-  const day = localDaySql(at, localDays, alias);
-  return unit === 'day' ? `strftime(${day}, '%Y-%m-%d')` : `strftime(date_trunc('${unit}', ${day}), '%Y-%m-%d')`;
+  return periodOfDaySql(unit, localDaySql(at, localDays, alias));
 }
+
+/** The label of the period a local DATE falls in: its first day (`week` starts on Monday, ISO). */
+const periodOfDaySql = (unit: Period, day: string) => (unit === 'day' ? `strftime(${day}, '%Y-%m-%d')` : `strftime(date_trunc('${unit}', ${day}), '%Y-%m-%d')`);
+
+/**
+ * The period of any instant column that is not a case's (an interaction's `i.started_at`), cut in
+ * the zone `$tz` and labelled exactly as case periods are.
+ */
+export const instantPeriodSql = (unit: Period, column: string) => periodOfDaySql(unit, `(${column} AT TIME ZONE $tz)::DATE`);
+
+/** An instant on or after the start of the local day `$from` / before the end of the local day `$to` (DST included). */
+export const onOrAfterFromDay = (column: string) => `${column} >= timezone($tz, $from::DATE::TIMESTAMP)`;
+export const onOrBeforeToDay = (column: string) => `${column} <  timezone($tz, ($to::DATE + 1)::TIMESTAMP)`;
+
+/** The caller's agency scope over an agency column: null = every agency, [] = none. Values bound as `$scope_agency_<i>`. */
+export function agencyScopeSql(agencies: readonly string[] | null, column: string): string[] {
+  if (!agencies) return [];
+  return [agencies.length ? `${column} IN (${agencies.map((_, i) => `$scope_agency_${i}`).join(', ')})` : 'false'];
+}
+export const agencyScopeParams = (agencies: readonly string[] | null): Params => Object.fromEntries((agencies ?? []).map((a, i) => [`scope_agency_${i}`, a]));
 
 /** The SQL label of a dimension for a selection; a period is cut by the cohort's own time. */
 export function dimensionSql(d: Dimension, areaKind: string, at: CohortTime = 'opened_at', localDays = false): string {
@@ -229,11 +247,11 @@ export function selectCases(sel: CaseSelection, o: SelectCasesOptions = {}): Que
   const day = sel.local_days ? `c.${DAY_COLUMN[at]}` : null;
   const where = [
     // On a stored local day, or else on the instants the local days begin and end.
-    ...(o.sinceEver ? [] : [day ? `${day} >= $from::DATE` : `c.${at} >= timezone($tz, $from::DATE::TIMESTAMP)`]),
-    day ? `${day} <= $to::DATE` : `c.${at} <  timezone($tz, ($to::DATE + 1)::TIMESTAMP)`,
+    ...(o.sinceEver ? [] : [day ? `${day} >= $from::DATE` : onOrAfterFromDay(`c.${at}`)]),
+    day ? `${day} <= $to::DATE` : onOrBeforeToDay(`c.${at}`),
     `c.${at} <= $as_of::TIMESTAMPTZ`,
     ...active.map((f) => filterSql(f, sel.area_kind)),
-    ...(agencies ? [agencies.length ? `c.agency IN (${agencies.map((_, i) => `$scope_agency_${i}`).join(', ')})` : 'false'] : []),
+    ...agencyScopeSql(agencies, 'c.agency'),
   ];
   const select = [...by.map((d) => `${dimensionSql(d, sel.area_kind, at, sel.local_days)} AS ${d}`), ...(o.columns ?? []), ...(o.state ? STATE_COLUMNS : [])];
   const sql = `SELECT ${select.length ? select.join(', ') : '1 AS one'}
@@ -241,7 +259,7 @@ export function selectCases(sel: CaseSelection, o: SelectCasesOptions = {}): Que
     WHERE ${where.join('\n      AND ')}`;
   const params: Params = { tz: sel.window.timezone, from: sel.window.from, to: sel.window.to, as_of: sel.window.as_of, area_kind: sel.area_kind };
   for (const f of active) params[`f_${f}`] = String(filter[f]);
-  (agencies ?? []).forEach((a, i) => (params[`scope_agency_${i}`] = a));
+  Object.assign(params, agencyScopeParams(agencies));
   return query(sql, params);
 }
 
