@@ -31,6 +31,9 @@ const STAFF_REQUESTS: Record<string, string[]> = {
   '/api/survival': [`/api/survival?${WINDOW}&by=service`, `/api/survival?${WINDOW}&by=area&duration=first_response&format=csv`],
 };
 
+/** Staff routes for admins and managers only (not planners): the scope comparison below runs as a planner, so these have their own tests (cases.test.ts). */
+const MANAGER_ROUTES = ['/api/cases', '/api/cases/{case_id}'];
+
 type Doc = { paths: Record<string, Record<string, { security?: unknown[]; 'x-access'?: string; responses?: Record<string, unknown> }>> };
 
 describe('access: routes, tokens, sessions, scopes and the audit log', () => {
@@ -88,7 +91,7 @@ describe('access: routes, tokens, sessions, scopes and the audit log', () => {
       });
       for (const [route, access] of Object.entries(seen)) if (route.includes('/api/public/')) expect(access, route).toBe('public');
       // Every staff route is exercised by the scope comparison below.
-      expect(Object.entries(seen).filter(([r, a]) => a === 'staff' && r.startsWith('GET ')).map(([r]) => r.slice(4)).sort()).toEqual(Object.keys(STAFF_REQUESTS).sort());
+      expect(Object.entries(seen).filter(([r, a]) => a === 'staff' && r.startsWith('GET ')).map(([r]) => r.slice(4)).sort()).toEqual([...Object.keys(STAFF_REQUESTS), ...MANAGER_ROUTES].sort());
       const schemes = (doc as unknown as { components: { securitySchemes: Record<string, unknown> } }).components.securitySchemes;
       expect(schemes.session).toMatchObject({ type: 'apiKey', in: 'cookie', name: 'civic_session' });
     });
