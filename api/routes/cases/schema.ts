@@ -98,7 +98,7 @@ export const CaseEventSchema = Type.Object({
   occurred_at: Type.String(),
   source: Type.String(),
   batch_id: Type.String({ description: 'The ingest batch that loaded it' }),
-  status: Nullable(Type.String(), "The source's status value on this event"),
+  status: Nullable(Type.String(), "The source's status value as loaded with this event (a flat export's row carries its status at the time of the export)"),
   service_code: Nullable(Type.String()),
   service_name: Nullable(Type.String()),
   agency: Nullable(Type.String()),
