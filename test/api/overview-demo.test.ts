@@ -173,6 +173,21 @@ describe('GET /api/overview and GET /api/survival on the demo city', () => {
     }
   });
 
+  it('a previous window the data covers only in part: its counts are not compared', async () => {
+    // Four weeks from the demo's first day: the four weeks before have no data at all.
+    const start = t.manifest.start;
+    const to = new Date(Date.parse(`${start}T00:00:00Z`) + 27 * 86_400_000).toISOString().slice(0, 10);
+    const early = (await staff(`/api/overview?from=${start}&to=${to}`)).json() as Overview;
+    expect(early.previous.partial).toBe(true);
+    const opened = early.headline.find((h) => h.name === 'opened')!;
+    expect(opened.value).toBeGreaterThan(0);
+    expect(opened.previous).toBe(0);
+    expect(opened.change).toBeNull();
+    // A rate over no cases has no value, so no change either.
+    expect(early.headline.find((h) => h.name === 'on_time_rate')).toMatchObject({ previous: null, change: null });
+    expect(o.previous.partial).toBe(false);
+  });
+
   it('CSV: the headline, the services or the areas', async () => {
     const head = parse((await staff(`/api/overview?${WINDOW}&format=csv`)).body, { columns: true }) as Record<string, string>[];
     expect(head.map((r) => r.name)).toEqual([...HEADLINE_MEASURES]);
