@@ -123,6 +123,7 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
   await fastify.register(import('./routes/public/index.ts'), { disclosure: (opts.config as Partial<Pick<Config, 'disclosure'>>).disclosure });
   await fastify.register(import('./routes/session/index.ts'));
   await fastify.register(import('./routes/audit/index.ts'));
+  await fastify.register(import('./routes/contact-centre/index.ts'));
   await fastify.register(import('./routes/cases/index.ts'));
   const judging = opts.config as Partial<Pick<Config, 'targets' | 'display'>>;
   await fastify.register(import('./routes/overview/index.ts'), { targets: judging.targets, minDenominator: judging.display?.min_denominator });

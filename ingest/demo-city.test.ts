@@ -40,6 +40,49 @@ describe('demo city', () => {
     expect(Math.min(byDay[1], byDay[2], byDay[3])).toBeGreaterThan(1.5 * byDay[0]);
   });
 
+  it('handles calls realistically: teams, waits, handle times and abandons, with the improvement the manifest states', () => {
+    const rows = readFileSync(a.files.interactions, 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+    const [id, caseId, channel, , started, ended, wait, handle, outcome, team] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+    const cc = a.manifest.contact_centre;
+    expect(new Set(rows.map((r) => r[team]))).toEqual(new Set(cc.teams));
+    for (const r of rows) {
+      const queued = r[channel] === 'phone' || r[channel] === 'walk_in';
+      // Web, app, e-mail and social contacts queue for no one; calls and counter visits all have a wait.
+      expect(r[wait] !== '', r[id]).toBe(queued);
+      if (r[outcome] === 'abandoned') {
+        // An abandoned call: a wait, no handle time, no case, over when the caller hung up.
+        expect([r[handle], r[caseId]], r[id]).toEqual(['', '']);
+        expect(Date.parse(r[ended]) - Date.parse(r[started])).toBe(Number(r[wait]) * 1000);
+      } else if (queued) {
+        expect(Number(r[handle]), r[id]).toBeGreaterThan(0);
+        expect(Date.parse(r[ended]) - Date.parse(r[started])).toBe((Number(r[wait]) + Number(r[handle])) * 1000);
+      }
+    }
+    expect(rows.filter((r) => r[outcome] === 'abandoned').length).toBeGreaterThan(0);
+    // The planted improvement, recounted from the file: the team's answered inbound phone calls on
+    // each side of the stated day's local midnight (New York: UTC−4 in the demo's autumn weeks).
+    const imp = cc.improvement;
+    const change = Date.parse(`${imp.date}T04:00:00Z`);
+    const [startMs, endMs] = [Date.parse(`${a.manifest.start}T04:00:00Z`), Date.parse(`${a.manifest.end}T05:00:00Z`)];
+    const waits = (before: boolean) => rows
+      .filter((r) => r[team] === imp.team && r[channel] === imp.channel && r[outcome] !== 'abandoned')
+      .filter((r) => Date.parse(r[started]) >= startMs && Date.parse(r[started]) < endMs && Date.parse(r[started]) < change === before)
+      .map((r) => Number(r[wait]));
+    for (const [side, before] of [['before', true], ['after', false]] as const) {
+      const w = waits(before);
+      expect(w.length).toBe(imp.observed[side].answered);
+      expect(w.reduce((s, x) => s + x, 0) / w.length).toBeCloseTo(imp.observed[side].mean_wait_seconds, 9);
+    }
+    // About 15 minutes before, about 6 after: within 10% of what the generator planted.
+    expect(imp.observed.before.mean_wait_seconds / imp.asa_before_seconds).toBeGreaterThan(0.9);
+    expect(imp.observed.before.mean_wait_seconds / imp.asa_before_seconds).toBeLessThan(1.1);
+    expect(imp.observed.after.mean_wait_seconds / imp.asa_after_seconds).toBeGreaterThan(0.9);
+    expect(imp.observed.after.mean_wait_seconds / imp.asa_after_seconds).toBeLessThan(1.1);
+    // Two thirds into the span, on a Monday.
+    expect(imp.date).toBe('2026-10-26');
+    expect(new Date(`${imp.date}T12:00:00Z`).getUTCDay()).toBe(1);
+  });
+
   it('loads through the real ingest path with services, areas, contacts and surveys', async () => {
     const t = await tempWarehouse({ memory: true });
     try {

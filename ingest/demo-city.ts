@@ -11,7 +11,7 @@ import type { Warehouse } from '../warehouse/db.ts';
 import { ingestFile, type IngestResult } from './load.ts';
 import { loadProfile } from './profile.ts';
 import { normal, pick, poisson, seededRandom } from './random.ts';
-import { localToUtcMs } from './time-zone.ts';
+import { localToUtcMs, zoneOffsetMs } from './time-zone.ts';
 
 export const DEMO_TIMEZONE = 'America/New_York';
 /** The demo city's name: recorded as the demo's, so a real ingest replaces it. */
@@ -36,6 +36,25 @@ export interface DemoManifest {
   rising_trend: { service_code: string; district: string; from_week: string; weekly_rate_start: number; weekly_rate_end: number };
   anomaly_week: { service_code: string; week_start: string; multiplier: number };
   slow_area: { district: string; duration_multiplier: number };
+  contact_centre: ContactCentreManifest;
+}
+
+/** What the demo's call handling looks like, and the improvement planted in it. */
+export interface ContactCentreManifest {
+  teams: string[];
+  /** Phone calls outside these local hours (Monday–Friday), and all weekend, go to the evening team. */
+  office_hours: { from_hour: number; to_hour: number };
+  improvement: {
+    team: string;
+    channel: 'phone';
+    /** Local day (a Monday) from which the team answers faster: calls started from its midnight on. */
+    date: string;
+    /** The generator's mean wait of the team's answered inbound phone calls, before and after. */
+    asa_before_seconds: number;
+    asa_after_seconds: number;
+    /** What was written: the team's answered inbound phone calls started on local days [start, date) and [date, end). */
+    observed: { before: { answered: number; mean_wait_seconds: number }; after: { answered: number; mean_wait_seconds: number } };
+  };
 }
 
 interface DemoService {
@@ -62,6 +81,21 @@ const CHANNEL_WEIGHTS = [44, 24, 22, 5, 3, 2];
 const WEEKDAY_FACTOR = [0.55, 1.2, 1.15, 1.1, 1.1, 1.05, 0.7]; // Sun..Sat
 const HOUR_WEIGHTS = [1, 0.5, 0.3, 0.3, 0.4, 1, 3, 6, 9, 10, 10, 9, 8, 9, 9, 8, 7, 6, 5, 4, 3, 2.5, 2, 1.5];
 const BBOX: [number, number, number, number] = [-77.45, 41.1, -77.15, 41.3];
+
+// Call handling. Districts 1–4 (the northern half: they are numbered north to south) are served
+// by the north centre, 5–8 by the south one; phone calls out of office hours by the evening team;
+// web, app, e-mail and social contacts by the digital team (they queue for no one: no wait). A
+// walk-in is served at the counter of its district's centre, with a queue wait of its own.
+export const DEMO_TEAMS = { north: 'Contact Centre North', south: 'Contact Centre South', evening: 'Evening Team', digital: 'Digital Team' } as const;
+const OFFICE_HOURS = { from_hour: 7, to_hour: 19 };
+/** The planted improvement: the north centre's phone answer times fall from about 15 to about 6 minutes. */
+const IMPROVED_TEAM = DEMO_TEAMS.north;
+const ASA_BEFORE_S = 900;
+const ASA_AFTER_S = 360;
+/** Mean wait of answered calls of the other teams, and of the counters' queues (seconds). */
+const ASA_S = { south: 150, evening: 240, counter: 300 };
+/** Share of calls an agent is free for at once (answered within 30 s): fewer while a queue is long. */
+const ANSWERED_AT_ONCE = { slow: 0.05, improved: 0.3, usual: 0.4 };
 
 function csvLine(values: readonly (string | number | null)[]): string {
   return values.map((v) => (v === null ? '' : /[",\n]/.test(String(v)) ? `"${String(v).replaceAll('"', '""')}"` : String(v))).join(',');
@@ -123,6 +157,46 @@ export function generateDemoCity(options: DemoOptions = {}): DemoCity {
   // A second stream for the event trails, so adding them did not move any other number of the city.
   const trailRand = seededRandom(seed + 1);
   const surveys: string[] = [csvLine(['response_id', 'case_id', 'interaction_id', 'answered_at', 'csat', 'nps', 'trust'])];
+  // A third stream for call handling (teams, waits, handle times, when an abandoned call hung up):
+  // drawing them from `rand` would have moved every case, contact and survey after the first call.
+  // Offset 3, not 2: with 2, the south counter's steady waits happened to test as a falling trend
+  // (Mann–Kendall p = 0.002), a false finding beside the one planted on purpose.
+  const ccRand = seededRandom(seed + 3);
+  const improvedFromWeek = Math.round((weeks * 2) / 3);
+  const improvedFromMs = (() => {
+    const d = new Date(startDay.getTime() + improvedFromWeek * 7 * 86400000);
+    return localToUtcMs(DEMO_TIMEZONE, d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate());
+  })();
+  const startMs = localToUtcMs(DEMO_TIMEZONE, startDay.getUTCFullYear(), startDay.getUTCMonth() + 1, startDay.getUTCDate());
+  const observed = { before: { answered: 0, wait: 0 }, after: { answered: 0, wait: 0 } };
+  /** Gamma(2): less skewed than an exponential, as queue waits are; mean `mean`. */
+  const gamma2 = (mean: number) => (-Math.log(1 - ccRand()) - Math.log(1 - ccRand())) * (mean / 2);
+  const exp = (mean: number) => -Math.log(1 - ccRand()) * mean;
+  /** A call's wait: at once (0–30 s) with probability `atOnce`, else queued; `mean` over both. */
+  const callWait = (mean: number, atOnce: number) => (ccRand() < atOnce ? ccRand() * 30 : gamma2((mean - atOnce * 15) / (1 - atOnce)));
+  const outOfHours = (ms: number) => {
+    const local = new Date(ms + zoneOffsetMs(ms, DEMO_TIMEZONE));
+    const wd = local.getUTCDay();
+    const h = local.getUTCHours();
+    return wd === 0 || wd === 6 || h < OFFICE_HOURS.from_hour || h >= OFFICE_HOURS.to_hour;
+  };
+  /** An answered queued contact (a call, or a walk-in at a counter): team, wait and handle time. */
+  const answered = (channel: string, startedMs: number, dist: District, kind: 'case_created' | 'status_enquiry') => {
+    if (channel !== 'phone' && channel !== 'walk_in') return { team: DEMO_TEAMS.digital, wait: null, handle: null };
+    const regional = ds.indexOf(dist) < ds.length / 2 ? DEMO_TEAMS.north : DEMO_TEAMS.south;
+    if (channel === 'walk_in') return { team: regional, wait: Math.round(gamma2(ASA_S.counter)), handle: Math.round(240 + exp(300)) };
+    const team = outOfHours(startedMs) ? DEMO_TEAMS.evening : regional;
+    const improved = startedMs >= improvedFromMs;
+    const mean = team === IMPROVED_TEAM ? (improved ? ASA_AFTER_S : ASA_BEFORE_S) : team === DEMO_TEAMS.evening ? ASA_S.evening : ASA_S.south;
+    const wait = Math.round(callWait(mean, team !== IMPROVED_TEAM ? ANSWERED_AT_ONCE.usual : improved ? ANSWERED_AT_ONCE.improved : ANSWERED_AT_ONCE.slow));
+    if (team === IMPROVED_TEAM && startedMs >= startMs && startedMs < endMs) {
+      const o = improved ? observed.after : observed.before;
+      o.answered++;
+      o.wait += wait;
+    }
+    const handle = Math.round((kind === 'case_created' ? 180 + exp(240) : 60 + exp(120)) * (team === DEMO_TEAMS.evening ? 1.1 : 1));
+    return { team, wait, handle };
+  };
   let n = 0;
   let hotExtra = 0;
   let interactionSeq = 0;
@@ -181,14 +255,25 @@ export function generateDemoCity(options: DemoOptions = {}): DemoCity {
           // The contact that opened the case, and a chase when it runs late.
           const citizen = `c${Math.floor(rand() * 1e9).toString(36)}`;
           const phone = channel === 'phone';
-          const wait = phone ? Math.round(-Math.log(1 - rand()) * 40) : null;
-          const handle = phone ? Math.round(120 + -Math.log(1 - rand()) * 150) : null;
+          // These two draws set when the call started (as they always have: the case and contact
+          // figures read that time); its wait and handle time now come from the call-handling stream.
+          const firstWait = phone ? Math.round(-Math.log(1 - rand()) * 40) : 0;
+          const firstHandle = phone ? Math.round(120 + -Math.log(1 - rand()) * 150) : 0;
           const firstId = `I${++interactionSeq}`;
-          contacts.push(csvLine([firstId, id, channel, 'inbound', iso(opened - ((wait ?? 0) + (handle ?? 0)) * 1000), phone ? iso(opened) : null, wait, handle, 'case_created', phone ? 'Contact Centre' : 'Digital', citizen]));
+          const started = opened - (firstWait + firstHandle) * 1000;
+          // The case keeps its opening time from the main stream, so with a long wait it can be
+          // stamped before its call was answered: the price of leaving every case figure as it was.
+          const first = answered(channel, started, dist, 'case_created');
+          const firstEnded = first.wait === null ? null : iso(started + (first.wait + (first.handle ?? 0)) * 1000);
+          contacts.push(csvLine([firstId, id, channel, 'inbound', iso(started), firstEnded, first.wait, first.handle, 'case_created', first.team, citizen]));
           const late = hoursToClose > svc.sla_hours;
           if (late && rand() < 0.4 && opened + svc.sla_hours * 3600000 < endMs) {
             const t = opened + svc.sla_hours * 3600000 + rand() * 86400000;
-            if (t < endMs) contacts.push(csvLine([`I${++interactionSeq}`, id, 'phone', 'inbound', iso(t), iso(t + 200000), Math.round(rand() * 90), 200, 'status_enquiry', 'Contact Centre', citizen]));
+            if (t < endMs) {
+              rand(); // the chase's wait of old: drawn still, so everything after it stays where it was
+              const chase = answered('phone', t, dist, 'status_enquiry');
+              contacts.push(csvLine([`I${++interactionSeq}`, id, 'phone', 'inbound', iso(t), iso(t + (chase.wait! + chase.handle!) * 1000), chase.wait, chase.handle, 'status_enquiry', chase.team, citizen]));
+            }
           }
           if (status === 'closed' && rand() < 0.15 && closed + 86400000 < endMs) {
             const csat = late ? pick(rand, [1, 2, 3, 4, 5], [25, 25, 25, 15, 10]) : pick(rand, [1, 2, 3, 4, 5], [4, 6, 15, 35, 40]);
@@ -198,11 +283,19 @@ export function generateDemoCity(options: DemoOptions = {}): DemoCity {
         }
       }
     }
-    // Calls abandoned before anyone answered: contact-centre demand without a case.
+    // Calls abandoned before anyone answered: contact-centre demand without a case. They have a
+    // wait (until the caller hung up) and no handle time. Long queues lose more callers: while
+    // the north centre was slow, most of the weekday abandons were its.
     const abandoned = poisson(rand, 6 * scale * WEEKDAY_FACTOR[weekday]);
     for (let i = 0; i < abandoned; i++) {
       const t = localToUtcMs(DEMO_TIMEZONE, y, m, d, 8 + Math.floor(rand() * 10), Math.floor(rand() * 60));
-      if (t < endMs) contacts.push(csvLine([`I${++interactionSeq}`, null, 'phone', 'inbound', iso(t), iso(t + 60000), 60 + Math.round(rand() * 240), 0, 'abandoned', 'Contact Centre', null]));
+      if (t < endMs) {
+        rand(); // the abandoned call's wait of old: drawn still, so the main stream is unchanged
+        const slowNorth = t < improvedFromMs;
+        const team = outOfHours(t) ? DEMO_TEAMS.evening : ccRand() < (slowNorth ? 0.75 : 0.45) ? DEMO_TEAMS.north : DEMO_TEAMS.south;
+        const wait = Math.round(team === DEMO_TEAMS.north && slowNorth ? gamma2(420) : exp(90));
+        contacts.push(csvLine([`I${++interactionSeq}`, null, 'phone', 'inbound', iso(t), iso(t + wait * 1000), wait, null, 'abandoned', team, null]));
+      }
     }
   }
 
@@ -223,6 +316,17 @@ export function generateDemoCity(options: DemoOptions = {}): DemoCity {
     rising_trend: { service_code: 'POTHOLE', district: risingDistrict.name, from_week: weekStart(risingFromWeek), weekly_rate_start: Math.round(risingShare * 10) / 10, weekly_rate_end: Math.round(risingShare * 4 * 10) / 10 },
     anomaly_week: { service_code: 'TRASH', week_start: weekStart(anomalyWeekIndex), multiplier: 3 },
     slow_area: { district: slowDistrict.name, duration_multiplier: 2.2 },
+    contact_centre: {
+      teams: Object.values(DEMO_TEAMS),
+      office_hours: OFFICE_HOURS,
+      improvement: {
+        team: IMPROVED_TEAM, channel: 'phone', date: weekStart(improvedFromWeek), asa_before_seconds: ASA_BEFORE_S, asa_after_seconds: ASA_AFTER_S,
+        observed: {
+          before: { answered: observed.before.answered, mean_wait_seconds: observed.before.wait / observed.before.answered },
+          after: { answered: observed.after.answered, mean_wait_seconds: observed.after.wait / observed.after.answered },
+        },
+      },
+    },
   };
   return { manifest, dir, files, districts: ds };
 }

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import Type from 'typebox';
 import { MEASURES, methodology, type Measure } from '../../../warehouse/queries/measures.ts';
+import { CONTACT_MEASURES, contactMethodology, type ContactMeasure } from '../../../warehouse/queries/contact-measures.ts';
 
 export const MeasuresResponse = Type.Object({
   measures: Type.Array(
@@ -23,12 +24,28 @@ export const MeasuresResponse = Type.Object({
       measures: Type.Array(Type.Object({ name: Type.String(), label: Type.String(), unit: Type.String(), definition: Type.String() })),
     }),
   ),
+  // The contact-centre registry (warehouse/queries/contact-measures.ts): contacts, not cases.
+  contact_measures: Type.Array(
+    Type.Object({
+      name: Type.String(),
+      kind: Type.String(),
+      unit: Type.String(),
+      label: Type.String(),
+      definition: Type.String(),
+      numerator: Type.Optional(Type.String()),
+      denominator: Type.Optional(Type.String()),
+    }),
+  ),
+  contact_methodology: Type.Object({
+    heading: Type.String(),
+    measures: Type.Array(Type.Object({ name: Type.String(), label: Type.String(), unit: Type.String(), definition: Type.String() })),
+  }),
 });
 
 const measures: FastifyPluginAsync = async (fastify) => {
   fastify.get(
     '/api/measures',
-    { schema: { summary: 'Every measure: its name, cohort, unit, label and one-sentence definition (the registry every surface is generated from)', tags: ['analytics'], querystring: Type.Object({}, { additionalProperties: false }), response: { 200: MeasuresResponse } }, config: { access: 'public' } },
+    { schema: { summary: 'Every measure: its name, cohort, unit, label and one-sentence definition (the registry every surface is generated from); the contact-centre measures as contact_measures', tags: ['analytics'], querystring: Type.Object({}, { additionalProperties: false }), response: { 200: MeasuresResponse } }, config: { access: 'public' } },
     async () => ({
       // The SQL stays inside the warehouse; the rest of each entry is public documentation.
       measures: (MEASURES as readonly Measure[]).map((m) => ({
@@ -36,6 +53,11 @@ const measures: FastifyPluginAsync = async (fastify) => {
         ...(m.kind === 'ratio' ? { numerator: m.numerator, denominator: m.denominator } : {}),
       })),
       methodology: methodology(),
+      contact_measures: (CONTACT_MEASURES as readonly ContactMeasure[]).map((m) => ({
+        name: m.name, kind: m.kind, unit: m.unit, label: m.label, definition: m.definition,
+        ...(m.kind === 'ratio' ? { numerator: m.numerator, denominator: m.denominator } : {}),
+      })),
+      contact_methodology: contactMethodology(),
     }),
   );
 };
