@@ -11,7 +11,7 @@ import { parseConfig } from '../../api/config.ts';
 import { startServer, type RunningServer } from '../../api/server.ts';
 import { createToken } from '../../warehouse/access/tokens.ts';
 
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+import { CHROMIUM_ARGS } from './chromium.ts';
 
 const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
 
@@ -78,18 +78,18 @@ describe('sign-in and the overview page', () => {
   });
 
   it('shows the KPI table with a row per service', async () => {
-    const table = page.getByRole('table', { name: /Volume, Kaplan–Meier median time to close/ });
+    const table = page.getByRole('table', { name: /Volume, time to close, on-time rate, backlog and satisfaction per service/ });
     await table.waitFor();
     await expect(table.locator('tbody tr').count()).resolves.toBe(9);
     await expect(table.locator('tbody tr').first().locator('th').textContent()).resolves.toBe('Bulky Item Pickup');
-    await expect(page.getByText(/Data as of Nov 15, 2026, 11:22 PM EST/).count()).resolves.toBe(1);
+    await expect(page.getByText(/Data as of Nov 15, 2026, 11:22 PM EST/).count()).resolves.toBeGreaterThanOrEqual(1);
   });
 
-  it('draws the weekly volume chart as SVG, one line per service, with its text alternative', async () => {
+  it('draws the weekly volume chart as SVG, at most 8 lines (the two smallest services as one), with its text alternative', async () => {
     const svg = page.locator('figure .plot svg');
     await svg.waitFor({ timeout: 20_000 });
     await page.locator('figure .plot svg [aria-roledescription="line mark"]').first().waitFor();
-    await expect(page.locator('figure .plot svg [aria-roledescription="line mark"]').count()).resolves.toBe(9);
+    await expect(page.locator('figure .plot svg [aria-roledescription="line mark"]').count()).resolves.toBe(8);
     await expect(page.locator('figcaption').textContent()).resolves.toMatch(/Weekly cases opened for 9 services over 12 weeks/);
     await page.getByText('Show the data as a table').click();
     await expect(page.locator('figure details tbody tr').count()).resolves.toBe(9 * 12);

@@ -58,3 +58,20 @@ export const finiteRatio = (num: number | null, den: number | null): number | nu
 export function areaPhrase(name: string, kind: string): string {
   return kind !== 'source' && /^\d+[A-Za-z]?$/.test(name) ? `${kind.replaceAll('_', ' ')} ${name}` : name;
 }
+
+/**
+ * An interval of durations in one unit — the unit its upper end takes by the rule above — so it
+ * never reads "47.7 h – 2.3 days": "1.99 to 2.3 days", "16 to 20 h"; an open upper end reads
+ * "from 3.1 days, open-ended".
+ */
+export function formatHoursRange(lower: number | null | undefined, upper: number | null | undefined): string {
+  const ok = (v: number | null | undefined): v is number => v !== null && v !== undefined && Number.isFinite(v);
+  if (!ok(lower)) return '—';
+  if (!ok(upper)) return `from ${formatHours(lower)}, open-ended`;
+  if (upper < 48) {
+    const f = (h: number) => (h < 10 ? h.toFixed(1) : String(Math.round(h)));
+    return `${f(lower)} to ${f(upper)} h`;
+  }
+  const f = (d: number) => (d < 10 ? d.toFixed(1) : String(Math.round(d)));
+  return `${f(lower / 24)} to ${f(upper / 24)} days`;
+}

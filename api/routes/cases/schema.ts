@@ -150,3 +150,7 @@ export const caseRouteSchema = {
 export type CaseListQueryString = Static<typeof CaseListQuery>;
 export type CaseParamsType = Static<typeof CaseParams>;
 export type CaseQueryString = Static<typeof CaseQuery>;
+/** The response types (the dashboard imports these). */
+export type CaseListBody = Static<typeof CaseListResponse>;
+export type CaseDetailBody = Static<typeof CaseDetailResponse>;
+export type CaseRowBody = Static<typeof CaseRowSchema>;

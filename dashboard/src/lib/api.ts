@@ -3,6 +3,10 @@
 import type { KpiResponseBody } from '../../../api/routes/kpis/schema.ts';
 import type { FindingsResult } from '../../../warehouse/analytics/findings.ts';
 import type { EquityResult } from '../../../warehouse/analytics/equity.ts';
+import type { CaseListBody as CasesBody, CaseDetailBody } from '../../../api/routes/cases/schema.ts';
+import type { Overview as OverviewBody, TargetRow } from '../../../warehouse/analytics/overview.ts';
+import type { SurvivalResult as SurvivalBody } from '../../../warehouse/analytics/survival.ts';
+import type { ContactCentreResult as ContactBody, ContactDimensionsResult } from '../../../warehouse/analytics/contact-centre.ts';
 
 export type { KpiResponseBody, KpiRowBody } from '../../../api/routes/kpis/schema.ts';
 export type { FindingsResult, TrendFinding, AnomalyFinding } from '../../../warehouse/analytics/findings.ts';
@@ -85,142 +89,22 @@ export interface Dimensions {
 }
 export const getDimensions = (f?: typeof fetch) => getJson<Dimensions>('/api/dimensions', f);
 
-/** One headline figure of GET /api/overview, with its change and (on-time) target. */
-export interface HeadlineFigure {
-  name: string;
-  label: string;
-  unit: string;
-  definition: string;
-  value: number | null;
-  numerator?: number | null;
-  denominator?: number | null;
-  previous: number | null;
-  previous_denominator?: number | null;
-  change: number | null;
-  target?: number | null;
-  status?: string | null;
-  weekly: { week: string; value: number | null; denominator?: number | null }[];
-}
-export interface WorstRow {
-  service?: string;
-  service_code?: string | null;
-  area?: string;
-  area_id?: string | null;
-  opened: number;
-  on_time: number;
-  on_time_denominator: number;
-  on_time_rate: number | null;
-  target: number | null;
-  gap: number | null;
-  median_hours_to_close: number | null;
-  backlog: number;
-  backlog_past_due: number;
-  status: string | null;
-}
-export interface OverviewBody {
-  from: string;
-  to: string;
-  previous: { from: string; to: string };
-  as_of: string;
-  timezone: string;
-  area_kind: string;
-  filter: Record<string, string>;
-  min_denominator: number;
-  headline: HeadlineFigure[];
-  worst_services: WorstRow[];
-  worst_areas: WorstRow[];
-}
+/** GET /api/overview: headline figures with change and target, and the worst against target first. */
+export type { Overview as OverviewBody, HeadlineFigure } from '../../../warehouse/analytics/overview.ts';
+/** A row of the worst-first lists: a service (with its code) or an area (with its id). */
+export type WorstRow = TargetRow & { service?: string; service_code?: string | null; area?: string; area_id?: string | null };
 export const getOverview = (params: Params, f?: typeof fetch) => getJson<OverviewBody>(`/api/overview${query(params)}`, f);
 
 /** The Kaplan–Meier curve of time to close (GET /api/survival). */
-export interface SurvivalPoint { group?: string; hours: number; survival: number; lower: number | null; upper: number | null; at_risk: number; events: number }
-export interface SurvivalBody {
-  from: string;
-  to: string;
-  as_of: string;
-  timezone: string;
-  area_kind: string;
-  thinned?: boolean;
-  points: SurvivalPoint[];
-  groups?: { group?: string; n: number; events: number; median_hours: number | null; p90_hours: number | null }[];
-  [key: string]: unknown;
-}
+export type { SurvivalResult as SurvivalBody, SurvivalPoint, SurvivalGroup } from '../../../warehouse/analytics/survival.ts';
 export const getSurvival = (params: Params, f?: typeof fetch) => getJson<SurvivalBody>(`/api/survival${query(params)}`, f);
 
 /** The cases behind a count (GET /api/cases) and one case's trail (GET /api/cases/:id). */
-export interface CaseRow {
-  case_id: string;
-  service: string | null;
-  service_code?: string | null;
-  agency: string | null;
-  channel: string | null;
-  area: string | null;
-  status: string | null;
-  opened_at: string;
-  first_response_at?: string | null;
-  closed_at: string | null;
-  due_at: string | null;
-  hours_to_close: number | null;
-  past_due?: boolean | null;
-  age_days?: number | null;
-  reopen_count?: number | null;
-  [key: string]: unknown;
-}
-export interface CasesBody {
-  measure: string;
-  label: string;
-  definition: string;
-  from: string;
-  to: string;
-  as_of: string;
-  timezone: string;
-  area_kind: string;
-  filter: Record<string, string>;
-  total: number;
-  page: number;
-  page_size: number;
-  sort: string;
-  order: string;
-  rows: CaseRow[];
-}
+export type { CaseListBody as CasesBody, CaseDetailBody, CaseRowBody as CaseRow } from '../../../api/routes/cases/schema.ts';
 export const getCases = (params: Params, f?: typeof fetch) => getJson<CasesBody>(`/api/cases${query(params)}`, f);
-export interface CaseDetailBody {
-  case: CaseRow;
-  events: Record<string, unknown>[];
-  interactions: Record<string, unknown>[];
-  surveys: Record<string, unknown>[];
-}
 export const getCase = (id: string, f?: typeof fetch) => getJson<CaseDetailBody>(`/api/cases/${encodeURIComponent(id)}`, f);
 
-/** Call handling by channel, team and period (GET /api/contact-centre). */
-export interface ContactRow {
-  channel?: string;
-  team?: string;
-  day?: string;
-  week?: string;
-  month?: string;
-  offered: number;
-  answered: number;
-  answered_within_target: number;
-  abandoned: number;
-  service_level: number | null;
-  abandonment_rate: number | null;
-  asa_seconds: number | null;
-  aht_seconds: number | null;
-}
-export interface ContactFinding { team?: string; channel?: string; sentence: string; [key: string]: unknown }
-export interface ContactBody {
-  from: string;
-  to: string;
-  as_of: string;
-  timezone: string;
-  target_wait_seconds: number;
-  by: string[];
-  filter: Record<string, string>;
-  rows: ContactRow[];
-  findings: ContactFinding[];
-  teams?: string[];
-  channels?: string[];
-  [key: string]: unknown;
-}
+/** Call handling by channel, team and period (GET /api/contact-centre), and its teams and channels. */
+export type { ContactCentreResult as ContactBody, ContactRow, ContactFinding, ContactDimensionsResult } from '../../../warehouse/analytics/contact-centre.ts';
 export const getContactCentre = (params: Params, f?: typeof fetch) => getJson<ContactBody>(`/api/contact-centre${query(params)}`, f);
+export const getContactDimensions = (f?: typeof fetch) => getJson<ContactDimensionsResult>('/api/contact-centre/dimensions', f);

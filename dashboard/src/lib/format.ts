@@ -2,9 +2,9 @@
 // its denominator, "too few cases") are the warehouse's, shared with the findings' sentences and
 // the PDF reports: warehouse/analytics/format.ts is pure and imports nothing, so the dashboard
 // uses it as it is rather than keeping a copy that could drift.
-import { formatHours, formatShare, areaPhrase } from '../../../warehouse/analytics/format.ts';
+import { formatHours, formatHoursRange, formatShare, areaPhrase, tooFewCases } from '../../../warehouse/analytics/format.ts';
 
-export { formatHours, formatShare, areaPhrase };
+export { formatHours, formatHoursRange, formatShare, areaPhrase };
 
 /** The smallest denominator a rate or median is shown for when the API does not say (DESIGN.md). */
 export const MIN_DENOMINATOR = 20;
@@ -13,7 +13,7 @@ export const int = (v: number | null | undefined) => (v === null || v === undefi
 
 /** A share (0–1) as "75.3%", or "too few cases" under the minimum denominator. */
 export function pct(share: number | null | undefined, denominator?: number | null, min = MIN_DENOMINATOR): string {
-  if (denominator !== undefined && denominator !== null && denominator < min) return 'too few cases';
+  if (denominator !== undefined && denominator !== null && tooFewCases(denominator, min)) return 'too few cases';
   if (share === null || share === undefined || !Number.isFinite(share)) return '—';
   return `${(share * 100).toFixed(1)}%`;
 }
@@ -51,7 +51,8 @@ export function formatChange(change: number | null | undefined, unit: string, pr
   if (Math.abs(change) < 1e-9) return 'no change';
   const dir = change > 0 ? 'up' : 'down';
   const a = Math.abs(change);
-  if (unit === 'share') return `${dir} ${(a * 100).toFixed(1)} percentage points`;
+  // The API gives a share's change in percentage points already (0.78 = 0.78 points).
+  if (unit === 'share') return `${dir} ${a.toFixed(1)} percentage point${a.toFixed(1) === '1.0' ? '' : 's'}`;
   if (unit === 'hours') return `${dir} ${formatHours(a)}`;
   if (unit === 'seconds') return `${dir} ${formatSeconds(a)}`;
   if (unit === 'score' || unit === 'contacts per case') return `${dir} ${a.toFixed(2)}`;

@@ -1,0 +1,183 @@
+// The managers' dashboard as a manager uses it: a real server on the demo city, Debian's Chromium
+// through Playwright, axe on every page at a laptop's and a phone's size, and screenshots of each
+// (test-results/screenshots/, for a person to look at). Follows one morning's path: sign in, read
+// the overview, filter, reload, go back, follow a finding, open the cases behind a count and one
+// case's trail, then the contact centre.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { AxeBuilder } from '@axe-core/playwright';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseConfig } from '../../api/config.ts';
+import { startServer, type RunningServer } from '../../api/server.ts';
+import { createToken } from '../../warehouse/access/tokens.ts';
+import { CHROMIUM_ARGS } from './chromium.ts';
+
+const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+const SHOTS = join(process.cwd(), 'test-results', 'screenshots');
+const SIZES = { desktop: { width: 1440, height: 900 }, phone: { width: 390, height: 844 } } as const;
+
+describe('the managers’ dashboard', () => {
+  let dir: string;
+  let server: RunningServer;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let manifest: { slow_area: { district: string }; rising_trend: { service_code: string }; contact_centre?: Record<string, unknown> };
+  const problems: string[] = [];
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    dir = mkdtempSync(join(tmpdir(), 'civic-dash-'));
+    const config = parseConfig({ port: 0, database: join(dir, 'civic.duckdb'), reports: { out_dir: join(dir, 'reports') }, ingest: { inbox_dir: join(dir, 'inbox') } });
+    server = await startServer(config, { logger: false });
+    manifest = JSON.parse(readFileSync(join(dir, 'demo-manifest.json'), 'utf8'));
+    const token = (await createToken(server.fastify.warehouse, { name: 'Morning Manager', role: 'manager' })).token;
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    context = await browser.newContext({ viewport: SIZES.desktop });
+    page = await context.newPage();
+    page.on('console', (m) => m.type() === 'error' && !/status of 401/.test(m.text()) && problems.push(m.text()));
+    page.on('pageerror', (e) => problems.push(e.message));
+    page.on('requestfailed', (r) => r.failure()?.errorText !== 'net::ERR_ABORTED' && problems.push(`request failed: ${r.url()} (${r.failure()?.errorText})`));
+    page.on('request', (r) => !r.url().startsWith(server.url) && problems.push(`outside request: ${r.url()}`));
+    page.on('response', (r) => r.url().includes('/api/') && r.status() >= 400 && r.status() !== 401 && problems.push(`${r.status()} from ${r.url()}`));
+    await page.goto(server.url + '/signin');
+    await page.getByLabel('Access token').fill(token);
+    await page.getByRole('button', { name: /sign in/i }).click();
+    await page.waitForURL(server.url + '/');
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Every panel drawn (no placeholder left), then axe at both sizes and a screenshot of each. */
+  async function checkPage(name: string) {
+    await page.waitForFunction(() => document.querySelectorAll('[aria-busy="true"]').length === 0 && !document.body.innerText.includes('Loading…'), undefined, { timeout: 30_000 });
+    for (const [size, viewport] of Object.entries(SIZES)) {
+      await page.setViewportSize(viewport);
+      await page.waitForTimeout(150);
+      const results = await new AxeBuilder({ page }).withTags(AXE_TAGS).analyze();
+      expect(results.violations.map((v) => `${name} ${size} ${v.id}: ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`)).toEqual([]);
+      await page.screenshot({ path: join(SHOTS, `${name}-${size}.png`), fullPage: true });
+      // Nothing wider than the screen except inside a scrolling region.
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      expect(overflow, `${name} at ${size} is wider than the screen`).toBeLessThanOrEqual(1);
+    }
+    await page.setViewportSize(SIZES.desktop);
+  }
+
+  it('overview: the headline figures render within a second of navigation, with change and target status in words', async () => {
+    const start = Date.now();
+    await page.goto(server.url + '/');
+    await page.getByRole('heading', { name: 'Headline figures' }).waitFor();
+    await page.locator('.card .value').first().waitFor();
+    const firstRender = Date.now() - start;
+    const nav = await page.evaluate(() => {
+      const cards = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
+      return { domContentLoaded: Math.round(cards.domContentLoadedEventEnd), now: Math.round(performance.now()) };
+    });
+    console.log(`overview first meaningful render: ${firstRender} ms (headline cards drawn at ${nav.now} ms after navigation start; DOMContentLoaded ${nav.domContentLoaded} ms)`);
+    const cards = page.locator('.card');
+    await expect(cards.count()).resolves.toBeGreaterThanOrEqual(8);
+    const onTime = page.locator('.card', { has: page.getByRole('heading', { name: /^On time/ }) });
+    await expect(onTime.locator('.status').textContent()).resolves.toMatch(/(meets target|below target|too few cases) · target \d+%/);
+    await expect(onTime.locator('.change').textContent()).resolves.toMatch(/percentage points|no change/);
+  });
+
+  it('overview: the slow district is listed first among areas, and definitions open by keyboard', async () => {
+    const areas = page.getByRole('table', { name: /Areas \(district\), worst against target first/ });
+    await areas.waitFor();
+    await expect(areas.locator('tbody tr').first().locator('th').textContent()).resolves.toContain(manifest.slow_area.district);
+    const q = page.getByRole('button', { name: /What “On time” means/ }).first();
+    await q.focus();
+    await page.keyboard.press('Enter');
+    await expect(q.getAttribute('aria-expanded')).resolves.toBe('true');
+    await expect(page.getByRole('note').first().textContent()).resolves.toMatch(/closed by the due time/);
+    await page.keyboard.press('Escape');
+    await expect(q.getAttribute('aria-expanded')).resolves.toBe('false');
+  });
+
+  it('overview: at most 8 lines in the weekly chart, and the findings as sentences', async () => {
+    await page.locator('#volume-h').waitFor();
+    await page.locator('figure .plot svg [aria-roledescription="line mark"]').first().waitFor({ timeout: 20_000 });
+    await expect(page.locator('figure .plot svg [aria-roledescription="line mark"]').count()).resolves.toBe(8);
+    await expect(page.locator('figcaption').first().textContent()).resolves.toMatch(/drawn together as one line/);
+    await page.getByText(/requests a week since/).first().waitFor();
+    await checkPage('overview');
+  });
+
+  it('filters live in the URL: apply, reload keeps the view, back returns', async () => {
+    await page.getByLabel('Service', { exact: true }).selectOption({ label: 'Pothole Repair' });
+    await page.getByLabel('Period').selectOption('26');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await page.waitForURL(/\?weeks=26&service=POTHOLE$/);
+    await page.getByRole('heading', { level: 1, name: /Pothole Repair/ }).waitFor();
+    await page.reload();
+    await page.getByRole('heading', { level: 1, name: /Pothole Repair/ }).waitFor();
+    await expect(page.getByLabel('Service', { exact: true }).inputValue()).resolves.toBe('POTHOLE');
+    await expect(page.getByLabel('Period').inputValue()).resolves.toBe('26');
+    await page.goBack();
+    await page.waitForURL(server.url + '/');
+    await page.getByRole('heading', { level: 1, name: /^Service overview: Civic Pulse Demo City$|^Service overview: [^—]+$/ }).waitFor();
+  });
+
+  it('an unknown filter value is dropped and named, not silently applied', async () => {
+    await page.goto(server.url + '/?service=Snow%20Removal&channel=carrier_pigeon');
+    await page.getByText('Ignored service “Snow Removal”: no such service in the data.').waitFor();
+    await page.getByText('Ignored channel “carrier_pigeon”: no such channel.').waitFor();
+  });
+
+  it('a finding links to the view that shows it', async () => {
+    await page.goto(server.url + '/');
+    const finding = page.locator('#findings-h').locator('..').locator('..').locator('li', { hasText: /Pothole Repair requests have risen/ });
+    await finding.waitFor({ timeout: 30_000 });
+    await finding.getByRole('link', { name: 'See it' }).click();
+    await page.waitForURL(/\/service\?(.*&)?service=Pothole(\+|%20)Repair/);
+    await page.getByRole('heading', { level: 1, name: /Pothole Repair/ }).waitFor();
+    await page.getByRole('heading', { name: 'How long cases take to close' }).waitFor();
+    await checkPage('service');
+  });
+
+  it('the area page of the slow district: its on-time rate against target over time', async () => {
+    await page.goto(server.url + `/area?area=${encodeURIComponent(manifest.slow_area.district)}`);
+    await page.getByRole('heading', { level: 1, name: new RegExp(manifest.slow_area.district) }).waitFor();
+    await page.locator('figure', { hasText: 'On-time rate per week' }).locator('.plot svg').waitFor({ timeout: 20_000 });
+    await expect(page.locator('figure', { hasText: 'On-time rate per week' }).locator('figcaption').textContent()).resolves.toMatch(/The target is \d+%; \d+ of \d+ weeks met it/);
+    await checkPage('area');
+  });
+
+  it('drills down from a count to the cases behind it, and from a case to its trail', async () => {
+    await page.goto(server.url + '/?service=POTHOLE');
+    const backlog = page.locator('.card', { has: page.getByRole('heading', { name: /^Backlog$/ }) }).locator('.value a');
+    await backlog.waitFor();
+    const shown = Number((await backlog.textContent())!.replace(/,/g, ''));
+    await backlog.click();
+    await page.waitForURL(/\/cases\?.*measure=backlog/);
+    await page.getByText(new RegExp(`of ${shown.toLocaleString('en-US')}$`)).waitFor();
+    await checkPage('cases');
+    const first = page.locator('tbody tr').first().locator('th a');
+    const id = await first.textContent();
+    await first.click();
+    await page.waitForURL(/\/case\?id=/);
+    await page.getByRole('heading', { level: 1, name: `Case ${id}` }).waitFor();
+    await page.getByRole('heading', { name: 'Event trail' }).waitFor();
+    await expect(page.locator('.trail li').first().textContent()).resolves.toMatch(/^opened/);
+    await checkPage('case');
+  });
+
+  it('the contact-centre page shows the planted improvement in speed of answer', async () => {
+    await page.goto(server.url + '/contact-centre?weeks=52');
+    await page.getByRole('heading', { name: 'Headline figures' }).waitFor();
+    await page.getByText(/Average speed of answer .*fell/i).first().waitFor({ timeout: 30_000 });
+    await page.locator('figure', { hasText: 'Average speed of answer (minutes)' }).locator('.plot svg').waitFor({ timeout: 20_000 });
+    await checkPage('contact-centre');
+  });
+
+  it('logged no errors and fetched nothing from outside the server', () => {
+    expect(problems).toEqual([]);
+  });
+});
