@@ -51,6 +51,15 @@ describe('GET /api/overview and GET /api/survival on the demo city', () => {
     expect(o.warnings).toEqual([]);
   });
 
+  it('FCR as agents report it runs above FCR as measured (the demo plants the gap DESIGN.md says is worth seeing)', () => {
+    const measured = figure('fcr_measured');
+    const reported = figure('fcr_reported');
+    expect(reported.denominator).toBe(measured.denominator);
+    expect(measured.value!).toBeGreaterThan(0.5);
+    expect(reported.value! - measured.value!).toBeGreaterThan(0.02);
+    expect(reported.value!).toBeLessThan(1);
+  });
+
   it('every headline figure is /api/kpis for the window, and its previous value /api/kpis for the previous window', async () => {
     const [now] = await kpis(WINDOW);
     const [before] = await kpis(`from=${o.previous.from}&to=${o.previous.to}&as_of=${o.previous.as_of}`);
