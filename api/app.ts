@@ -127,6 +127,7 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
   await fastify.register(import('./routes/cases/index.ts'));
   const judging = opts.config as Partial<Pick<Config, 'targets' | 'display'>>;
   await fastify.register(import('./routes/overview/index.ts'), { targets: judging.targets, minDenominator: judging.display?.min_denominator });
+  await fastify.register(import('./routes/forecast/index.ts'));
   await fastify.register(import('./routes/survival/index.ts'));
 
   const dashboardDir = opts.dashboardDir ?? DEFAULT_DASHBOARD_DIR;

@@ -15,6 +15,7 @@ const COMMANDS: Record<string, () => Promise<{ run: Command }>> = {
   trends: () => import('./commands/trends.ts'),
   hotspots: () => import('./commands/hotspots.ts'),
   equity: () => import('./commands/equity.ts'),
+  forecast: () => import('./commands/forecast.ts'),
   token: () => import('./commands/token.ts'),
   audit: () => import('./commands/audit.ts'),
   report: () => import('./commands/report.ts'),
@@ -38,6 +39,8 @@ Commands:
   trends [--by service,area] [--period week|day] [--json]
   hotspots [--resolution 8] [--k 1] [--json]   (GeoJSON with --json)
   equity [--min-cases 20] [--json]      areas of one kind compared
+  forecast [--by service,area] [--horizon 4] [--json|--csv]
+                                        weekly demand 1–8 weeks ahead with 80%/95% intervals, judged by backtests
     every analysis also takes: --from D --to D (local days) --weeks N --as-of T
       --service S --service-group G --agency A --channel C --area A --area-kind K
   token create --role R [--name N] [--agency A]… [--expires-in 30d|12h|never | --expires DATE]

@@ -31,6 +31,7 @@ const STAFF_REQUESTS: Record<string, string[]> = {
   '/api/survival': [`/api/survival?${WINDOW}&by=service`, `/api/survival?${WINDOW}&by=area&duration=first_response&format=csv`],
   '/api/contact-centre': [`/api/contact-centre?by=team,channel&${WINDOW}`, `/api/contact-centre?by=team&${WINDOW}&format=csv`],
   '/api/contact-centre/dimensions': ['/api/contact-centre/dimensions'],
+  '/api/forecast': ['/api/forecast?by=service&horizon=2', '/api/forecast?by=area&format=csv'],
 };
 
 /** Staff routes for admins and managers only (not planners): the scope comparison below runs as a planner, so these have their own tests (cases.test.ts). */
