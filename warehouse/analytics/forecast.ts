@@ -271,7 +271,9 @@ function summarize(series: SeriesForecast[], total: number): ForecastResult['sum
   const c95 = pooled('coverage95');
   const pct = (x: number) => `${Math.round(x * 100)}%`;
   const shown = series.length < total ? `the ${series.length} busiest of ${total} series` : `${series.length} series`;
-  const sentence = judged.length === 0
+  const sentence = series.length === 0
+    ? 'No whole week of requests in the window: nothing to forecast.'
+    : judged.length === 0
     ? `None of ${shown} is long enough to backtest: the forecasts shown are the naive benchmark, not judged.`
     : `Across ${shown}, ${judged.length} backtested: median MASE ${medianMase === null ? 'undefined' : medianMase.toFixed(2)} (below 1 beats the in-sample seasonal-naive error), ` +
       `80% intervals covered ${pct(c80!)} and 95% intervals ${pct(c95!)} of ${points} backtest weeks; the model is used for ${modelUsed}, the benchmark for ${series.length - modelUsed}.`;
