@@ -56,7 +56,7 @@ describe('the managers’ dashboard', () => {
 
   /** Every panel drawn (no placeholder left), then axe at both sizes and a screenshot of each. */
   async function checkPage(name: string) {
-    await page.waitForFunction(() => document.querySelectorAll('[aria-busy="true"]').length === 0 && !document.body.innerText.includes('Loading…'), undefined, { timeout: 30_000 });
+    await page.waitForFunction(() => document.querySelectorAll('[aria-busy="true"], .placeholder').length === 0 && !document.body.innerText.includes('Loading…'), undefined, { timeout: 30_000 });
     for (const [size, viewport] of Object.entries(SIZES)) {
       await page.setViewportSize(viewport);
       await page.waitForTimeout(150);

@@ -125,3 +125,12 @@ export function areaName(f: Filters, dims: Dimensions | null): string {
   const a = dims?.areas.find((x) => x.kind === kind && (x.id === f.area || x.name === f.area));
   return a ? a.name : f.area ?? '';
 }
+
+/**
+ * The period a chart of a window is drawn by: days for a window of four weeks or less (a real
+ * export may cover a few days only: one weekly point is no chart), else weeks.
+ */
+export function chartPeriod(from: string, to: string): 'day' | 'week' {
+  const days = (Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000 + 1;
+  return days <= 28 ? 'day' : 'week';
+}

@@ -2,7 +2,7 @@
 // series-limit.ts), with an optional target drawn as a dashed rule and marked periods (anomalies)
 // as rings. Pure: the dashboard and the PDF reports call it with the same rows.
 import type { TopLevelSpec } from 'vega-lite';
-import { theme } from './theme.ts';
+import { dayTicks, theme } from './theme.ts';
 
 export interface LinePoint { x: string; value: number | null; series?: string }
 export interface LineOptions {
@@ -23,9 +23,7 @@ export interface LineOptions {
 export function buildLineSpec(points: readonly LinePoint[], o: LineOptions): TopLevelSpec {
   const values = points.filter((p) => p.value !== null).map((p) => ({ ...p, series: p.series ?? o.yTitle }));
   const many = new Set(values.map((v) => v.series)).size > 1;
-  const xs = [...new Set(points.map((p) => p.x))].sort();
-  const step = Math.max(1, Math.ceil(xs.length / 10));
-  const tickValues = xs.filter((_, i) => i % step === 0).map((w) => Date.parse(`${w}T00:00:00Z`));
+  const tickValues = dayTicks(points.map((p) => p.x), 10);
   // Local days (YYYY-MM-DD) read and label as UTC so no browser zone moves them.
   const x = { field: 'x', type: 'temporal' as const, timeUnit: 'utcyearmonthdate' as const, title: o.xTitle ?? 'Week starting', axis: { format: '%b %d', labelAngle: 0, values: tickValues } };
   const yScale = o.share ? { domain: [0, 1] } : { domainMin: 0, nice: true };

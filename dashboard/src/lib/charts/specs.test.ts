@@ -3,14 +3,16 @@
 import { describe, expect, it } from 'vitest';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import * as vega from 'vega';
+import { expressionInterpreter } from 'vega-interpreter';
 import { buildLineSpec, describeLine } from './line-spec.ts';
 import { buildKmSpec, kmUnit } from './km-spec.ts';
 import { buildBarSpec } from './bar-spec.ts';
 import { limitSeries } from './series-limit.ts';
 import { buildTrendSpec } from './trend-spec.ts';
 
+/** Drawn as the dashboard draws it: expressions evaluated by Vega's interpreter, not eval. */
 async function svgOf(spec: TopLevelSpec): Promise<string> {
-  const view = new vega.View(vega.parse(compile({ ...spec, width: 400 } as TopLevelSpec).spec), { renderer: 'none' });
+  const view = new vega.View(vega.parse(compile({ ...spec, width: 400 } as TopLevelSpec).spec, undefined, { ast: true }), { renderer: 'none', expr: expressionInterpreter });
   const svg = await view.toSVG();
   view.finalize();
   return svg;
@@ -21,6 +23,9 @@ describe('chart spec builders', () => {
     const pts = [{ x: '2026-10-05', value: 0.7 }, { x: '2026-10-12', value: 0.8 }, { x: '2026-10-19', value: 0.6 }];
     const svg = await svgOf(buildLineSpec(pts, { yTitle: 'On time', yFormat: '.0%', share: true, target: { value: 0.85, label: 'target 85%' }, marked: ['2026-10-19'] }));
     expect(svg).toContain('target 85%');
+    // The time axis has its labels (they were lost under the interpreter with timestamp ticks).
+    expect(svg).toContain('>Oct 05<');
+    expect(svg).toContain('>Oct 19<');
     expect((svg.match(/aria-roledescription="line mark"/g) ?? []).length).toBe(1);
     // 3 points on the line + 1 ring for the marked week.
     expect((svg.match(/aria-roledescription="point"/g) ?? []).length).toBe(4);

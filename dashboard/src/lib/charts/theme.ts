@@ -15,3 +15,18 @@ export const theme: Config = {
   line: { strokeWidth: 2 },
   point: { size: 30, filled: true },
 };
+
+/**
+ * Axis tick values for local days (YYYY-MM-DD), about a dozen, as Vega-Lite date-time objects
+ * read in UTC. Not timestamps: the dashboard evaluates Vega's expressions with its interpreter
+ * (no eval, for the content security policy), and that drops `datetime(<ms>)` tick values —
+ * the axis then had no labels at all.
+ */
+export function dayTicks(days: readonly string[], max = 12): { year: number; month: number; date: number; utc: true }[] {
+  const sorted = [...new Set(days)].sort();
+  const step = Math.max(1, Math.ceil(sorted.length / max));
+  return sorted.filter((_, i) => i % step === 0).map((d) => {
+    const [year, month, date] = d.split('-').map(Number);
+    return { year, month, date, utc: true as const };
+  });
+}
