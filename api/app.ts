@@ -129,6 +129,7 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
   await fastify.register(import('./routes/overview/index.ts'), { targets: judging.targets, minDenominator: judging.display?.min_denominator });
   await fastify.register(import('./routes/forecast/index.ts'));
   await fastify.register(import('./routes/survival/index.ts'));
+  await fastify.register(import('./routes/whatif/index.ts'), { crews: (opts.config as Partial<Pick<Config, 'crews'>>).crews });
   await fastify.register(import('./routes/map/index.ts'), { minDenominator: judging.display?.min_denominator });
   await fastify.register(import('./routes/repeat-locations/index.ts'));
 

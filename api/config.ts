@@ -118,6 +118,16 @@ export const Config = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    /**
+     * Current crews per service (its code or name) and area (its id or name), for the what-if
+     * (GET /api/whatif, warehouse/analytics/whatif.ts): { "POTHOLE": { "D2": 4, "D6": 3 } }. Areas
+     * not here take crews from the request (crews=D2:4), else are measured in crew-equivalents.
+     */
+    crews: Type.Record(
+      Type.String({ minLength: 1 }),
+      Type.Record(Type.String({ minLength: 1 }), Type.Number({ minimum: 0, maximum: 10_000 })),
+      { default: {} },
+    ),
     /** How staff screens and reports show figures (DESIGN.md "Showing numbers"). */
     display: Type.Object(
       {

@@ -1,7 +1,7 @@
 // The what-if's model against cases worked by hand.
 import { describe, expect, it } from 'vitest';
 import {
-  applyMoves, backtestErrors, fitThroughput, MoveError, onTimeShare, projectBacklog, projectWeeks, survivalAt, timeInSystemWeeks,
+  applyMoves, backtestErrors, fitThroughput, meanBacklog, MoveError, onTimeShare, projectBacklog, projectWeeks, survivalAt, timeInSystemWeeks,
 } from './queueing.ts';
 
 describe('projectBacklog (weekly fluid queue)', () => {
@@ -24,11 +24,22 @@ describe('projectBacklog (weekly fluid queue)', () => {
 });
 
 describe("Little's law and the on-time share", () => {
+  it('mean backlog of a week: a straight line from start to end, or to 0 where the crews empty it mid-week', () => {
+    // 5 → 3: mean 4.
+    expect(meanBacklog(5, 10, 12)).toBe(4);
+    // 2 with 3 arriving and capacity 12: it drains at 12 − 3 = 9 a week, empty after 2/9 of the week: mean 2 × (2/9) / 2 = 2/9.
+    expect(meanBacklog(2, 3, 12)).toBeCloseTo(2 / 9, 12);
+    // An observed week that ended empty (closures = start + arrivals as its capacity): the straight line, 2/2.
+    expect(meanBacklog(2, 3, 5)).toBe(1);
+    // No crews: it only grows, 5 → 15.
+    expect(meanBacklog(5, 10, 0)).toBe(10);
+  });
+
   it('time in system: mean backlog ÷ closures', () => {
-    expect(timeInSystemWeeks(5, 3, 12)).toBeCloseTo(4 / 12, 12);
-    expect(timeInSystemWeeks(0, 0, 7)).toBe(0);
-    expect(timeInSystemWeeks(5, 15, 0)).toBe(Infinity);
-    expect(timeInSystemWeeks(0, 0, 0)).toBeNull();
+    expect(timeInSystemWeeks(4, 12)).toBeCloseTo(4 / 12, 12);
+    expect(timeInSystemWeeks(0, 7)).toBe(0);
+    expect(timeInSystemWeeks(10, 0)).toBe(Infinity);
+    expect(timeInSystemWeeks(0, 0)).toBeNull();
   });
 
   // Half the cases close by 24 h, 80% by 48 h, then the curve stops (20% censored).
@@ -66,6 +77,11 @@ describe("Little's law and the on-time share", () => {
     expect(w[0].time_in_system_weeks).toBeCloseTo(1 / 3, 12);
     expect(w[0].on_time).toBeCloseTo(0.8, 12);
     expect(w[1].time_in_system_weeks).toBeCloseTo(1 / 6, 12);
+    expect(w[1].on_time).toBeCloseTo(0.8, 12);
+    // Reference 1 week, SLA 48 h: 2 crews × 6 against backlog 12 and 12 a week: 12 → 12, W = 1 week, F(48) = 0.8;
+    // one crew: 12 → 18, mean 15 ÷ 6 closed = 2.5 weeks, F(48 ÷ 2.5 = 19.2 h) = 0.
+    expect(projectWeeks(12, [12], [12], curve, 48, 1)[0].on_time).toBeCloseTo(0.8, 12);
+    expect(projectWeeks(12, [12], [6], curve, 48, 1)[0]).toMatchObject({ backlog: 18, closures: 6, time_in_system_weeks: 2.5, on_time: 0 });
     // Emptied: (5 + 15)/2 ÷ 0 = ∞ → F(0) = 0.
     expect(projectWeeks(5, [10], [0], curve, 48, 1 / 3)[0]).toEqual({ backlog: 15, closures: 0, time_in_system_weeks: Infinity, on_time: 0 });
   });
@@ -82,7 +98,7 @@ describe('fitThroughput', () => {
     expect(f.closures_per_busy_week).toBe(12);
     expect(f.closures_per_week).toBeCloseTo(29 / 3, 12);
     expect(f.arrivals_per_week).toBeCloseTo(25 / 3, 12);
-    // Σ mean backlog = 5 + 4 + 1 = 10 over 29 closures.
+    // Σ mean backlog = 5 + 4 + 1 (the last week ended empty: closures as capacity give the straight line) = 10 over 29 closures.
     expect(f.time_in_system_weeks).toBeCloseTo(10 / 29, 12);
   });
 

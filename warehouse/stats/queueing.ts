@@ -40,14 +40,27 @@ export function projectBacklog(backlog0: number, arrivals: readonly number[], ca
 }
 
 /**
- * Little's law over one week: mean cases in the system (the backlog at the week's start and end,
- * averaged) ÷ cases closed that week, in weeks. 0 when nothing waits at either end; Infinity when
- * cases wait and none is closed; null when there is neither backlog nor closure (no case to time).
+ * The mean backlog over a week in the fluid model: the level moves in a straight line from the
+ * week's start to its end, unless the crews empty it during the week — then it falls to 0 at
+ * τ = backlog ÷ (capacity − arrivals) of the week and stays there, and the mean is backlog × τ ÷ 2.
+ * For an observed week pass its closures as the capacity: a week that ended empty then has τ = 1.
  */
-export function timeInSystemWeeks(backlogStart: number, backlogEnd: number, closures: number): number | null {
-  const L = (backlogStart + backlogEnd) / 2;
-  if (closures > 0) return L / closures;
-  return L > 0 ? Infinity : null;
+export function meanBacklog(backlogStart: number, arrivals: number, capacity: number): number {
+  const b = Math.max(0, backlogStart);
+  const end = Math.max(0, b + arrivals - capacity);
+  if (end > 0 || capacity <= arrivals) return (b + end) / 2;
+  const tau = Math.min(1, b / (capacity - arrivals));
+  return (b * tau) / 2;
+}
+
+/**
+ * Little's law over one week: mean cases in the system ÷ cases closed that week, in weeks. 0 when
+ * nothing waits; Infinity when cases wait and none is closed; null when there is neither backlog
+ * nor closure (no case to time).
+ */
+export function timeInSystemWeeks(meanBacklogOfWeek: number, closures: number): number | null {
+  if (closures > 0) return meanBacklogOfWeek / closures;
+  return meanBacklogOfWeek > 0 ? Infinity : null;
 }
 
 /** A Kaplan–Meier curve of time to close: S(t) after each step, hours ascending. */
@@ -92,7 +105,7 @@ export interface ThroughputFit {
   /** Mean closures and arrivals per week over every week. */
   closures_per_week: number;
   arrivals_per_week: number;
-  /** Little's law over the weeks: Σ mean backlog ÷ Σ closures, in weeks; null when nothing closed. */
+  /** Little's law over the weeks: Σ mean backlog (meanBacklog, closures as capacity) ÷ Σ closures, in weeks; null when nothing closed. */
   time_in_system_weeks: number | null;
 }
 
@@ -106,7 +119,7 @@ export function fitThroughput(weeks: readonly ObservedWeek[]): ThroughputFit {
   const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
   const n = weeks.length;
   const closed = sum(weeks.map((w) => w.closures));
-  const L = sum(weeks.map((w) => (w.backlog_start + w.backlog_end) / 2));
+  const L = sum(weeks.map((w) => meanBacklog(w.backlog_start, w.arrivals, w.closures)));
   return {
     busy_weeks: busy.length,
     closures_per_busy_week: busy.length ? sum(busy.map((w) => w.closures)) / busy.length : null,
@@ -130,7 +143,7 @@ export function projectWeeks(
 ): WeekProjection[] {
   const p = projectBacklog(backlog0, arrivals, capacity);
   return p.backlog.map((b, t) => {
-    const w = timeInSystemWeeks(t === 0 ? Math.max(0, backlog0) : p.backlog[t - 1], b, p.closures[t]);
+    const w = timeInSystemWeeks(meanBacklog(t === 0 ? backlog0 : p.backlog[t - 1], Math.max(0, arrivals[t]), Math.max(0, capacity[t])), p.closures[t]);
     return { backlog: b, closures: p.closures[t], time_in_system_weeks: w, on_time: onTimeShare(curve, slaHours, referenceWeeks, w) };
   });
 }
