@@ -5,26 +5,54 @@
 // to the last digit for the same cases, window and as-of.
 import type { Warehouse } from '../db.ts';
 import { ParameterError } from '../errors.ts';
-import { NO_AREA, type CaseFilter, type CaseScope, type CaseWindow } from '../queries/case-predicates.ts';
+import { compareLabels, NO_AREA, SOURCE_AREA_KIND, type CaseFilter, type CaseScope, type CaseWindow } from '../queries/case-predicates.ts';
 import { buildKmObservationsQuery } from '../queries/kpi-sql.ts';
 import type { KmObservation } from '../stats/kaplan-meier.ts';
 import { logRank, proportionsTest, type GroupTest } from '../stats/group-tests.ts';
 import { resolveSelection } from './dimensions.ts';
-import { areaPhrase, finiteRatio, formatHours, formatP } from './format.ts';
+import { areaPhrase, DEFAULT_MIN_DENOMINATOR, finiteRatio, formatHours, formatP, tooFewCases } from './format.ts';
+import { wilsonInterval } from '../stats/wilson.ts';
+import { loadAreaPolygons } from './area-locator.ts';
 import { computeKpis } from './kpis.ts';
 
-export interface EquityOptions { window: CaseWindow; filter?: CaseFilter; area_kind?: string; scope?: CaseScope; minCases?: number }
+/** Which figure the areas are sorted by, worst first (a longer median, a lower rate). */
+export const EQUITY_SORTS = ['median_hours_to_close', 'on_time_rate', 'csat_top2'] as const;
+export type EquitySort = (typeof EQUITY_SORTS)[number];
+
+export interface EquityOptions {
+  window: CaseWindow; filter?: CaseFilter; area_kind?: string; scope?: CaseScope; minCases?: number;
+  /** Worst first by this figure (default: the median time to close); areas without it last. */
+  sort?: EquitySort;
+  /** The "too few cases" rule's minimum denominator (display.min_denominator, 20). */
+  minDenominator?: number;
+}
 
 export interface EquityArea {
   area: string;
+  /** The loaded polygon's id (null for the source's own area names): the area page's key. */
+  area_id: string | null;
   /** Cases opened in the window (the KPIs' `opened`). */
   cases: number;
   median_hours_to_close: number | null;
+  /** The KPI's 95% interval of the median (log interval, as R survival); the upper end null when open-ended. */
+  median_hours_ci_lower: number | null;
+  median_hours_ci_upper: number | null;
+  /** Cases of the opened cohort closed by the as-of time: what the median rests on. */
+  closed: number;
   on_time_rate: number | null;
   on_time: number;
   on_time_denominator: number;
+  /** Wilson 95% interval of the on-time rate; null without judged cases. */
+  on_time_ci_lower: number | null;
+  on_time_ci_upper: number | null;
   csat_top2: number | null;
+  csat_top2_count: number;
   csat_responses: number;
+  /** Wilson 95% interval of the top-2 share; null without answers. */
+  csat_ci_lower: number | null;
+  csat_ci_upper: number | null;
+  /** Under the minimum denominator (closed cases, judged cases, answers): shown as "too few cases". */
+  too_few: { time_to_close: boolean; on_time: boolean; csat: boolean };
 }
 
 export type EquityTest = GroupTest;
@@ -37,6 +65,11 @@ export interface EquityResult {
   area_kind: string;
   filter: CaseFilter;
   min_cases: number;
+  min_denominator: number;
+  /** The figure the areas are sorted by, worst first. */
+  sort: EquitySort;
+  /** The period in words: "cases opened 2026-08-24 to 2026-11-15 (America/New_York), as of 2026-11-16T04:22Z". */
+  period: string;
   /** Areas left out for having fewer than min_cases cases (and cases in no area of the kind). */
   areas_too_small: number;
   cases_in_no_area: number;
@@ -67,16 +100,32 @@ export async function computeEquity(wh: Warehouse, o: EquityOptions): Promise<Eq
     if (list.length === 0) byArea.delete(area);
     else list.sort((a, b) => a.time - b.time);
   }
-  const areas: EquityArea[] = rows.map((r) => ({
-    area: r.area!,
-    cases: r.opened,
-    median_hours_to_close: r.median_hours_to_close,
-    on_time_rate: r.on_time_rate,
-    on_time: r.on_time,
-    on_time_denominator: r.on_time_denominator,
-    csat_top2: r.csat_top2,
-    csat_responses: r.csat_responses,
-  }));
+  const minDen = o.minDenominator ?? DEFAULT_MIN_DENOMINATOR;
+  const ids = new Map(sel.area_kind === SOURCE_AREA_KIND ? [] : (await loadAreaPolygons(wh, sel.area_kind)).map((a) => [a.name, a.area_id]));
+  const areas: EquityArea[] = rows.map((r) => {
+    const ot = wilsonInterval(r.on_time, r.on_time_denominator);
+    const cs = wilsonInterval(r.csat_top2_count, r.csat_responses);
+    return {
+      area: r.area!,
+      area_id: ids.get(r.area!) ?? null,
+      cases: r.opened,
+      median_hours_to_close: r.median_hours_to_close,
+      median_hours_ci_lower: r.median_hours_ci_lower,
+      median_hours_ci_upper: r.median_hours_ci_upper,
+      closed: r.closed,
+      on_time_rate: r.on_time_rate,
+      on_time: r.on_time,
+      on_time_denominator: r.on_time_denominator,
+      on_time_ci_lower: ot?.lower ?? null,
+      on_time_ci_upper: ot?.upper ?? null,
+      csat_top2: r.csat_top2,
+      csat_top2_count: r.csat_top2_count,
+      csat_responses: r.csat_responses,
+      csat_ci_lower: cs?.lower ?? null,
+      csat_ci_upper: cs?.upper ?? null,
+      too_few: { time_to_close: tooFewCases(r.closed, minDen), on_time: tooFewCases(r.on_time_denominator, minDen), csat: tooFewCases(r.csat_responses, minDen) },
+    };
+  });
   const extreme = <K extends 'median_hours_to_close' | 'on_time_rate' | 'csat_top2'>(key: K, better: 'low' | 'high') => {
     const ok = areas.filter((a) => a[key] !== null) as (EquityArea & Record<K, number>)[];
     if (ok.length < 2) return { best: null, worst: null };
@@ -90,6 +139,9 @@ export async function computeEquity(wh: Warehouse, o: EquityOptions): Promise<Eq
   const result: EquityResult = {
     from: w.from, to: w.to, as_of: w.as_of, timezone: w.timezone, area_kind: kpis.area_kind, filter: kpis.filter,
     min_cases: minCases,
+    min_denominator: minDen,
+    sort: o.sort ?? 'median_hours_to_close',
+    period: `cases opened ${w.from} to ${w.to} (${w.timezone}), as of ${w.as_of}`,
     areas_too_small: placed.length - rows.length,
     cases_in_no_area: kpis.rows.find((r) => r.area === NO_AREA)?.opened ?? 0,
     areas,
@@ -108,11 +160,34 @@ export async function computeEquity(wh: Warehouse, o: EquityOptions): Promise<Eq
     sentence: '',
   };
   result.sentence = describeEquity(result);
+  // Sorted for the reader only after every figure and test is computed: the tests sum over the
+  // areas in the KPI rows' order, and must keep giving the same statistic to the last bit.
+  result.areas = worstFirst(areas, result.sort);
   return result;
 }
 
+/** Worst first: the longest median, the lowest rate; areas without the figure last; ties by name. */
+export function worstFirst(areas: readonly EquityArea[], sort: EquitySort): EquityArea[] {
+  const sign = sort === 'median_hours_to_close' ? -1 : 1;
+  return [...areas].sort((a, b) => {
+    const x = a[sort], y = b[sort];
+    if (x === null || y === null) return x === null && y === null ? compareLabels(a.area, b.area) : x === null ? 1 : -1;
+    return x === y ? compareLabels(a.area, b.area) : sign * (x - y);
+  });
+}
+
+/** One row per area for CSV: the figures and their intervals. */
+export const EQUITY_COLUMNS = [
+  'area', 'area_id', 'cases', 'closed', 'median_hours_to_close', 'median_hours_ci_lower', 'median_hours_ci_upper', 'too_few_time_to_close',
+  'on_time', 'on_time_denominator', 'on_time_rate', 'on_time_ci_lower', 'on_time_ci_upper', 'too_few_on_time',
+  'csat_top2_count', 'csat_responses', 'csat_top2', 'csat_ci_lower', 'csat_ci_upper', 'too_few_csat',
+] as const;
+export function equityRows(r: EquityResult): Record<string, unknown>[] {
+  return r.areas.map(({ too_few, ...a }) => ({ ...a, too_few_time_to_close: too_few.time_to_close, too_few_on_time: too_few.on_time, too_few_csat: too_few.csat }));
+}
+
 function describeEquity(r: EquityResult): string {
-  const what = r.filter.service ? `${r.filter.service} requests` : 'Requests';
+  const what = r.filter.service ? `${r.filter.service} requests` : r.filter.service_group ? `${r.filter.service_group} requests` : 'Requests';
   const where = `(${r.area_kind === 'source' ? 'areas as the source names them' : `areas of kind ${r.area_kind}`}, opened ${r.from} to ${r.to})`;
   const t = r.time_to_close;
   if (!t.best || !t.worst || !t.test) return `${what} ${where}: too few cases per area to compare areas (at least ${r.min_cases} each in two areas).`;
