@@ -111,7 +111,7 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
   await fastify.register(kpis);
   await fastify.register(trends);
   await fastify.register(hotspots);
-  await fastify.register(equity);
+  await fastify.register(equity, { minDenominator: (opts.config as Partial<Pick<Config, 'display'>>).display?.min_denominator });
   await fastify.register(dimensions);
   await fastify.register(measures);
   await fastify.register(ingestRoute, {
