@@ -24,7 +24,7 @@ const SANITATION_SERVICES = ['Bulky Item Pickup', 'Illegal Dumping', 'Missed Tra
 const STAFF_REQUESTS: Record<string, string[]> = {
   '/api/kpis': [`/api/kpis?by=service&${WINDOW}`, `/api/kpis?by=area,week&${WINDOW}`, `/api/kpis?by=service&${WINDOW}&format=csv&columns=all`],
   '/api/trends': ['/api/trends?by=service&weeks=52'],
-  '/api/equity': [`/api/equity?${WINDOW}&min_cases=1`],
+  '/api/equity': [`/api/equity?${WINDOW}&min_cases=1`, `/api/equity?${WINDOW}&min_cases=1&format=csv`],
   '/api/hotspots': [`/api/hotspots?${WINDOW}`],
   '/api/dimensions': ['/api/dimensions'],
   '/api/overview': [`/api/overview?${WINDOW}`, `/api/overview?${WINDOW}&format=csv&table=services`],
@@ -32,6 +32,9 @@ const STAFF_REQUESTS: Record<string, string[]> = {
   '/api/contact-centre': [`/api/contact-centre?by=team,channel&${WINDOW}`, `/api/contact-centre?by=team&${WINDOW}&format=csv`],
   '/api/contact-centre/dimensions': ['/api/contact-centre/dimensions'],
   '/api/forecast': ['/api/forecast?by=service&horizon=2', '/api/forecast?by=area&format=csv'],
+  '/api/map/areas': [`/api/map/areas?${WINDOW}&measure=on_time_rate`, `/api/map/areas?${WINDOW}&measure=opened&format=csv`],
+  '/api/map/hotspots': [`/api/map/hotspots?${WINDOW}`, `/api/map/hotspots?${WINDOW}&format=csv`],
+  '/api/repeat-locations': ['/api/repeat-locations?weeks=52', '/api/repeat-locations?weeks=52&format=geojson'],
   '/api/whatif': ['/api/whatif?service=POTHOLE&move=D2:D6:1&crews=D2:4,D6:3&horizon=2', '/api/whatif?service=POTHOLE&horizon=2&format=csv'],
 };
 
@@ -327,7 +330,9 @@ describe('access: routes, tokens, sessions, scopes and the audit log', () => {
           expect(mine.body, url).not.toBe((await unscoped(url)).body);
         }
       }
-    });
+      // Three requests for every staff route's URLs (twenty-odd routes, forecasts among them): a
+      // minute is not enough on a loaded two-core machine.
+    }, 240_000);
 
     it('KPI totals: the scoped total is the agency row of the unscoped split; rows and CSV name only its services', async () => {
       const byAgency = (await unscoped(`/api/kpis?by=agency&${WINDOW}`)).json().rows as { agency: string; opened: number; backlog: number }[];
