@@ -16,6 +16,7 @@ const COMMANDS: Record<string, () => Promise<{ run: Command }>> = {
   hotspots: () => import('./commands/hotspots.ts'),
   equity: () => import('./commands/equity.ts'),
   forecast: () => import('./commands/forecast.ts'),
+  whatif: () => import('./commands/whatif.ts'),
   token: () => import('./commands/token.ts'),
   audit: () => import('./commands/audit.ts'),
   report: () => import('./commands/report.ts'),
@@ -41,6 +42,8 @@ Commands:
   equity [--min-cases 20] [--json]      areas of one kind compared
   forecast [--by service,area] [--horizon 4] [--json|--csv]
                                         weekly demand 1–8 weeks ahead with 80%/95% intervals, judged by backtests
+  whatif --service S [--move FROM:TO:N[,…]] [--crews AREA:N,…] [--horizon 4] [--json|--csv]
+                                        projected backlog and on time if crews move between areas (26 weeks fitted)
     every analysis also takes: --from D --to D (local days) --weeks N --as-of T
       --service S --service-group G --agency A --channel C --area A --area-kind K
   token create --role R [--name N] [--agency A]… [--expires-in 30d|12h|never | --expires DATE]
