@@ -15,6 +15,8 @@ const COMMANDS: Record<string, () => Promise<{ run: Command }>> = {
   trends: () => import('./commands/trends.ts'),
   hotspots: () => import('./commands/hotspots.ts'),
   equity: () => import('./commands/equity.ts'),
+  repeats: () => import('./commands/repeats.ts'),
+  'repeat-locations': () => import('./commands/repeats.ts'),
   forecast: () => import('./commands/forecast.ts'),
   whatif: () => import('./commands/whatif.ts'),
   token: () => import('./commands/token.ts'),
@@ -29,7 +31,7 @@ Commands:
   ingest <files…> --profile <P> [--timezone Z] [--jurisdiction NAME] [--progress]
                                         load exports (CSV, NDJSON, JSON, Open311 XML, Arrow);
                                         P: a built-in profile or a path to a JSON profile
-  areas <file.geojson> --kind K --id-property P --name-property P
+  areas <file.geojson> --kind K --id-property P --name-property P [--population-property P]
                                         load area polygons (districts, neighbourhoods) and place the cases in them
   calendars <calendars.json>            business hours and holidays for SLAs counted in working hours
   rejects <batch_id> [--json|--csv] [--limit N] [--offset N]
@@ -38,8 +40,14 @@ Commands:
   kpis [--by service,week] [--json|--csv]   KPIs; no --by: one overall row
                                         by: service, service_group, agency, channel, area, day, week, month, quarter
   trends [--by service,area] [--period week|day] [--json]
-  hotspots [--resolution 8] [--k 1] [--json]   (GeoJSON with --json)
-  equity [--min-cases 20] [--json]      areas of one kind compared
+  hotspots [--resolution 8] [--k 1] [--json [--all]]
+                                        Gi* hot and cold cells named by their area, with the period,
+                                        resolution, k and alpha (GeoJSON with --json; --all: every cell)
+  equity [--min-cases 20] [--sort median_hours_to_close|on_time_rate|csat_top2] [--json|--csv]
+                                        areas of one kind compared, with 95% intervals, worst first
+  repeats [--days 30] [--resolution 10|11] [--limit 25] [--json|--csv|--geojson]
+                                        places where a service was requested again within N days
+                                        of a close (also: repeat-locations)
   forecast [--by service,area] [--horizon 4] [--json|--csv]
                                         weekly demand 1–8 weeks ahead with 80%/95% intervals, judged by backtests
   whatif --service S [--move FROM:TO:N[,…]] [--crews AREA:N,…] [--horizon 4] [--json|--csv]
