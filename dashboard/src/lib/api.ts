@@ -6,6 +6,8 @@ import type { EquityResult } from '../../../warehouse/analytics/equity.ts';
 import type { CaseListBody as CasesBody, CaseDetailBody } from '../../../api/routes/cases/schema.ts';
 import type { Overview as OverviewBody, TargetRow } from '../../../warehouse/analytics/overview.ts';
 import type { SurvivalResult as SurvivalBody } from '../../../warehouse/analytics/survival.ts';
+import type { ForecastResult as ForecastBody } from '../../../warehouse/analytics/forecast.ts';
+import type { WhatIfResult as WhatIfBody } from '../../../warehouse/analytics/whatif.ts';
 import type { ContactCentreResult as ContactBody, ContactDimensionsResult } from '../../../warehouse/analytics/contact-centre.ts';
 
 export type { KpiResponseBody, KpiRowBody } from '../../../api/routes/kpis/schema.ts';
@@ -108,3 +110,11 @@ export const getCase = (id: string, f?: typeof fetch) => getJson<CaseDetailBody>
 export type { ContactCentreResult as ContactBody, ContactRow, ContactFinding, ContactDimensionsResult } from '../../../warehouse/analytics/contact-centre.ts';
 export const getContactCentre = (params: Params, f?: typeof fetch) => getJson<ContactBody>(`/api/contact-centre${query(params)}`, f);
 export const getContactDimensions = (f?: typeof fetch) => getJson<ContactDimensionsResult>('/api/contact-centre/dimensions', f);
+
+/** Weekly demand forecasts with their backtests (GET /api/forecast). */
+export type { ForecastResult as ForecastBody, SeriesForecast } from '../../../warehouse/analytics/forecast.ts';
+export const getForecast = (params: Params, f?: typeof fetch) => getJson<ForecastBody>(`/api/forecast${query(params)}`, f);
+
+/** What moving crews between areas would do (GET /api/whatif). */
+export type { WhatIfResult as WhatIfBody, WhatIfArea, WhatIfFitted } from '../../../warehouse/analytics/whatif.ts';
+export const getWhatIf = (params: Params, f?: typeof fetch) => getJson<WhatIfBody>(`/api/whatif${query(params)}`, f);

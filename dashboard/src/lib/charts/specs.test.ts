@@ -9,6 +9,7 @@ import { buildKmSpec, kmUnit } from './km-spec.ts';
 import { buildBarSpec } from './bar-spec.ts';
 import { limitSeries } from './series-limit.ts';
 import { buildTrendSpec } from './trend-spec.ts';
+import { buildForecastSpec } from './forecast-spec.ts';
 
 /** Drawn as the dashboard draws it: expressions evaluated by Vega's interpreter, not eval. */
 async function svgOf(spec: TopLevelSpec): Promise<string> {
@@ -39,6 +40,19 @@ describe('chart spec builders', () => {
     const svg = await svgOf(buildKmSpec(pts));
     expect(svg).toContain('Time since opening (days)');
     expect(svg).toContain('median');
+  });
+
+  it('forecast: history, the mean dashed, both intervals as bands, and where the forecast starts', async () => {
+    const rows = [
+      { week: '2026-10-05', count: 31 }, { week: '2026-10-12', count: 44 },
+      { week: '2026-10-19', mean: 40, lower80: 33, upper80: 47, lower95: 29, upper95: 51 },
+      { week: '2026-10-26', mean: 41, lower80: 32, upper80: 50, lower95: 27, upper95: 55 },
+    ];
+    const svg = await svgOf(buildForecastSpec(rows));
+    expect((svg.match(/aria-roledescription="area mark"/g) ?? []).length).toBe(2);
+    expect((svg.match(/aria-roledescription="line mark"/g) ?? []).length).toBe(2);
+    expect(svg).toContain('>forecast<');
+    expect(svg).toContain('>Oct 19<');
   });
 
   it('bar: labels and values', async () => {
