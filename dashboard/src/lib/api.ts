@@ -118,3 +118,12 @@ export const getForecast = (params: Params, f?: typeof fetch) => getJson<Forecas
 /** What moving crews between areas would do (GET /api/whatif). */
 export type { WhatIfResult as WhatIfBody, WhatIfArea, WhatIfFitted } from '../../../warehouse/analytics/whatif.ts';
 export const getWhatIf = (params: Params, f?: typeof fetch) => getJson<WhatIfBody>(`/api/whatif${query(params)}`, f);
+
+/** The planners' map layers (GeoJSON, with the window and parameters in the collection's properties). */
+export interface MapLayer { type: 'FeatureCollection'; features: { type: 'Feature'; geometry: unknown; properties: Record<string, unknown> }[]; properties: Record<string, unknown> }
+export const getMapAreas = (params: Params, f?: typeof fetch) => getJson<MapLayer>(`/api/map/areas${query(params)}`, f);
+export const getMapHotspots = (params: Params, f?: typeof fetch) => getJson<MapLayer>(`/api/map/hotspots${query(params)}`, f);
+/** Places where the same service was asked for again soon after a close (GET /api/repeat-locations). */
+export interface RepeatPlace { h3: string; centre: [number, number]; area: string | null; service: string; requests: number; repeats: number; repeat_share: number; first_request: string; last_request: string; last_repeat: string | null }
+export interface RepeatsBody { from: string; to: string; as_of: string; timezone: string; area_kind: string; days: number; resolution: number; places_total: number; repeats_total: number; limit: number; places: RepeatPlace[]; definition: string; sentence: string }
+export const getRepeats = (params: Params, f?: typeof fetch) => getJson<RepeatsBody>(`/api/repeat-locations${query(params)}`, f);

@@ -10,6 +10,7 @@ import { buildBarSpec } from './bar-spec.ts';
 import { limitSeries } from './series-limit.ts';
 import { buildTrendSpec } from './trend-spec.ts';
 import { buildForecastSpec } from './forecast-spec.ts';
+import { buildMapSpec } from './map-spec.ts';
 
 /** Drawn as the dashboard draws it: expressions evaluated by Vega's interpreter, not eval. */
 async function svgOf(spec: TopLevelSpec): Promise<string> {
@@ -53,6 +54,28 @@ describe('chart spec builders', () => {
     expect((svg.match(/aria-roledescription="line mark"/g) ?? []).length).toBe(2);
     expect(svg).toContain('>forecast<');
     expect(svg).toContain('>Oct 19<');
+  });
+
+  it('map: a choropleth of the areas by class, and hot cells over it with their own legend', async () => {
+    const square = (x: number, y: number, d: number) => ({ type: 'Polygon', coordinates: [[[x, y], [x + d, y], [x + d, y + d], [x, y + d], [x, y]]] });
+    const areas = { type: 'FeatureCollection' as const, features: [
+      { type: 'Feature' as const, geometry: square(-77.4, 41.1, 0.1), properties: { name: 'District 1', class: 0 } },
+      { type: 'Feature' as const, geometry: square(-77.3, 41.1, 0.1), properties: { name: 'District 2', class: 1 } },
+      { type: 'Feature' as const, geometry: square(-77.2, 41.1, 0.1), properties: { name: 'District 3', class: null } },
+    ] };
+    const cells = { type: 'FeatureCollection' as const, features: [{ type: 'Feature' as const, geometry: square(-77.35, 41.15, 0.01), properties: { bin: 3, confidence: 'hot spot, 99% confidence', area: 'District 1', count: 40 } }] };
+    const svg = await svgOf(buildMapSpec(areas, { classLabels: ['10 to 20', '20 to 30'], legendTitle: 'Cases opened', cells }));
+    expect((svg.match(/aria-roledescription="geoshape"/g) ?? []).length).toBe(4);
+    // Rewound for d3: each area is drawn as its own small square, not as the whole view around it
+    // (what a counter-clockwise ring gives): every area path stays inside the 400-pixel-wide plot.
+    const paths = [...svg.matchAll(/aria-roledescription="geoshape"[^>]*?d="([^"]+)"/g)].map((m) => m[1]);
+    expect(paths).toHaveLength(4);
+    for (const d of paths) {
+      expect(d).not.toContain('NaN');
+      const xs = [...d.matchAll(/[ML](-?[\d.]+),/g)].map((m) => Number(m[1]));
+      expect(Math.max(...xs) - Math.min(...xs)).toBeLessThan(300);
+    }
+    for (const text of ['10 to 20', '20 to 30', 'too few cases', 'hot spot, 99% confidence', 'Cases opened']) expect(svg).toContain(text);
   });
 
   it('bar: labels and values', async () => {
