@@ -5,18 +5,14 @@
 // case's trail, then the contact centre.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { AxeBuilder } from '@axe-core/playwright';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../../api/config.ts';
 import { startServer, type RunningServer } from '../../api/server.ts';
 import { createToken } from '../../warehouse/access/tokens.ts';
-import { CHROMIUM_ARGS } from './chromium.ts';
+import { checkPage, CHROMIUM_ARGS, CHROMIUM_PATH, signIn, SIZES, watchForProblems } from './chromium.ts';
 
-const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
-const SHOTS = join(process.cwd(), 'test-results', 'screenshots');
-const SIZES = { desktop: { width: 1440, height: 900 }, phone: { width: 390, height: 844 } } as const;
 
 describe('the managers’ dashboard', () => {
   let dir: string;
@@ -28,24 +24,16 @@ describe('the managers’ dashboard', () => {
   const problems: string[] = [];
 
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
     dir = mkdtempSync(join(tmpdir(), 'civic-dash-'));
     const config = parseConfig({ port: 0, database: join(dir, 'civic.duckdb'), reports: { out_dir: join(dir, 'reports') }, ingest: { inbox_dir: join(dir, 'inbox') } });
     server = await startServer(config, { logger: false });
     manifest = JSON.parse(readFileSync(join(dir, 'demo-manifest.json'), 'utf8'));
     const token = (await createToken(server.fastify.warehouse, { name: 'Morning Manager', role: 'manager' })).token;
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
     context = await browser.newContext({ viewport: SIZES.desktop });
     page = await context.newPage();
-    page.on('console', (m) => m.type() === 'error' && !/status of 401/.test(m.text()) && problems.push(m.text()));
-    page.on('pageerror', (e) => problems.push(e.message));
-    page.on('requestfailed', (r) => r.failure()?.errorText !== 'net::ERR_ABORTED' && problems.push(`request failed: ${r.url()} (${r.failure()?.errorText})`));
-    page.on('request', (r) => !r.url().startsWith(server.url) && problems.push(`outside request: ${r.url()}`));
-    page.on('response', (r) => r.url().includes('/api/') && r.status() >= 400 && r.status() !== 401 && problems.push(`${r.status()} from ${r.url()}`));
-    await page.goto(server.url + '/signin');
-    await page.getByLabel('Access token').fill(token);
-    await page.getByRole('button', { name: /sign in/i }).click();
-    await page.waitForURL(server.url + '/');
+    watchForProblems(page, server.url, problems);
+    await signIn(page, server.url, token);
   });
 
   afterAll(async () => {
@@ -54,21 +42,6 @@ describe('the managers’ dashboard', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  /** Every panel drawn (no placeholder left), then axe at both sizes and a screenshot of each. */
-  async function checkPage(name: string) {
-    await page.waitForFunction(() => document.querySelectorAll('[aria-busy="true"], .placeholder').length === 0 && !document.body.innerText.includes('Loading…'), undefined, { timeout: 30_000 });
-    for (const [size, viewport] of Object.entries(SIZES)) {
-      await page.setViewportSize(viewport);
-      await page.waitForTimeout(150);
-      const results = await new AxeBuilder({ page }).withTags(AXE_TAGS).analyze();
-      expect(results.violations.map((v) => `${name} ${size} ${v.id}: ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`)).toEqual([]);
-      await page.screenshot({ path: join(SHOTS, `${name}-${size}.png`), fullPage: true });
-      // Nothing wider than the screen except inside a scrolling region.
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-      expect(overflow, `${name} at ${size} is wider than the screen`).toBeLessThanOrEqual(1);
-    }
-    await page.setViewportSize(SIZES.desktop);
-  }
 
   it('overview: the headline figures render within a second of navigation, with change and target status in words', async () => {
     // The morning visit: the server has been up a while (it computes the default overview once it
@@ -115,7 +88,7 @@ describe('the managers’ dashboard', () => {
     await expect(page.locator('figure .plot svg [aria-roledescription="line mark"]').count()).resolves.toBe(8);
     await expect(page.locator('figcaption').first().textContent()).resolves.toMatch(/drawn together as one line/);
     await page.getByText(/requests a week since/).first().waitFor();
-    await checkPage('overview');
+    await checkPage(page, 'overview');
   });
 
   it('filters live in the URL: apply, reload keeps the view, back returns', async () => {
@@ -147,7 +120,7 @@ describe('the managers’ dashboard', () => {
     await page.waitForURL(/\/service\?(.*&)?service=Pothole(\+|%20)Repair/);
     await page.getByRole('heading', { level: 1, name: /Pothole Repair/ }).waitFor();
     await page.getByRole('heading', { name: 'How long cases take to close' }).waitFor();
-    await checkPage('service');
+    await checkPage(page, 'service');
   });
 
   it('the area page of the slow district: its on-time rate against target over time', async () => {
@@ -155,7 +128,7 @@ describe('the managers’ dashboard', () => {
     await page.getByRole('heading', { level: 1, name: new RegExp(manifest.slow_area.district) }).waitFor();
     await page.locator('figure', { hasText: 'On-time rate per week' }).locator('.plot svg').waitFor({ timeout: 20_000 });
     await expect(page.locator('figure', { hasText: 'On-time rate per week' }).locator('figcaption').textContent()).resolves.toMatch(/The target is \d+%; \d+ of \d+ weeks met it/);
-    await checkPage('area');
+    await checkPage(page, 'area');
   });
 
   it('drills down from a count to the cases behind it, and from a case to its trail', async () => {
@@ -166,7 +139,7 @@ describe('the managers’ dashboard', () => {
     await backlog.click();
     await page.waitForURL(/\/cases\?.*measure=backlog/);
     await page.getByText(new RegExp(`of ${shown.toLocaleString('en-US')}$`)).waitFor();
-    await checkPage('cases');
+    await checkPage(page, 'cases');
     const first = page.locator('tbody tr').first().locator('th a');
     const id = await first.textContent();
     await first.click();
@@ -174,7 +147,7 @@ describe('the managers’ dashboard', () => {
     await page.getByRole('heading', { level: 1, name: `Case ${id}` }).waitFor();
     await page.getByRole('heading', { name: 'Event trail' }).waitFor();
     await expect(page.locator('.trail li').first().textContent()).resolves.toMatch(/^opened/);
-    await checkPage('case');
+    await checkPage(page, 'case');
   });
 
   it('the contact-centre page shows the planted improvement in speed of answer', async () => {
@@ -182,7 +155,7 @@ describe('the managers’ dashboard', () => {
     await page.getByRole('heading', { name: 'Headline figures' }).waitFor();
     await page.getByText(/Average speed of answer .*fell/i).first().waitFor({ timeout: 30_000 });
     await page.locator('figure', { hasText: 'Average speed of answer (minutes)' }).locator('.plot svg').waitFor({ timeout: 20_000 });
-    await checkPage('contact-centre');
+    await checkPage(page, 'contact-centre');
   });
 
   it('a failing panel says so and offers a retry; the other panels still load', async () => {

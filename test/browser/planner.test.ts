@@ -4,18 +4,14 @@
 // (test-results/screenshots/). A planner sees figures, not cases: no count links to a case list.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { AxeBuilder } from '@axe-core/playwright';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../../api/config.ts';
 import { startServer, type RunningServer } from '../../api/server.ts';
 import { createToken } from '../../warehouse/access/tokens.ts';
-import { CHROMIUM_ARGS } from './chromium.ts';
+import { checkPage, CHROMIUM_ARGS, CHROMIUM_PATH, signIn, SIZES, watchForProblems } from './chromium.ts';
 
-const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
-const SHOTS = join(process.cwd(), 'test-results', 'screenshots');
-const SIZES = { desktop: { width: 1440, height: 900 }, phone: { width: 390, height: 844 } } as const;
 
 describe('the planners’ pages', () => {
   let dir: string;
@@ -25,20 +21,14 @@ describe('the planners’ pages', () => {
   const problems: string[] = [];
 
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
     dir = mkdtempSync(join(tmpdir(), 'civic-plan-'));
     const config = parseConfig({ port: 0, database: join(dir, 'civic.duckdb'), reports: { out_dir: join(dir, 'reports') }, ingest: { inbox_dir: join(dir, 'inbox') } });
     server = await startServer(config, { logger: false });
     const token = (await createToken(server.fastify.warehouse, { name: 'Pat Planner', role: 'planner' })).token;
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
     page = await (await browser.newContext({ viewport: SIZES.desktop })).newPage();
-    page.on('console', (m) => m.type() === 'error' && !/status of 401/.test(m.text()) && problems.push(m.text()));
-    page.on('pageerror', (e) => problems.push(e.message));
-    page.on('request', (r) => !r.url().startsWith(server.url) && problems.push(`outside request: ${r.url()}`));
-    await page.goto(server.url + '/signin');
-    await page.getByLabel('Access token').fill(token);
-    await page.getByRole('button', { name: /sign in/i }).click();
-    await page.waitForURL(server.url + '/');
+    watchForProblems(page, server.url, problems);
+    await signIn(page, server.url, token);
   });
 
   afterAll(async () => {
@@ -47,18 +37,6 @@ describe('the planners’ pages', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function checkPage(name: string) {
-    await page.waitForFunction(() => document.querySelectorAll('[aria-busy="true"], .placeholder').length === 0 && !document.body.innerText.includes('Loading…'), undefined, { timeout: 60_000 });
-    for (const [size, viewport] of Object.entries(SIZES)) {
-      await page.setViewportSize(viewport);
-      await page.waitForTimeout(200);
-      const results = await new AxeBuilder({ page }).withTags(AXE_TAGS).analyze();
-      expect(results.violations.map((v) => `${name} ${size} ${v.id}: ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`)).toEqual([]);
-      await page.screenshot({ path: join(SHOTS, `${name}-${size}.png`), fullPage: true });
-      expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth), `${name} at ${size} is wider than the screen`).toBeLessThanOrEqual(1);
-    }
-    await page.setViewportSize(SIZES.desktop);
-  }
 
   it('a planner sees the figures but no link to a list of cases', async () => {
     await page.locator('.card .value').first().waitFor();
@@ -78,7 +56,7 @@ describe('the planners’ pages', () => {
     await expect(rows.last().locator('th').textContent()).resolves.toContain('District 6');
     const cells = page.getByRole('table', { name: /Cells where requests cluster beyond chance/ });
     await expect(cells.locator('tbody tr').first().textContent()).resolves.toMatch(/hot spot, 9\d% confidence\s*District \d/);
-    await checkPage('map');
+    await checkPage(page, 'map');
   });
 
   it('map: a click on an area opens its page, and the table does the same by keyboard', async () => {
@@ -102,7 +80,7 @@ describe('the planners’ pages', () => {
     await expect(table.locator('tbody tr').first().locator('th').textContent()).resolves.toBe('District 6');
     await expect(table.locator('tbody tr').first().textContent()).resolves.toMatch(/days \(\d+\.\d to \d+\.\d days\)/);
     await page.getByText(/Time to close: best District \d, worst District 6; log-rank/).waitFor();
-    await checkPage('equity');
+    await checkPage(page, 'equity');
   });
 
   it('forecast: each service a week ahead, judged against the benchmark', async () => {
@@ -112,7 +90,7 @@ describe('the planners’ pages', () => {
     await table.locator('tbody tr').nth(8).waitFor({ timeout: 60_000 });
     await expect(table.locator('tbody tr').count()).resolves.toBe(9);
     await page.locator('figure', { hasText: 'requests a week, the last 26 weeks' }).locator('.plot svg [aria-roledescription="area mark"]').first().waitFor({ timeout: 20_000 });
-    await checkPage('forecast');
+    await checkPage(page, 'forecast');
   });
 
   it('what-if: moving two crews toward the slow district, with the model and its error on past weeks', async () => {
@@ -128,7 +106,7 @@ describe('the planners’ pages', () => {
     await page.getByText(/^Moving 2 crews from District 2 to District 6 for Pothole Repair would/).waitFor({ timeout: 60_000 });
     await page.getByRole('heading', { name: 'District 6: 3 → 5 crews' }).waitFor();
     await page.getByText(/On the last \d+ observed weeks, replayed with their actual requests, the projected backlog was off by/).waitFor();
-    await checkPage('whatif');
+    await checkPage(page, 'whatif');
   });
 
   it('logged no errors and fetched nothing from outside the server', () => {
