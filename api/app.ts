@@ -113,7 +113,7 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
   await fastify.register(hotspots);
   await fastify.register(equity, { minDenominator: (opts.config as Partial<Pick<Config, 'display'>>).display?.min_denominator });
   await fastify.register(dimensions);
-  await fastify.register(measures);
+  await fastify.register(measures, { minDenominator: (opts.config as Partial<Pick<Config, 'display'>>).display?.min_denominator });
   await fastify.register(ingestRoute, {
     maxUploadBytes: (opts.config.ingest?.max_upload_mb ?? 1024) * 1024 * 1024,
     uploadDir: opts.warehouse.path === ':memory:' ? undefined : `${opts.warehouse.path}.uploads`,

@@ -64,15 +64,20 @@ describe('GET /api/overview and GET /api/survival on the demo city', () => {
     const [now] = await kpis(WINDOW);
     const [before] = await kpis(`from=${o.previous.from}&to=${o.previous.to}&as_of=${o.previous.as_of}`);
     const [backlogThen] = await kpis(`from=${o.previous.from}&to=${o.previous.to}&as_of=${o.previous.backlog_as_of}`);
+    // The window ends before the as-of day: its backlog is the one at its end (local midnight after
+    // its last day, EDT), as the previous one is at its start — not the cases still open on Nov 1.
+    expect(o.backlog_as_of).toBe('2026-10-26T04:00:00.000Z');
+    const [backlogNow] = await kpis(`from=${o.from}&to=${o.to}&as_of=${o.backlog_as_of}`);
     for (const h of o.headline) {
       const m = measure(h.name)!;
       const k = (row: KpiRow, name: string) => (row as unknown as Record<string, number | null>)[name];
-      expect([h.name, h.value]).toEqual([h.name, k(now, h.name)]);
+      const nowRow = m.cohort === 'backlog' ? backlogNow : now;
+      expect([h.name, h.value]).toEqual([h.name, k(nowRow, h.name)]);
       const prevRow = m.cohort === 'backlog' ? backlogThen : before;
       expect([h.name, h.previous]).toEqual([h.name, k(prevRow, h.name)]);
       expect({ label: h.label, unit: h.unit, definition: h.definition }).toEqual({ label: m.label, unit: m.unit, definition: m.definition });
       if (m.kind === 'ratio') {
-        expect([h.name, h.numerator, h.denominator]).toEqual([h.name, k(now, m.numerator), k(now, m.denominator)]);
+        expect([h.name, h.numerator, h.denominator]).toEqual([h.name, k(nowRow, m.numerator), k(nowRow, m.denominator)]);
         expect(h.previous_denominator).toBe(k(prevRow, m.denominator));
       }
     }

@@ -65,7 +65,7 @@ describe('the managers’ dashboard', () => {
     const cards = page.locator('.card');
     await expect(cards.count()).resolves.toBeGreaterThanOrEqual(8);
     const onTime = page.locator('.card', { has: page.getByRole('heading', { name: 'On time', exact: true }) });
-    await expect(onTime.locator('.status').textContent()).resolves.toMatch(/(meets target|below target|too few cases) · target \d+%/);
+    await expect(onTime.locator('.status').textContent()).resolves.toMatch(/(meets target|below target|too few cases) · target \d+\.\d%/);
     await expect(onTime.locator('.change').textContent()).resolves.toMatch(/percentage points?|no change/);
   });
 

@@ -24,7 +24,7 @@ import { benjaminiHochberg } from '../stats/hotspots.ts';
 import { meanShift } from '../stats/change-point.ts';
 import { mapInTurns } from '../turns.ts';
 import { parseDimensions, periodsIn, resolveSelection, TooManyCellsError } from './dimensions.ts';
-import { formatP } from './format.ts';
+import { formatP, formatSeconds } from './format.ts';
 
 export { CONTACT_DIMENSIONS, type ContactDimension } from '../queries/contact-measures.ts';
 
@@ -156,12 +156,8 @@ export async function computeContactCentre(wh: Warehouse, req: ContactCentreRequ
 /** A series needs this many weeks with answered contacts to be tested (as findings.ts asks of weekly counts). */
 const MIN_WEEKS = 8;
 
-/** Seconds as a contact centre states them: "45 s" under two minutes, else "6.2 min". */
-export function formatSeconds(seconds: number, unit: 's' | 'min' = seconds < 120 ? 's' : 'min'): string {
-  if (unit === 's') return `${Math.round(seconds)} s`;
-  const min = seconds / 60;
-  return `${Math.abs(min) < 0.1 && min !== 0 ? min.toFixed(2) : min.toFixed(1)} min`;
-}
+// Seconds as a contact centre states them: the one rule, in format.ts (the dashboard uses it too).
+export { formatSeconds };
 
 const minus = (s: string) => s.replace(/^-/, '−');
 const dayMonthYear = (iso: string) => new Date(`${iso}T00:00:00Z`).toLocaleDateString('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' });

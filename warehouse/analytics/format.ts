@@ -75,3 +75,14 @@ export function formatHoursRange(lower: number | null | undefined, upper: number
   const f = (d: number) => (d < 10 ? d.toFixed(1) : String(Math.round(d)));
   return `${f(lower / 24)} to ${f(upper / 24)} days`;
 }
+
+/**
+ * Seconds as a contact centre states them (call waits and handle times keep their precision):
+ * "45 s" under two minutes, else "6.2 min"; "—" when there is no figure.
+ */
+export function formatSeconds(seconds: number | null | undefined, unit: 's' | 'min' = seconds !== null && seconds !== undefined && seconds < 120 ? 's' : 'min'): string {
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return '—';
+  if (unit === 's') return `${Math.round(seconds)} s`;
+  const min = seconds / 60;
+  return `${Math.abs(min) < 0.1 && min !== 0 ? min.toFixed(2) : min.toFixed(1)} min`;
+}

@@ -93,6 +93,8 @@ export interface Overview {
     partial: boolean;
   };
   as_of: string;
+  /** When the backlog figures are taken: the as-of time, or the end of a window that ends before it (its last day's end). */
+  backlog_as_of: string;
   timezone: string;
   area_kind: string;
   filter: CaseFilter;
@@ -109,6 +111,7 @@ export interface Overview {
 const DAY_MS = 86_400_000;
 const dayMs = (d: string) => Date.parse(`${d}T00:00:00Z`);
 const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+const dayAfter = (d: string) => isoDay(dayMs(d) + DAY_MS);
 
 /** The window of the same number of days that ends the day before `from`. */
 export function previousWindow(w: CaseWindow): CaseWindow {
@@ -208,11 +211,17 @@ async function buildOverview(wh: Warehouse, window: CaseWindow, filter: CaseFilt
   const backlogAsOf = windowStart < window.as_of ? windowStart : window.as_of;
   const prevBacklog: CaseWindow = { ...prev, as_of: backlogAsOf };
 
+  // A window that ends before the as-of day: its backlog is taken at the window's end (the start of
+  // the day after `to`), as the previous one is taken at its start — not the cases still open now.
+  const windowEnd = await startOfDay(wh, dayAfter(window.to), window.timezone);
+  const nowBacklog: CaseWindow | null = windowEnd < window.as_of ? { ...window, as_of: windowEnd } : null;
+
   // The current window first: it checks the filters (an unknown name is a 400 before anything else runs).
   const now = await kpis(wh, [], window, filter, opts);
-  const [before, beforeBacklog, weekly, byService, byArea, byAreaService] = await together<[KpiResult, KpiResult, KpiResult, KpiResult, KpiResult, KpiResult]>(wh, [
+  const [before, beforeBacklog, nowBacklogKpis, weekly, byService, byArea, byAreaService] = await together<[KpiResult, KpiResult, KpiResult | null, KpiResult, KpiResult, KpiResult, KpiResult]>(wh, [
     () => kpis(wh, [], prev, filter, opts),
     () => kpis(wh, [], prevBacklog, filter, opts),
+    () => (nowBacklog ? kpis(wh, [], nowBacklog, filter, opts) : Promise.resolve(null)),
     () => kpis(wh, ['week'], window, filter, opts),
     () => kpis(wh, ['service'], window, filter, opts),
     () => kpis(wh, ['area'], window, filter, opts),
@@ -232,26 +241,28 @@ async function buildOverview(wh: Warehouse, window: CaseWindow, filter: CaseFilt
     const den = denominatorOf(m);
     const isBacklog = m.cohort === 'backlog';
     const prevRow = isBacklog ? beforeBacklog.rows[0] : before.rows[0];
-    const value = num(row, name);
+    const nowRow = isBacklog && nowBacklogKpis ? nowBacklogKpis.rows[0] : row;
+    const value = num(nowRow, name);
     const previous = num(prevRow, name);
-    // A count over a previous window the data only partly covers is not comparable.
-    const comparable = !(partial && m.kind === 'count' && !isBacklog);
+    // A count over a previous window the data only partly covers is not comparable, nor is a rate
+    // or median whose previous figure rests on fewer cases than the minimum ("too few cases").
+    const comparable = !(partial && m.kind === 'count' && !isBacklog) && !(den && (tooFewCases(num(prevRow, den), min) || tooFewCases(num(nowRow, den), min)));
     const figure: HeadlineFigure = {
       name, label: m.label, unit: m.unit, definition: m.definition,
       value,
       previous,
       change: comparable ? changeOf(m, value, previous) : null,
       change_unit: CHANGE_UNIT[m.unit] ?? m.unit,
-      status: den ? tooFewCases(num(row, den), min) ? 'too few cases' : null : null,
+      status: den ? tooFewCases(num(nowRow, den), min) ? 'too few cases' : null : null,
       weekly: weeks.map(({ week, partial: p }) => {
         const w = weekRows.get(week);
         const v = w ? num(w, name) : m.kind === 'count' ? 0 : null;
         return den ? { week, value: v, denominator: w ? num(w, den)! : 0, partial: p } : { week, value: v, partial: p };
       }),
     };
-    if (m.kind === 'ratio') figure.numerator = num(row, m.numerator)!;
+    if (m.kind === 'ratio') figure.numerator = num(nowRow, m.numerator)!;
     if (den) {
-      figure.denominator = num(row, den)!;
+      figure.denominator = num(nowRow, den)!;
       figure.denominator_name = den;
       figure.previous_denominator = num(prevRow, den)!;
     }
@@ -293,6 +304,7 @@ async function buildOverview(wh: Warehouse, window: CaseWindow, filter: CaseFilt
     to: window.to,
     previous: { from: prev.from, to: prev.to, as_of: prev.as_of, backlog_as_of: backlogAsOf, partial },
     as_of: window.as_of,
+    backlog_as_of: nowBacklog ? nowBacklog.as_of : window.as_of,
     timezone: window.timezone,
     area_kind: now.area_kind,
     filter: now.filter,

@@ -73,6 +73,7 @@ export const OverviewResponse = Type.Object({
     partial: Type.Boolean({ description: 'The data starts after the previous window does' }),
   }),
   as_of: Type.String(),
+  backlog_as_of: Type.String({ description: 'Backlog figures of this window are taken here: as_of, or the end of the window when it ends before as_of (the backlog then, not the cases still open now)' }),
   timezone: Type.String(),
   area_kind: Type.String(),
   filter: Type.Record(Type.String(), Type.String()),
@@ -88,7 +89,7 @@ export const overviewRouteSchema = {
   summary: "The managers' overview: headline figures against the previous period, and the services and areas furthest below target",
   description:
     'Cases opened, KM median time to close, on-time rate against its target, backlog and share past due, CSAT, FCR measured and reported, contacts per case — ' +
-    'each computed exactly as GET /api/kpis computes it, for the window and for the previous window of the same length (same as_of; backlog at the start of this window), ' +
+    'each computed exactly as GET /api/kpis computes it, for the window and for the previous window of the same length (same as_of; backlog at the start of this window, and the current one at the end of the window when it ends before as_of), ' +
     'with the change and one value per week. worst_services and worst_areas list every service and area, largest shortfall against target first, "too few cases" last.',
   tags: ['analytics'],
   querystring: OverviewQuery,

@@ -67,7 +67,7 @@ export const getHealth = (f?: typeof fetch) => getJson<Health>('/api/health', f)
 
 /** A measure's label, unit and definition, from the registry (GET /api/measures). */
 export interface MeasureInfo { name: string; label: string; unit: string; definition: string; kind?: string; cohort?: string; numerator?: string; denominator?: string }
-export interface MeasuresBody { measures: MeasureInfo[]; contact_measures?: MeasureInfo[] }
+export interface MeasuresBody { measures: MeasureInfo[]; contact_measures?: MeasureInfo[]; min_denominator?: number }
 export const getMeasures = (f?: typeof fetch) => getJson<MeasuresBody>('/api/measures', f);
 
 type Params = Record<string, string | number | undefined | null>;

@@ -25,7 +25,8 @@ describe('dashboard figures', () => {
   });
 
   it('call-handling durations keep their precision', () => {
-    expect(formatSeconds(8.25)).toBe('8.3 s');
+    expect(formatSeconds(8.25)).toBe('8 s');
+    expect(formatSeconds(null)).toBe('—');
     expect(formatSeconds(95)).toBe('95 s');
     expect(formatSeconds(511.6)).toBe('8.5 min');
     expect(formatValue(46.3, 'hours', 7874)).toBe('46 h');

@@ -2,9 +2,9 @@
 // its denominator, "too few cases") are the warehouse's, shared with the findings' sentences and
 // the PDF reports: warehouse/analytics/format.ts is pure and imports nothing, so the dashboard
 // uses it as it is rather than keeping a copy that could drift.
-import { formatHours, formatHoursRange, formatShare, areaPhrase, tooFewCases } from '../../../warehouse/analytics/format.ts';
+import { formatHours, formatHoursRange, formatSeconds, formatShare, areaPhrase, tooFewCases } from '../../../warehouse/analytics/format.ts';
 
-export { formatHours, formatHoursRange, formatShare, areaPhrase };
+export { formatHours, formatHoursRange, formatSeconds, formatShare, areaPhrase };
 
 /** The smallest denominator a rate or median is shown for when the API does not say (DESIGN.md). */
 export const MIN_DENOMINATOR = 20;
@@ -22,13 +22,6 @@ export function pct(share: number | null | undefined, denominator?: number | nul
 export function pctOf(share: number | null | undefined, denominator: number | null | undefined, min = MIN_DENOMINATOR): string {
   const p = pct(share, denominator ?? 0, min);
   return p === 'too few cases' || p === '—' ? p : `${p} of ${int(denominator)}`;
-}
-
-/** Call-handling durations keep their precision: seconds under 2 minutes, then minutes. */
-export function formatSeconds(s: number | null | undefined): string {
-  if (s === null || s === undefined || !Number.isFinite(s)) return '—';
-  if (s < 120) return `${s.toFixed(s < 10 ? 1 : 0)} s`;
-  return `${(s / 60).toFixed(1)} min`;
 }
 
 /** A figure in its unit, as the registry names units. */
