@@ -150,6 +150,17 @@ describe('the managers’ dashboard', () => {
     await checkPage(page, 'case');
   });
 
+  it('an area’s count on the equity page opens the same number of cases', async () => {
+    await page.goto(server.url + '/equity');
+    const first = page.getByRole('table', { name: /Each area, worst first/ }).locator('tbody tr').first();
+    await first.waitFor({ timeout: 30_000 });
+    const link = first.locator('a[href^="/cases"]');
+    const shown = Number((await link.textContent())!.replace(/,/g, ''));
+    await link.click();
+    await page.waitForURL(/\/cases\?.*measure=opened/);
+    await page.getByText(new RegExp(`of ${shown.toLocaleString('en-US')}$`)).waitFor();
+  });
+
   it('the contact-centre page shows the planted improvement in speed of answer', async () => {
     await page.goto(server.url + '/contact-centre?weeks=52');
     await page.getByRole('heading', { name: 'Headline figures' }).waitFor();

@@ -80,6 +80,8 @@ describe('the planners’ pages', () => {
     await expect(table.locator('tbody tr').first().locator('th').textContent()).resolves.toBe('District 6');
     await expect(table.locator('tbody tr').first().textContent()).resolves.toMatch(/days \(\d+\.\d to \d+\.\d days\)/);
     await page.getByText(/Time to close: best District \d, worst District 6; log-rank/).waitFor();
+    // A planner's counts are figures only: no link to a list of cases.
+    await expect(page.locator('a[href^="/cases"]').count()).resolves.toBe(0);
     await checkPage(page, 'equity');
   });
 
