@@ -132,8 +132,8 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
   await fastify.register(import('./routes/whatif/index.ts'), { crews: (opts.config as Partial<Pick<Config, 'crews'>>).crews });
   await fastify.register(import('./routes/map/index.ts'), { minDenominator: judging.display?.min_denominator });
   await fastify.register(import('./routes/repeat-locations/index.ts'));
-
   await fastify.register(import('./routes/open311/index.ts'), { disclosure: (opts.config as Partial<Pick<Config, 'disclosure'>>).disclosure });
+
   const dashboardDir = opts.dashboardDir ?? DEFAULT_DASHBOARD_DIR;
   const hasDashboard = existsSync(dashboardDir);
   if (hasDashboard) await fastify.register(fastifyStatic, { root: dashboardDir, prefix: '/', wildcard: true, extensions: ['html'] });
