@@ -44,6 +44,8 @@ export interface IngestOptions {
    * memory from the reads it answers meanwhile (they would fail instead of the batch spilling).
    */
   memoryLimit?: string | null;
+  /** Touched cases rebuilt at a time (refresh-cases.ts CASES_PER_SLICE); tests set it small to check slicing changes nothing. */
+  casesPerSlice?: number;
 }
 
 /** The source name the demo city's profiles use: their data never names a real jurisdiction. */
@@ -87,8 +89,13 @@ async function ingestOnce(wh: Warehouse, file: string, profile: Profile, opts: I
     checkColumns(profile, header, format === 'csv');
     const mapQ = buildMapQuery(profile, { header, hashKey });
     await wh.run(mapQ.sql, mapQ.params);
-    const rejQ = buildRejectsQuery(profile, header, batchId);
-    await wh.run(rejQ.sql, rejQ.params);
+    // The rejects join the staged text back by row number: a pass over the whole staged file,
+    // skipped when no row was rejected (the common case for a clean export).
+    const anyRejected = (await wh.one<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM (SELECT 1 FROM mapped WHERE reject_field IS NOT NULL LIMIT 1)`))!.n > 0;
+    if (anyRejected) {
+      const rejQ = buildRejectsQuery(profile, header, batchId);
+      await wh.run(rejQ.sql, rejQ.params);
+    }
     // The staged copy is no longer needed (the trail still is): free its memory before the load.
     await dropStage(wh);
     if (staged.unreadable.length > 0) {
@@ -110,7 +117,7 @@ async function ingestOnce(wh: Warehouse, file: string, profile: Profile, opts: I
       `SELECT count(*)::INTEGER AS staged, count(reject_field)::INTEGER AS rejected, (count(*) - count(reject_field))::INTEGER AS valid FROM mapped`,
     ))!;
     const timezone = await zoneAfterBatch(wh, profile, opts);
-    const loaded = await loadKind(wh, profile, batchId, { hasTrail: staged.hasTrail, batchTime, timezone, progress });
+    const loaded = await loadKind(wh, profile, batchId, { hasTrail: staged.hasTrail, batchTime, timezone, progress, casesPerSlice: opts.casesPerSlice });
     const r: IngestResult = {
       batch_id: batchId,
       file,
@@ -210,7 +217,7 @@ interface Loaded { rows: number; flagged: number; events: number }
 
 async function loadKind(
   wh: Warehouse, profile: Profile, batchId: string,
-  o: { hasTrail: boolean; batchTime: string; timezone: string; progress: (phase: string, pct: number) => void },
+  o: { hasTrail: boolean; batchTime: string; timezone: string; progress: (phase: string, pct: number) => void; casesPerSlice?: number },
 ): Promise<Loaded> {
   const src = profile.source;
   switch (profile.kind) {
@@ -238,7 +245,7 @@ async function loadKind(
       // An unchanged file adds no event: nothing to rebuild, so a re-ingest costs its reading.
       if (c.events > 0) {
         o.progress('refresh', 0);
-        await refreshTouchedCases(wh, { batchId, source: src, timezone: o.timezone, onPhase: (p) => o.progress(p, 0) });
+        await refreshTouchedCases(wh, { batchId, source: src, timezone: o.timezone, onPhase: (p) => o.progress(p, 0), casesPerSlice: o.casesPerSlice });
         await applyBusinessDueTimes(wh, { batchId });
       }
       return c;

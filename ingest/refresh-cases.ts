@@ -1,6 +1,8 @@
 // Rebuilding the `cases` rows a batch touched, placed, in as few passes over the warehouse as the
 // batch allows: new cases come from the batch's own events, only cases held before are read back,
 // only new or moved points are looked up, and each row is written once (no UPDATE afterwards).
+// A large batch is rebuilt a slice of cases at a time, so no step's hash table holds the whole
+// file's cases at once.
 import { readFileSync } from 'node:fs';
 import { model, type Warehouse } from '../warehouse/db.ts';
 import { dropPlaceTables, placeStagedCases } from './places.ts';
@@ -24,7 +26,15 @@ export interface RefreshOptions {
   /** The zone the warehouse cuts local days in (see warehouse/models/refresh-local-days.sql). */
   timezone: string;
   onPhase?: (phase: string) => void;
+  /** Cases rebuilt per slice (default CASES_PER_SLICE); a test sets it small to check slicing changes nothing. */
+  casesPerSlice?: number;
 }
+
+/**
+ * Touched cases rebuilt at a time. Each slice's grouping of events into cases, its place lookups
+ * and its insert hold about this many cases; measured at 1M and 5M rows (ingest/README.md).
+ */
+export const CASES_PER_SLICE = 500_000;
 
 /**
  * Rebuilds the `cases` rows of every case with an event in temp table `new_events` (already
@@ -32,13 +42,22 @@ export interface RefreshOptions {
  */
 export async function refreshTouchedCases(wh: Warehouse, o: RefreshOptions): Promise<void> {
   await wh.run(ingestSql('refresh-targets'));
-  await wh.run(model('refresh-cases'), { batch_id: o.batchId, source: o.source, tz: o.timezone });
-  o.onPhase?.('place');
-  await wh.run(ingestSql('place-targets'));
-  await placeStagedCases(wh);
-  o.onPhase?.('refresh-insert');
-  await wh.run(model('refresh-cases-delete'));
-  await wh.run(ingestSql('insert-refreshed-cases'));
-  await dropPlaceTables(wh);
-  for (const t of ['refreshed_cases', 'refresh_targets']) await wh.run(`DROP TABLE IF EXISTS ${t}`);
+  const touched = (await wh.one<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM refresh_all`))!.n;
+  const perSlice = Math.max(1, Math.floor(o.casesPerSlice ?? CASES_PER_SLICE));
+  const slices = Math.max(1, Math.ceil(touched / perSlice));
+  for (let slice = 0; slice < slices; slice++) {
+    o.onPhase?.('refresh');
+    if (slices === 1) await wh.run(`CREATE OR REPLACE TEMP TABLE refresh_targets AS SELECT * FROM refresh_all`);
+    else await wh.run(ingestSql('slice-targets'), { slice, slices });
+    await wh.run(model('refresh-cases'), { batch_id: o.batchId, source: o.source, tz: o.timezone });
+    o.onPhase?.('place');
+    await wh.run(ingestSql('place-targets'));
+    await placeStagedCases(wh);
+    o.onPhase?.('refresh-insert');
+    await wh.run(model('refresh-cases-delete'));
+    await wh.run(ingestSql('insert-refreshed-cases'));
+    await dropPlaceTables(wh);
+    for (const t of ['refreshed_cases', 'refresh_targets']) await wh.run(`DROP TABLE IF EXISTS ${t}`);
+  }
+  await wh.run(`DROP TABLE IF EXISTS refresh_all`);
 }
