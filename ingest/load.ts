@@ -39,7 +39,7 @@ export interface IngestOptions {
   recordAs?: 'ingest' | 'demo';
   /**
    * DuckDB memory the batch may use (memory-budget.ts); default CIVIC_INGEST_MEMORY_LIMIT, else
-   * 1 GiB. Past it, the batch's tables spill to disk instead of growing with the file. null = no
+   * 512 MiB. Past it, the batch's tables spill to disk instead of growing with the file. null = no
    * budget: the server passes null, because the setting is the whole instance's and would take
    * memory from the reads it answers meanwhile (they would fail instead of the batch spilling).
    */

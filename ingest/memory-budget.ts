@@ -3,10 +3,15 @@
 // holds (the staged file, the mapped rows, the new events and cases) is in tables DuckDB spills to
 // `<database>.tmp` past the limit. Without a smaller cap DuckDB kept all of it in memory, so a
 // batch's memory grew with its file (2.4 GB at 1M rows); with it, it stays flat.
+//
+// The process's peak is this budget plus what DuckDB does not count against it (its allocator's
+// slack, aggregate states, the transaction's own buffers) plus Node (about 250 MiB): measured
+// with test/bench/ingest-profile.ts, 1 GiB gave a 1.5 GiB peak at 1M rows and 1.7 GiB at 5M;
+// 512 MiB gives 1.0 GiB at 1M and 1.2 GiB at 5M (ingest/README.md), under the 1.5 GiB aim.
 import type { Warehouse } from '../warehouse/db.ts';
 
 /** The default budget, when neither the caller nor CIVIC_INGEST_MEMORY_LIMIT gives one. */
-export const INGEST_MEMORY_LIMIT = '1GiB';
+export const INGEST_MEMORY_LIMIT = '512MiB';
 
 const UNITS: Record<string, number> = {
   b: 1, byte: 1, bytes: 1,
