@@ -158,18 +158,22 @@ export function buildOpen311RequestsQuery(sel: Open311Selection, page: Open311Pa
   }
   const sql = `WITH r AS (
       SELECT c.case_id, ${OPEN311_CODE_SQL()} AS service_code, ${NAME_SQL} AS service_name, c.agency,
-             c.opened_at, c.due_at, c.status, c.reopen_count, c.last_event_at, c.h3_r8
+             c.opened_at, c.due_at, c.status, c.reopen_count, c.last_event_at, c.closed_at, c.cancelled_at, c.h3_r8
       FROM cases c LEFT JOIN services s ON s.service_code = c.service_code
       WHERE ${where.join('\n        AND ')}
       ORDER BY c.opened_at DESC, c.case_id ASC
       LIMIT $limit OFFSET $offset
     ), ends AS (
+      -- Only a case reopened since a close can have closed again later than its first close (the
+      -- cases row keeps the first): those few read their last end from the log, as the case
+      -- predicates' state at the as-of time does.
       SELECT e.case_id, max(e.occurred_at) AS last_end
-      FROM case_events e SEMI JOIN r ON r.case_id = e.case_id
+      FROM case_events e SEMI JOIN (SELECT case_id FROM r WHERE reopen_count > 0 AND status <> 'open') k ON k.case_id = e.case_id
       WHERE e.event_type IN ('closed', 'cancelled')
       GROUP BY e.case_id
     ), t AS (
-      SELECT r.*, CASE WHEN r.status = 'open' THEN r.last_event_at ELSE coalesce(ends.last_end, r.last_event_at) END AS updated_at
+      SELECT r.*, CASE WHEN r.status = 'open' THEN r.last_event_at
+                       ELSE coalesce(ends.last_end, greatest(r.closed_at, r.cancelled_at), r.last_event_at) END AS updated_at
       FROM r LEFT JOIN ends ON ends.case_id = r.case_id
     )
     SELECT case_id, service_code, service_name, agency, status, reopen_count::INTEGER AS reopen_count, h3_r8,
