@@ -519,7 +519,7 @@ describe('Open311 GeoReport v2 conformance (demo city)', () => {
     }
   });
 
-  it('300 generated requests with odd values: never a 5xx, every error in the spec\'s shape, every answer in its format', async () => {
+  it('200 generated requests with odd values: never a 5xx, every error in the spec\'s shape, every answer in its format', async () => {
     const PARAMS = ['service_request_id', 'service_code', 'start_date', 'end_date', 'status', 'page', 'page_size', 'extensions', 'jurisdiction_id', 'bogus'];
     const value = fc.oneof(
       fc.string({ maxLength: 40 }),
@@ -531,7 +531,7 @@ describe('Open311 GeoReport v2 conformance (demo city)', () => {
       format: fc.constantFrom('json', 'xml'),
       query: fc.array(fc.tuple(fc.constantFrom(...PARAMS), value), { maxLength: 4 }),
     });
-    for (const r of fc.sample(request, { numRuns: 300, seed: 311 })) {
+    for (const r of fc.sample(request, { numRuns: 200, seed: 311 })) {
       // Small pages unless the case is about page_size: the point here is the odd values, not 1000-request answers.
       const query = r.query.some(([k]) => k === 'page_size') ? r.query : [...r.query, ['page_size', '3']];
       const qs = query.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&');
