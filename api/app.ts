@@ -121,6 +121,7 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
   await fastify.register(import('./routes/tokens/index.ts'));
   await fastify.register(import('./routes/rejects/index.ts'));
   await fastify.register(import('./routes/public/index.ts'), { disclosure: (opts.config as Partial<Pick<Config, 'disclosure'>>).disclosure });
+  await fastify.register(import('./routes/public-pages/index.ts'), { disclosure: (opts.config as Partial<Pick<Config, 'disclosure'>>).disclosure, targets: (opts.config as Partial<Pick<Config, 'targets'>>).targets });
   await fastify.register(import('./routes/session/index.ts'));
   await fastify.register(import('./routes/audit/index.ts'));
   await fastify.register(import('./routes/contact-centre/index.ts'));

@@ -28,6 +28,8 @@ export interface MapOptions {
   cells?: MapCollection | null;
   height?: number;
   width?: number | 'container';
+  /** What an area without a figure reads as (default "too few cases"; the public map: "suppressed or too few cases"). */
+  noValueLabel?: string;
 }
 
 /**
@@ -38,9 +40,10 @@ export interface MapOptions {
 const forD3 = <F extends MapFeature>(f: F): F => rewind(f as never, { reverse: true }) as unknown as F;
 
 export function buildMapSpec(areas: MapCollection, o: MapOptions): TopLevelSpec {
-  const label = (p: Record<string, unknown>) => (p.class === null || p.class === undefined ? 'too few cases' : o.classLabels[Number(p.class)] ?? '');
+  const noValue = o.noValueLabel ?? 'too few cases';
+  const label = (p: Record<string, unknown>) => (p.class === null || p.class === undefined ? noValue : o.classLabels[Number(p.class)] ?? '');
   const features = areas.features.map((f) => forD3({ ...f, properties: { ...f.properties, class_label: label(f.properties) } }));
-  const domain = [...o.classLabels, ...(features.some((f) => f.properties.class_label === 'too few cases') ? ['too few cases'] : [])];
+  const domain = [...o.classLabels, ...(features.some((f) => f.properties.class_label === noValue) ? [noValue] : [])];
   const range = [...CLASS_COLOURS.slice(0, o.classLabels.length), ...(domain.length > o.classLabels.length ? [TOO_FEW] : [])];
   const cells = (o.cells?.features ?? []).filter((f) => Number(f.properties.bin) !== 0);
   const bins = BIN_LEGEND.filter((b) => cells.some((c) => Number(c.properties.bin) === b.bin));
