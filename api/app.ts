@@ -26,6 +26,7 @@ import equity from './routes/equity/index.ts';
 import auth from './plugins/auth.ts';
 import audit from './plugins/audit.ts';
 import { sessionSecret } from './plugins/session.ts';
+import { embedKey } from './embed-token.ts';
 
 export interface AppOptions {
   warehouse: Warehouse;
@@ -85,7 +86,7 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
 
   const limits = opts.limits ?? (opts.config as Partial<Pick<Config, 'limits'>>).limits;
   // Headers, rate limits and URL/body limits, before any route is added.
-  await fastify.register(security, { limits, dashboardDir: opts.dashboardDir ?? DEFAULT_DASHBOARD_DIR });
+  await fastify.register(security, { limits, dashboardDir: opts.dashboardDir ?? DEFAULT_DASHBOARD_DIR, frameAncestors: (opts.config as Partial<Pick<Config, 'embed'>>).embed?.frame_ancestors });
   await fastify.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -100,8 +101,9 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
   });
   await fastify.register(swaggerUi, { routePrefix: '/docs' });
   await fastify.register(warehousePlugin, { warehouse: opts.warehouse, limits });
+  const secret = sessionSecret(opts.config.auth?.session_secret ?? null, opts.config.database ?? ':memory:');
   await fastify.register(auth, {
-    sessionSecret: sessionSecret(opts.config.auth?.session_secret ?? null, opts.config.database ?? ':memory:'),
+    sessionSecret: secret,
     sessionHours: opts.config.auth?.session_hours ?? 8,
     oidc: opts.config.auth?.oidc ?? null,
   });
@@ -121,7 +123,10 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
   await fastify.register(import('./routes/tokens/index.ts'));
   await fastify.register(import('./routes/rejects/index.ts'));
   await fastify.register(import('./routes/public/index.ts'), { disclosure: (opts.config as Partial<Pick<Config, 'disclosure'>>).disclosure });
-  await fastify.register(import('./routes/public-pages/index.ts'), { disclosure: (opts.config as Partial<Pick<Config, 'disclosure'>>).disclosure, targets: (opts.config as Partial<Pick<Config, 'targets'>>).targets });
+  // Staff embeds: links signed with a key of their own, derived from the session secret.
+  const embed = { key: embedKey(secret), targets: (opts.config as Partial<Pick<Config, 'targets'>>).targets, minDenominator: (opts.config as Partial<Pick<Config, 'display'>>).display?.min_denominator };
+  await fastify.register(import('./routes/public-pages/index.ts'), { disclosure: (opts.config as Partial<Pick<Config, 'disclosure'>>).disclosure, targets: embed.targets, embedKey: embed.key, minDenominator: embed.minDenominator });
+  await fastify.register(import('./routes/embed-tokens/index.ts'), embed);
   await fastify.register(import('./routes/session/index.ts'));
   await fastify.register(import('./routes/audit/index.ts'));
   await fastify.register(import('./routes/contact-centre/index.ts'));

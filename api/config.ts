@@ -104,6 +104,14 @@ export const Config = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    /** Embeds (/embed/<view>): which sites may show them in a frame. */
+    embed: Type.Object(
+      {
+        /** The Content-Security-Policy frame-ancestors sources for /embed pages: ["*"] = any site; e.g. ["https://www.riverton.gov"]. Every other page is framed only by this server. */
+        frame_ancestors: Type.Array(Type.String({ minLength: 1, maxLength: 200, pattern: '^(\\*|\'self\'|(https?://)?[A-Za-z0-9*.-]+(:[0-9*]+)?(/[^\\s;,]*)?)$' }), { minItems: 1, default: ['*'] }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     /** Targets the dashboard and reports judge against (warehouse/analytics/targets.ts). */
     targets: Type.Object(
       {

@@ -36,6 +36,8 @@ export interface SecurityOptions {
   limits?: Partial<SecurityLimits>;
   /** The built dashboard: its inline bootstrap scripts are allowed by hash, nothing else inline. */
   dashboardDir?: string;
+  /** Sites that may show /embed pages in a frame (config embed.frame_ancestors); default any. */
+  frameAncestors?: readonly string[];
 }
 
 /** `'sha256-…'` sources for every inline <script> in the built pages (SvelteKit's bootstrap). */
@@ -137,14 +139,15 @@ export default fp<SecurityOptions>(
     await fastify.register(helmet, {
       contentSecurityPolicy: { useDefaults: false, directives: cspDirectives(inlineScriptHashes(opts.dashboardDir)) },
     });
-    // The public embeds are meant to be shown in a frame on other sites (a city's own pages).
+    // The embeds are meant to be shown in a frame on other sites (a city's own pages): which ones is configured.
+    const frameAncestors = (opts.frameAncestors ?? ['*']).join(' ');
     fastify.addHook('onSend', async (request, reply) => {
       if (!request.url.startsWith(EMBED_PREFIX)) return;
       const path = request.url.split('?', 1)[0];
       if (path !== EMBED_PREFIX && !path.startsWith(`${EMBED_PREFIX}/`)) return;
       reply.raw.removeHeader('x-frame-options');
       const csp = reply.raw.getHeader('content-security-policy');
-      if (typeof csp === 'string') reply.raw.setHeader('content-security-policy', csp.replace("frame-ancestors 'self'", 'frame-ancestors *'));
+      if (typeof csp === 'string') reply.raw.setHeader('content-security-policy', csp.replace("frame-ancestors 'self'", `frame-ancestors ${frameAncestors}`));
     });
 
     await fastify.register(rateLimit, {

@@ -12,11 +12,19 @@ import { html, type SafeHtml } from '../../public-site/html.ts';
 import { embedPage, page } from '../../public-site/layout.ts';
 import { areaBody, areasSection, asOfLine, headlineSection, homeBody, methodologyBody, notFoundBody, openDataBody, servicesSection, trendSection, type MapMeasure } from '../../public-site/pages.ts';
 import { methodologyView, publicView, type PublicView } from '../../public-site/public-view.ts';
+import { resolveWindow } from '../../../warehouse/analytics/window.ts';
+import { computeOverview } from '../../../warehouse/analytics/overview.ts';
+import { verifyEmbedToken } from '../../embed-token.ts';
+import { staffOverviewBody, STAFF_EMBED_VIEWS } from '../../public-site/staff-view.ts';
+import { dayLabel } from '../../public-site/format.ts';
 import { AreaQuery, EMBED_VIEWS, EmbedParams, EmbedQuery, HomeQuery, NoQuery, pageSchema, type AreaQueryString, type EmbedQueryString, type EmbedView, type HomeQueryString } from './schema.ts';
 
 export interface PublicPagesOptions {
   disclosure?: Partial<DisclosurePolicy>;
   targets?: TargetsConfig;
+  /** Verifies staff embed tokens (api/embed-token.ts); without it no staff view can be embedded. */
+  embedKey?: Buffer;
+  minDenominator?: number;
 }
 
 const STYLE = readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'public-site', 'style.css'), 'utf8');
@@ -83,11 +91,37 @@ const publicPages: FastifyPluginAsync<PublicPagesOptions> = async (fastify, opts
     }
   };
 
+  const REFUSED: Record<string, string> = {
+    malformed: 'Its link is incomplete or damaged.',
+    signature: 'Its link has been changed since it was issued, so it is not valid.',
+    view: 'Its link was issued for another view.',
+    missing: 'This view is for city staff: it needs the signed link a manager issues for it.',
+  };
+  /** A staff view, only with a valid signed token; its figures are the token's scope's. */
+  const staffEmbed = async (name: string, token: string | undefined, reply: FastifyReply) => {
+    const j = await fastify.jurisdiction();
+    const refuse = (text: string) =>
+      send(reply.header('cache-control', 'no-store'), embedPage({ title: 'Cannot show this view', jurisdiction: j.name, path: '', asOf: null, source: '/public', body: html`<h1>This view cannot be shown</h1><p>${text}</p><p>Ask whoever put it on this page for a new link.</p>` }), 403);
+    if (!opts.embedKey || !token) return refuse(REFUSED.missing);
+    const check = verifyEmbedToken(token, name, opts.embedKey);
+    if (!check.ok) return refuse(check.reason === 'expired' ? `Its link expired${check.expired_at ? ` on ${dayLabel(check.expired_at.slice(0, 10))}` : ''}.` : REFUSED[check.reason]);
+    const p = check.claims.params;
+    const str = (k: string) => (typeof p[k] === 'string' ? (p[k] as string) : undefined);
+    const window = await resolveWindow(fastify.warehouse, { weeks: Number(p.weeks) || 12 }, j.timezone);
+    const filter = { service: str('service'), service_group: str('service_group'), agency: str('agency'), channel: str('channel'), area: str('area') };
+    for (const k of Object.keys(filter) as (keyof typeof filter)[]) if (filter[k] === undefined) delete filter[k];
+    const o = await computeOverview(fastify.warehouse, window, filter, { area_kind: str('area_kind'), scope: { agencies: check.claims.agencies }, targets: opts.targets, min_denominator: opts.minDenominator });
+    // A staff view is for the frame it was issued for: never cached by a browser or proxy.
+    reply.header('cache-control', 'private, no-store');
+    return reply.code(200).type('text/html; charset=utf-8').send(embedPage({ title: 'Service performance', jurisdiction: j.name, path: '', asOf: null, source: '/public', body: staffOverviewBody(o, check.claims.agencies) }).value);
+  };
+
   fastify.get<{ Params: { view: string }; Querystring: EmbedQueryString }>(
     '/embed/:view',
-    { schema: { ...pageSchema(`A public view for a city's own site to show in a frame: ${EMBED_VIEWS.join(', ')}`, EmbedQuery), params: EmbedParams } },
+    { schema: { ...pageSchema(`A view for a city's own site to show in a frame. Public views (no token): ${EMBED_VIEWS.join(', ')}. Staff views (a signed token from POST /api/embed-tokens): ${STAFF_EMBED_VIEWS.join(', ')}`, EmbedQuery), params: EmbedParams } },
     async (request, reply) => {
       const name = request.params.view;
+      if ((STAFF_EMBED_VIEWS as readonly string[]).includes(name)) return staffEmbed(name, request.query.token, reply);
       if (!(EMBED_VIEWS as readonly string[]).includes(name)) {
         const j = await fastify.jurisdiction();
         return send(reply, page({ title: 'Not found', jurisdiction: j.name, path: '', asOf: null, body: html`<h1>No such view</h1><p>There is no embeddable view named “${name}”. The public views are: ${EMBED_VIEWS.join(', ')}.</p>` }), 404);
@@ -97,6 +131,12 @@ const publicPages: FastifyPluginAsync<PublicPagesOptions> = async (fastify, opts
       return send(reply, embedPage({ title: EMBED_TITLES[name as EmbedView], jurisdiction: v.jurisdiction, path: '', asOf: asOfLine(v), body, source: '/public' }));
     },
   );
+
+  // Anything else under /public is a page that does not exist: say so in a page, not the staff app.
+  fastify.get('/public/*', { schema: { hide: true } }, async (request, reply) => {
+    const v = await view();
+    return send(reply, page({ title: 'Not found', jurisdiction: v.jurisdiction, path: '', asOf: asOfLine(v), body: notFoundBody(`There is no public page at ${request.url.split('?')[0]}.`, null) }), 404);
+  });
 };
 
 export default publicPages;
