@@ -44,8 +44,8 @@ export interface IngestOptions {
    * memory from the reads it answers meanwhile (they would fail instead of the batch spilling).
    */
   memoryLimit?: string | null;
-  /** Touched cases rebuilt at a time (refresh-cases.ts CASES_PER_SLICE); tests set it small to check slicing changes nothing. */
-  casesPerSlice?: number;
+  /** Rows of the file whose cases are rebuilt at a time (refresh-cases.ts ROWS_PER_SLICE); tests set it small to check slicing changes nothing. */
+  rowsPerSlice?: number;
 }
 
 /** The source name the demo city's profiles use: their data never names a real jurisdiction. */
@@ -117,7 +117,7 @@ async function ingestOnce(wh: Warehouse, file: string, profile: Profile, opts: I
       `SELECT count(*)::INTEGER AS staged, count(reject_field)::INTEGER AS rejected, (count(*) - count(reject_field))::INTEGER AS valid FROM mapped`,
     ))!;
     const timezone = await zoneAfterBatch(wh, profile, opts);
-    const loaded = await loadKind(wh, profile, batchId, { hasTrail: staged.hasTrail, batchTime, timezone, progress, casesPerSlice: opts.casesPerSlice });
+    const loaded = await loadKind(wh, profile, batchId, { hasTrail: staged.hasTrail, batchTime, timezone, progress, rowsPerSlice: opts.rowsPerSlice });
     const r: IngestResult = {
       batch_id: batchId,
       file,
@@ -217,7 +217,7 @@ interface Loaded { rows: number; flagged: number; events: number }
 
 async function loadKind(
   wh: Warehouse, profile: Profile, batchId: string,
-  o: { hasTrail: boolean; batchTime: string; timezone: string; progress: (phase: string, pct: number) => void; casesPerSlice?: number },
+  o: { hasTrail: boolean; batchTime: string; timezone: string; progress: (phase: string, pct: number) => void; rowsPerSlice?: number },
 ): Promise<Loaded> {
   const src = profile.source;
   switch (profile.kind) {
@@ -245,7 +245,7 @@ async function loadKind(
       // An unchanged file adds no event: nothing to rebuild, so a re-ingest costs its reading.
       if (c.events > 0) {
         o.progress('refresh', 0);
-        await refreshTouchedCases(wh, { batchId, source: src, timezone: o.timezone, onPhase: (p) => o.progress(p, 0), casesPerSlice: o.casesPerSlice });
+        await refreshTouchedCases(wh, { batchId, source: src, timezone: o.timezone, onPhase: (p) => o.progress(p, 0), rowsPerSlice: o.rowsPerSlice });
         await applyBusinessDueTimes(wh, { batchId });
       }
       return c;

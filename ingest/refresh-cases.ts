@@ -1,8 +1,8 @@
 // Rebuilding the `cases` rows a batch touched, placed, in as few passes over the warehouse as the
 // batch allows: new cases come from the batch's own events, only cases held before are read back,
 // only new or moved points are looked up, and each row is written once (no UPDATE afterwards).
-// A large batch is rebuilt a slice of cases at a time, so no step's hash table holds the whole
-// file's cases at once.
+// A large batch is rebuilt a slice of rows' cases at a time, so no step's hash table holds the
+// whole file's cases at once.
 import { readFileSync } from 'node:fs';
 import { model, type Warehouse } from '../warehouse/db.ts';
 import { dropPlaceTables, placeStagedCases } from './places.ts';
@@ -26,30 +26,32 @@ export interface RefreshOptions {
   /** The zone the warehouse cuts local days in (see warehouse/models/refresh-local-days.sql). */
   timezone: string;
   onPhase?: (phase: string) => void;
-  /** Cases rebuilt per slice (default CASES_PER_SLICE); a test sets it small to check slicing changes nothing. */
-  casesPerSlice?: number;
+  /** Rows of the file per slice (default ROWS_PER_SLICE); a test sets it small to check slicing changes nothing. */
+  rowsPerSlice?: number;
 }
 
 /**
- * Touched cases rebuilt at a time. Each slice's grouping of events into cases, its place lookups
- * and its insert hold about this many cases; measured at 1M and 5M rows (ingest/README.md).
+ * Rows of the file whose cases are rebuilt at a time: a slice's grouping of events into cases,
+ * its place lookups and its insert hold about this many cases (ingest/README.md, "Large files").
  */
-export const CASES_PER_SLICE = 500_000;
+export const ROWS_PER_SLICE = 500_000;
 
 /**
  * Rebuilds the `cases` rows of every case with an event in temp table `new_events` (already
  * appended to `case_events`), and their areas. Runs inside the batch's transaction.
  */
 export async function refreshTouchedCases(wh: Warehouse, o: RefreshOptions): Promise<void> {
-  await wh.run(ingestSql('refresh-targets'));
-  const touched = (await wh.one<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM refresh_all`))!.n;
-  const perSlice = Math.max(1, Math.floor(o.casesPerSlice ?? CASES_PER_SLICE));
-  const slices = Math.max(1, Math.ceil(touched / perSlice));
-  for (let slice = 0; slice < slices; slice++) {
+  const perSlice = Math.max(1, Math.floor(o.rowsPerSlice ?? ROWS_PER_SLICE));
+  await wh.run(ingestSql('refresh-targets'), { rows_per_slice: perSlice });
+  await wh.run(ingestSql('slice-strays'));
+  const slices = (await wh.all<{ slice: number }>(`SELECT DISTINCT slice FROM refresh_all ORDER BY slice`)).map((r) => r.slice);
+  for (const slice of slices) {
     o.onPhase?.('refresh');
-    if (slices === 1) await wh.run(`CREATE OR REPLACE TEMP TABLE refresh_targets AS SELECT * FROM refresh_all`);
-    else await wh.run(ingestSql('slice-targets'), { slice, slices });
-    await wh.run(model('refresh-cases'), { batch_id: o.batchId, source: o.source, tz: o.timezone });
+    await wh.run(ingestSql('slice-targets'), { slice });
+    await wh.run(model('refresh-cases'), {
+      batch_id: o.batchId, source: o.source, tz: o.timezone,
+      first_row: slice * perSlice + 1, last_row: (slice + 1) * perSlice,
+    });
     o.onPhase?.('place');
     await wh.run(ingestSql('place-targets'));
     await placeStagedCases(wh);
@@ -59,5 +61,5 @@ export async function refreshTouchedCases(wh: Warehouse, o: RefreshOptions): Pro
     await dropPlaceTables(wh);
     for (const t of ['refreshed_cases', 'refresh_targets']) await wh.run(`DROP TABLE IF EXISTS ${t}`);
   }
-  await wh.run(`DROP TABLE IF EXISTS refresh_all`);
+  for (const t of ['refresh_all', 'refresh_strays']) await wh.run(`DROP TABLE IF EXISTS ${t}`);
 }

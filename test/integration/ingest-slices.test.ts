@@ -1,4 +1,4 @@
-// A large batch rebuilds its touched cases a slice at a time (ingest/refresh-cases.ts), so its
+// A large batch rebuilds its touched cases a slice of rows at a time (ingest/refresh-cases.ts), so its
 // memory does not grow with the file. Slicing must change nothing: the same files loaded with
 // many small slices and with one slice give the same cases, places and counts — for a first load
 // and for a later one that closes, moves and adds cases.
@@ -31,7 +31,8 @@ describe('rebuilding touched cases in slices', () => {
     const gen = generateCasesCsv(t.dir, [2_000], 42);
     day1 = gen.files.get(2_000)!;
     // Day 2: every case still open on day 1 closed, every 50th case moved to the other district's
-    // side or to a named district without a point, 300 new cases, and one row twice.
+    // side or to a named district without a point, 300 new cases, one row twice, and one new case
+    // listed again 300 rows later with its close.
     const rows = readFileSync(day1, 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
     const out: string[][] = [];
     rows.forEach((r, i) => {
@@ -47,18 +48,22 @@ describe('rebuilding touched cases in slices', () => {
       out.push(c);
     }
     out.push(out[out.length - 1]);
+    // A new case listed again far down the file, now closed: its events span slices of rows.
+    const again = [...out[rows.length + 5]];
+    (again[5] = 'closed', (again[7] = '2026-11-16T03:00:00Z'));
+    out.push(again);
     day2 = t.write('day2.csv', [CASES_HEADER, ...out.map((c) => c.join(','))].join('\n') + '\n');
   });
   afterAll(() => whs.forEach((t) => t.cleanup()));
 
-  const load = async (casesPerSlice: number | undefined) => {
+  const load = async (rowsPerSlice: number | undefined) => {
     const t = await tempWarehouse();
     whs.push(t);
     await loadAreasGeoJson(t.wh, t.write('districts.geojson', DISTRICTS), { kind: 'district', idProperty: 'id', nameProperty: 'name' });
     const counts = (r: IngestResult) => ({ read: r.read, loaded: r.loaded, rejected: r.rejected, duplicate: r.duplicate, flagged: r.flagged, events: r.events_added });
-    const first = counts(await ingestFile(t.wh, day1, profile, { casesPerSlice }));
+    const first = counts(await ingestFile(t.wh, day1, profile, { rowsPerSlice }));
     const firstCases = await t.wh.all(`SELECT * EXCLUDE (refreshed_batch) FROM cases ORDER BY case_id`);
-    const second = counts(await ingestFile(t.wh, day2, profile, { casesPerSlice }));
+    const second = counts(await ingestFile(t.wh, day2, profile, { rowsPerSlice }));
     return {
       first,
       firstCases,
@@ -69,7 +74,7 @@ describe('rebuilding touched cases in slices', () => {
     };
   };
 
-  it('gives the same cases, places and counts with 37 cases a slice as with one slice', async () => {
+  it('gives the same cases, places and counts with 37 rows a slice as with one slice', async () => {
     const whole = await load(undefined);
     const sliced = await load(37);
     // The files do what the test means them to: closes, moves and new cases on day 2.

@@ -3,13 +3,21 @@
 -- A case new to the warehouse has all its events in the batch's own `new_events`, so only the
 -- cases held before are read back from case_events: a first load of a large file never reads
 -- case_events back, and a daily load reads only the events of the cases it changed.
+-- A large batch is rebuilt a slice at a time (ingest/refresh-cases.ts): a new case's events are
+-- in the slice's rows $first_row…$last_row of `new_events`, or, for a case listed again in a
+-- later slice, in `refresh_strays`.
 -- Attributes come from the latest event that carries them. Local days are cut in zone $tz (the
 -- warehouse's, as refresh-local-days.sql would cut them).
 CREATE OR REPLACE TEMP TABLE refreshed_cases AS
 WITH ev AS (
   SELECT n.case_key AS case_id, $source AS source, n.case_id_raw AS source_case_id, n.event_type, n.occurred_at,
          n.service_code, n.service_name, n.agency, n.channel, n.expected_at, n.lat, n.lon, n.area_name, n.quality_flags
-  FROM new_events n SEMI JOIN (SELECT case_id FROM refresh_targets WHERE NOT existed) t ON t.case_id = n.case_key
+  FROM new_events n SEMI JOIN (SELECT case_id FROM refresh_targets WHERE NOT existed AND NOT spans) t ON t.case_id = n.case_key
+  WHERE n.row_number BETWEEN $first_row::INTEGER AND $last_row::INTEGER
+  UNION ALL
+  SELECT n.case_key, $source, n.case_id_raw, n.event_type, n.occurred_at,
+         n.service_code, n.service_name, n.agency, n.channel, n.expected_at, n.lat, n.lon, n.area_name, n.quality_flags
+  FROM refresh_strays n SEMI JOIN (SELECT case_id FROM refresh_targets WHERE NOT existed AND spans) t ON t.case_id = n.case_key
   UNION ALL
   SELECT e.case_id, e.source, e.source_case_id, e.event_type, e.occurred_at,
          e.service_code, e.service_name, e.agency, e.channel, e.expected_at, e.lat, e.lon, e.area_name, e.quality_flags
