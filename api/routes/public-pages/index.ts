@@ -5,7 +5,7 @@ import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } f
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CivicError } from '../../../warehouse/errors.ts';
+import { validationMessage } from '../../validation-message.ts';
 import { DEFAULT_POLICY, type DisclosurePolicy } from '../../../warehouse/privacy/policy.ts';
 import type { TargetsConfig } from '../../../warehouse/analytics/targets.ts';
 import { html, type SafeHtml } from '../../public-site/html.ts';
@@ -42,7 +42,7 @@ const publicPages: FastifyPluginAsync<PublicPagesOptions> = async (fastify, opts
   fastify.setErrorHandler(async (err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     if (status >= 500) request.log.error({ err }, 'public page failed');
-    const message = status >= 500 ? `Something went wrong on our side (request ${request.id}); please try again later.` : err instanceof CivicError || err.validation ? err.message : err.message;
+    const message = status >= 500 ? `Something went wrong on our side (request ${request.id}); please try again later.` : err.validation ? validationMessage(err.validationContext ?? 'querystring', err.validation, request.query, {}) : err.message;
     const j = await fastify.jurisdiction().catch(() => ({ name: 'City' }));
     return send(reply, page({ title: status === 404 ? 'Not found' : 'Cannot show this page', jurisdiction: j.name, path: '', asOf: null, body: html`<h1>${status >= 500 ? 'Cannot show this page' : 'This link is not right'}</h1><p>${message}</p><p><a href="/public">Go to the overview</a></p>` }), status);
   });
@@ -131,6 +131,15 @@ const publicPages: FastifyPluginAsync<PublicPagesOptions> = async (fastify, opts
       return send(reply, embedPage({ title: EMBED_TITLES[name as EmbedView], jurisdiction: v.jurisdiction, path: '', asOf: asOfLine(v), body, source: '/public' }));
     },
   );
+
+  // The release behind every public page takes seconds to protect on a city's data; compute it
+  // once the server listens so the first resident does not wait (it is kept per data version).
+  fastify.addHook('onListen', async () => {
+    const started = Date.now();
+    void view()
+      .then(() => fastify.log.info({ ms: Date.now() - started }, 'public release computed ahead of the first visit'))
+      .catch((err: Error) => fastify.log.warn({ err: err.message }, 'could not compute the public release ahead of time'));
+  });
 
   // Anything else under /public is a page that does not exist: say so in a page, not the staff app.
   fastify.get('/public/*', { schema: { hide: true } }, async (request, reply) => {
