@@ -26,7 +26,7 @@ export function staffOverviewBody(o: Overview, scope: string[] | null): SafeHtml
   return html`<h1>Service performance, ${dayLabel(o.from)} to ${dayLabel(o.to)}</h1>
 <p class="lede">Staff figures${filterWords(o)}${scope ? `; agencies ${scope.join(', ')}` : ''}. Compared with ${dayLabel(o.previous.from)} to ${dayLabel(o.previous.to)}. Data as of ${dayLabel(localDay(o.as_of, o.timezone))} (${o.timezone}).</p>
 <div class="cards">
-${cards.map((h) => html`<div class="card"><h2>${h.label}</h2><p class="figure">${formatValue(h.value, h.unit, h.denominator, min)}</p><p class="note">${formatChange(h.change, h.change_unit ?? h.unit, h.previous)}${h.name === 'on_time_rate' && h.target != null ? `; target ${(h.target * 100).toFixed(1)}%${h.status ? ` — ${h.status}` : ''}` : ''}</p></div>`)}
+${cards.map((h) => html`<div class="card"><h2>${h.label}</h2><p class="figure">${formatValue(h.value, h.unit, h.denominator, min)}</p><p class="note">${h.change === null && h.previous_denominator != null && h.previous_denominator < min ? "too few cases before to compare" : formatChange(h.change, h.unit, h.previous)}${h.name === 'on_time_rate' && h.target != null ? `; target ${(h.target * 100).toFixed(1)}%${h.status ? ` — ${h.status}` : ''}` : ''}</p></div>`)}
 </div>
 <div class="table-scroll" role="region" aria-label="Services furthest below target" tabindex="0">
 <table>

@@ -163,6 +163,9 @@ describe('staff embeds: signed, expiring links', () => {
     expect(page.headers['cache-control']).toBe('private, no-store');
     const api = (await app.inject({ url: '/api/overview?weeks=8&service=Pothole%20Repair', headers: await bearer(t.wh, 'manager') })).json();
     expect(opened(page.body)).toBe(api.headline.find((h: { name: string }) => h.name === 'opened').value.toLocaleString('en-US'));
+    // A rate's change reads in percentage points, as on the dashboard's card.
+    const onTime = parse(page.body).querySelectorAll('.card').find((c) => c.querySelector('h2')!.text === 'On time')!;
+    expect(onTime.querySelector('.note')!.text).toMatch(/^(up|down) \d+\.\d percentage points?; target 85\.0% — (below|meets) target$|^no change/);
   });
 
   it('carries the issuer\'s agency scope, never wider, and refuses an agency outside it', async () => {
