@@ -15,15 +15,18 @@ export const FLAG_WORDS: Record<Flag, string> = {
 export const count = (n: number) => n.toLocaleString('en-US');
 export const percent = (share: number) => `${Math.round(share * 100)}%`;
 
-type Figure = 'opened' | 'median_hours_to_close' | 'on_time_rate' | 'csat_top2';
+export type Figure = 'opened' | 'median_hours_to_close' | 'on_time_rate' | 'csat_top2';
+
+/** Figures the data cannot give at all, with why ("no due times in the data"). */
+export type Missing = Partial<Record<Figure, string>>;
 
 /** One figure of a row as a table cell's content: the value, or why there is none. */
-export function figure(row: PublicRow | null | undefined, m: Figure): SafeHtml {
+export function figure(row: PublicRow | null | undefined, m: Figure, missing: Missing = {}): SafeHtml {
   if (!row) return html`<span class="flag">no data</span>`;
   const v = row[m];
   if (v === null) {
     const flag = row.suppressed ? 'suppressed' : row.flags[m];
-    return html`<span class="flag">${flag ? FLAG_WORDS[flag] : 'no data'}</span>`;
+    return html`<span class="flag">${flag === 'too_few_cases' && missing[m] ? missing[m] : flag ? FLAG_WORDS[flag] : 'no data'}</span>`;
   }
   return html`${m === 'opened' ? count(v) : m === 'median_hours_to_close' ? formatHours(v) : percent(v)}`;
 }

@@ -6,7 +6,7 @@ import type { PublicRow } from '../../warehouse/analytics/public-kpis.ts';
 import { MEASURES, type Measure } from '../../warehouse/queries/measures.ts';
 import { AREA_NOT_PUBLISHED, type PublicPeriod } from '../../warehouse/privacy/policy.ts';
 import { areaMap, lineChart } from './charts.ts';
-import { count, dayLabel, figure, figureText, FLAG_WORDS, localDay, percent, periodLabel } from './format.ts';
+import { count, dayLabel, figure, figureText, localDay, percent, periodLabel, type Missing } from './format.ts';
 import { href, html, type SafeHtml } from './html.ts';
 import type { MethodologyView, PublicView, TargetView } from './public-view.ts';
 
@@ -45,11 +45,11 @@ ${o.rows.map((r) => html`<tr><th scope="row">${o.rowLabel(r)}</th>${o.columns.ma
 ${o.csv ? html`<p class="download"><a href="${o.csv}" download>Download this table as CSV</a></p>` : ''}`;
 }
 
-const FIGURES: Column[] = [
-  { label: 'Requests', cell: (r) => figure(r, 'opened'), numeric: true },
-  { label: 'Median time to close', cell: (r) => figure(r, 'median_hours_to_close'), numeric: true },
-  { label: 'On time', cell: (r) => figure(r, 'on_time_rate'), numeric: true },
-  { label: 'Satisfied (4 or 5 of 5)', cell: (r) => figure(r, 'csat_top2'), numeric: true },
+const figures = (missing: Missing): Column[] => [
+  { label: 'Requests', cell: (r) => figure(r, 'opened', missing), numeric: true },
+  { label: 'Median time to close', cell: (r) => figure(r, 'median_hours_to_close', missing), numeric: true },
+  { label: 'On time', cell: (r) => figure(r, 'on_time_rate', missing), numeric: true },
+  { label: 'Satisfied (4 or 5 of 5)', cell: (r) => figure(r, 'csat_top2', missing), numeric: true },
 ];
 
 function targetText(t: TargetView | undefined): string {
@@ -60,8 +60,8 @@ function targetText(t: TargetView | undefined): string {
 }
 
 /** Against its target, in words and a symbol (never colour alone). */
-function statusText(r: PublicRow, t: TargetView | undefined): SafeHtml {
-  if (r.on_time_rate === null) return html`<span class="flag">${r.suppressed ? 'suppressed' : FLAG_WORDS[r.flags.on_time_rate ?? 'too_few_cases']}</span>`;
+function statusText(r: PublicRow, t: TargetView | undefined, missing: Missing): SafeHtml {
+  if (r.on_time_rate === null) return figure(r, 'on_time_rate', missing);
   if (!t || t.value === null) return html`<span class="flag">see services</span>`;
   // Rates are published to a whole percentage; judge the published figure, as a reader would.
   return r.on_time_rate >= Math.round(t.value * 100) / 100
@@ -77,6 +77,7 @@ function change(now: PublicRow | undefined, before: PublicRow | undefined, perio
 
 export function headlineSection(v: PublicView): SafeHtml {
   const r = v.release;
+  const missing = v.missing;
   const t = v.total;
   const last = v.totalByPeriod[v.totalByPeriod.length - 1];
   const before = v.totalByPeriod[v.totalByPeriod.length - 2];
@@ -85,10 +86,10 @@ export function headlineSection(v: PublicView): SafeHtml {
 <h2 id="headline-h">At a glance</h2>
 <p>${spanText(v)}</p>
 <div class="cards">
-${card('Requests', figure(t, 'opened'), `made in ${r.periods.length} ${r.period}${r.periods.length === 1 ? '' : 's'}`)}
-${card('Median time to close', figure(t, 'median_hours_to_close'), 'half of requests were closed within this time')}
-${card('On time', figure(t, 'on_time_rate'), 'closed by their due time, of those due')}
-${card('Satisfied', figure(t, 'csat_top2'), 'survey answers of 4 or 5 out of 5')}
+${card('Requests', figure(t, 'opened', missing), `made in ${r.periods.length} ${r.period}${r.periods.length === 1 ? '' : 's'}`)}
+${card('Median time to close', figure(t, 'median_hours_to_close', missing), 'half of requests were closed within this time')}
+${card('On time', figure(t, 'on_time_rate', missing), 'closed by their due time, of those due')}
+${card('Satisfied', figure(t, 'csat_top2', missing), 'survey answers of 4 or 5 out of 5')}
 </div>
 ${last && last.opened !== null ? html`<p>In ${periodLabel(r.period, last[r.period]!)}: ${count(last.opened)} requests${change(last, before, r.period)}.</p>` : ''}
 </section>`;
@@ -110,16 +111,18 @@ export async function trendSection(v: PublicView): Promise<SafeHtml> {
 <h2 id="trend-h">Requests over time</h2>
 ${v.findings.length ? html`<ul class="findings">${v.findings.map((f) => html`<li>${f.sentence}</li>`)}</ul>` : html`<p>No significant rise or fall in requests (Mann–Kendall test, whole ${p}s with every count published).</p>`}
 ${chartHtml}
-${table({ caption: `Requests and service, by ${p}`, head: p === 'month' ? 'Month' : 'Week', rows, rowLabel: (x) => periodLabel(p, x[p]!) + (x[p] === r.partial_period ? ' (partial)' : ''), columns: FIGURES, csv: csvHref(p, p) })}
+${table({ caption: `Requests and service, by ${p}`, head: p === 'month' ? 'Month' : 'Week', rows, rowLabel: (x) => periodLabel(p, x[p]!) + (x[p] === r.partial_period ? ' (partial)' : ''), columns: figures(v.missing), csv: csvHref(p, p) })}
 </section>`;
 }
 
 export function servicesSection(v: PublicView): SafeHtml {
   const p = v.release.period;
+  const missing = v.missing;
+  const target = (t: TargetView | undefined) => (missing.on_time_rate ? '—' : targetText(t));
   const onTime: Column[] = [
-    { label: 'Requests', cell: (r) => figure(r, 'opened'), numeric: true },
-    { label: 'Median time to close', cell: (r) => figure(r, 'median_hours_to_close'), numeric: true },
-    { label: 'On time', cell: (r) => figure(r, 'on_time_rate'), numeric: true },
+    { label: 'Requests', cell: (r) => figure(r, 'opened', missing), numeric: true },
+    { label: 'Median time to close', cell: (r) => figure(r, 'median_hours_to_close', missing), numeric: true },
+    { label: 'On time', cell: (r) => figure(r, 'on_time_rate', missing), numeric: true },
   ];
   return html`<section aria-labelledby="services-h">
 <h2 id="services-h">On time against target, by service</h2>
@@ -129,7 +132,7 @@ ${table({
   head: 'Service group',
   rows: v.byGroup,
   rowLabel: (r) => r.service_group!,
-  columns: [...onTime, { label: 'Target', cell: (r) => targetText(v.targetOfGroup.get(r.service_group!)), numeric: true }, { label: 'Against target', cell: (r) => statusText(r, v.targetOfGroup.get(r.service_group!)) }, { label: 'Satisfied', cell: (r) => figure(r, 'csat_top2'), numeric: true }],
+  columns: [...onTime, { label: 'Target', cell: (r) => target(v.targetOfGroup.get(r.service_group!)), numeric: true }, { label: 'Against target', cell: (r) => statusText(r, v.targetOfGroup.get(r.service_group!), missing) }, { label: 'Satisfied', cell: (r) => figure(r, 'csat_top2', missing), numeric: true }],
   csv: csvHref(`service_group,${p}`, p),
 })}
 ${table({
@@ -137,13 +140,14 @@ ${table({
   head: 'Service',
   rows: v.byService,
   rowLabel: (r) => r.service!,
-  columns: [{ label: 'Group', cell: (r) => r.service_group! }, ...onTime, { label: 'Target', cell: (r) => targetText(v.targetOfService.get(r.service!)), numeric: true }, { label: 'Against target', cell: (r) => statusText(r, v.targetOfService.get(r.service!)) }],
+  columns: [{ label: 'Group', cell: (r) => r.service_group! }, ...onTime, { label: 'Target', cell: (r) => target(v.targetOfService.get(r.service!)), numeric: true }, { label: 'Against target', cell: (r) => statusText(r, v.targetOfService.get(r.service!), missing) }],
   csv: csvHref(`service,${p}`, p),
 })}
 </section>`;
 }
 
-const areaLabel = (v: PublicView, a: string) => (a === AREA_NOT_PUBLISHED ? 'Services not published by area' : areaPhrase(a, v.release.area_kind));
+/** An area as a heading or table cell names it: "Council district 9", "District 6". */
+const areaLabel = (v: PublicView, a: string) => (a === AREA_NOT_PUBLISHED ? 'Services not published by area' : areaPhrase(a, v.release.area_kind).replace(/^./, (c) => c.toUpperCase()));
 const kindWords = (kind: string, n = 2) => (kind === 'source' ? 'areas' : `${kind.replaceAll('_', ' ')}${n === 1 ? '' : 's'}`);
 
 /** The equity picture in plain words, from published figures only. */
@@ -159,7 +163,8 @@ export function equitySentences(v: PublicView): string[] {
       out.push(`${what} was the same, ${figureText(lo, m)}, in all ${withFigure.length} ${kindWords(v.release.area_kind)} with a published figure.`);
       return;
     }
-    out.push(`${what} ranged from ${figureText(best, m)} in ${areaLabel(v, best.area!)} to ${figureText(worst, m)} in ${areaLabel(v, worst.area!)}, across ${withFigure.length} ${kindWords(v.release.area_kind)} with a published figure.`);
+    const inSentence = (a: string) => areaPhrase(a, v.release.area_kind);
+    out.push(`${what} ranged from ${figureText(best, m)} in ${inSentence(best.area!)} to ${figureText(worst, m)} in ${inSentence(worst.area!)}, across ${withFigure.length} ${kindWords(v.release.area_kind)} with a published figure.`);
   };
   spread('median_hours_to_close', 'The median time to close', true);
   spread('on_time_rate', 'The share closed on time', false);
@@ -195,7 +200,7 @@ ${table({
   head: kind === 'source' ? 'Area' : kindWords(kind, 1).replace(/^./, (c) => c.toUpperCase()),
   rows: v.byArea,
   rowLabel: (r) => (links && v.areaNames.includes(r.area!) ? html`<a href="${href('/public/area', { area: r.area })}">${areaLabel(v, r.area!)}</a>` : areaLabel(v, r.area!)),
-  columns: FIGURES,
+  columns: figures(v.missing),
   csv: csvHref(`area,${p}`, p),
 })}
 </section>`;
@@ -248,13 +253,13 @@ ${table({
   head: 'Where',
   rows: [total, ...(v.total ? [v.total] : [])],
   rowLabel: (r) => (r === total ? name : 'Whole city'),
-  columns: FIGURES,
+  columns: figures(v.missing),
 })}
 </section>
 <section aria-labelledby="area-trend-h">
 <h2 id="area-trend-h">${name} by ${p}</h2>
 ${chartHtml}
-${table({ caption: `${name}, by ${p}`, head: p === 'month' ? 'Month' : 'Week', rows, rowLabel: (x) => periodLabel(p, x[p]!) + (x[p] === v.release.partial_period ? ' (partial)' : ''), columns: FIGURES, csv: csvHref(`area,${p}`, p) })}
+${table({ caption: `${name}, by ${p}`, head: p === 'month' ? 'Month' : 'Week', rows, rowLabel: (x) => periodLabel(p, x[p]!) + (x[p] === v.release.partial_period ? ' (partial)' : ''), columns: figures(v.missing), csv: csvHref(`area,${p}`, p) })}
 </section>
 ${footnotesSection(v)}`;
 }

@@ -7,7 +7,8 @@ import type { Warehouse } from '../../warehouse/db.ts';
 import { publicKpis, publicTrends, type PublicKpisResult, type PublicRow, type PublicTable, type PublicTrendFinding } from '../../warehouse/analytics/public-kpis.ts';
 import { onTimeTargets, DEFAULT_TARGETS, type TargetsConfig } from '../../warehouse/analytics/targets.ts';
 import { loadAreaPolygons, type AreaPolygon } from '../../warehouse/analytics/area-locator.ts';
-import { dataSources, type DataSources } from '../../warehouse/analytics/data-sources.ts';
+import { dataCoverage, dataSources, type DataSources } from '../../warehouse/analytics/data-sources.ts';
+import type { Missing } from './format.ts';
 import { SOURCE_AREA_KIND } from '../../warehouse/queries/case-predicates.ts';
 import { AREA_NOT_PUBLISHED, type DisclosurePolicy, type PublicPeriod } from '../../warehouse/privacy/policy.ts';
 
@@ -44,6 +45,8 @@ export interface PublicView {
   polygons: AreaPolygon[];
   /** Areas a reader can open (named areas, not "(no area)" or the sensitive services' row). */
   areaNames: string[];
+  /** Figures the data cannot give at all (no due times, no survey answers), with why. */
+  missing: Missing;
 }
 
 const tableBy = (r: PublicKpisResult, ...by: string[]): PublicTable | undefined => r.tables.find((t) => t.by.length === by.length && by.every((d, i) => t.by[i] === d));
@@ -75,6 +78,10 @@ export async function publicView(wh: Warehouse, o: PublicSiteOptions): Promise<P
   );
   const byArea = tableBy(release, 'area')?.rows ?? [];
   const polygons = release.area_kind === SOURCE_AREA_KIND ? [] : await loadAreaPolygons(wh, release.area_kind);
+  const coverage = await dataCoverage(wh);
+  const missing: Missing = {};
+  if (coverage.with_due_time === 0) missing.on_time_rate = 'no due times in the data';
+  if (coverage.survey_answers === 0) missing.csat_top2 = 'no surveys in the data';
   return {
     jurisdiction: o.jurisdiction.name,
     timezone: release.timezone,
@@ -91,6 +98,7 @@ export async function publicView(wh: Warehouse, o: PublicSiteOptions): Promise<P
     findings: [...trendsAll.findings, ...trendsGroups.findings],
     polygons,
     areaNames: byArea.map((r) => r.area!).filter((a) => a !== AREA_NOT_PUBLISHED && !a.startsWith('(')),
+    missing,
   };
 }
 

@@ -47,3 +47,19 @@ export async function dataSources(wh: Warehouse): Promise<DataSources> {
   );
   return { sources, rejected_by_field: rejected, flags };
 }
+
+/**
+ * Whether the data can give a figure at all: a city whose export has no due times (LA sends none
+ * and has no SLAs) or no survey answers has no on-time rate or satisfaction to publish — which is
+ * not the same as too few cases, and the pages say which.
+ */
+export interface DataCoverage { cases: number; with_due_time: number; survey_answers: number }
+
+export async function dataCoverage(wh: Warehouse): Promise<DataCoverage> {
+  const r = await wh.one<DataCoverage>(
+    `SELECT (SELECT count(*) FROM cases)::INTEGER AS cases,
+            (SELECT count(*) FROM cases WHERE due_at IS NOT NULL)::INTEGER AS with_due_time,
+            (SELECT count(*) FROM survey_responses)::INTEGER AS survey_answers`,
+  );
+  return r ?? { cases: 0, with_due_time: 0, survey_answers: 0 };
+}
