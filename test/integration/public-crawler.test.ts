@@ -23,7 +23,7 @@ import { areaPhrase } from '../../warehouse/analytics/format.ts';
 import type { Release } from '../../warehouse/privacy/release.ts';
 import { auditSuppression } from '../../warehouse/privacy/lp-audit.ts';
 import { AREA_NOT_PUBLISHED, DEFAULT_POLICY, type DisclosurePolicy, type PublicPeriod } from '../../warehouse/privacy/policy.ts';
-import { PUBLISHED } from '../../warehouse/privacy/suppress.ts';
+import { COMPLEMENTARY, PUBLISHED } from '../../warehouse/privacy/suppress.ts';
 import { demoWarehouse } from '../demo-warehouse.ts';
 import { fixture, LA311_CSV, tempWarehouse, type TempWarehouse } from '../helpers.ts';
 import {
@@ -31,9 +31,11 @@ import {
   CLOCK,
   crawlOpen311,
   crawlSite,
+  decode,
   findIds,
   get,
   htmlCounts,
+  open311CountsByService,
   parseCsv,
   pointsIn,
   text,
@@ -92,6 +94,57 @@ interface Found {
   problems: string[];
 }
 
+/** The last day of a period that starts on `start`. */
+function periodEnd(period: PublicPeriod, start: string): string {
+  const d = new Date(`${start}T00:00:00Z`);
+  const end = period === 'week' ? new Date(d.getTime() + 6 * 86_400_000) : new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 0));
+  return end.toISOString().slice(0, 10);
+}
+
+/** The crawler's view of a release: each cell's values as read (null: withheld), and what does not match the release. */
+function viewOf(release: Release, seen: readonly Seen[]) {
+  const { cube, values, protection } = release;
+  const [rowsAxis, timeAxis] = cube.axes;
+  const view = new Map<number, Set<number | null>>();
+  const unplaced: string[] = [];
+  for (const s of seen) {
+    const r =
+      s.service !== undefined ? rowsAxis.find([s.group ?? '', s.service], 'service')
+      : s.group !== undefined ? rowsAxis.find([s.group], 'service')
+      : s.area !== undefined ? rowsAxis.find([s.area], 'area')
+      : 0;
+    const tt = s.time === null ? 0 : timeAxis.find([s.time]);
+    if (r === undefined || tt === undefined) {
+      unplaced.push(`${s.url} ${s.where}: ${JSON.stringify(s)}`);
+      continue;
+    }
+    const cell = cube.index([r, tt]);
+    if (!view.has(cell)) view.set(cell, new Set());
+    view.get(cell)!.add(s.value);
+  }
+  const unseen: string[] = [];
+  const wrong: string[] = [];
+  for (let i = 0; i < cube.size; i++) {
+    const got = view.get(i);
+    const want = protection.state[i] === PUBLISHED ? values.opened[i] : null;
+    if (!got) unseen.push(JSON.stringify(cube.describe(i)));
+    else if (got.size !== 1 || !got.has(want)) wrong.push(`${JSON.stringify(cube.describe(i))}: seen ${JSON.stringify([...got])}, the release ${want === null ? 'withholds it' : `publishes ${want}`}`);
+  }
+  return { view, unplaced, unseen, wrong };
+}
+
+/**
+ * The LP audit from the crawler's side: the cells it saw published are constants at the value it
+ * read, every cell it saw withheld (or never saw) is a variable, and every line of the release
+ * (each total = the sum of each of its splits) binds them.
+ */
+function auditAsSeen(release: Release, view: Map<number, Set<number | null>>, k: number) {
+  const { cube, values } = release;
+  const shown = (i: number) => [...(view.get(i) ?? [])].find((v) => v !== null) ?? null;
+  const asSeen = Float64Array.from({ length: cube.size }, (_, i) => shown(i) ?? values.opened[i]);
+  return auditSuppression(cube, asSeen, (i) => shown(i) === null, { k });
+}
+
 function crawlerSuite(city: CitySetup) {
   describe(`public crawler: ${city.label}`, () => {
     let t: TempWarehouse;
@@ -121,19 +174,30 @@ function crawlerSuite(city: CitySetup) {
         releases[period] = r.release!;
         areaKind = r.area_kind;
       }
-      // A table without links names its areas by label: the label of each of the release's areas.
+      // A table without links (an embed) names its areas by label. A reader learns each label's
+      // area from the linked tables of the other pages; the rows without a page ("(no area)", the
+      // sensitive services' row) read as the area's own phrase, whatever its capitals.
       const areaByLabel = new Map<string, string>();
+      for (const f of crawl.fetched.values()) {
+        if (!f.type.startsWith('text/html')) continue;
+        for (const m of f.body.matchAll(/<a href="(\/public\/area\?[^"]*)">([\s\S]*?)<\/a>/g)) {
+          const area = new URL(decode(m[1]), 'http://x').searchParams.get('area');
+          if (area) areaByLabel.set(text(m[2]), area);
+        }
+      }
       const rowsAxis = releases.month.cube.axes[0];
+      const byPhrase = new Map<string, string>();
       for (const i of rowsAxis.atDepth(1, 'area')) {
         const key = rowsAxis.nodes[i].key;
-        areaByLabel.set(key === AREA_NOT_PUBLISHED ? NOT_PUBLISHED_LABEL : areaPhrase(key, areaKind), key);
+        byPhrase.set((key === AREA_NOT_PUBLISHED ? NOT_PUBLISHED_LABEL : areaPhrase(key, areaKind)).toLowerCase(), key);
       }
+      const areaOf = (label: string) => areaByLabel.get(label) ?? byPhrase.get(label.toLowerCase());
       const seen: Seen[] = [];
       const problems: string[] = [];
       for (const f of all.values()) {
         if (f.status !== 200) continue;
         if (f.type.startsWith('text/html')) {
-          const h = htmlCounts(f.url, f.body, (l) => areaByLabel.get(l));
+          const h = htmlCounts(f.url, f.body, areaOf);
           seen.push(...h.seen);
           problems.push(...h.problems);
         } else if (f.url.startsWith('/api/public/')) {
@@ -206,48 +270,92 @@ function crawlerSuite(city: CitySetup) {
     it('2. every count seen is its cell of the release, published exactly where the release publishes it; the LP audit over what was seen finds every withheld cell ≥ k wide', async () => {
       for (const period of PERIODS) {
         const release = found.releases[period];
-        const { cube, values, protection } = release;
-        const [rowsAxis, timeAxis] = cube.axes;
-        /** The crawler's view of each cell: the values read (null: withheld). */
-        const view = new Map<number, Set<number | null>>();
-        const unplaced: string[] = [];
-        for (const s of found.seen.filter((x) => x.period === period)) {
-          const r =
-            s.service !== undefined ? rowsAxis.find([s.group ?? '', s.service], 'service')
-            : s.group !== undefined ? rowsAxis.find([s.group], 'service')
-            : s.area !== undefined ? rowsAxis.find([s.area], 'area')
-            : 0;
-          const tt = s.time === null ? 0 : timeAxis.find([s.time]);
-          if (r === undefined || tt === undefined) {
-            unplaced.push(`${s.url} ${s.where}: ${JSON.stringify(s)}`);
-            continue;
-          }
-          const cell = cube.index([r, tt]);
-          if (!view.has(cell)) view.set(cell, new Set());
-          view.get(cell)!.add(s.value);
-        }
-        expect(unplaced, `${period}: counts that are no cell of the release`).toEqual([]);
+        const { cube, protection } = release;
+        const v = viewOf(release, found.seen.filter((x) => x.period === period));
+        expect(v.unplaced, `${period}: counts that are no cell of the release`).toEqual([]);
         // The public API's combinations reach every cell: the crawler's view is the whole release.
-        const unseen: string[] = [];
-        const wrong: string[] = [];
-        for (let i = 0; i < cube.size; i++) {
-          const got = view.get(i);
-          const want = protection.state[i] === PUBLISHED ? values.opened[i] : null;
-          if (!got) unseen.push(JSON.stringify(cube.describe(i)));
-          else if (got.size !== 1 || !got.has(want)) wrong.push(`${JSON.stringify(cube.describe(i))}: seen ${JSON.stringify([...got])}, the release ${want === null ? 'withholds it' : `publishes ${want}`}`);
-        }
-        expect(unseen, `${period}: cells of the release the crawl never saw`).toEqual([]);
-        expect(wrong, `${period}: cells seen otherwise than the release has them`).toEqual([]);
-
-        // The audit, from the crawler's side: the cells it saw published are the constants, every
-        // cell it saw withheld (or never saw) a variable; every line of the release binds them.
-        const published = (i: number) => [...(view.get(i) ?? [])].some((v) => v !== null);
-        const asSeen = Float64Array.from({ length: cube.size }, (_, i) => (published(i) ? ([...view.get(i)!].find((v) => v !== null) as number) : values.opened[i]));
-        const audit = await auditSuppression(cube, asSeen, (i) => !published(i), { k });
+        expect(v.unseen, `${period}: cells of the release the crawl never saw`).toEqual([]);
+        expect(v.wrong, `${period}: cells seen otherwise than the release has them`).toEqual([]);
+        const audit = await auditAsSeen(release, v.view, k);
         expect(audit.narrow.map((r) => `${JSON.stringify(cube.describe(r.index))}: ${r.lo}..${r.hi}`), `${period}: withheld cells narrower than k`).toEqual([]);
         console.log(`${city.label} ${period} release: ${cube.size} cells, ${audit.suppressed} withheld (${protection.stats.primary} primary, ${protection.stats.complementary} complementary), ${audit.solves} LP solves, none narrower than ${k}`);
       }
       expect(found.releases.week.protection.stats.primary + found.releases.month.protection.stats.primary).toBeGreaterThan(0);
+    });
+
+    it('2b. shown together with Open311, the tables give no withheld count back: a withheld count of the sensitive service is not the published total less the requests Open311 lists', async () => {
+      // Open311 lists every request of every other service, one by one, by the local day it was
+      // made; the tables publish each period's total. Where the total is published and the
+      // sensitive service's count withheld, total − Open311's requests would be that count.
+      const recovered: string[] = [];
+      let tried = 0;
+      let otherWithheld = 0;
+      let otherRecovered = 0;
+      for (const period of PERIODS) {
+        const release = found.releases[period];
+        const { cube, values, protection } = release;
+        const [rowsAxis, timeAxis] = cube.axes;
+        const serviceNodes = rowsAxis.atDepth(2, 'service');
+        const sensitiveNode = serviceNodes.find((i) => rowsAxis.nodes[i].key === city.sensitive.name)!;
+        expect(sensitiveNode).toBeDefined();
+        for (const ti of timeAxis.atDepth(1)) {
+          const start = timeAxis.nodes[ti].key;
+          const sensitiveCell = cube.index([sensitiveNode, ti]);
+          const withheld = (c: number) => protection.state[c] !== PUBLISHED;
+          const others = serviceNodes.filter((i) => i !== sensitiveNode && withheld(cube.index([i, ti])));
+          if (!withheld(sensitiveCell) && others.length === 0) continue;
+          const { counts } = await open311CountsByService(fastify, start, periodEnd(period, start));
+          // How many withheld counts of the other services Open311 gives back by counting its requests (reported, not failed: Open311 lists those requests by design).
+          for (const i of others) {
+            otherWithheld++;
+            if ((counts.get(rowsAxis.nodes[i].key) ?? 0) === values.opened[cube.index([i, ti])]) otherRecovered++;
+          }
+          const totalCell = cube.index([0, ti]);
+          if (!withheld(sensitiveCell) || withheld(totalCell)) continue;
+          tried++;
+          const listed = [...counts.values()].reduce((a, b) => a + b, 0);
+          const derived = values.opened[totalCell] - listed;
+          if (derived === values.opened[sensitiveCell]) {
+            recovered.push(`${period} ${start}: ${city.sensitive.name} withheld, but /api/public/kpis?by=${period}&period=${period} publishes ${values.opened[totalCell]} requests and /open311/v2/requests.json?start_date=${start}&end_date=${periodEnd(period, start)} lists ${listed}: ${derived} = its count`);
+          }
+        }
+      }
+      console.log(
+        `${city.label}: ${tried} withheld ${city.sensitive.name} counts beside a published total; ${recovered.length} recovered as total − Open311. ` +
+          `Other services: ${otherRecovered} of ${otherWithheld} withheld service × period counts equal the requests Open311 lists for them.`,
+      );
+      if (recovered.length) console.log(recovered.slice(0, 5).join('\n'));
+      expect(recovered).toEqual([]);
+    });
+
+    it('the checks have teeth: a page showing one withheld cell, a 0 for a withheld count, an exact point or a case id would be caught', async () => {
+      // A page that published a complementary cell it was given to withhold: the comparison names
+      // it, and the audit over that view pins a withheld count down (for some such cell).
+      const month = found.releases.month;
+      const seenMonth = found.seen.filter((x) => x.period === 'month');
+      const complementary = [...month.protection.state.keys()].filter((i) => month.protection.state[i] === COMPLEMENTARY);
+      expect(complementary.length).toBeGreaterThan(0);
+      let pinned = 0;
+      for (const c of complementary) {
+        const v = viewOf(month, seenMonth);
+        v.view.set(c, new Set([month.values.opened[c]]));
+        if ((await auditAsSeen(month, v.view, k)).narrow.length > 0) pinned++;
+      }
+      expect(pinned).toBeGreaterThan(0);
+      // A withheld count shown as 0 on a page.
+      const page = pages().find((f) => htmlCounts(f.url, f.body, () => undefined).seen.some((s) => s.value === null && s.period === 'month'))!;
+      expect(page).toBeDefined();
+      const doctored = page.body.replace(/(<td class="num">)<span class="flag">suppressed<\/span>/, (_m, td: string) => `${td}0`);
+      const d = htmlCounts(page.url, doctored, () => undefined);
+      expect(d.problems.length + viewOf(month, [...seenMonth.filter((s) => s.url !== page.url), ...d.seen.filter((s) => s.period === 'month')]).wrong.length).toBeGreaterThan(0);
+      // A request's own point where Open311 gives its cell's centre.
+      const p = (await t.wh.one<{ lat: number; lon: number; case_id: string }>('SELECT lat, lon, case_id FROM cases WHERE lat IS NOT NULL ORDER BY case_id LIMIT 1'))!;
+      const [clat, clon] = cellToLatLng(latLngToCell(p.lat, p.lon, 8));
+      expect(Math.abs(clat - p.lat) > 1e-6 || Math.abs(clon - p.lon) > 1e-6).toBe(true);
+      expect(pointsIn(`<td>${p.lat}, ${p.lon}</td>`, { latMin: p.lat - 1, latMax: p.lat + 1, lonMin: p.lon - 1, lonMax: p.lon + 1 })).toHaveLength(1);
+      // A case id or a time on a page.
+      expect(findIds(`${page.body}<p>${p.case_id}</p>`, new Set([p.case_id]), [p.case_id.length])).toEqual([p.case_id]);
+      expect(`${page.body}<p>opened at 14:05</p>`.match(CLOCK)).toEqual(['14:05']);
     });
 
     it('3. coarse geography only: no point on the pages, in the CSV or JSON; Open311 points are H3 r8 cell centres; no address anywhere', async () => {

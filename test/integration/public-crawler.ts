@@ -476,3 +476,18 @@ export function pointsIn(body: string, bounds: { latMin: number; latMax: number;
   }
   return out;
 }
+
+/** How many requests Open311 lists per service in a window of local days (every page walked). */
+export async function open311CountsByService(fastify: FastifyInstance, fromDay: string, toDay: string): Promise<{ counts: Map<string, number>; fetched: Fetched[] }> {
+  const counts = new Map<string, number>();
+  const fetched: Fetched[] = [];
+  for (let page = 1; page <= 1000; page++) {
+    const f = await get(fastify, `/open311/v2/requests.json?start_date=${fromDay}&end_date=${toDay}&page=${page}&page_size=1000`);
+    fetched.push(f);
+    if (f.status !== 200) throw new Error(`${f.url}: ${f.status} ${f.body.slice(0, 300)}`);
+    const rows = JSON.parse(f.body) as Open311Request[];
+    for (const r of rows) counts.set(r.service_name, (counts.get(r.service_name) ?? 0) + 1);
+    if (rows.length < 1000) break;
+  }
+  return { counts, fetched };
+}
