@@ -1,5 +1,6 @@
 // RFC 4180 CSV: the one writer behind `?format=csv` and the reports' CSV files.
 import { nextTurn, TURN_SIZE } from '../warehouse/turns.ts';
+import type { ReportContent } from './definitions.ts';
 
 function cell(v: unknown): string {
   if (v === null || v === undefined) return '';
@@ -28,4 +29,11 @@ export async function* csvChunks(rows: readonly Record<string, unknown>[], colum
     yield out;
     await nextTurn();
   }
+}
+
+/** A report's CSV files: one per table, each streamed in chunks (numbers unformatted). */
+export function csvFiles(content: ReportContent): { name: string; rows: number; chunks: () => AsyncIterable<string> }[] {
+  const { columns, rows } = content.csv;
+  const keys = columns.map((c) => c.key);
+  return [{ name: `${content.id}_${content.period}.csv`, rows: rows.length, chunks: () => csvChunks(rows, keys) }];
 }
