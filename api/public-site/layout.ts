@@ -20,15 +20,18 @@ export interface PageFrame {
   body: SafeHtml;
 }
 
-export function page(f: PageFrame): SafeHtml {
-  return html`<!doctype html>
+/** The document's start: language, viewport, title, the one stylesheet. */
+const head = (f: Pick<PageFrame, 'title' | 'jurisdiction'>) => html`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${f.title} — ${f.jurisdiction} 311</title>
 <link rel="stylesheet" href="${STYLESHEET}">
-</head>
+</head>`;
+
+export function page(f: PageFrame): SafeHtml {
+  return html`${head(f)}
 <body>
 <a class="skip" href="#main">Skip to the figures</a>
 <header class="site">
@@ -49,14 +52,7 @@ ${f.asOf ? html`<p>${f.asOf}.</p>` : ''}
 
 /** An embed: the same section, no site chrome, a line saying where it comes from. */
 export function embedPage(f: PageFrame & { source: string }): SafeHtml {
-  return html`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${f.title} — ${f.jurisdiction} 311</title>
-<link rel="stylesheet" href="${STYLESHEET}">
-</head>
+  return html`${head(f)}
 <body class="embed">
 <main id="main">
 ${f.body}
