@@ -4,6 +4,9 @@
 //   1. no count 1..k anywhere, and a withheld figure reads "suppressed" / null, never 0;
 //   2. every count seen is the release's cell, published exactly where the release publishes it,
 //      and the LP audit over what the crawler saw finds every withheld cell's range ≥ k wide;
+//      2b. with Open311 beside the tables, no withheld count of the sensitive service is the
+//      published total less the requests Open311 lists (it is, on the demo city: Open311 lists
+//      every other request, so the test fails there — reported, not fixed here);
 //   3. coarse geography only (no point but Open311's H3 r8 cell centres, no address);
 //   4. the sensitive service never by area, nor in Open311;
 //   5. no time finer than the day outside Open311 (JSON's as_of excepted, and reported);
