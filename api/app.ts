@@ -139,6 +139,7 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
   await fastify.register(import('./routes/map/index.ts'), { minDenominator: judging.display?.min_denominator });
   await fastify.register(import('./routes/repeat-locations/index.ts'));
   await fastify.register(import('./routes/open311/index.ts'), { disclosure: (opts.config as Partial<Pick<Config, 'disclosure'>>).disclosure });
+  await fastify.register(import('./routes/alerts/index.ts'));
 
   const dashboardDir = opts.dashboardDir ?? DEFAULT_DASHBOARD_DIR;
   const hasDashboard = existsSync(dashboardDir);
