@@ -1,12 +1,16 @@
-// Report definitions: what a report contains, as data. Renderers (PDF, CSV) know nothing of KPIs.
-import type { Warehouse } from '../warehouse/db.ts';
-import { computeKpis } from '../warehouse/analytics/kpis.ts';
-import { checkAsOf, dataAsOf, lastWholeWeek } from '../warehouse/analytics/window.ts';
-import { formatHours } from '../warehouse/analytics/format.ts';
-import { measure, methodology } from '../warehouse/queries/measures.ts';
-import { buildTrendSpec, describeTrend, type TrendRow } from '../dashboard/src/lib/charts/trend-spec.ts';
+// Report definitions: what a report contains, as data (headings, tables, charts with their text
+// alternative, paragraphs). The renderers (PDF, CSV) know nothing of KPIs; every figure here comes
+// from the warehouse's analyses — computeOverview / computeKpis / computeFindings for staff,
+// publicKpis (disclosure control) for the public — so a report never defines a measure itself.
 import type { TopLevelSpec } from 'vega-lite';
+import type { Warehouse } from '../warehouse/db.ts';
 import type { CaseFilter } from '../warehouse/queries/case-predicates.ts';
+import type { TargetsConfig } from '../warehouse/analytics/targets.ts';
+import type { DisclosurePolicy } from '../warehouse/privacy/policy.ts';
+import { formatHours } from '../warehouse/analytics/format.ts';
+import { int, pct, pctOf } from '../dashboard/src/lib/format.ts';
+import { buildStaffReport } from './content/staff.ts';
+import { buildPublicReport } from './content/public.ts';
 
 /** The sections a report holds, in this order. */
 export type ReportView = 'summary' | 'services' | 'areas' | 'methodology';
@@ -17,42 +21,131 @@ export interface ReportSpec {
   id: string;
   title: string;
   views: ReportView[];
+  /** warehouse/queries/case-predicates.ts: service, service_group, agency, channel, area. */
   filter: CaseFilter;
   area_kind?: string;
   /** The last whole week (Monday–Sunday) or month up to the newest request: windows follow the data. */
   period: 'week' | 'month';
-  /** public: only disclosure-controlled figures, nothing case-level. */
+  /** public: only disclosure-controlled figures (publicKpis), nothing case-level. */
   audience: 'staff' | 'public';
-  /** The owner's agency scope; null = every agency. */
+  /** The owner's agency scope (CaseScope); null = every agency. */
   agencies: string[] | null;
   /** The report's own IANA zone: its dates, "as of" and page footers. */
   timezone: string;
 }
 
-/** A table column; a percentage names the column holding its denominator (`of`), shown beside it. */
-export interface Column { key: string; label: string; format?: 'int' | 'hours' | 'percent'; of?: string }
+export interface ReportContext {
+  jurisdiction: string;
+  /** The jurisdiction's zone (the report's own is spec.timezone). */
+  timezone: string;
+  as_of?: string;
+  /** targets.* of the configuration (default: targets.on_time 0.85). */
+  targets?: TargetsConfig;
+  /** display.min_denominator (default 20). */
+  min_denominator?: number;
+  /** disclosure.* for public reports (default: k 10, min_denominator 20). */
+  disclosure?: DisclosurePolicy;
+}
 
-export type Section =
-  | { kind: 'table'; heading: string; columns: Column[]; rows: Record<string, unknown>[]; note?: string }
-  | { kind: 'chart'; heading: string; spec: TopLevelSpec; summary: string; columns: Column[]; rows: Record<string, unknown>[] }
-  | { kind: 'text'; heading: string; paragraphs: string[] };
+/**
+ * A table column. `of` names the column holding a rate's or a median's denominator: a percentage
+ * reads "70.9% of 955", and either reads "too few cases" under the minimum. `status` names a
+ * column whose text (e.g. "suppressed") replaces the figure when set.
+ */
+export interface Column {
+  key: string;
+  label: string;
+  format?: 'int' | 'hours' | 'percent' | 'percent0' | 'change' | 'instant';
+  of?: string;
+  status?: string;
+  /** The column that names the row (its cells are row headers, TH scope Row). */
+  row_header?: boolean;
+}
+
+/** A table: printed whole (split across pages, never cut) and written as one CSV file. */
+export interface Table {
+  /** File-name stem of its CSV (unique in the report). */
+  name: string;
+  caption: string;
+  columns: Column[];
+  rows: Record<string, unknown>[];
+  /** Raw columns of the CSV (default: the printed columns, their keys as headers). */
+  csv_columns?: Column[];
+  note?: string;
+}
+
+export type Block =
+  /** csv_only: written as a CSV file, not printed (the page states it otherwise, e.g. findings as sentences). */
+  | { kind: 'table'; table: Table; csv_only?: boolean }
+  | { kind: 'chart'; caption: string; spec: TopLevelSpec; alt: string; data?: Table }
+  | { kind: 'paragraphs'; paragraphs: string[] }
+  | { kind: 'list'; items: string[] };
+
+export interface Section {
+  heading: string;
+  /** 2: a view (Summary, Services…); 3: one service or area in it. */
+  level: 2 | 3;
+  blocks: Block[];
+  /** Start on a new page. */
+  new_page?: boolean;
+}
 
 export interface ReportContent {
   id: string;
-  /** The zone its dates are in. */
-  timezone: string;
   title: string;
   subtitle: string;
+  audience: 'staff' | 'public';
   as_of: string;
+  /** The as-of time in the report's zone, e.g. "2026-11-15 23:22 EST". */
+  as_of_local: string;
+  /** The report's zone. */
+  timezone: string;
+  from: string;
+  to: string;
   /** Label for file names: the period covered. */
   period: string;
+  /** The first page's facts: period, filters, scope, data as of… */
+  facts: { label: string; value: string }[];
+  /** display.min_denominator (staff) or disclosure.min_denominator (public). */
+  min_denominator: number;
   sections: Section[];
-  /** The table that the CSV rendering of this report carries. */
+  /** The services table's raw rows (what the weekly summary's single CSV carried). */
   csv: { columns: Column[]; rows: Record<string, unknown>[] };
 }
 
-export interface ReportContext { jurisdiction: string; timezone: string; as_of?: string }
+/** Builds a report's content from the warehouse, for its spec (views, filters, scope, period, zone). */
+export async function buildReport(wh: Warehouse, spec: ReportSpec, ctx: ReportContext): Promise<ReportContent> {
+  const views = REPORT_VIEWS.filter((v) => spec.views.includes(v));
+  if (views.length === 0) throw new Error(`report "${spec.id}" has no views (views: ${REPORT_VIEWS.join(', ')})`);
+  const s = { ...spec, views };
+  return spec.audience === 'public' ? buildPublicReport(wh, s, ctx) : buildStaffReport(wh, s, ctx);
+}
 
+/** The reports every installation has (the report's zone defaults to the jurisdiction's). */
+export const BUILT_IN_REPORTS: Record<string, Omit<ReportSpec, 'timezone'> & { description: string }> = {
+  'weekly-summary': {
+    id: 'weekly-summary',
+    title: 'Weekly service summary',
+    description: 'The last whole week of requests (Monday–Sunday, local time): headline figures against the week before and the targets, findings, every service and every area, and how the figures are defined.',
+    views: ['summary', 'services', 'areas', 'methodology'],
+    filter: {},
+    period: 'week',
+    audience: 'staff',
+    agencies: null,
+  },
+  'monthly-public': {
+    id: 'monthly-public',
+    title: 'Monthly public summary',
+    description: 'The last whole month, published figures only (disclosure control: small counts suppressed, rates over too few cases withheld).',
+    views: ['summary', 'services', 'areas', 'methodology'],
+    filter: {},
+    period: 'month',
+    audience: 'public',
+    agencies: null,
+  },
+};
+
+/** @deprecated the scheduler's old shape: a built-in report by id, in the jurisdiction's zone. Use buildReport. */
 export interface ReportDefinition {
   id: string;
   title: string;
@@ -60,113 +153,51 @@ export interface ReportDefinition {
   build(wh: Warehouse, ctx: ReportContext): Promise<ReportContent>;
 }
 
-/** A report column for a registry measure: its label and unit come from the one definition. */
-function measureColumn(name: string): Column {
-  const m = measure(name);
-  if (!m) throw new Error(`unknown measure ${name}`);
-  const format: Column['format'] = m.unit === 'hours' ? 'hours' : m.unit === 'share' ? 'percent' : m.kind === 'count' ? 'int' : undefined;
-  return { key: m.name, label: m.label, format, ...(m.kind === 'ratio' ? { of: m.denominator } : {}) };
-}
-
-const TABLE_MEASURES = ['opened', 'closed', 'median_hours_to_close', 'on_time_rate', 'pending', 'closed_without_due_time'];
-const KPI_COLUMNS: Column[] = [{ key: 'service', label: 'Service' }, ...TABLE_MEASURES.map(measureColumn)];
-const CSV_MEASURES = [...TABLE_MEASURES, 'on_time', 'on_time_denominator', 'median_hours_ci_lower', 'median_hours_ci_upper', 'p90_hours_to_close', 'cancelled', 'excluded_data_errors'];
-
-/** The definitions of the measures a report shows, from the registry. */
-function definitions(names: readonly string[]): string[] {
-  const shown = new Set(names);
-  return methodology().flatMap((c) => c.measures.filter((m) => shown.has(m.name)).map((m) => `${m.label}: ${m.definition}`));
-}
-
-/** The reports every installation has; a configured report may use any id but these. */
-export const BUILT_IN_REPORTS: Record<string, Omit<ReportSpec, 'timezone'> & { description: string }> = {
-  'weekly-summary': {
-    id: 'weekly-summary',
-    title: 'Weekly service summary',
-    description: 'The last full week of requests (Monday–Sunday, local time): volume, Kaplan–Meier median time to close and on-time rate per service, with 12 weeks of volume.',
-    views: ['summary', 'services', 'methodology'],
-    filter: {},
-    period: 'week',
-    audience: 'staff',
-    agencies: null,
-  },
-};
-
-/** Builds a report's content from the warehouse, for its spec (filters, scope, period, zone). */
-export async function buildReport(wh: Warehouse, spec: ReportSpec, ctx: ReportContext): Promise<ReportContent> {
-  return buildWeekly(wh, spec, ctx);
-}
-
-const weeklySummary: ReportDefinition = {
-  id: 'weekly-summary',
-  title: 'Weekly service summary',
-  description: BUILT_IN_REPORTS['weekly-summary'].description,
-  build: (wh, ctx) => buildReport(wh, { ...BUILT_IN_REPORTS['weekly-summary'], timezone: ctx.timezone }, ctx),
-};
-
-async function buildWeekly(wh: Warehouse, spec: ReportSpec, rctx: ReportContext): Promise<ReportContent> {
-  {
-    const ctx = { ...rctx, timezone: spec.timezone };
-    const opts = { area_kind: spec.area_kind, scope: { agencies: spec.agencies } };
-    const asOf = (ctx.as_of && checkAsOf(ctx.as_of)) ?? (await dataAsOf(wh)) ?? new Date().toISOString();
-    // The latest whole Monday–Sunday week up to the newest *request* by the as-of time: a close
-    // months after the last request must not pick a week with no requests in it.
-    const w = await lastWholeWeek(wh, asOf, ctx.timezone);
-    const week = await computeKpis(wh, ['service'], { from: w.start, to: w.end, as_of: asOf, timezone: ctx.timezone }, spec.filter, opts);
-    const trend = await computeKpis(wh, ['service', 'week'], { from: w.trend_start, to: w.end, as_of: asOf, timezone: ctx.timezone }, spec.filter, opts);
-    const trendRows: TrendRow[] = trend.rows.map((r) => ({ week: r.week!, service: r.service!, opened: r.opened }));
-    const totals = week.rows.reduce((t, r) => ({ opened: t.opened + r.opened, closed: t.closed + r.closed }), { opened: 0, closed: 0 });
-    // Services with nothing opened or closed in the week (only an old backlog) are not rows of a weekly table.
-    const rows = week.rows.filter((r) => r.opened > 0 || r.closed_in_period > 0).map((r) => ({ ...r }) as Record<string, unknown>);
-    return {
-      id: spec.id,
-      timezone: ctx.timezone,
-      title: `${spec.title}: ${ctx.jurisdiction}`,
-      subtitle: `Week of ${w.start} to ${w.end} (${ctx.timezone}), the last whole week of requests. Data as of ${w.as_of_local} local time.`,
-      as_of: asOf,
-      period: `${w.start}_${w.end}`,
-      sections: [
-        {
-          kind: 'table',
-          heading: 'Key figures by service',
-          columns: KPI_COLUMNS,
-          rows,
-          note: `${totals.opened.toLocaleString('en-US')} cases opened and ${totals.closed.toLocaleString('en-US')} of them closed by the as-of time.`,
-        },
-        {
-          kind: 'chart',
-          heading: 'Cases opened per week, last 12 weeks',
-          spec: buildTrendSpec(trendRows, { width: 420, height: 220 }),
-          summary: describeTrend(trendRows),
-          columns: [{ key: 'week', label: 'Week starting' }, { key: 'service', label: 'Service' }, { key: 'opened', label: 'Opened', format: 'int' }],
-          rows: trendRows as unknown as Record<string, unknown>[],
-        },
-        {
-          kind: 'text',
-          heading: 'How these figures are defined',
-          paragraphs: [
-            'Cases are counted in the week they were opened (opened cohort). Durations are in hours under 48 hours, else in days.',
-            ...definitions(CSV_MEASURES),
-          ],
-        },
-      ],
-      csv: { columns: [{ key: 'service', label: 'service' }, ...CSV_MEASURES.map((n) => ({ key: n, label: n }))], rows },
-    };
-  }
-}
-
-export const REPORTS: Record<string, ReportDefinition> = { [weeklySummary.id]: weeklySummary };
+export const REPORTS: Record<string, ReportDefinition> = Object.fromEntries(
+  Object.values(BUILT_IN_REPORTS).map((b) => [b.id, { id: b.id, title: b.title, description: b.description, build: (wh: Warehouse, ctx: ReportContext) => buildReport(wh, { ...b, timezone: ctx.timezone }, ctx) }]),
+);
 
 export function getReport(id: string): ReportDefinition {
-  const def = REPORTS[id];
+  const def = Object.hasOwn(REPORTS, id) ? REPORTS[id] : undefined;
   if (!def) throw new Error(`Unknown report "${id}". Reports: ${Object.keys(REPORTS).join(', ')}`);
   return def;
 }
 
-export function formatCell(value: unknown, format: Column['format'], denominator?: unknown): string {
-  if (value === null || value === undefined || (typeof value === 'number' && !Number.isFinite(value))) return '–';
-  if (format === 'int') return Number(value).toLocaleString('en-US');
-  if (format === 'hours') return formatHours(Number(value));
-  if (format === 'percent') return `${(Number(value) * 100).toFixed(1)}%${typeof denominator === 'number' ? ` of ${denominator.toLocaleString('en-US')}` : ''}`;
-  return String(value);
+/** An instant as ISO 8601 with the offset of `timezone` at that instant: 2026-11-15T23:22:05-05:00. */
+export function isoInZone(instant: string, timezone: string): string {
+  const d = new Date(instant);
+  if (!Number.isFinite(d.getTime())) return instant;
+  const parts = Object.fromEntries(new Intl.DateTimeFormat('en-US', { timeZone: timezone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' }).formatToParts(d).map((p) => [p.type, p.value]));
+  const local = Date.UTC(+parts.year, +parts.month - 1, +parts.day, +parts.hour, +parts.minute, +parts.second);
+  const offset = Math.round((local - Math.floor(d.getTime() / 1000) * 1000) / 60000);
+  const sign = offset < 0 ? '-' : '+';
+  const a = Math.abs(offset);
+  return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}:${parts.second}${sign}${String(Math.floor(a / 60)).padStart(2, '0')}:${String(a % 60).padStart(2, '0')}`;
+}
+
+/**
+ * A cell as printed, by the dashboard's rules (dashboard/src/lib/format.ts, warehouse/analytics/
+ * format.ts): hours under 48 h then days, a percentage with its denominator, "too few cases"
+ * under the minimum, a status (suppressed, not reached) in place of the figure.
+ */
+export function formatCell(row: Record<string, unknown>, col: Column, min: number): string {
+  const status = col.status ? row[col.status] : undefined;
+  if (typeof status === 'string' && status) return status;
+  const value = row[col.key];
+  const den = col.of ? row[col.of] : undefined;
+  const n = typeof value === 'number' && Number.isFinite(value) ? value : null;
+  switch (col.format) {
+    case 'int':
+      return int(n);
+    case 'hours':
+      return typeof den === 'number' && den < min ? 'too few cases' : formatHours(n);
+    case 'percent':
+      return col.of ? pctOf(n, typeof den === 'number' ? den : 0, min) : pct(n);
+    case 'percent0':
+      return n === null ? '—' : `${Math.round(n * 100)}%`;
+    case 'instant':
+      return value === null || value === undefined ? '—' : String(value);
+    default:
+      return value === null || value === undefined || value === '' ? '—' : String(value);
+  }
 }

@@ -1,6 +1,6 @@
 // RFC 4180 CSV: the one writer behind `?format=csv` and the reports' CSV files.
 import { nextTurn, TURN_SIZE } from '../warehouse/turns.ts';
-import type { ReportContent } from './definitions.ts';
+import { isoInZone, type ReportContent } from './definitions.ts';
 
 function cell(v: unknown): string {
   if (v === null || v === undefined) return '';
@@ -31,9 +31,45 @@ export async function* csvChunks(rows: readonly Record<string, unknown>[], colum
   }
 }
 
-/** A report's CSV files: one per table, each streamed in chunks (numbers unformatted). */
+/**
+ * A report's CSV files: one per table (printed or CSV-only), UTF-8 with a header row, raw numbers
+ * (shares as 0–1, hours unrounded) beside their denominators, any instant as ISO 8601 with the
+ * offset of the report's zone; plus `about`, what the report covers. Each file streams in chunks.
+ */
 export function csvFiles(content: ReportContent): { name: string; rows: number; chunks: () => AsyncIterable<string> }[] {
-  const { columns, rows } = content.csv;
-  const keys = columns.map((c) => c.key);
-  return [{ name: `${content.id}_${content.period}.csv`, rows: rows.length, chunks: () => csvChunks(rows, keys) }];
+  const base = `${content.id}_${content.period}`;
+  const about: Record<string, unknown>[] = [
+    { field: 'report', value: content.id },
+    { field: 'title', value: content.title },
+    { field: 'audience', value: content.audience },
+    { field: 'from', value: content.from },
+    { field: 'to', value: content.to },
+    { field: 'as_of', value: isoInZone(content.as_of, content.timezone) },
+    { field: 'timezone', value: content.timezone },
+    ...content.facts.map((f) => ({ field: f.label, value: f.value })),
+  ];
+  const files = [{ name: `${base}_about.csv`, rows: about.length, chunks: () => csvChunks(about, ['field', 'value']) }];
+  const seen = new Set<string>();
+  for (const s of content.sections) {
+    for (const b of s.blocks) {
+      const t = b.kind === 'table' ? b.table : b.kind === 'chart' ? b.data : undefined;
+      if (!t || seen.has(t.name)) continue;
+      seen.add(t.name);
+      const cols = t.csv_columns ?? t.columns;
+      const instants = cols.filter((c) => c.format === 'instant').map((c) => c.key);
+      const rows = instants.length ? t.rows.map((r) => ({ ...r, ...Object.fromEntries(instants.map((k) => [k, typeof r[k] === 'string' ? isoInZone(r[k] as string, content.timezone) : r[k]])) })) : t.rows;
+      files.push({ name: `${base}_${t.name}.csv`, rows: t.rows.length, chunks: () => csvChunksAs(rows, cols.map((c) => c.key), cols.map((c) => c.label)) });
+    }
+  }
+  return files;
+}
+
+/** csvChunks with header labels other than the keys. */
+async function* csvChunksAs(rows: readonly Record<string, unknown>[], keys: readonly string[], labels: readonly string[]): AsyncGenerator<string> {
+  yield labels.map(cell).join(',') + '\r\n';
+  let first = true;
+  for await (const chunk of csvChunks(rows, keys)) {
+    if (first) { first = false; continue; } // csvChunks' own header
+    yield chunk;
+  }
 }
