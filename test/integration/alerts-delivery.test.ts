@@ -1,0 +1,158 @@
+// Alerts end to end on the demo city, through a real SMTP server (smtp-server, read back with
+// mailparser) and a real HTTP webhook receiver checking the signature: a finding is sent once with
+// its link, not again while it holds, cleared when the data no longer shows it, and sent again
+// when it comes back; a failed send is retried; a failed evaluation sends and clears nothing; a
+// scope of one agency never carries another's findings.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SMTPServer } from 'smtp-server';
+import { simpleParser, type ParsedMail } from 'mailparser';
+import { demoWarehouse } from '../demo-warehouse.ts';
+import type { TempWarehouse } from '../helpers.ts';
+import { DEMO_SERVICES, type DemoManifest } from '../../ingest/demo-city.ts';
+import { createSubscription, listSubscriptions, subscriptionEvents } from '../../warehouse/analytics/alerts.ts';
+import { alertSender, evaluateAlerts, type AlertContext, type AlertPayload } from '../../reports/alerts.ts';
+import { verifyWebhookSignature, SIGNATURE_HEADER } from '../../reports/deliver-webhook.ts';
+
+const TZ = 'America/New_York';
+const BASE = 'http://civic.example:3000';
+/** Before the planted pothole trend has weeks enough to be significant. */
+const EARLY = '2026-06-01T00:00:00Z';
+
+interface Hook { server: Server; url: string; received: AlertPayload[]; fail: boolean; signatures: boolean[] }
+
+async function startReceiver(secretOf: () => string): Promise<Hook> {
+  const hook: Hook = { server: null as unknown as Server, url: '', received: [], fail: false, signatures: [] };
+  hook.server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      if (hook.fail) {
+        res.statusCode = 500;
+        return res.end('down for maintenance');
+      }
+      hook.signatures.push(verifyWebhookSignature(secretOf(), body, req.headers[SIGNATURE_HEADER] as string | undefined));
+      hook.received.push(JSON.parse(body.toString('utf8')) as AlertPayload);
+      res.statusCode = 204;
+      res.end();
+    });
+  });
+  await new Promise<void>((r) => hook.server.listen(0, '127.0.0.1', r));
+  hook.url = `http://127.0.0.1:${(hook.server.address() as AddressInfo).port}/civic-alerts`;
+  return hook;
+}
+
+describe('alerts delivered by e-mail and webhook', () => {
+  let t: TempWarehouse & { manifest: DemoManifest };
+  let smtp: SMTPServer;
+  const mail: { to: string[]; mail: ParsedMail }[] = [];
+  let hook: Hook;
+  let secret = '';
+  let ctx: AlertContext;
+  const errors: string[] = [];
+  const log = { info: () => undefined, warn: () => undefined, error: (_o: object, m: string) => void errors.push(m) };
+
+  beforeAll(async () => {
+    t = await demoWarehouse();
+    smtp = new SMTPServer({
+      disabledCommands: ['STARTTLS', 'AUTH'],
+      authOptional: true,
+      logger: false,
+      onData(stream, session, cb) {
+        simpleParser(stream).then((m) => {
+          mail.push({ to: session.envelope.rcptTo.map((r) => r.address), mail: m });
+          cb();
+        }, cb);
+      },
+    });
+    await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', r));
+    hook = await startReceiver(() => secret);
+    ctx = { jurisdiction: 'Riverton (demo city)', timezone: TZ, baseUrl: `${BASE}/` };
+  });
+  afterAll(async () => {
+    await new Promise<void>((r) => smtp.close(() => r()));
+    await new Promise<void>((r) => hook.server.close(() => r()));
+    t.cleanup();
+  });
+
+  it('sends once, holds, clears, rearms; retries a failed send; keeps each scope to its agency', async () => {
+    const sender = alertSender({ host: '127.0.0.1', port: (smtp.server.address() as AddressInfo).port, secure: false, from: 'Civic Pulse <alerts@city.example>' }, { retries: 0, timeoutMs: 5000 });
+    const streets = { token_id: 'tok-streets', name: 'Streets manager', role: 'manager', agencies: ['Streets'] };
+    const { subscription: potholes } = await createSubscription(t.wh, { owner: streets, filter: { service: 'POTHOLE' }, kinds: ['trend'], channel: { email: 'streets@city.example' }, timezone: TZ });
+    const sanitation = { token_id: 'tok-sanitation', name: 'Sanitation manager', role: 'manager', agencies: ['Sanitation'] };
+    const created = await createSubscription(t.wh, { owner: sanitation, filter: {}, kinds: ['trend', 'below_target'], channel: { webhook: hook.url }, timezone: TZ });
+    secret = created.webhook_secret!;
+    const potholeKey = 'trend|Pothole Repair||rising';
+
+    // 1. The webhook is down: the e-mail goes, the webhook's findings stay unsent with the error.
+    hook.fail = true;
+    let s = await evaluateAlerts(t.wh, ctx, sender, { log });
+    expect(s.failed).toEqual([]);
+    expect(mail).toHaveLength(1);
+    const first = mail[0];
+    expect(first.to).toEqual(['streets@city.example']);
+    expect(first.mail.subject).toMatch(/^Civic Pulse alert: .* for Pothole Repair \(Riverton \(demo city\)\)$/);
+    expect(first.mail.text).toContain('Pothole Repair requests have risen by about');
+    expect(first.mail.text).toContain(`See it: ${BASE}/service?service=POTHOLE\n`);
+    expect(first.mail.html).toContain(`<a href="${BASE}/service?service=POTHOLE">`);
+    let events = await subscriptionEvents(t.wh, potholes.subscription_id);
+    expect(events.find((e) => e.finding_key === potholeKey)).toMatchObject({ status: 'sent', attempts: 1, last_error: null });
+    let hookEvents = await subscriptionEvents(t.wh, created.subscription.subscription_id);
+    expect(hookEvents.length).toBeGreaterThan(0);
+    expect(s.unsent).toBe(hookEvents.length);
+    for (const e of hookEvents) expect([e.status, e.sent_at, e.attempts, e.last_error]).toEqual(['failed', null, 1, expect.stringContaining('500')]);
+    expect(errors.some((m) => m.startsWith('alert not sent'))).toBe(true);
+
+    // 2. The webhook is back: the same findings go, once, signed; no e-mail again.
+    hook.fail = false;
+    s = await evaluateAlerts(t.wh, ctx, sender, { log });
+    expect(mail).toHaveLength(1);
+    expect(hook.received).toHaveLength(1);
+    expect(hook.signatures).toEqual([true]);
+    const payload = hook.received[0];
+    expect(payload).toMatchObject({ type: 'civic_pulse.alert', subscription_id: created.subscription.subscription_id, scope: { agencies: ['Sanitation'] } });
+    expect(payload.findings.map((f) => f.event_id).sort()).toEqual(hookEvents.map((e) => e.event_id).sort());
+    // Scope: the Sanitation subscription names only Sanitation's services.
+    const sanitationServices = new Set(DEMO_SERVICES.filter((x) => x.agency === 'Sanitation').map((x) => x.name));
+    const named = payload.findings.map((f) => f.key.split('|')[1]).filter(Boolean);
+    expect(named.length).toBeGreaterThan(0);
+    for (const n of named) expect(sanitationServices.has(n), n).toBe(true);
+    for (const f of payload.findings) expect(f.link.startsWith(`${BASE}/`)).toBe(true);
+    hookEvents = await subscriptionEvents(t.wh, created.subscription.subscription_id);
+    for (const e of hookEvents) expect([e.status, e.attempts, e.last_error]).toEqual(['sent', 2, null]);
+
+    // 3. Nothing changed: nothing is sent.
+    s = await evaluateAlerts(t.wh, ctx, sender, { log });
+    expect([s.messages, s.opened, s.cleared, mail.length, hook.received.length]).toEqual([0, 0, 0, 1, 1]);
+
+    // 4. An earlier as-of: the pothole trend is not (yet) there, so it clears.
+    s = await evaluateAlerts(t.wh, ctx, sender, { log, as_of: EARLY });
+    expect(s.failed).toEqual([]);
+    events = await subscriptionEvents(t.wh, potholes.subscription_id);
+    expect(events.find((e) => e.finding_key === potholeKey)).toMatchObject({ status: 'cleared', cleared_at: expect.any(String) });
+    const mailsBefore = mail.length;
+    expect(mail.slice(1).every((m) => !m.mail.text!.includes('Pothole Repair requests have risen'))).toBe(true);
+
+    // 5. Back to the data's end: the trend is back and is sent again (rearmed), as a new episode.
+    s = await evaluateAlerts(t.wh, ctx, sender, { log });
+    expect(mail.length).toBe(mailsBefore + 1);
+    expect(mail.at(-1)!.mail.text).toContain('Pothole Repair requests have risen by about');
+    events = (await subscriptionEvents(t.wh, potholes.subscription_id)).filter((e) => e.finding_key === potholeKey);
+    expect(events.map((e) => e.status)).toEqual(['sent', 'cleared']);
+    expect(events[0].event_id).toBeGreaterThan(events[1].event_id);
+
+    // 6. An evaluation that fails (a scope the data no longer has) sends and clears nothing, and says why.
+    await t.wh.run(`UPDATE alert_subscriptions SET filter = '{"service":"No Such Service"}' WHERE subscription_id = $id`, { id: potholes.subscription_id });
+    const mailsNow = mail.length;
+    s = await evaluateAlerts(t.wh, ctx, sender, { log, as_of: EARLY });
+    expect(s.failed.map((f) => f.subscription_id)).toEqual([potholes.subscription_id]);
+    expect(errors.some((m) => m.startsWith('alert evaluation failed'))).toBe(true);
+    expect(mail.length).toBe(mailsNow);
+    const after = (await subscriptionEvents(t.wh, potholes.subscription_id)).find((e) => e.finding_key === potholeKey)!;
+    expect([after.status, after.cleared_at]).toEqual(['sent', null]);
+    const [sub] = await listSubscriptions(t.wh, 'tok-streets');
+    expect(sub.last_error).toMatch(/No Such Service/);
+  });
+});
