@@ -4,7 +4,7 @@
 import { areaPhrase, formatHours } from '../../warehouse/analytics/format.ts';
 import type { PublicRow } from '../../warehouse/analytics/public-kpis.ts';
 import { MEASURES, type Measure } from '../../warehouse/queries/measures.ts';
-import { AREA_NOT_PUBLISHED, type PublicPeriod } from '../../warehouse/privacy/policy.ts';
+import type { PublicPeriod } from '../../warehouse/privacy/policy.ts';
 import { areaMap, lineChart } from './charts.ts';
 import { count, dayLabel, figure, figureText, localDay, percent, periodLabel, type Missing } from './format.ts';
 import { href, html, type SafeHtml } from './html.ts';
@@ -147,7 +147,7 @@ ${table({
 }
 
 /** An area as a heading or table cell names it: "Council district 9", "District 6". */
-const areaLabel = (v: PublicView, a: string) => (a === AREA_NOT_PUBLISHED ? 'Services not published by area' : areaPhrase(a, v.release.area_kind).replace(/^./, (c) => c.toUpperCase()));
+const areaLabel = (v: PublicView, a: string) => areaPhrase(a, v.release.area_kind).replace(/^./, (c) => c.toUpperCase());
 const kindWords = (kind: string, n = 2) => (kind === 'source' ? 'areas' : `${kind.replaceAll('_', ' ')}${n === 1 ? '' : 's'}`);
 
 /** The equity picture in plain words, from published figures only. */
@@ -270,6 +270,8 @@ export function methodologyBody(m: MethodologyView): SafeHtml {
   const r = m.release;
   const published = new Set<string>(r.measures.map((x) => x.name));
   const s = m.sources;
+  // Counts of requests here follow the tables' rule: 1 to k is not printed.
+  const small = (n: number) => (n >= 1 && n <= r.disclosure.k ? `1 to ${r.disclosure.k}` : count(n));
   return html`<h1>Methodology</h1>
 <p class="lede">${asOfLine(m)}. How every figure on these pages is defined, where the data comes from, what is known to be wrong with it, and how the figures are protected so that none identifies a person.</p>
 <section aria-labelledby="published-h">
@@ -283,7 +285,7 @@ ${r.measures.map((x) => html`<dt>${x.label}</dt><dd>${x.definition}${'min_denomi
 <h2 id="rules-h">Disclosure control</h2>
 <ol>${r.disclosure.rules.map((x) => html`<li>${x}</li>`)}</ol>
 <p>${r.disclosure.suppressed_cells === 0 ? `No figure of the current release had to be withheld (${count(r.disclosure.cells)} cells).` : `${count(r.disclosure.suppressed_cells)} of ${count(r.disclosure.cells)} cells of the current release are withheld.`} Every withheld count can still be any of at least ${r.disclosure.k} values given everything published; the service checks this before it publishes and publishes nothing that fails it.</p>
-<p>Locations: requests are published by ${kindWords(r.area_kind, 1)} only; the Open311 API gives each request's place as the centre of a hexagon about 460 metres across (H3 resolution 8), never its address or point. ${r.disclosure.sensitive_services.length ? `Requests for ${r.disclosure.sensitive_services.join(', ')} are never broken down by area or listed.` : 'No service is currently marked as sensitive.'}</p>
+<p>Locations: requests are published by ${kindWords(r.area_kind, 1)} only; the Open311 API gives each request's place as the centre of a hexagon about 460 metres across (H3 resolution 8), never its address or point. ${r.disclosure.sensitive_services.length ? `Requests for ${r.disclosure.sensitive_services.join(', ')} are not published at all: every figure on these pages, and the Open311 API, counts the other services only.` : 'No service is currently marked as sensitive.'}</p>
 </section>
 <section aria-labelledby="all-measures-h">
 <h2 id="all-measures-h">Every measure the city's staff see</h2>
@@ -313,8 +315,8 @@ ${s.sources.map((x) => html`<tr><th scope="row">${x.source}</th><td>${x.kind.rep
 <section aria-labelledby="quality-h">
 <h2 id="quality-h">Known quality issues</h2>
 ${s.rejected_by_field.length === 0 && s.flags.length === 0 ? html`<p>No row was refused and no loaded request carries a data-quality flag.</p>` : ''}
-${s.rejected_by_field.length ? html`<p>Rows not loaded, by the field that was wrong (each is kept with its reason for the city's staff):</p><ul>${s.rejected_by_field.map((x) => html`<li>${x.what}: ${count(x.count)} rows</li>`)}</ul>` : ''}
-${s.flags.length ? html`<p>Loaded requests with a data-quality flag (for example a close before the opening, which is left out of times to close and counted):</p><ul>${s.flags.map((x) => html`<li>${x.what.replaceAll('_', ' ')}: ${count(x.count)} requests</li>`)}</ul>` : ''}
+${s.rejected_by_field.length ? html`<p>Rows not loaded, by the field that was wrong (each is kept with its reason for the city's staff):</p><ul>${s.rejected_by_field.map((x) => html`<li>${x.what}: ${small(x.count)} rows</li>`)}</ul>` : ''}
+${s.flags.length ? html`<p>Loaded requests with a data-quality flag (for example a close before the opening, which is left out of times to close and counted):</p><ul>${s.flags.map((x) => html`<li>${x.what.replaceAll('_', ' ')}: ${small(x.count)} requests</li>`)}</ul>` : ''}
 <p>Requests without a due time (no target in the source and no service-level agreement) are left out of on-time rates and counted apart.</p>
 </section>`;
 }

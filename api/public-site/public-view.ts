@@ -10,7 +10,7 @@ import { loadAreaPolygons, type AreaPolygon } from '../../warehouse/analytics/ar
 import { dataCoverage, dataSources, type DataSources } from '../../warehouse/analytics/data-sources.ts';
 import type { Missing } from './format.ts';
 import { SOURCE_AREA_KIND } from '../../warehouse/queries/case-predicates.ts';
-import { AREA_NOT_PUBLISHED, type DisclosurePolicy, type PublicPeriod } from '../../warehouse/privacy/policy.ts';
+import type { DisclosurePolicy, PublicPeriod } from '../../warehouse/privacy/policy.ts';
 
 export interface PublicSiteOptions {
   policy: DisclosurePolicy;
@@ -97,7 +97,7 @@ export async function publicView(wh: Warehouse, o: PublicSiteOptions): Promise<P
     targetOfService,
     findings: [...trendsAll.findings, ...trendsGroups.findings],
     polygons,
-    areaNames: byArea.map((r) => r.area!).filter((a) => a !== AREA_NOT_PUBLISHED && !a.startsWith('(')),
+    areaNames: byArea.map((r) => r.area!).filter((a) => !a.startsWith('(')),
     missing,
   };
 }

@@ -16,14 +16,13 @@ import { computeKpis, type KpiRow } from './kpis.ts';
 import { dataAsOf, requestSpan, resolveWindow } from './window.ts';
 import { listDimensions, type Dimensions } from './dimensions.ts';
 import { areaPhrase, formatP } from './format.ts';
-import { compareLabels, NO_AREA, type CaseWindow, type Dimension } from '../queries/case-predicates.ts';
+import { compareLabels, NO_AREA, type CaseScope, type CaseWindow, type Dimension } from '../queries/case-predicates.ts';
 import { measure, type Measure, type RatioMeasure } from '../queries/measures.ts';
 import { mannKendall } from '../stats/mann-kendall.ts';
 import { benjaminiHochberg } from '../stats/hotspots.ts';
 import { Axis } from '../privacy/cube.ts';
 import { buildRelease, isSuppressed, sliceCells, type LeafRecord, type Release } from '../privacy/release.ts';
 import {
-  AREA_NOT_PUBLISHED,
   footnotes,
   roundHours,
   roundShare,
@@ -88,7 +87,9 @@ interface PublicRelease {
   /** The first period, when the data starts inside it. */
   partial: string | null;
   area_kind: string;
+  /** Services left out of every figure (disclosure.sensitive_services), and the scope that leaves them out. */
   sensitive: string[];
+  scope: CaseScope;
   release: Release | null;
   /** All requests, split by service group → service (family "service") and by area (family "area"). */
   rows: Axis;
@@ -160,35 +161,35 @@ async function buildPublicRelease(wh: Warehouse, dims: Dimensions, o: PublicOpti
   const rows = new Axis('rows', 'All requests');
   const time = Axis.flat(o.period, periods, 'All periods');
   const base = { period: o.period, periods, partial, area_kind: areaKind, rows, time, medians: new Map() };
-  if (periods.length === 0) return { ...base, window: { from: '', to: '', as_of: asOf, timezone: o.timezone }, sensitive: [], release: null };
+  if (periods.length === 0) return { ...base, window: { from: '', to: '', as_of: asOf, timezone: o.timezone }, sensitive: [], scope: {}, release: null };
   const window = await resolveWindow(wh, { from: periods[0], to: periodEnd(o.period, periods[periods.length - 1]), as_of: asOf }, o.timezone);
-  const kpis = await computeKpis(wh, ['service_group', 'service', 'area', o.period], window, {}, { area_kind: areaKind });
+  // Sensitive services are left out of every public figure, totals included (CaseScope.exclude_services).
+  const sensitive = dims.services.filter((sv) => sensitiveNames.has(sv.name)).map((sv) => sv.name);
+  const scope = { exclude_services: [...new Set(sensitive)].sort() };
+  const kpis = await computeKpis(wh, ['service_group', 'service', 'area', o.period], window, {}, { area_kind: areaKind, scope });
 
   // Every service the data knows (under its group) and every area of the kind, even with no requests in the window.
   const group = (g: string | null | undefined) => g ?? '(no service group)';
   const pairs = new Map<string, [string, string]>();
-  for (const sv of dims.services) pairs.set(JSON.stringify([group(sv.service_group), sv.name]), [group(sv.service_group), sv.name]);
+  for (const sv of dims.services) if (!sensitiveNames.has(sv.name)) pairs.set(JSON.stringify([group(sv.service_group), sv.name]), [group(sv.service_group), sv.name]);
   for (const r of kpis.rows) pairs.set(JSON.stringify([r.service_group!, r.service!]), [r.service_group!, r.service!]);
   const services = [...pairs.values()].sort((a, b) => compareLabels(a[0], b[0]) || compareLabels(a[1], b[1]));
   for (const p of services) rows.node(p, 'service');
-  const sensitive = [...new Set(services.filter(([, n]) => sensitiveNames.has(n)).map(([, n]) => n))];
   const areaKeys = [...new Set(dims.areas.filter((a) => a.kind === areaKind).map((a) => a.name))].sort(compareLabels);
-  for (const r of kpis.rows) if (!sensitiveNames.has(r.service!) && !areaKeys.includes(r.area!)) areaKeys.push(r.area!);
-  // "(no area)" after the named areas, the sensitive services' single place last.
+  for (const r of kpis.rows) if (!areaKeys.includes(r.area!)) areaKeys.push(r.area!);
+  // "(no area)" after the named areas.
   areaKeys.sort((a, b) => Number(a === NO_AREA) - Number(b === NO_AREA) || compareLabels(a, b));
-  if (sensitive.length > 0) areaKeys.push(AREA_NOT_PUBLISHED);
   for (const a of areaKeys) rows.node([a], 'area');
 
   const records: LeafRecord[] = kpis.rows.map((r: KpiRow) => {
     const s = rows.find([r.service_group!, r.service!], 'service')!;
-    // Generalisation: a sensitive service's requests are placed in no area at all.
-    const a = rows.find([sensitiveNames.has(r.service!) ? AREA_NOT_PUBLISHED : r.area!], 'area')!;
+    const a = rows.find([r.area!], 'area')!;
     const t = time.find([r[o.period]!]);
     if (t === undefined) throw new Error(`public release: period ${r[o.period]} is outside ${periods[0]}…${periods[periods.length - 1]}`);
     return { leaves: [[s, a], t], fields: Object.fromEntries(FIELDS.map((f) => [f, Number(r[f as keyof KpiRow] ?? 0)])) };
   });
   const release = await buildRelease({ axes: [rows, time], records, countField: PUBLIC_COUNT, fields: FIELDS, k: o.policy.k });
-  return { ...base, window, sensitive, release };
+  return { ...base, window, sensitive: scope.exclude_services, scope, release };
 }
 
 /** The rows nodes of a table's rows dimension (none: the total). */
@@ -202,7 +203,7 @@ function mediansBy(wh: Warehouse, pr: PublicRelease, by: Dimension[]): Promise<M
   const key = by.join();
   let hit = pr.medians.get(key);
   if (!hit) {
-    hit = computeKpis(wh, by, pr.window, {}, { area_kind: pr.area_kind }).then(
+    hit = computeKpis(wh, by, pr.window, {}, { area_kind: pr.area_kind, scope: pr.scope }).then(
       (r) => new Map(r.rows.map((row) => [JSON.stringify(by.map((d) => row[d])), row.median_hours_to_close])),
     );
     pr.medians.set(key, hit);
@@ -211,12 +212,10 @@ function mediansBy(wh: Warehouse, pr: PublicRelease, by: Dimension[]): Promise<M
 }
 
 /**
- * The median time to close of one cell, when it can be stated for exactly the cases the cell
- * counts. An area's requests leave out the sensitive services, which the staff KPIs cannot do, so
- * with sensitive services configured an area's median is not available; the sensitive services'
- * own row has one when it is a single service.
+ * The median time to close of one cell, for exactly the cases the cell counts: the staff KPIs
+ * under the release's scope, which leaves the sensitive services out as the counts do.
  */
-async function medianOf(wh: Warehouse, pr: PublicRelease, cell: number): Promise<{ value: number | null } | 'not_available'> {
+async function medianOf(wh: Warehouse, pr: PublicRelease, cell: number): Promise<{ value: number | null }> {
   const [r, t] = pr.release!.cube.coords(cell);
   const node = pr.rows.nodes[r];
   const periodBy: Dimension[] = t === 0 ? [] : [pr.period];
@@ -224,12 +223,6 @@ async function medianOf(wh: Warehouse, pr: PublicRelease, cell: number): Promise
   const lookup = async (by: Dimension[], labels: string[]) => ({ value: (await mediansBy(wh, pr, [...by, ...periodBy])).get(JSON.stringify([...labels, ...periodKey])) ?? null });
   if (r === 0) return lookup([], []);
   if (node.family === 'service') return lookup(node.depth === 1 ? ['service_group'] : ['service_group', 'service'], node.path);
-  if (node.key === AREA_NOT_PUBLISHED) {
-    if (pr.sensitive.length !== 1) return 'not_available';
-    const leaf = pr.rows.nodes[pr.rows.atDepth(2, 'service').find((i) => pr.rows.nodes[i].key === pr.sensitive[0])!];
-    return lookup(['service_group', 'service'], leaf.path);
-  }
-  if (pr.sensitive.length > 0) return 'not_available';
   return lookup(['area'], [node.key]);
 }
 
@@ -262,8 +255,7 @@ async function rowOf(wh: Warehouse, pr: PublicRelease, cell: number, policy: Dis
   if (durationBase(values, cell) < policy.min_denominator) row.flags.median_hours_to_close = 'too_few_cases';
   else {
     const median = await medianOf(wh, pr, cell);
-    if (median === 'not_available') row.flags.median_hours_to_close = 'not_available';
-    else if (median.value === null) row.flags.median_hours_to_close = 'not_reached';
+    if (median.value === null) row.flags.median_hours_to_close = 'not_reached';
     else row.median_hours_to_close = roundHours(median.value);
   }
   return { ...labels, ...row };
@@ -421,7 +413,7 @@ export async function publicTrends(wh: Warehouse, by: readonly PublicDimension[]
       const direction = r.slope > 0 ? 'rising' : 'falling';
       const size = Math.abs(r.slope);
       const amount = size >= 10 ? Math.round(size).toString() : size.toFixed(1);
-      const what = `${s.service ?? s.service_group ?? 'All'} requests${s.area ? ` in ${s.area === AREA_NOT_PUBLISHED ? 'services not broken down by area' : areaPhrase(s.area, pr.area_kind)}` : ''}`;
+      const what = `${s.service ?? s.service_group ?? 'All'} requests${s.area ? ` in ${areaPhrase(s.area, pr.area_kind)}` : ''}`;
       return {
         service_group: s.service_group ?? null,
         service: s.service ?? null,

@@ -26,9 +26,6 @@ export function publicH3Resolution(requested: number): number {
   return Math.min(requested, MAX_PUBLIC_H3_RESOLUTION);
 }
 
-/** Where a sensitive service's requests are counted in tables by area: one place, not on the map. */
-export const AREA_NOT_PUBLISHED = '(area not published)';
-
 /** Why a figure is not shown. Every row carries these per measure; footnotes explain each once. */
 export type Flag = 'suppressed' | 'too_few_cases' | 'not_reached' | 'not_available';
 
@@ -42,9 +39,9 @@ export function footnotes(policy: DisclosurePolicy, sensitive: readonly string[]
     not_available: `Not available: this figure would mix in requests of services that are not broken down by area.`,
     area_not_published:
       sensitive.length === 0
-        ? 'No service is withheld from tables by area.'
-        : `${sensitive.join(', ')}: requests of ${sensitive.length === 1 ? 'this service are' : 'these services are'} never broken down by area; ` +
-          `in tables by area they are counted once, under "${AREA_NOT_PUBLISHED}", and area totals leave them out.`,
+        ? 'No service is left out of the public figures.'
+        : `${sensitive.join(', ')}: requests of ${sensitive.length === 1 ? 'this service are' : 'these services are'} not published at all — ` +
+          `not in any table, total, trend or the Open311 API — so every figure here counts the other services only.`,
   };
 }
 
@@ -54,7 +51,7 @@ export function rulesText(policy: DisclosurePolicy): string[] {
     `Counts of 1 to ${policy.k} requests are suppressed (shown as null, marked "suppressed"), never shown as 0.`,
     `Complementary suppression: further cells are withheld so that every suppressed count, given every published cell and total of the release, could still be any value in a range at least ${policy.k} wide.`,
     `Rates and durations are published only over at least ${policy.min_denominator} cases, and only where the count is published; rates are rounded to whole percentages, durations to a tenth of an hour.`,
-    `Locations are areas of one kind; services marked sensitive are never broken down by area.`,
+    `Locations are areas of one kind; services marked sensitive are left out of every public figure, totals included.`,
     `Time is by week or month, whole periods only; nothing finer than a day is published.`,
   ];
 }

@@ -44,6 +44,12 @@ export const FILTER_NAMES = ['service', 'service_group', 'agency', 'channel', 'a
  */
 export interface CaseScope {
   agencies?: readonly string[] | null;
+  /**
+   * Services (as outputs label them) left out entirely: the public audience's sensitive services
+   * (disclosure.sensitive_services). Not only hidden by area: Open311 lists every other request,
+   * so any public total that still held them would give their count away by subtraction.
+   */
+  exclude_services?: readonly string[] | null;
 }
 
 /** Everything that decides which cases an analysis counts and how they are labelled. */
@@ -244,6 +250,7 @@ export function selectCases(sel: CaseSelection, o: SelectCasesOptions = {}): Que
     o.state ? `LEFT JOIN (${STATE_LOG_SQL}) sl ON sl.case_id = c.case_id` : '',
   ].filter(Boolean);
   const agencies = sel.scope?.agencies ?? null;
+  const excluded = sel.scope?.exclude_services ?? [];
   const day = sel.local_days ? `c.${DAY_COLUMN[at]}` : null;
   const where = [
     // On a stored local day, or else on the instants the local days begin and end.
@@ -252,6 +259,7 @@ export function selectCases(sel: CaseSelection, o: SelectCasesOptions = {}): Que
     `c.${at} <= $as_of::TIMESTAMPTZ`,
     ...active.map((f) => filterSql(f, sel.area_kind)),
     ...agencyScopeSql(agencies, 'c.agency'),
+    ...(excluded.length ? [`${ATTRIBUTE_SQL.service} NOT IN (${excluded.map((_, i) => `$scope_excluded_${i}`).join(', ')})`] : []),
   ];
   const select = [...by.map((d) => `${dimensionSql(d, sel.area_kind, at, sel.local_days)} AS ${d}`), ...(o.columns ?? []), ...(o.state ? STATE_COLUMNS : [])];
   const sql = `SELECT ${select.length ? select.join(', ') : '1 AS one'}
@@ -260,6 +268,7 @@ export function selectCases(sel: CaseSelection, o: SelectCasesOptions = {}): Que
   const params: Params = { tz: sel.window.timezone, from: sel.window.from, to: sel.window.to, as_of: sel.window.as_of, area_kind: sel.area_kind };
   for (const f of active) params[`f_${f}`] = String(filter[f]);
   Object.assign(params, agencyScopeParams(agencies));
+  excluded.forEach((name, i) => (params[`scope_excluded_${i}`] = name));
   return query(sql, params);
 }
 

@@ -7,6 +7,7 @@ import { checkPublicBy, publicKpis, publicTrends, type PublicDimension, type Pub
 import { DEFAULT_POLICY, type DisclosurePolicy, type PublicPeriod } from '../../../warehouse/privacy/policy.ts';
 import { ParameterError } from '../../../warehouse/errors.ts';
 import { toCsv } from '../../../reports/render-csv.ts';
+import { localDay } from '../../public-site/format.ts';
 import { publicKpisSchema, publicTrendsSchema, PUBLIC_DIMENSIONS, type PublicKpisQueryString, type PublicTrendsQueryString } from './schema.ts';
 
 export interface PublicRoutesOptions {
@@ -52,7 +53,7 @@ const publicRoutes: FastifyPluginAsync<PublicRoutesOptions> = async (fastify, op
         .header('content-disposition', `attachment; filename="public-kpis-${result.from ?? 'none'}-${result.to ?? 'none'}.csv"`)
         .send(toCsv(rows, [...dims, ...CSV_MEASURES]));
     }
-    return { jurisdiction: j.name, ...result, methodology: METHODOLOGY };
+    return { jurisdiction: j.name, ...result, as_of: localDay(result.as_of, result.timezone), methodology: METHODOLOGY };
   });
 
   fastify.get<{ Querystring: PublicTrendsQueryString }>('/api/public/trends', { schema: publicTrendsSchema }, async (request, reply) => {
@@ -71,7 +72,7 @@ const publicRoutes: FastifyPluginAsync<PublicRoutesOptions> = async (fastify, op
         .header('content-disposition', `attachment; filename="public-trends-${result.from ?? 'none'}-${result.to ?? 'none'}.csv"`)
         .send(toCsv(rows, ['service_group', 'service', 'area', q.period, 'opened', 'suppressed']));
     }
-    return { jurisdiction: j.name, ...result, methodology: METHODOLOGY };
+    return { jurisdiction: j.name, ...result, as_of: localDay(result.as_of, result.timezone), methodology: METHODOLOGY };
   });
 };
 

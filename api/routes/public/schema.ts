@@ -55,7 +55,7 @@ const Table = Type.Object({ by: Type.Array(Type.String()), rows: Type.Array(Publ
 
 const Meta = {
   jurisdiction: Type.String(),
-  as_of: Type.String({ description: 'Data as of' }),
+  as_of: Type.String({ format: 'date', description: 'Data as of: the local day of the newest event (no finer: nothing public gives a time of day)' }),
   timezone: Type.String(),
   area_kind: Type.String({ description: 'The one area kind the public tables use' }),
   period: Type.String(),
