@@ -136,6 +136,20 @@ export const Config = Type.Object(
       Type.Record(Type.String({ minLength: 1 }), Type.Number({ minimum: 0, maximum: 10_000 })),
       { default: {} },
     ),
+    /** Alerts on findings (reports/alerts.ts): when subscriptions are evaluated. */
+    alerts: Type.Object(
+      {
+        /** Off: no subscription is evaluated or sent (the API still keeps them). */
+        enabled: Type.Boolean({ default: true }),
+        /** How often the data version is checked: a batch that lands is evaluated within this. */
+        poll_seconds: Type.Number({ minimum: 1, maximum: 3600, default: 60 }),
+        /** Evaluated at least this often without a new batch (an anomaly ages out, a failed send is retried sooner). */
+        interval_minutes: Type.Number({ minimum: 1, maximum: 1440, default: 60 }),
+        /** An anomaly is news while its last day is among the data's last this many days. */
+        anomaly_days: Type.Integer({ minimum: 1, maximum: 28, default: 7 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     /** How staff screens and reports show figures (DESIGN.md "Showing numbers"). */
     display: Type.Object(
       {

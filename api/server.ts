@@ -9,6 +9,8 @@ import { Warehouse } from '../warehouse/db.ts';
 import { CivicError } from '../warehouse/errors.ts';
 import { seedDemoCity } from '../ingest/demo-city.ts';
 import { startScheduler, type Scheduler } from '../reports/schedule.ts';
+import { alertSender, startAlertEvaluator, type AlertEvaluator } from '../reports/alerts.ts';
+import type { SmtpSettings } from '../reports/deliver-email.ts';
 import app, { FASTIFY_OPTIONS } from './app.ts';
 import { startInbox, type Inbox } from './inbox.ts';
 import type { Config } from './config.ts';
@@ -21,6 +23,8 @@ export interface RunningServer {
   url: string;
   scheduler: Scheduler;
   inbox: Inbox | null;
+  /** The alert evaluator (null when alerts.enabled is false). */
+  alerts: AlertEvaluator | null;
   /** The local admin credential file (see api/tokens.ts), null for an in-memory warehouse. */
   credentialFile: string | null;
   close(): Promise<void>;
@@ -98,6 +102,7 @@ export async function startServer(config: Config, opts: { logger?: boolean; dash
   if (key) fastify.decorate('serverCredentialHash', hashToken(key));
 
   let scheduler: Scheduler | null = null;
+  let alerts: AlertEvaluator | null = null;
   let inbox: Inbox | null = null;
   let credentialFile: string | null = null;
   try {
@@ -106,6 +111,7 @@ export async function startServer(config: Config, opts: { logger?: boolean; dash
     fastify.addHook('preClose', async () => {
       if (key) removeServerCredential(config.database, key);
       await inbox?.stop();
+      await alerts?.stop();
       await scheduler?.stop();
     });
     try {
@@ -136,6 +142,19 @@ export async function startServer(config: Config, opts: { logger?: boolean; dash
       outDir: config.reports.out_dir,
       log: fastify.log,
     });
+    if (config.alerts.enabled) {
+      // Links go to the dashboard where readers reach it (reports.public_url), else to this server.
+      const reportsConfig = config.reports as { public_url?: string | null; smtp?: SmtpSettings | null };
+      const baseUrl = reportsConfig.public_url ?? `http://localhost:${(fastify.server.address() as AddressInfo).port}`;
+      // The API's pool of readers: the evaluator shares the dashboard's memo of findings and overviews.
+      alerts = startAlertEvaluator(fastify.warehouse, {
+        context: async () => ({ ...(await context()), baseUrl, targets: config.targets, minDenominator: config.display.min_denominator, anomalyDays: config.alerts.anomaly_days }),
+        sender: alertSender(reportsConfig.smtp ?? null),
+        pollSeconds: config.alerts.poll_seconds,
+        intervalMinutes: config.alerts.interval_minutes,
+        log: fastify.log,
+      });
+    }
     inbox = config.ingest.inbox_dir ? startInbox(config.ingest.inbox_dir, fastify.ingest, fastify.log, config.ingest.inbox_poll_seconds) : null;
     if (key) {
       credentialFile = writeServerCredential({ url, pid: process.pid, key, database: config.database, started_at: new Date().toISOString() });
@@ -147,5 +166,5 @@ export async function startServer(config: Config, opts: { logger?: boolean; dash
   }
   for (const t of scheduler.tasks) fastify.log.info({ report: t.report, cron: t.cron, next: t.next }, 'report scheduled');
   if (inbox) fastify.log.info({ inbox: config.ingest.inbox_dir }, 'watching the inbox');
-  return { fastify, url, scheduler, inbox, credentialFile, close: () => fastify.close() };
+  return { fastify, url, scheduler, inbox, alerts, credentialFile, close: () => fastify.close() };
 }

@@ -12,7 +12,9 @@ import { demoWarehouse } from '../demo-warehouse.ts';
 import type { TempWarehouse } from '../helpers.ts';
 import { DEMO_SERVICES, type DemoManifest } from '../../ingest/demo-city.ts';
 import { createSubscription, listSubscriptions, subscriptionEvents } from '../../warehouse/analytics/alerts.ts';
-import { alertSender, evaluateAlerts, type AlertContext, type AlertPayload } from '../../reports/alerts.ts';
+import { alertSender, evaluateAlerts, startAlertEvaluator, type AlertContext, type AlertPayload } from '../../reports/alerts.ts';
+import { ingestFile } from '../../ingest/load.ts';
+import { loadProfile } from '../../ingest/profile.ts';
 import { verifyWebhookSignature, SIGNATURE_HEADER } from '../../reports/deliver-webhook.ts';
 
 const TZ = 'America/New_York';
@@ -154,5 +156,34 @@ describe('alerts delivered by e-mail and webhook', () => {
     expect([after.status, after.cleared_at]).toEqual(['sent', null]);
     const [sub] = await listSubscriptions(t.wh, 'tok-streets');
     expect(sub.last_error).toMatch(/No Such Service/);
+  });
+  it('evaluates when a batch lands (the data version changes), not on every tick', async () => {
+    // The server's way: the API's pool of readers, apart from the connection the batch is written on.
+    const readers = await t.wh.readers();
+    let evaluations = 0;
+    const evaluator = startAlertEvaluator(readers, {
+      context: async () => {
+        evaluations++;
+        return ctx;
+      },
+      sender: { email: async () => undefined, webhook: async () => undefined },
+      pollSeconds: 0.05,
+      intervalMinutes: 60,
+    });
+    const until = async (ok: () => boolean) => {
+      for (let i = 0; i < 600 && !ok(); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(ok()).toBe(true);
+    };
+    try {
+      await until(() => evaluations === 1); // at start
+      await new Promise((r) => setTimeout(r, 400)); // eight ticks, no new data
+      expect(evaluations).toBe(1);
+      const file = t.write('late.csv', 'request_id,service_code,service_name,agency,channel,status,requested_at,closed_at,lat,lon,district\nLATE-1,POTHOLE,Pothole Repair,Streets,web,open,2026-11-16T15:00:00Z,,41.2,-77.3,District 4\n');
+      await ingestFile(t.wh, file, loadProfile('demo-city'));
+      await until(() => evaluations === 2);
+    } finally {
+      await evaluator.stop();
+      readers.close();
+    }
   });
 });
