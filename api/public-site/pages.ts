@@ -254,6 +254,7 @@ ${table({
   rows: [total, ...(v.total ? [v.total] : [])],
   rowLabel: (r) => (r === total ? name : 'Whole city'),
   columns: figures(v.missing),
+  csv: csvHref('area', p),
 })}
 </section>
 <section aria-labelledby="area-trend-h">
