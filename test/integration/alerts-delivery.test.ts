@@ -156,7 +156,7 @@ describe('alerts delivered by e-mail and webhook', () => {
     expect([after.status, after.cleared_at]).toEqual(['sent', null]);
     const [sub] = await listSubscriptions(t.wh, 'tok-streets');
     expect(sub.last_error).toMatch(/No Such Service/);
-  });
+  }, 120_000); // several year-long analyses, cold, on a shared machine
   it('evaluates when a batch lands (the data version changes), not on every tick', async () => {
     // The server's way: the API's pool of readers, apart from the connection the batch is written on.
     const readers = await t.wh.readers();

@@ -78,7 +78,7 @@ describe('alert findings on the demo city', () => {
     const trash = during.findings.find((f) => f.kind === 'anomaly' && f.service === 'Missed Trash Pickup')!;
     expect(trash.key).toBe('anomaly|Missed Trash Pickup||');
     expect(trash.view).toBe('/service?service=TRASH');
-  });
+  }, 120_000); // several year-long analyses, cold, on a shared machine
 
   it('never reaches past the owner\'s agencies, and refuses a scope outside them', async () => {
     const { subscription: sub } = await createSubscription(t.wh, { owner: manager(['Sanitation']), filter: {}, kinds: ['trend', 'below_target'], channel: { email: 'm@city.example' }, timezone: TZ });
