@@ -198,6 +198,7 @@ export function formatCell(row: Record<string, unknown>, col: Column, min: numbe
     case 'instant':
       return value === null || value === undefined ? '—' : String(value);
     default:
-      return value === null || value === undefined || value === '' ? '—' : String(value);
+      // An empty text stays empty (nothing to say); a missing one is "—" (no figure).
+      return value === null || value === undefined ? '—' : String(value);
   }
 }

@@ -50,6 +50,11 @@ const PAD = { x: 4, y: 3 };
 const TEXT = '#1a1a1a';
 const MUTED = '#444';
 const FONT_SIZE = 9;
+/**
+ * The regular face is the document's own font (the constructor's `font`), named by its path: a
+ * second name for the same file would miss pdfkit's font cache and re-read the file each time.
+ */
+let REGULAR = '';
 /** Chart pixels to points: the dashboard's 11 px labels print at about 8.8 pt, beside 9 pt text. */
 const CHART_SCALE = 0.8;
 
@@ -60,6 +65,7 @@ export async function renderPdf(content: ReportContent): Promise<Buffer> {
   const svgs = new Map<Block, string>();
   for (const s of content.sections) for (const b of s.blocks) if (b.kind === 'chart') svgs.set(b, await specToSvg(b.spec));
   const fonts = reportFonts();
+  REGULAR = fonts.regular;
 
   const doc = new PDFDocument({
     size: 'LETTER',
@@ -73,7 +79,6 @@ export async function renderPdf(content: ReportContent): Promise<Buffer> {
     font: fonts.regular,
     info: { Title: content.title, Subject: content.subtitle, Author: 'Civic Pulse', Creator: 'Civic Pulse reports', Keywords: `${content.id}; ${content.period}; ${content.timezone}` },
   } as unknown as PDFKit.PDFDocumentOptions);
-  doc.registerFont('Sans', fonts.regular);
   doc.registerFont('Sans-Bold', fonts.bold);
   doc.registerFont('Sans-Italic', fonts.italic);
   const chunks: Buffer[] = [];
@@ -122,6 +127,9 @@ export async function renderPdf(content: ReportContent): Promise<Buffer> {
   return done;
 }
 
+/** Names (row headers) and sentences wrap at words; figures ("70.9% of 955", "too few cases") stay on one line. */
+const wraps = (c: Column, text: string) => Boolean(c.row_header || (!c.format && text.length > 24 && /^\D/.test(text)));
+
 class Renderer {
   constructor(private doc: Doc, private content: ReportContent) {
     doc.y = M.top;
@@ -162,7 +170,7 @@ class Renderer {
   text(parent: Struct, tag: string, s: string, o: { font?: string; size?: number; color?: string; gap?: number; keepWithNext?: number; x?: number; width?: number } = {}) {
     const d = this.doc;
     const width = o.width ?? WIDTH;
-    d.font(o.font ?? 'Sans').fontSize(o.size ?? FONT_SIZE);
+    d.font(o.font ?? REGULAR).fontSize(o.size ?? FONT_SIZE);
     const h = d.heightOfString(s, { width });
     this.ensure(h + (o.keepWithNext ?? 0));
     const y = d.y;
@@ -177,7 +185,7 @@ class Renderer {
     const L = d.struct('L');
     parent.add(L);
     for (const item of items) {
-      d.font('Sans').fontSize(FONT_SIZE);
+      d.font(REGULAR).fontSize(FONT_SIZE);
       const h = d.heightOfString(item, { width: WIDTH - 14 });
       this.ensure(h);
       const y = d.y;
@@ -200,7 +208,7 @@ class Renderer {
     const scale = Math.min(CHART_SCALE, WIDTH / svgW);
     const w = svgW * scale;
     const h = svgH * scale;
-    d.font('Sans').fontSize(8.5);
+    d.font(REGULAR).fontSize(8.5);
     const altH = d.heightOfString(alt, { width: WIDTH });
     this.ensure(14 + h + altH + 10);
     this.text(parent, 'P', caption, { font: 'Sans-Bold', size: 9.5, gap: 4 });
@@ -208,7 +216,7 @@ class Renderer {
     parent.add(d.struct('Figure', { alt, bbox: [M.left, top, M.left + w, top + h], placement: 'Block' } as never, () => {
       SVGtoPDF(d, svg, M.left, top, {
         width: w, height: h, preserveAspectRatio: 'xMinYMin meet', assumePt: true,
-        fontCallback: (_family: string, bold: boolean, italic: boolean) => (bold ? 'Sans-Bold' : italic ? 'Sans-Italic' : 'Sans'),
+        fontCallback: (_family: string, bold: boolean, italic: boolean) => (bold ? 'Sans-Bold' : italic ? 'Sans-Italic' : REGULAR),
       } as never);
     }));
     void fonts;
@@ -226,15 +234,15 @@ class Renderer {
       d.font('Sans-Bold').fontSize(FONT_SIZE);
       const headWords = Math.max(...headers[c].split(/\s+/).map((x) => d.widthOfString(x)));
       const head = d.widthOfString(headers[c]);
-      d.font(table.columns[c].row_header ? 'Sans-Bold' : 'Sans').fontSize(FONT_SIZE);
+      d.font(table.columns[c].row_header ? 'Sans-Bold' : REGULAR).fontSize(FONT_SIZE);
       let cell = 0;
       let word = 0;
       for (const row of cells) {
         cell = Math.max(cell, d.widthOfString(row[c]));
-        // Figures ("70.9% of 955") stay on one line; text wraps at words.
-        word = Math.max(word, /^\D/.test(row[c]) && row[c].includes(' ') && row[c].length > 24 ? Math.max(...row[c].split(/\s+/).map((x) => d.widthOfString(x))) : d.widthOfString(row[c]));
+        word = Math.max(word, wraps(table.columns[c], row[c]) ? Math.max(...row[c].split(/\s+/).map((x) => d.widthOfString(x))) : d.widthOfString(row[c]));
       }
-      natural.push(Math.max(cell, Math.min(head, 90), headWords) + 2 * PAD.x + 1);
+      // A header wraps at words before any cell does (cells are the figures); a short one stays whole.
+      natural.push(Math.max(cell, Math.min(head, 48), headWords) + 2 * PAD.x + 1);
       least.push(Math.max(word, headWords) + 2 * PAD.x + 1);
     }
     const w = [...natural];
@@ -270,13 +278,16 @@ class Renderer {
     const widths = this.widths(table, cells, headers);
     const xs = widths.reduce<number[]>((a, w, i) => [...a, i === 0 ? M.left : a[i - 1] + widths[i - 1]], []);
     // Each cell measured in the font it is drawn in (row headers bold), so no wrapped line runs into the next row.
-    const cellFont = (c: Column) => (c.row_header && headerRow ? 'Sans-Bold' : 'Sans');
+    const cellFont = (c: Column) => (c.row_header && headerRow ? 'Sans-Bold' : REGULAR);
     const rowHeight = (texts: string[], head: boolean) =>
       Math.max(...texts.map((t, i) => d.font(head ? 'Sans-Bold' : cellFont(table.columns[i])).fontSize(FONT_SIZE).heightOfString(t, { width: widths[i] - 2 * PAD.x }))) + 2 * PAD.y;
     const headH = headerRow ? rowHeight(headers, true) : 0;
     const heights = cells.map((row) => rowHeight(row, false));
     const n = table.rows.length;
-    const captionH = 16;
+    const captionText = (i: number, j: number, part: number) => (i > 0 || j < n ? `${table.caption}${part > 0 ? ' (continued)' : ''}: rows ${i + 1}–${j} of ${n.toLocaleString('en-US')}` : table.caption);
+    // The longest caption this table can have (a split one), measured: a caption wraps, never runs off the page.
+    d.font('Sans-Bold').fontSize(9.5);
+    const captionH = d.heightOfString(captionText(n, n, 1), { width: WIDTH }) + 4;
     let i = 0;
     let part = 0;
     do {
@@ -293,9 +304,9 @@ class Renderer {
       const struct = d.struct('Table');
       parent.add(struct);
       if (o.captionShown !== false || split) {
-        const caption = split ? `${table.caption}${part > 0 ? ' (continued)' : ''}: rows ${i + 1}–${j} of ${n.toLocaleString('en-US')}` : table.caption;
+        const caption = split ? captionText(i, j, part) : table.caption;
         const y = d.y;
-        struct.add(d.struct('Caption', {}, () => d.font('Sans-Bold').fontSize(9.5).fillColor(TEXT).text(caption, M.left, y, { width: WIDTH, lineBreak: false, ellipsis: false })));
+        struct.add(d.struct('Caption', {}, () => d.font('Sans-Bold').fontSize(9.5).fillColor(TEXT).text(caption, M.left, y, { width: WIDTH })));
         d.y = y + captionH;
       }
       if (headerRow) {
@@ -349,7 +360,7 @@ class Renderer {
       const saved = d.page.margins.bottom;
       d.page.margins.bottom = 0;
       this.artifact(() => {
-        d.font('Sans').fontSize(7.5).fillColor(MUTED);
+        d.font(REGULAR).fontSize(7.5).fillColor(MUTED);
         if (p > range.start) d.text(this.content.title, M.left, 30, { width: WIDTH, lineBreak: false, ellipsis: true });
         d.text(`Data as of ${this.content.as_of_local}. Dates and times in ${this.content.timezone}.`, M.left, PAGE.height - 40, { width: WIDTH - 80, lineBreak: false, ellipsis: true });
         d.text(`Page ${p - range.start + 1} of ${total}`, M.left + WIDTH - 80, PAGE.height - 40, { width: 80, align: 'right', lineBreak: false });

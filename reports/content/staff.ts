@@ -92,8 +92,7 @@ export async function buildStaffReport(wh: Warehouse, spec: ReportSpec, ctx: Rep
     const absent = ov.headline.filter((h) => !shown.includes(h));
     blocks.push({ kind: 'table', table: headlineTable(shown) });
     if (absent.length) blocks.push({ kind: 'paragraphs', paragraphs: [`Not in the data for this ${periodWord}: ${absent.map((h) => h.label).join(', ')}.`] });
-    const noDue = (ov.headline.find((h) => h.name === 'on_time_rate')?.denominator ?? 1) === 0;
-    if (noDue) blocks.push({ kind: 'paragraphs', paragraphs: ['No case of the period has a due time (the source sends none, or no service has one): there is no on-time rate to compare with a target.'] });
+    if (noDueTimes()) blocks.push({ kind: 'paragraphs', paragraphs: ['No case of the period has a due time (the source sends none, or no service has one): there is no on-time rate to compare with a target.'] });
 
     const below = ov.worst_services.filter((r) => r.status === 'below target').slice(0, 3);
     const belowAreas = ov.worst_areas.filter((r) => r.status === 'below target' && r.area !== NO_AREA).slice(0, 3);
@@ -175,22 +174,34 @@ export async function buildStaffReport(wh: Warehouse, spec: ReportSpec, ctx: Rep
     };
   }
 
+  /** No case of the period has a due time (LA sends none): on-time columns would be "too few cases" all down. */
+  function noDueTimes(): boolean {
+    return (ov.headline.find((h) => h.name === 'on_time_rate')?.denominator ?? 1) === 0;
+  }
+
   function kpiColumns(first: Column): Column[] {
+    const onTime: Column[] = noDueTimes() ? [] : [
+      { key: 'on_time_rate', label: 'Closed on time', format: 'percent', of: 'on_time_denominator' },
+      { key: 'target', label: 'Target', format: 'percent0' },
+      { key: 'target_status', label: 'Status' },
+    ];
     return [
       first,
       { key: 'opened', label: 'Opened', format: 'int' },
       { key: 'closed', label: 'Closed', format: 'int' },
       { key: 'median_hours_to_close', label: 'Median time to close', format: 'hours', of: 'closed' },
-      { key: 'on_time_rate', label: 'Closed on time', format: 'percent', of: 'on_time_denominator' },
-      { key: 'target', label: 'Target', format: 'percent0' },
-      { key: 'target_status', label: 'Status' },
+      ...onTime,
       { key: 'backlog', label: 'Backlog', format: 'int' },
     ];
   }
 
+  function dueNote(): string {
+    return noDueTimes() ? ' No case of the period has a due time: there is no on-time rate.' : '';
+  }
+
   /** This period against the last, for one service or area: a small table of the section measures. */
   function compareTable(name: string, caption: string, now: KpiRow | undefined, before: KpiRow | undefined): Table {
-    const rows = SECTION_MEASURES.map((m) => {
+    const rows = SECTION_MEASURES.filter((m) => !(m === 'on_time_rate' && noDueTimes())).map((m) => {
       const h = measure(m)!;
       const den = m === 'on_time_rate' ? 'on_time_denominator' : m === 'median_hours_to_close' ? 'closed' : null;
       const get = (r: KpiRow | undefined, k: string) => (r ? ((r as unknown as Record<string, number | null>)[k] ?? null) : m === 'opened' || m === 'closed' || m === 'backlog' ? 0 : null);
@@ -248,7 +259,7 @@ export async function buildStaffReport(wh: Warehouse, spec: ReportSpec, ctx: Rep
       columns: kpiColumns({ key: 'service', label: 'Service', row_header: true }),
       rows,
       csv_columns: [{ key: 'service', label: 'service' }, ...CSV_MEASURES.map((n) => ({ key: n, label: n })), { key: 'target', label: 'target' }, { key: 'target_status', label: 'target_status' }],
-      note: `${plural(rows.length, 'service')}, busiest first. "Closed on time" is of the cases with a due time that were closed or are past due; "too few cases" under ${min}.`,
+      note: `${plural(rows.length, 'service')}, busiest first. "Closed on time" is of the cases with a due time that were closed or are past due; "too few cases" under ${min}.${dueNote()}`,
     };
     const out: Section[] = [{ heading: 'Services', level: 2, new_page: true, blocks: [{ kind: 'table', table }] }];
     const before = await computeKpis(wh, ['service'], prevWindow, spec.filter, kpiOpts);
@@ -288,7 +299,7 @@ export async function buildStaffReport(wh: Warehouse, spec: ReportSpec, ctx: Rep
       columns: kpiColumns({ key: 'area_label', label: plural_.replace(/s$/, ''), row_header: true }),
       rows,
       csv_columns: [{ key: 'area', label: 'area' }, ...CSV_MEASURES.map((n) => ({ key: n, label: n })), { key: 'target', label: 'target' }, { key: 'target_status', label: 'target_status' }],
-      note: `${plural(rows.length, 'area')} of kind "${areaKind}". An area's target is its services' targets weighted by their judged cases.`,
+      note: `${plural(rows.length, 'area')} of kind "${areaKind}". An area's target is its services' targets weighted by their judged cases.${dueNote()}`,
     };
     const out: Section[] = [{ heading: plural_, level: 2, new_page: true, blocks: [{ kind: 'table', table }] }];
     const beforeOf = new Map(before.rows.map((r) => [r.area!, r]));
