@@ -7,6 +7,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import { existsSync } from 'node:fs';
 import { STATUS_CODES } from 'node:http';
 import { dirname, join } from 'node:path';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Warehouse } from '../warehouse/db.ts';
 import { CivicError } from '../warehouse/errors.ts';
@@ -27,6 +28,14 @@ import auth from './plugins/auth.ts';
 import audit from './plugins/audit.ts';
 import { sessionSecret } from './plugins/session.ts';
 import { embedKey } from './embed-token.ts';
+import type { ReportService } from '../reports/service.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Report definitions, runs and the schedule (reports/service.ts); server.ts starts the schedule. */
+    reports: ReportService;
+  }
+}
 
 export interface AppOptions {
   warehouse: Warehouse;
@@ -35,6 +44,8 @@ export interface AppOptions {
   dashboardDir?: string;
   /** What one request may cost; default: the config's `limits` when the whole configuration is passed (server.ts does), else config.ts's defaults. */
   limits?: Partial<Config['limits']>;
+  /** Report delivery attempts after the first, and the first wait (tests shorten them). */
+  reportDelivery?: { retries?: number; backoffMs?: number };
 }
 
 export const DEFAULT_DASHBOARD_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'dashboard', 'build');
@@ -139,6 +150,32 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
   await fastify.register(import('./routes/map/index.ts'), { minDenominator: judging.display?.min_denominator });
   await fastify.register(import('./routes/repeat-locations/index.ts'));
   await fastify.register(import('./routes/open311/index.ts'), { disclosure: (opts.config as Partial<Pick<Config, 'disclosure'>>).disclosure });
+  // Scheduled reports: runs on connections of their own (a 20-page report must not hold the
+  // API's), links signed with a key derived from the session secret; server.ts starts the schedule.
+  {
+    const { ReportService } = await import('../reports/service.ts');
+    const { fileLinkKey } = await import('../reports/file-link.ts');
+    const reportsConfig = (opts.config as Partial<Pick<Config, 'reports'>>).reports;
+    const runsWh = await opts.warehouse.readers({ connections: 2, timeoutMs: 30 * 60_000, maxQueryRows: 100_000_000, maxRows: 10_000_000, maxCells: 1_000_000_000 });
+    fastify.addHook('onClose', async () => {
+      await reportService.stop().catch(() => undefined);
+      runsWh.close();
+    });
+    const linkKey = fileLinkKey(secret);
+    const reportService = new ReportService({
+      wh: runsWh,
+      reports: reportsConfig ?? { out_dir: join(opts.warehouse.path === ':memory:' ? tmpdir() : dirname(opts.warehouse.path), 'reports'), schedules: [], definitions: [], smtp: null, public_url: null, webhook_secret: null, link_hours: 168 },
+      linkKey,
+      context: async () => {
+        const j = await fastify.jurisdiction();
+        return { jurisdiction: j.name, timezone: j.timezone };
+      },
+      log: fastify.log,
+      ...opts.reportDelivery,
+    });
+    fastify.decorate('reports', reportService);
+    await fastify.register(import('./routes/reports/index.ts'), { service: reportService, linkKey });
+  }
   await fastify.register(import('./routes/alerts/index.ts'));
 
   const dashboardDir = opts.dashboardDir ?? DEFAULT_DASHBOARD_DIR;

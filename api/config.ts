@@ -10,6 +10,7 @@ import { isValidTimeZone } from '../ingest/time-zone.ts';
 import { ROLES } from '../warehouse/access/tokens.ts';
 import { DEFAULT_ON_TIME_TARGET } from '../warehouse/analytics/targets.ts';
 import { DEFAULT_MIN_DENOMINATOR } from '../warehouse/analytics/format.ts';
+import { checkDefinition, DefinitionError } from '../reports/report-config.ts';
 
 /**
  * OpenID Connect: bearer JWTs from the city's identity provider, verified against its issuer,
@@ -165,6 +166,35 @@ export const Config = Type.Object(
           Type.Object({ report: Type.String({ minLength: 1 }), cron: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
           { default: [{ report: 'weekly-summary', cron: '0 7 * * 1' }] },
         ),
+        /** Report definitions (reports/report-config.ts): checked in parseConfig, so errors name the key inside. Read-only through the API. */
+        definitions: Type.Array(Type.Unknown(), { default: [] }),
+        /** The mail server reports and failure notices go out through; null = no e-mail. */
+        smtp: Type.Union(
+          [
+            Type.Object(
+              {
+                host: Type.String({ minLength: 1 }),
+                port: Type.Integer({ minimum: 1, maximum: 65535, default: 587 }),
+                /** TLS from the start (port 465); false = STARTTLS when the server offers it. */
+                secure: Type.Boolean({ default: false }),
+                user: Type.Optional(Type.String({ minLength: 1 })),
+                /** Better in the environment: CIVIC_SMTP_PASS. */
+                pass: Type.Optional(Type.String()),
+                /** The From header, e.g. "Civic Pulse <reports@city.gov>". */
+                from: Type.String({ minLength: 3 }),
+              },
+              { additionalProperties: false },
+            ),
+            Type.Null(),
+          ],
+          { default: null },
+        ),
+        /** This server's address as report recipients reach it (links to files too large to attach, and in webhooks); null = no links. */
+        public_url: Type.Union([Type.String({ pattern: '^https?://[^\\s]+$' }), Type.Null()], { default: null }),
+        /** Signs webhook deliveries (HMAC-SHA256); better in the environment: CIVIC_WEBHOOK_SECRET. */
+        webhook_secret: Type.Union([Type.String({ minLength: 16 }), Type.Null()], { default: null }),
+        /** How long a download link in an e-mail or webhook works, in hours. */
+        link_hours: Type.Number({ exclusiveMinimum: 0, maximum: 2160, default: 168 }),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -185,6 +215,13 @@ const ENV: Record<string, (c: Record<string, unknown>, v: string) => void> = {
   CIVIC_JURISDICTION: (c, v) => (c.jurisdiction = v),
   CIVIC_SEED_DEMO: (c, v) => (c.seed_demo_when_empty = v === '1' || v === 'true'),
   CIVIC_REPORTS_DIR: (c, v) => ((c.reports = { ...(c.reports as object), out_dir: v })),
+  // Only beside a configured reports.smtp (a password alone is no mail server).
+  CIVIC_SMTP_PASS: (c, v) => {
+    const r = c.reports as { smtp?: Record<string, unknown> | null } | undefined;
+    if (r?.smtp && typeof r.smtp === 'object') c.reports = { ...r, smtp: { ...r.smtp, pass: v } };
+  },
+  CIVIC_WEBHOOK_SECRET: (c, v) => ((c.reports = { ...(c.reports as object), webhook_secret: v })),
+  CIVIC_PUBLIC_URL: (c, v) => ((c.reports = { ...(c.reports as object), public_url: v })),
   CIVIC_INBOX_DIR: (c, v) => ((c.ingest = { ...(c.ingest as object), inbox_dir: v })),
   CIVIC_SESSION_SECRET: (c, v) => ((c.auth = { ...(c.auth as object), session_secret: v })),
   CIVIC_SESSION_HOURS: (c, v) => ((c.auth = { ...(c.auth as object), session_hours: Number(v) })),
@@ -273,8 +310,21 @@ export function parseConfig(raw: unknown, cwd = process.cwd()): Config {
   config.reports.schedules.forEach((s, i) => {
     if (!cron.validate(s.cron)) throw new ConfigError(`Configuration key "reports.schedules.${i}.cron": "${s.cron}" is not a cron expression`);
   });
-  if (config.database !== ':memory:') config.database = resolve(cwd, config.database);
   config.reports.out_dir = resolve(cwd, config.reports.out_dir);
+  const reportChecks = { outDir: config.reports.out_dir, isValidTimeZone, smtp: config.reports.smtp !== null, webhookSecret: config.reports.webhook_secret !== null };
+  const reportIds = new Set<string>();
+  config.reports.definitions = config.reports.definitions.map((d, i) => {
+    try {
+      const def = checkDefinition(d, `reports.definitions.${i}`, reportChecks, 'config');
+      if (reportIds.has(def.id)) throw new DefinitionError(`reports.definitions.${i}.id`, `"${def.id}" is used by another definition`);
+      reportIds.add(def.id);
+      return def;
+    } catch (err) {
+      if (err instanceof DefinitionError) throw new ConfigError(`Configuration key "${err.key}": ${err.message.slice(err.key.length + 2)}`);
+      throw err;
+    }
+  });
+  if (config.database !== ':memory:') config.database = resolve(cwd, config.database);
   if (config.ingest.inbox_dir) config.ingest.inbox_dir = resolve(cwd, config.ingest.inbox_dir);
   return config;
 }

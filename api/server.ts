@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { Warehouse } from '../warehouse/db.ts';
 import { CivicError } from '../warehouse/errors.ts';
 import { seedDemoCity } from '../ingest/demo-city.ts';
-import { startScheduler, type Scheduler } from '../reports/schedule.ts';
+import type { ReportScheduler } from '../reports/schedule.ts';
 import { alertSender, startAlertEvaluator, type AlertEvaluator } from '../reports/alerts.ts';
 import type { SmtpSettings } from '../reports/deliver-email.ts';
 import app, { FASTIFY_OPTIONS } from './app.ts';
@@ -21,7 +21,8 @@ import { hashToken } from '../warehouse/access/tokens.ts';
 export interface RunningServer {
   fastify: FastifyInstance;
   url: string;
-  scheduler: Scheduler;
+  /** The report schedule (reports/schedule.ts): `planned()` lists each report's next runs. */
+  scheduler: ReportScheduler;
   inbox: Inbox | null;
   /** The alert evaluator (null when alerts.enabled is false). */
   alerts: AlertEvaluator | null;
@@ -101,9 +102,9 @@ export async function startServer(config: Config, opts: { logger?: boolean; dash
   const key = config.database === ':memory:' ? null : newServerKey();
   if (key) fastify.decorate('serverCredentialHash', hashToken(key));
 
-  let scheduler: Scheduler | null = null;
-  let alerts: AlertEvaluator | null = null;
+  let scheduler: ReportScheduler | null = null;
   let inbox: Inbox | null = null;
+  let alerts: AlertEvaluator | null = null;
   let credentialFile: string | null = null;
   try {
     await fastify.register(app, { warehouse: wh, config, dashboardDir: opts.dashboardDir });
@@ -111,8 +112,8 @@ export async function startServer(config: Config, opts: { logger?: boolean; dash
     fastify.addHook('preClose', async () => {
       if (key) removeServerCredential(config.database, key);
       await inbox?.stop();
-      await alerts?.stop();
       await scheduler?.stop();
+      await alerts?.stop();
     });
     try {
       await fastify.listen({ port: config.port, host: config.host });
@@ -136,12 +137,9 @@ export async function startServer(config: Config, opts: { logger?: boolean; dash
       const j = await fastify.jurisdiction();
       return { jurisdiction: j.name, timezone: j.timezone };
     };
-    scheduler = startScheduler(wh, config.reports.schedules, {
-      timezone: (await context()).timezone,
-      context,
-      outDir: config.reports.out_dir,
-      log: fastify.log,
-    });
+    // Runs left unfinished by the last stop are recorded as failed, missed slots caught up once, then the schedules start.
+    await fastify.reports.startSchedule();
+    scheduler = fastify.reports.scheduler;
     if (config.alerts.enabled) {
       // Links go to the dashboard where readers reach it (reports.public_url), else to this server.
       const reportsConfig = config.reports as { public_url?: string | null; smtp?: SmtpSettings | null };
@@ -164,7 +162,7 @@ export async function startServer(config: Config, opts: { logger?: boolean; dash
     await fastify.close();
     throw err;
   }
-  for (const t of scheduler.tasks) fastify.log.info({ report: t.report, cron: t.cron, next: t.next }, 'report scheduled');
+  for (const t of scheduler.planned()) fastify.log.info({ report: t.report, cron: t.cron, timezone: t.timezone, next: t.next }, 'report scheduled');
   if (inbox) fastify.log.info({ inbox: config.ingest.inbox_dir }, 'watching the inbox');
   return { fastify, url, scheduler, inbox, alerts, credentialFile, close: () => fastify.close() };
 }

@@ -1,41 +1,7 @@
 // E-mail delivery against a real SMTP server (smtp-server on 127.0.0.1), read back with mailparser.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SMTPServer } from 'smtp-server';
-import { simpleParser, type ParsedMail } from 'mailparser';
-import type { AddressInfo } from 'node:net';
+import { startTestSmtp, type TestSmtp } from '../test/report-servers.ts';
 import { EmailError, MessageTooLargeError, sendEmail, type SmtpSettings } from './deliver-email.ts';
-
-export interface TestSmtp { port: number; received: { envelope: string[]; mail: ParsedMail }[]; close(): Promise<void> }
-
-/** A real SMTP server: advertises `size` in EHLO, refuses recipients at refused.example, needs the login when `auth` is given. */
-export async function startTestSmtp(o: { size?: number; auth?: { user: string; pass: string } } = {}): Promise<TestSmtp> {
-  const received: TestSmtp['received'] = [];
-  const server = new SMTPServer({
-    disabledCommands: o.auth ? ['STARTTLS'] : ['STARTTLS', 'AUTH'],
-    allowInsecureAuth: true,
-    authOptional: !o.auth,
-    size: o.size,
-    logger: false,
-    onAuth(auth, _session, cb) {
-      if (o.auth && auth.username === o.auth.user && auth.password === o.auth.pass) return cb(null, { user: auth.username });
-      cb(new Error('Invalid username or password'));
-    },
-    onRcptTo(address, _session, cb) {
-      if (address.address.endsWith('@refused.example')) return cb(Object.assign(new Error('No such mailbox'), { responseCode: 550 }));
-      cb();
-    },
-    onData(stream, session, cb) {
-      simpleParser(stream)
-        .then((mail) => {
-          received.push({ envelope: session.envelope.rcptTo.map((r) => r.address), mail });
-          cb();
-        })
-        .catch(cb);
-    },
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { port: (server.server.address() as AddressInfo).port, received, close: () => new Promise<void>((r) => server.close(() => r())) };
-}
 
 describe('sendEmail (real SMTP server)', () => {
   let smtp: TestSmtp;

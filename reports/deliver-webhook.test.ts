@@ -1,33 +1,12 @@
 // Webhook delivery against a real HTTP server that checks the HMAC of each request's raw body.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DELIVERY_HEADER, postWebhook, SIGNATURE_HEADER, verifyWebhookSignature, WebhookError } from './deliver-webhook.ts';
+import { postWebhook, verifyWebhookSignature, WebhookError } from './deliver-webhook.ts';
+import { startReceiver } from '../test/report-servers.ts';
 
 const SECRET = 'webhook-test-secret';
 
-interface Hit { path: string; body: string; signatureOk: boolean; delivery: string; at: number }
-
-export async function startReceiver(secret: string, answer: (path: string, n: number) => number): Promise<{ url: string; hits: Hit[]; server: Server; close(): Promise<void> }> {
-  const hits: Hit[] = [];
-  const counts = new Map<string, number>();
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
-      const path = req.url ?? '/';
-      const n = (counts.get(path) ?? 0) + 1;
-      counts.set(path, n);
-      hits.push({ path, body, signatureOk: verifyWebhookSignature(secret, body, req.headers[SIGNATURE_HEADER] as string | undefined), delivery: String(req.headers[DELIVERY_HEADER]), at: Date.now() });
-      const status = verifyWebhookSignature(secret, body, req.headers[SIGNATURE_HEADER] as string | undefined) ? answer(path, n) : 401;
-      res.writeHead(status, { 'content-type': 'text/plain' }).end(String(status));
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { url, hits, server, close: () => new Promise<void>((r) => server.close(() => r())) };
-}
 
 describe('postWebhook (real HTTP receiver)', () => {
   let rx: Awaited<ReturnType<typeof startReceiver>>;

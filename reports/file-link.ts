@@ -5,14 +5,15 @@
 // GET /api/reports/files/<token>. Stateless: changing auth.session_secret withdraws every link.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
-export interface FileLinkClaims { run: string; file: string; /** seconds since the epoch */ exp: number }
+/** `file` is the file's place in the run's list: a name would make the link too long for a path segment. */
+export interface FileLinkClaims { run: string; file: number; /** seconds since the epoch */ exp: number }
 
 const b64 = (b: Buffer | string) => Buffer.from(b).toString('base64url');
 
 export const fileLinkKey = (sessionSecret: string) => createHmac('sha256', sessionSecret).update('civic-pulse report file links v1').digest();
 
 export function signFileLink(claims: FileLinkClaims, key: Buffer): string {
-  const body = b64(JSON.stringify({ run: claims.run, file: claims.file, exp: claims.exp }));
+  const body = b64(JSON.stringify([claims.run, claims.file, claims.exp]));
   return `${body}.${b64(createHmac('sha256', key).update(body).digest())}`;
 }
 
@@ -26,11 +27,12 @@ export function verifyFileLink(token: string, key: Buffer, now = Date.now()): Fi
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'signature' };
   let claims: FileLinkClaims;
   try {
-    claims = JSON.parse(Buffer.from(parts[0], 'base64url').toString('utf8')) as FileLinkClaims;
+    const [run, file, exp] = JSON.parse(Buffer.from(parts[0], 'base64url').toString('utf8')) as [unknown, unknown, unknown];
+    if (typeof run !== 'string' || !Number.isInteger(file) || typeof exp !== 'number') return { ok: false, reason: 'malformed' };
+    claims = { run, file: file as number, exp };
   } catch {
     return { ok: false, reason: 'malformed' };
   }
-  if (typeof claims.run !== 'string' || typeof claims.file !== 'string' || typeof claims.exp !== 'number') return { ok: false, reason: 'malformed' };
   if (claims.exp * 1000 <= now) return { ok: false, reason: 'expired', expired_at: new Date(claims.exp * 1000).toISOString() };
   return { ok: true, claims };
 }

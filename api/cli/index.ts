@@ -59,7 +59,9 @@ Commands:
   token list [--json|--csv] | token revoke <id>
   audit [--since D] [--until D] [--principal P] [--route R] [--limit N] [--json|--csv]
                                         who read staff data (principal, route, parameters, rows, time)
-  report run <id> [--out DIR] [--as-of T]   render a report now (e.g. weekly-summary)
+  report run <id> [--out DIR] [--as-of T]   run a report now: built, delivered to its recipients (or only
+                                        to --out DIR) and recorded (e.g. weekly-summary)
+  report list                           every report definition with its next three run times
 
 token, rejects and audit work while the server runs: they go through it, with the credential it
 writes beside the database (<database>.server.json).
