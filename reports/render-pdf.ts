@@ -307,7 +307,7 @@ class Renderer {
         const caption = split ? captionText(i, j, part) : table.caption;
         const y = d.y;
         struct.add(d.struct('Caption', {}, () => d.font('Sans-Bold').fontSize(9.5).fillColor(TEXT).text(caption, M.left, y, { width: WIDTH })));
-        d.y = y + captionH;
+        d.y = y + d.font('Sans-Bold').fontSize(9.5).heightOfString(caption, { width: WIDTH }) + 4;
       }
       if (headerRow) {
         const y = d.y;

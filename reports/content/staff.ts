@@ -211,8 +211,10 @@ export async function buildStaffReport(wh: Warehouse, spec: ReportSpec, ctx: Rep
       const dp = den ? get(before, den) : undefined;
       const fv = formatValue(v, h.unit, dv ?? undefined, min);
       const fp = formatValue(p, h.unit, dp ?? undefined, min);
-      const comparable = fv !== 'too few cases' && fp !== 'too few cases' && v !== null && p !== null;
-      const change = comparable ? formatChange(h.unit === 'share' ? (v! - p!) * 100 : v! - p!, h.unit, p) : fv === 'too few cases' || fp === 'too few cases' ? 'not compared (too few cases)' : formatChange(null, h.unit);
+      // As the headline: a count over a previous period the data only partly covers is not compared.
+      const partialCount = ov.previous.partial && h.kind === 'count' && h.cohort !== 'backlog';
+      const comparable = !partialCount && fv !== 'too few cases' && fp !== 'too few cases' && v !== null && p !== null;
+      const change = partialCount ? 'not compared (the data starts inside it)' : comparable ? formatChange(h.unit === 'share' ? (v! - p!) * 100 : v! - p!, h.unit, p) : fv === 'too few cases' || fp === 'too few cases' ? 'not compared (too few cases)' : formatChange(null, h.unit);
       return { measure: h.label, value: fv, previous: fp, change, name: m, raw_value: v, denominator: dv ?? null, raw_previous: p, previous_denominator: dp ?? null };
     });
     return {
@@ -259,7 +261,7 @@ export async function buildStaffReport(wh: Warehouse, spec: ReportSpec, ctx: Rep
       columns: kpiColumns({ key: 'service', label: 'Service', row_header: true }),
       rows,
       csv_columns: [{ key: 'service', label: 'service' }, ...CSV_MEASURES.map((n) => ({ key: n, label: n })), { key: 'target', label: 'target' }, { key: 'target_status', label: 'target_status' }],
-      note: `${plural(rows.length, 'service')}, busiest first. "Closed on time" is of the cases with a due time that were closed or are past due; "too few cases" under ${min}.${dueNote()}`,
+      note: `${plural(rows.length, 'service')}, busiest first.${noDueTimes() ? '' : ' "Closed on time" is of the cases with a due time that were closed or are past due.'} "Too few cases": under ${min}.${dueNote()}`,
     };
     const out: Section[] = [{ heading: 'Services', level: 2, new_page: true, blocks: [{ kind: 'table', table }] }];
     const before = await computeKpis(wh, ['service'], prevWindow, spec.filter, kpiOpts);
