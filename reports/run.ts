@@ -249,7 +249,7 @@ export class ReportRunner {
   private async deliver(r: Recipient, def: ReportDefinitionFull, runId: string, files: (RunFile & { path: string })[], meta: { title: string; subtitle: string; as_of: string; period: string }): Promise<Outcome> {
     if (r.kind === 'folder') {
       const written = copyFilesAtomic(r.target, files);
-      return { status: 'sent', attempts: 1, error: null, detail: `wrote ${written.join(', ')}` };
+      return { status: 'sent', attempts: 1, error: null, detail: `wrote ${written.length} file${written.length === 1 ? '' : 's'} into ${r.target}` };
     }
     if (r.kind === 'webhook') return this.deliverWebhook(r, def, runId, files, meta);
     return this.deliverEmail(r, def, runId, files, meta);
