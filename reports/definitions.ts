@@ -163,16 +163,45 @@ export function getReport(id: string): ReportDefinition {
   return def;
 }
 
+const FORMATS = new Map<string, Intl.DateTimeFormat>();
+/** One formatter per zone: building one costs more than formatting thousands of instants with it. */
+function zoneFormat(timezone: string): Intl.DateTimeFormat {
+  let f = FORMATS.get(timezone);
+  if (!f) FORMATS.set(timezone, (f = new Intl.DateTimeFormat('en-US', { timeZone: timezone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' })));
+  return f;
+}
+
+const QUARTER_HOUR = 900_000;
+const OFFSETS = new Map<string, Map<number, number>>();
+/**
+ * The zone's offset from UTC (minutes) at an instant. Offsets change only on quarter-hour
+ * boundaries, so one Intl lookup serves every instant of the same quarter hour: a million-row
+ * CSV asks Intl a few thousand times, not a million.
+ */
+function offsetAt(ms: number, timezone: string): number {
+  let byZone = OFFSETS.get(timezone);
+  if (!byZone) OFFSETS.set(timezone, (byZone = new Map()));
+  const q = Math.floor(ms / QUARTER_HOUR);
+  let off = byZone.get(q);
+  if (off === undefined) {
+    const p = Object.fromEntries(zoneFormat(timezone).formatToParts(new Date(q * QUARTER_HOUR)).map((x) => [x.type, x.value]));
+    off = Math.round((Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute, +p.second) - q * QUARTER_HOUR) / 60_000);
+    if (byZone.size > 100_000) byZone.clear();
+    byZone.set(q, off);
+  }
+  return off;
+}
+
+const two = (n: number) => (n < 10 ? `0${n}` : String(n));
+
 /** An instant as ISO 8601 with the offset of `timezone` at that instant: 2026-11-15T23:22:05-05:00. */
 export function isoInZone(instant: string, timezone: string): string {
-  const d = new Date(instant);
-  if (!Number.isFinite(d.getTime())) return instant;
-  const parts = Object.fromEntries(new Intl.DateTimeFormat('en-US', { timeZone: timezone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' }).formatToParts(d).map((p) => [p.type, p.value]));
-  const local = Date.UTC(+parts.year, +parts.month - 1, +parts.day, +parts.hour, +parts.minute, +parts.second);
-  const offset = Math.round((local - Math.floor(d.getTime() / 1000) * 1000) / 60000);
-  const sign = offset < 0 ? '-' : '+';
+  const ms = Date.parse(instant);
+  if (!Number.isFinite(ms)) return instant;
+  const offset = offsetAt(ms, timezone);
+  const l = new Date(Math.floor(ms / 1000) * 1000 + offset * 60_000);
   const a = Math.abs(offset);
-  return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}:${parts.second}${sign}${String(Math.floor(a / 60)).padStart(2, '0')}:${String(a % 60).padStart(2, '0')}`;
+  return `${l.getUTCFullYear()}-${two(l.getUTCMonth() + 1)}-${two(l.getUTCDate())}T${two(l.getUTCHours())}:${two(l.getUTCMinutes())}:${two(l.getUTCSeconds())}${offset < 0 ? '-' : '+'}${two(Math.floor(a / 60))}:${two(a % 60)}`;
 }
 
 /**

@@ -16,6 +16,7 @@ import { formatHttpBench, runHttpBench } from './http-bench.ts';
 import { BenchArgError, parseBenchArgs, USAGE, type BenchArgs, type BenchPart } from './bench-args.ts';
 import { benchContext } from './machine.ts';
 import { renderBenchmarksMd, type BenchSection } from './benchmarks-md.ts';
+import { formatReportBench, runReportBench } from './report-bench.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const OUT = join(ROOT, 'data', 'bench');
@@ -95,6 +96,18 @@ if (runs('http')) await part('HTTP', async () => {
   console.log('\n' + text);
   write('http.json', h);
   return { intro: 'One server, many clients (issue 15).', body: text };
+});
+// Reports (issue 14): whole runs only (`--only` names ingest, analytics or http); alone: node --import tsx test/bench/report-bench.ts
+if (args.only === null) await part('Reports', async () => {
+  const r = await runReportBench({ rows: args.quick ? 200_000 : 1_000_000, log });
+  const text = formatReportBench(r);
+  console.log('\n' + text);
+  write('reports.json', r);
+  return {
+    intro: 'The demo city\'s full weekly staff report (summary, every service, every district, methodology) built and rendered to a tagged PDF; ' +
+      'a CSV export through the reports\' streamed writer beside DuckDB\'s own `COPY (SELECT …) TO` of the same rows in the same run.',
+    body: '```text\n' + text + '\n```',
+  };
 });
 
 const total = (performance.now() - t0) / 1000;
