@@ -50,6 +50,18 @@ function denominatorsOk(text: string, min: number) {
   expect(bad.map((m) => m[0])).toEqual([]);
 }
 
+/** The services' and the areas' backlogs add up to the headline's, now and when the period began. */
+function backlogsAddUp(c: ReportContent) {
+  const tables = c.sections.flatMap((s) => s.blocks).filter((b) => b.kind === 'table').map((b) => (b as { table: { name: string; rows: Record<string, unknown>[] } }).table);
+  const headline = tables.find((t) => t.name === 'headline')!.rows.find((r) => r.name === 'backlog')!;
+  for (const name of ['services', 'areas']) {
+    const t = tables.find((x) => x.name === name)!;
+    expect(t.rows.reduce((a, r) => a + Number(r.backlog), 0), name).toBe(headline.raw_value);
+  }
+  const before = tables.filter((t) => /^service-\d+$/.test(t.name)).reduce((a, t) => a + Number(t.rows.find((r) => r.name === 'backlog')!.raw_previous), 0);
+  expect(before).toBe(headline.raw_previous);
+}
+
 function pagesNumbered(pages: string[]) {
   pages.forEach((p, i) => expect(p).toContain(`Page ${i + 1} of ${pages.length}`));
 }
@@ -101,7 +113,8 @@ describe('staff report of the demo city', () => {
     for (const m of pdf.text.matchAll(/(\d+(?:\.\d)?) h\b/g)) expect(Number(m[1])).toBeLessThan(48.5);
   });
 
-  it('a section per service and per area, each with its table and a vector chart', () => {
+  it('a section per service and per area, each with its table and a vector chart; backlogs add up to the headline', () => {
+    backlogsAddUp(content);
     const k = content.sections.filter((s) => s.level === 3);
     expect(k.length).toBeGreaterThan(10);
     for (const s of k) expect(s.blocks.some((b) => b.kind === 'chart')).toBe(true);
@@ -238,6 +251,8 @@ describe('reports of the LA export (both boundary files)', () => {
   it('staff, council districts: headline figures, districts named, day points for a short export, checker clean', async () => {
     const c = await buildReport(t.wh, spec('weekly-summary', { timezone: LA }), { jurisdiction: 'City of Los Angeles', timezone: LA });
     expect(c.period).toBe('2017-12-25_2017-12-31');
+    // As of months after the week: backlogs are taken at the week's end, everywhere.
+    backlogsAddUp(c);
     const pdf = await render(c, 'la-weekly');
     const ov = await computeOverview(t.wh, { from: c.from, to: c.to, as_of: c.as_of, timezone: LA });
     const opened = ov.headline.find((h) => h.name === 'opened')!;

@@ -43,6 +43,26 @@ export async function buildStaffReport(wh: Warehouse, spec: ReportSpec, ctx: Rep
   const trendWindow: CaseWindow = { from: chartStart, to: w.to, as_of: asOf, timezone: tz };
   const prevWindow: CaseWindow = { from: ov.previous.from, to: ov.previous.to, as_of: asOf, timezone: tz };
   const periodWord = spec.period;
+  // Backlogs as the headline takes them (computeOverview): now = at the as-of time, or at the
+  // period's end when it ends before; before = when this period began. Not the previous period's
+  // cases still open now, which would read as a backlog that grew.
+  const backlogBefore: CaseWindow = { ...prevWindow, as_of: ov.previous.backlog_as_of };
+  const backlogNow: CaseWindow | null = ov.backlog_as_of === asOf ? null : { ...window, as_of: ov.backlog_as_of };
+  async function withBacklogs(dim: 'service' | 'area', now: KpiRow[], before: KpiRow[]): Promise<{ now: Map<string, KpiRow>; before: Map<string, KpiRow> }> {
+    const b = await computeKpis(wh, [dim], backlogBefore, spec.filter, kpiOpts);
+    const n = backlogNow ? await computeKpis(wh, [dim], backlogNow, spec.filter, kpiOpts) : null;
+    const bOf = new Map(b.rows.map((r) => [r[dim]!, r.backlog]));
+    const nOf = n ? new Map(n.rows.map((r) => [r[dim]!, r.backlog])) : null;
+    // A group with only a backlog then (no row now) still has its row: zeros for the period's counts.
+    const only = (k: string, backlog: number) => ({ [dim]: k, opened: 0, closed: 0, closed_in_period: 0, on_time: 0, on_time_denominator: 0, backlog }) as unknown as KpiRow;
+    return {
+      now: new Map([
+        ...now.map((r) => [r[dim]!, nOf ? { ...r, backlog: nOf.get(r[dim]!) ?? 0 } : r] as const),
+        ...(nOf ? [...nOf].filter(([k]) => !now.some((r) => r[dim] === k)).map(([k, v]) => [k, only(k, v)] as const) : []),
+      ]),
+      before: new Map([...before.map((r) => [r[dim]!, { ...r, backlog: bOf.get(r[dim]!) ?? 0 }] as const), ...[...bOf].filter(([k]) => !before.some((r) => r[dim] === k)).map(([k, v]) => [k, only(k, v)] as const)]),
+    };
+  }
 
   const byService = await computeKpis(wh, ['service'], window, spec.filter, kpiOpts);
   const targetOf = new Map(ov.worst_services.map((r) => [r.service, r]));
@@ -204,7 +224,8 @@ export async function buildStaffReport(wh: Warehouse, spec: ReportSpec, ctx: Rep
     const rows = SECTION_MEASURES.filter((m) => !(m === 'on_time_rate' && noDueTimes())).map((m) => {
       const h = measure(m)!;
       const den = m === 'on_time_rate' ? 'on_time_denominator' : m === 'median_hours_to_close' ? 'closed' : null;
-      const get = (r: KpiRow | undefined, k: string) => (r ? ((r as unknown as Record<string, number | null>)[k] ?? null) : m === 'opened' || m === 'closed' || m === 'backlog' ? 0 : null);
+      // A count with no row (or no such figure) is 0; a rate or median is no figure.
+      const get = (r: KpiRow | undefined, k: string) => (r as unknown as Record<string, number | null> | undefined)?.[k] ?? (k === 'opened' || k === 'closed' || k === 'backlog' || k.endsWith('_denominator') ? 0 : null);
       const v = get(now, m);
       const p = get(before, m);
       const dv = den ? get(now, den) : undefined;
@@ -251,7 +272,10 @@ export async function buildStaffReport(wh: Warehouse, spec: ReportSpec, ctx: Rep
   }
 
   async function servicesSections(): Promise<Section[]> {
-    const rows = serviceTableRows().map((r) => {
+    const before = await computeKpis(wh, ['service'], prevWindow, spec.filter, kpiOpts);
+    const { now: nowOf, before: beforeOf } = await withBacklogs('service', byService.rows, before.rows);
+    // Every service with something to show this period, an old backlog included: the column adds up to the headline's backlog.
+    const rows = [...nowOf.values()].filter((r) => r.opened > 0 || r.closed_in_period > 0 || r.backlog > 0).map((r) => ({ ...r }) as Record<string, unknown>).map((r) => {
       const t = targetOf.get(String(r.service));
       return { ...r, target: t?.target ?? null, target_status: targetStatus(r.on_time_rate as number | null, t?.target, r.on_time_denominator as number, min) ?? '—' } as Record<string, unknown>;
     }).sort((a, b) => Number(b.opened) - Number(a.opened) || compareLabels(String(a.service), String(b.service)));
@@ -264,10 +288,7 @@ export async function buildStaffReport(wh: Warehouse, spec: ReportSpec, ctx: Rep
       note: `${plural(rows.length, 'service')}, busiest first.${noDueTimes() ? '' : ' "Closed on time" is of the cases with a due time that were closed or are past due.'} "Too few cases": under ${min}.${dueNote()}`,
     };
     const out: Section[] = [{ heading: 'Services', level: 2, new_page: true, blocks: [{ kind: 'table', table }] }];
-    const before = await computeKpis(wh, ['service'], prevWindow, spec.filter, kpiOpts);
     const trend = await computeKpis(wh, ['service', chartBy], trendWindow, spec.filter, kpiOpts);
-    const beforeOf = new Map(before.rows.map((r) => [r.service!, r]));
-    const nowOf = new Map(byService.rows.map((r) => [r.service!, r]));
     for (const [i, r] of rows.entries()) {
       const s = String(r.service);
       const points = filled(trend.rows.filter((x) => x.service === s));
@@ -290,7 +311,8 @@ export async function buildStaffReport(wh: Warehouse, spec: ReportSpec, ctx: Rep
       await computeKpis(wh, ['area', 'service'], window, spec.filter, kpiOpts),
       await computeKpis(wh, ['area', chartBy], trendWindow, spec.filter, kpiOpts),
     ];
-    const rows = byArea.rows.filter((r) => r.opened > 0 || r.closed_in_period > 0).map((r) => {
+    const { now: nowOf, before: beforeOf } = await withBacklogs('area', byArea.rows, before.rows);
+    const rows = [...nowOf.values()].filter((r) => r.opened > 0 || r.closed_in_period > 0 || r.backlog > 0).sort((a, b) => compareLabels(a.area!, b.area!)).map((r) => {
       const t = areaTargetOf.get(r.area!);
       return { ...r, area_label: areaLabel(r.area!, areaKind), target: t?.target ?? null, target_status: t?.status ?? '—' } as Record<string, unknown>;
     });
@@ -304,7 +326,6 @@ export async function buildStaffReport(wh: Warehouse, spec: ReportSpec, ctx: Rep
       note: `${plural(rows.length, 'area')} of kind "${areaKind}". An area's target is its services' targets weighted by their judged cases.${dueNote()}`,
     };
     const out: Section[] = [{ heading: plural_, level: 2, new_page: true, blocks: [{ kind: 'table', table }] }];
-    const beforeOf = new Map(before.rows.map((r) => [r.area!, r]));
     for (const [i, r] of rows.entries()) {
       const a = String(r.area);
       const label = String(r.area_label);
@@ -317,7 +338,7 @@ export async function buildStaffReport(wh: Warehouse, spec: ReportSpec, ctx: Rep
         level: 3,
         new_page: true,
         blocks: [
-          { kind: 'table', table: compareTable(`area-${i + 1}`, `${label}: this ${periodWord} and the ${periodWord} before`, byArea.rows.find((x) => x.area === a), beforeOf.get(a)) },
+          { kind: 'table', table: compareTable(`area-${i + 1}`, `${label}: this ${periodWord} and the ${periodWord} before`, nowOf.get(a), beforeOf.get(a)) },
           lineChart(`${label}: cases opened per ${chartBy}, ${chartStart} to ${w.to}`, filled(trend.rows.filter((x) => x.area === a)), `area-${i + 1}-trend`, `in ${label}`),
           { kind: 'table', table: { name: `area-${i + 1}-services`, caption: `${label}: key figures by service`, columns: cols, rows: services, csv_columns: [{ key: 'service', label: 'service' }, ...CSV_MEASURES.map((n) => ({ key: n, label: n }))] } },
         ],
