@@ -127,3 +127,27 @@ export const getMapHotspots = (params: Params, f?: typeof fetch) => getJson<MapL
 export interface RepeatPlace { h3: string; centre: [number, number]; area: string | null; service: string; requests: number; repeats: number; repeat_share: number; first_request: string; last_request: string; last_repeat: string | null }
 export interface RepeatsBody { from: string; to: string; as_of: string; timezone: string; area_kind: string; days: number; resolution: number; places_total: number; repeats_total: number; limit: number; places: RepeatPlace[]; definition: string; sentence: string }
 export const getRepeats = (params: Params, f?: typeof fetch) => getJson<RepeatsBody>(`/api/repeat-locations${query(params)}`, f);
+
+/** Scheduled reports: definitions with their next run times, runs with each recipient's delivery (GET /api/reports…). */
+export type { RunRecord, DeliveryRecord, RunFile } from '../../../warehouse/analytics/report-runs.ts';
+import type { RunRecord, DeliveryRecord } from '../../../warehouse/analytics/report-runs.ts';
+export interface ReportDefinitionView {
+  id: string; title: string; views: string[]; filter: Record<string, string>; area_kind?: string; period: 'week' | 'month'; formats: string[];
+  cron: string | null; timezone: string | null; effective_timezone: string; recipients: string[]; audience: 'staff' | 'public'; owner: string | null;
+  agencies: string[] | null; enabled: boolean; source: 'config' | 'api' | 'built-in'; next_runs: string[]; running_run: string | null;
+}
+export type RunListRow = RunRecord & { deliveries: { sent: number; failed: number; sending: number } };
+export type RunDetail = RunRecord & { deliveries: DeliveryRecord[]; retried_by: string[] };
+export const getReports = (f?: typeof fetch) => getJson<{ reports: ReportDefinitionView[] }>('/api/reports', f);
+export const getRuns = (params: Params, f?: typeof fetch) => getJson<{ total: number; runs: RunListRow[] }>(`/api/reports/runs${query(params)}`, f);
+export const getRun = (id: string, f?: typeof fetch) => getJson<RunDetail>(`/api/reports/runs/${encodeURIComponent(id)}`, f);
+export const runReportNow = (id: string) => call<{ run_id: string }>('POST', `/api/reports/${encodeURIComponent(id)}/run`);
+export const retryRun = (id: string) => call<{ run_id: string; recipients: string[] }>('POST', `/api/reports/runs/${encodeURIComponent(id)}/retry`);
+
+/** Alerts: subscriptions to findings for a scope, and what each sent (GET/POST/DELETE /api/alerts). */
+export type { AlertSubscription, AlertEvent } from '../../../warehouse/analytics/alerts.ts';
+import type { AlertSubscription, AlertEvent } from '../../../warehouse/analytics/alerts.ts';
+export const getAlerts = (f?: typeof fetch) => getJson<{ subscriptions: AlertSubscription[] }>('/api/alerts', f);
+export const getAlertEvents = (id: string, f?: typeof fetch) => getJson<{ subscription_id: string; events: AlertEvent[] }>(`/api/alerts/${encodeURIComponent(id)}/events`, f);
+export const createAlert = (body: Record<string, unknown>) => call<AlertSubscription & { webhook_secret: string | null }>('POST', '/api/alerts', body);
+export const deleteAlert = (id: string) => call<unknown>('DELETE', `/api/alerts/${encodeURIComponent(id)}`);
