@@ -76,7 +76,9 @@ describe('civic CLI', () => {
     const r = await civic(['report', 'run', 'weekly-summary', '--out', out, '--database', demoDb]);
     expect(r.code).toBe(0);
     expect(existsSync(join(out, 'weekly-summary_2026-11-09_2026-11-15.pdf'))).toBe(true);
-    expect(existsSync(join(out, 'weekly-summary_2026-11-09_2026-11-15.csv'))).toBe(true);
+    // One CSV per table of the report (the headline figures, the services, …).
+    expect(existsSync(join(out, 'weekly-summary_2026-11-09_2026-11-15_headline.csv'))).toBe(true);
+    expect(r.stdout).toMatch(/weekly-summary_2026-11-09_2026-11-15_services\.csv/);
   });
 
   it('fails at once, saying why, when another process holds the warehouse', async () => {
