@@ -3,7 +3,7 @@
 // tables split across pages without losing a row, CSV files per table.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { demoWarehouse } from '../test/demo-warehouse.ts';
@@ -22,11 +22,16 @@ import { renderPdf } from './render-pdf.ts';
 import { csvFiles, toCsv } from './render-csv.ts';
 import { checkPdf } from './pdf-check.ts';
 
-const out = mkdtempSync(join(tmpdir(), 'civic-reports-'));
+// CIVIC_REPORTS_OUT=dir keeps the PDFs there (to look at them: pdftoppm -r 60 -png); else a temp folder, removed.
+const out = process.env.CIVIC_REPORTS_OUT ?? mkdtempSync(join(tmpdir(), 'civic-reports-'));
+afterAll(() => {
+  if (!process.env.CIVIC_REPORTS_OUT) rmSync(out, { recursive: true, force: true });
+});
 const NY = 'America/New_York';
 const LA = 'America/Los_Angeles';
 
 async function render(content: ReportContent, name: string): Promise<{ file: string; text: string; pages: string[] }> {
+  mkdirSync(out, { recursive: true });
   const file = join(out, `${name}.pdf`);
   writeFileSync(file, await renderPdf(content));
   const text = execFileSync('pdftotext', ['-layout', file, '-'], { encoding: 'utf8', maxBuffer: 1 << 26 });
@@ -291,6 +296,9 @@ describe('reports of the LA export (both boundary files)', () => {
     const c = await buildReport(t.wh, spec('monthly-public', { timezone: LA, period: 'week' }), { jurisdiction: 'City of Los Angeles', timezone: LA, disclosure: { ...DEFAULT_POLICY, sensitive_services: ['Homeless Encampment'] } });
     const pdf = await render(c, 'la-public');
     expect(pdf.text).toContain('Published figures only');
+    // One whole week published: no chart of one dot.
+    expect(pdf.text).toContain('Only one week is published: no chart of requests over time');
+    expect(c.sections[0].blocks.some((b) => b.kind === 'chart')).toBe(false);
     expect(await checkPdf(pdf.file)).toEqual([]);
   }, 180_000);
 });

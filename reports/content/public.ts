@@ -81,6 +81,8 @@ export async function buildPublicReport(wh: Warehouse, spec: ReportSpec, ctx: Re
         ? { kind: 'list', items: trends.findings.slice(0, 10).map((f) => f.sentence) }
         : { kind: 'paragraphs', paragraphs: [`No significant trend in the published ${per}ly counts by service.`] },
       ...(trends.findings.length > 10 ? [{ kind: 'paragraphs' as const, paragraphs: [`10 of ${trends.findings.length} trends are stated here, strongest first.`] }] : []),
+      // A line needs points: with fewer than three published periods (an export of a few weeks) it would be a dot or two.
+      ...(trendPoints.filter((p) => p.value !== null).length < 3 ? [{ kind: 'paragraphs' as const, paragraphs: [`${trendPoints.filter((p) => p.value !== null).length === 1 ? `Only one ${per} is` : `Only ${trendPoints.filter((p) => p.value !== null).length} ${per}s are`} published: no chart of requests over time (the public release has whole ${per}s only).`] }] : []),
       {
         kind: 'chart',
         caption: `Requests per ${per}, ${periods[0] ?? ''} to ${to}`,
@@ -89,7 +91,9 @@ export async function buildPublicReport(wh: Warehouse, spec: ReportSpec, ctx: Re
         data: { name: 'trend', caption: `Requests per ${per}`, columns: [{ key: per, label: per === 'week' ? 'Week starting' : 'Month' }, { key: 'opened', label: 'Requests', format: 'int', status: 'opened_status' }], rows: totals.map(flat), csv_columns: csvColumns([per]) },
       },
     ];
-    sections.push({ heading: 'Summary', level: 2, blocks });
+    const few = trendPoints.filter((p) => p.value !== null).length < 3;
+    // Few points: the chart's numbers still go to the CSV, as a table.
+    sections.push({ heading: 'Summary', level: 2, blocks: few ? blocks.map((b): Block => (b.kind === 'chart' ? { kind: 'table', table: b.data!, csv_only: true } : b)) : blocks });
   }
   if (spec.views.includes('services')) {
     const rows = tableBy(['service', per]).filter((r) => r[per] === last).map(flat).sort((a, b) => compareLabels(String(a.service), String(b.service)));
