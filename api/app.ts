@@ -28,6 +28,7 @@ import auth from './plugins/auth.ts';
 import audit from './plugins/audit.ts';
 import { sessionSecret } from './plugins/session.ts';
 import { embedKey } from './embed-token.ts';
+import { DEFAULT_POLICY } from '../warehouse/privacy/policy.ts';
 import type { ReportService } from '../reports/service.ts';
 
 declare module 'fastify' {
@@ -168,7 +169,8 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
       linkKey,
       context: async () => {
         const j = await fastify.jurisdiction();
-        return { jurisdiction: j.name, timezone: j.timezone };
+        const c = opts.config as Partial<Pick<Config, 'targets' | 'display' | 'disclosure'>>;
+        return { jurisdiction: j.name, timezone: j.timezone, targets: c.targets, min_denominator: c.display?.min_denominator, disclosure: c.disclosure ? { ...DEFAULT_POLICY, ...c.disclosure } : undefined };
       },
       log: fastify.log,
       ...opts.reportDelivery,

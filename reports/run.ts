@@ -22,7 +22,10 @@ import {
   type RunStatus,
   type RunTrigger,
 } from '../warehouse/analytics/report-runs.ts';
-import { buildReport } from './definitions.ts';
+import { buildReport, type ReportContext } from './definitions.ts';
+
+/** Whose data and which zone (asked at each run: an ingest may have recorded them since the start), with the configuration's targets, minimum count and disclosure. */
+export type RunContext = Omit<ReportContext, 'as_of'>;
 import { renderPdf } from './render-pdf.ts';
 import { csvFiles } from './render-csv.ts';
 import { copyFilesAtomic, writeFileAtomic } from './deliver.ts';
@@ -41,7 +44,7 @@ export interface ReportRunnerOptions {
   /** Where runs read and write (its own connections: a long report must not hold the API's). */
   wh: Warehouse;
   /** Whose data and which zone, asked at each run: an ingest since the start may have recorded them. */
-  context: () => Promise<{ jurisdiction: string; timezone: string }>;
+  context: () => Promise<RunContext>;
   /** reports.out_dir: the runs' archive is <out_dir>/runs/<run id>/. */
   outDir: string;
   smtp: SmtpSettings | null;
@@ -195,7 +198,8 @@ export class ReportRunner {
   private async build(def: ReportDefinitionFull, runId: string, asOf?: string) {
     const ctx = await this.opts.context();
     const timezone = def.timezone ?? ctx.timezone;
-    const content = await buildReport(this.opts.wh, specOf(def, timezone), { jurisdiction: ctx.jurisdiction, timezone, ...(asOf ? { as_of: asOf } : {}) });
+    // The configuration's judging rules go with it: targets, the minimum count, disclosure (k).
+    const content = await buildReport(this.opts.wh, specOf(def, timezone), { ...ctx, timezone, ...(asOf ? { as_of: asOf } : {}) });
     const dir = this.archiveDir(runId);
     const files: (RunFile & { path: string })[] = [];
     if (def.formats.includes('pdf')) {

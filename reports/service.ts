@@ -7,7 +7,7 @@ import { isValidTimeZone } from '../ingest/time-zone.ts';
 import { failUnfinishedRuns, listStoredDefinitions, getStoredDefinition } from '../warehouse/analytics/report-runs.ts';
 import { BUILT_IN_REPORTS } from './definitions.ts';
 import { checkDefinition, DefinitionError, legacySchedules, type DefinitionChecks, type ReportDefinitionFull } from './report-config.ts';
-import { ReportRunner, type RunLog } from './run.ts';
+import { ReportRunner, type RunContext, type RunLog } from './run.ts';
 import { ReportScheduler } from './schedule.ts';
 import type { SmtpSettings } from './deliver-email.ts';
 
@@ -26,7 +26,7 @@ export interface ReportServiceOptions {
   wh: Warehouse;
   reports: ReportsConfig;
   linkKey: Buffer;
-  context: () => Promise<{ jurisdiction: string; timezone: string }>;
+  context: () => Promise<RunContext>;
   log: RunLog;
   /** Tests: shorter waits between delivery attempts. */
   retries?: number;

@@ -27,7 +27,7 @@ export const run: Command = async (argv) => {
       wh,
       reports: config.reports,
       linkKey: fileLinkKey(sessionSecret(config.auth.session_secret, config.database)),
-      context: async () => ({ jurisdiction: j.name, timezone: j.timezone }),
+      context: async () => ({ jurisdiction: j.name, timezone: j.timezone, targets: config.targets, min_denominator: config.display.min_denominator, disclosure: config.disclosure }),
       log,
     });
     const defs = await service.definitions();
