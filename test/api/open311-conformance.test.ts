@@ -23,7 +23,8 @@ import { tempWarehouse, type TempWarehouse } from '../helpers.ts';
 import { ingestFile } from '../../ingest/load.ts';
 import { loadProfile } from '../../ingest/profile.ts';
 
-const SPEC = join(import.meta.dirname, '../../../shared/data/real/open311');
+// The community schemas, copied from ../shared/data/real/open311/schema/ (a fresh clone has no ../shared).
+const SPEC = join(import.meta.dirname, '../fixtures/open311');
 const SENSITIVE = { code: 'NOISE', name: 'Noise Complaint' };
 const BASE = '/open311/v2';
 
