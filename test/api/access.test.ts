@@ -39,7 +39,13 @@ const STAFF_REQUESTS: Record<string, string[]> = {
 };
 
 /** Staff routes for admins and managers only (not planners): the scope comparison below runs as a planner, so these have their own tests (cases.test.ts). */
-const MANAGER_ROUTES = ['/api/cases', '/api/cases/{case_id}'];
+// Routes for managers and admins only (planners get 403), each tested in its own suite:
+// cases (cases.test.ts), reports (reports.test.ts), alerts (alerts.test.ts).
+const MANAGER_ROUTES = [
+  '/api/cases', '/api/cases/{case_id}',
+  '/api/reports', '/api/reports/{id}', '/api/reports/runs', '/api/reports/runs/{run_id}', '/api/reports/runs/{run_id}/files/{name}',
+  '/api/alerts', '/api/alerts/{id}/events',
+];
 
 type Doc = { paths: Record<string, Record<string, { security?: unknown[]; 'x-access'?: string; responses?: Record<string, unknown> }>> };
 
