@@ -193,7 +193,8 @@ export function publicDefinition(def: ReportDefinitionFull): ReportDefinitionInp
 
 /** How a recipient is named in records, logs and the API: a webhook URL loses user:password and query (tokens live there). */
 export function recipientLabel(r: Recipient): string {
-  if (r.kind !== 'webhook') return r.kind === 'folder' ? `folder:${r.target}` : r.target;
+  // A folder as the definition wrote it ("folder" is reports.out_dir): the server's own paths stay off the API.
+  if (r.kind !== 'webhook') return r.kind === 'folder' ? r.raw.trim() : r.target;
   const u = new URL(r.target);
   return `${u.protocol}//${u.host}${u.pathname}`;
 }

@@ -64,7 +64,7 @@ describe('the reports and alerts page', () => {
     await page.getByRole('button', { name: /^District 6 weekly$/ }).click();
     const deliveries = page.getByRole('table', { name: 'Deliveries' });
     await deliveries.waitFor();
-    await expect(deliveries.getByRole('row', { name: /folder:.*sent/ }).count()).resolves.toBe(1);
+    await expect(deliveries.getByRole('row', { name: /^folder folder .*sent/ }).count()).resolves.toBe(1);
     await expect(deliveries.getByRole('row', { name: /127\.0\.0\.1:9.*failed.*4/ }).count()).resolves.toBe(1);
     await checkPage(page, 'reports-and-alerts');
     await page.getByRole('button', { name: 'Retry the failed' }).click();
