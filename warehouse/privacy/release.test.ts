@@ -58,6 +58,6 @@ describe('rules', () => {
       { code: 'PH', name: 'Pothole' },
     ]);
     expect([...names]).toEqual(['Homeless Encampment', 'Domestic Violence Report']);
-    expect(footnotes(DEFAULT_POLICY, []).area_not_published).toBe('No service is withheld from tables by area.');
+    expect(footnotes(DEFAULT_POLICY, []).area_not_published).toBe('No service is left out of the public figures.');
   });
 });
