@@ -2,8 +2,8 @@
 // without giving that page a credential. The token carries everything the view may show — which
 // view, its parameters, the agency scope of whoever issued it, the expiry — and an HMAC-SHA256
 // over all of it, so changing any part (a wider scope, a later expiry, another view) breaks the
-// signature. Stateless: revoking every token at once means changing the secret (auth.embed_secret,
-// else derived from the session secret).
+// signature. A link never outlives the credential that issued it. Stateless otherwise: revoking
+// every link at once means changing the session secret they are derived from.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 export interface EmbedClaims {

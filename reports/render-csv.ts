@@ -44,7 +44,8 @@ export function csvFiles(content: ReportContent): { name: string; rows: number; 
     { field: 'audience', value: content.audience },
     { field: 'from', value: content.from },
     { field: 'to', value: content.to },
-    { field: 'as_of', value: isoInZone(content.as_of, content.timezone) },
+    // A public report's as-of is a day (its instant is one request's last event).
+    { field: 'as_of', value: content.audience === 'public' ? isoInZone(content.as_of, content.timezone).slice(0, 10) : isoInZone(content.as_of, content.timezone) },
     { field: 'timezone', value: content.timezone },
     ...content.facts.map((f) => ({ field: f.label, value: f.value })),
   ];

@@ -126,6 +126,8 @@ export function checkDefinition(raw: unknown, prefix: string, checks: Definition
     if (seen.has(k)) throw new DefinitionError(`${prefix}.recipients.${i}`, `"${r.raw}" is listed twice`);
     seen.add(k);
     if (r.kind === 'email' && !checks.smtp) throw new DefinitionError(`${prefix}.recipients.${i}`, `"${r.raw}" is an e-mail address, and reports.smtp is not configured`);
+    // A folder of its own is the configuration's to name: through the API a report writes only into reports.out_dir.
+    if (r.kind === 'folder' && source === 'api' && r.raw.trim() !== 'folder') throw new DefinitionError(`${prefix}.recipients.${i}`, `"${r.raw}": a report made through the API writes only into reports.out_dir ("folder"); other folders are set in the configuration`);
     if (r.kind === 'webhook' && !checks.webhookSecret) throw new DefinitionError(`${prefix}.recipients.${i}`, `"${r.raw}" is a webhook, and reports.webhook_secret (or CIVIC_WEBHOOK_SECRET) is not set to sign it`);
   });
   if (def.owner !== null) {
@@ -133,6 +135,15 @@ export function checkDefinition(raw: unknown, prefix: string, checks: Definition
     if (!checks.smtp) throw new DefinitionError(`${prefix}.owner`, 'an owner is told of failures by e-mail, and reports.smtp is not configured');
   }
   if (def.audience === 'public' && def.agencies !== null) throw new DefinitionError(`${prefix}.agencies`, 'a public report covers every agency (its figures pass disclosure control); leave agencies null or make the audience staff');
+  // A public report is a slice of the one published release: no filter (it could be subtracted from
+  // the published tables), and the release's own days and areas (another zone cuts days at other
+  // hours, another area kind overlaps: either would make a second, differently cut release).
+  if (def.audience === 'public') {
+    const given = Object.keys(def.filter).find((k) => (def.filter as Record<string, unknown>)[k] !== undefined);
+    if (given) throw new DefinitionError(`${prefix}.filter.${given}`, 'a public report cannot be filtered (a filtered public table could be subtracted from the published ones); remove the filter or make the audience staff');
+    if (def.timezone !== null) throw new DefinitionError(`${prefix}.timezone`, "a public report is cut in the jurisdiction's zone, as the published release is; leave timezone null");
+    if (def.area_kind !== undefined) throw new DefinitionError(`${prefix}.area_kind`, 'a public report uses the published release\'s area kind; leave area_kind out');
+  }
   if (def.filter.agency && def.agencies && !def.agencies.includes(def.filter.agency)) throw new DefinitionError(`${prefix}.filter.agency`, `"${def.filter.agency}" is outside the report's agencies (${def.agencies.join(', ')})`);
   return { ...def, source, parsed_recipients: parsed };
 }

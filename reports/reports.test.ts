@@ -197,6 +197,8 @@ describe('public report of the demo city', () => {
     expect(pdf.text).toContain('Disclosure control');
     // Nothing case-level: no request ids, no addresses, no per-case times.
     expect(pdf.text).not.toMatch(/\b\d{1,5} [A-Z][a-z]+ (St|Ave|Rd)\b/);
+    // No time of day (the as-of is a local day: its instant is one request's last event).
+    expect(pdf.text).not.toMatch(/\b\d{2}:\d{2}\b/);
     pagesNumbered(pdf.pages);
     expect(await checkPdf(pdf.file)).toEqual([]);
   });

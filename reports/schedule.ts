@@ -258,7 +258,11 @@ export class ReportScheduler {
     const busy = this.o.runner.runningRun(id);
     try {
       // Started before anything is awaited: the run begins at the slot, not after a write.
-      const started = busy ? null : this.o.runner.start(e.def, { trigger: 'schedule', scheduled_for: slot });
+      // Its failure is caught here at once: a rejection left pending while the slot is recorded would be unhandled and end the process.
+      const started = busy ? null : this.o.runner.start(e.def, { trigger: 'schedule', scheduled_for: slot }).catch((err: unknown) => {
+        this.o.log.error({ err, report: id, slot }, 'scheduled report could not start');
+        return null;
+      });
       await recordScheduledSlot(this.o.wh, id, slot);
       if (busy) this.o.log.warn?.({ report: id, slot, running: busy }, 'scheduled report skipped: the previous run of it is still going (runs never overlap)');
       await started;

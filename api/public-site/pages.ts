@@ -271,8 +271,6 @@ export function methodologyBody(m: MethodologyView): SafeHtml {
   const r = m.release;
   const published = new Set<string>(r.measures.map((x) => x.name));
   const s = m.sources;
-  // Counts of requests here follow the tables' rule: 1 to k is not printed.
-  const small = (n: number) => (n >= 1 && n <= r.disclosure.k ? `1 to ${r.disclosure.k}` : count(n));
   return html`<h1>Methodology</h1>
 <p class="lede">${asOfLine(m)}. How every figure on these pages is defined, where the data comes from, what is known to be wrong with it, and how the figures are protected so that none identifies a person.</p>
 <section aria-labelledby="published-h">
@@ -285,7 +283,7 @@ ${r.measures.map((x) => html`<dt>${x.label}</dt><dd>${x.definition}${'min_denomi
 <section aria-labelledby="rules-h">
 <h2 id="rules-h">Disclosure control</h2>
 <ol>${r.disclosure.rules.map((x) => html`<li>${x}</li>`)}</ol>
-<p>${r.disclosure.suppressed_cells === 0 ? `No figure of the current release had to be withheld (${count(r.disclosure.cells)} cells).` : `${count(r.disclosure.suppressed_cells)} of ${count(r.disclosure.cells)} cells of the current release are withheld.`} Every withheld count can still be any of at least ${r.disclosure.k} values given everything published; the service checks this before it publishes and publishes nothing that fails it.</p>
+<p>${r.disclosure.suppressed_cells === 0 ? `No figure of the current release had to be withheld (${count(r.disclosure.cells)} cells).` : `${count(r.disclosure.suppressed_cells)} of ${count(r.disclosure.cells)} cells of the current release are withheld.`} Every withheld count can still be any of at least ${r.disclosure.k} values given every table published here; the service checks this before it publishes and publishes nothing that fails it. The Open311 API below lists requests one by one (without address, exact place or sensitive services), so the counts of the services it lists can be counted from it: the tables' suppression protects against reading small counts off the tables, and what protects people is what Open311 leaves out.</p>
 <p>Locations: requests are published by ${kindWords(r.area_kind, 1)} only; the Open311 API gives each request's place as the centre of a hexagon about 460 metres across (H3 resolution 8), never its address or point. ${r.disclosure.sensitive_services.length ? `Requests for ${r.disclosure.sensitive_services.join(', ')} are not published at all: every figure on these pages, and the Open311 API, counts the other services only.` : 'No service is currently marked as sensitive.'}</p>
 </section>
 <section aria-labelledby="all-measures-h">
@@ -303,21 +301,14 @@ ${(MEASURES as readonly Measure[]).map((x) => html`<tr><th scope="row">${x.label
 </section>
 <section aria-labelledby="sources-h">
 <h2 id="sources-h">Where the data comes from</h2>
-${s.sources.length === 0 ? html`<p>No data has been loaded yet.</p>` : html`<div class="table-scroll" role="region" aria-label="Data sources" tabindex="0">
-<table>
-<caption>Loads by source and kind of record</caption>
-<thead><tr><th scope="col">Source</th><th scope="col">Records</th><th scope="col" class="num">Loads</th><th scope="col" class="num">Rows read</th><th scope="col" class="num">Loaded</th><th scope="col" class="num">Not loaded</th><th scope="col" class="num">Already present</th><th scope="col">Last load</th></tr></thead>
-<tbody>
-${s.sources.map((x) => html`<tr><th scope="row">${x.source}</th><td>${x.kind.replaceAll('_', ' ')}</td><td class="num">${count(x.batches)}</td><td class="num">${count(x.rows_read)}</td><td class="num">${count(x.rows_loaded)}</td><td class="num">${count(x.rows_rejected)}</td><td class="num">${count(x.rows_duplicate)}</td><td>${x.last_loaded ? dayLabel(x.last_loaded) : '—'}</td></tr>\n`)}
-</tbody>
-</table>
-</div>`}
+${s.sources.length === 0 ? html`<p>No data has been loaded yet.</p>` : html`<p>Loaded from these sources (row counts are kept for the city's staff: they cover every service, including any not published here):</p>
+<ul>${s.sources.map((x) => html`<li>${x.source}: ${x.kind.replaceAll('_', ' ')}${x.profile ? ` (format ${x.profile})` : ''}, ${x.batches === 1 ? 'one load' : `${count(x.batches)} loads`}, the last on ${x.last_loaded ? dayLabel(x.last_loaded) : '—'}</li>`)}</ul>`}
 </section>
 <section aria-labelledby="quality-h">
 <h2 id="quality-h">Known quality issues</h2>
 ${s.rejected_by_field.length === 0 && s.flags.length === 0 ? html`<p>No row was refused and no loaded request carries a data-quality flag.</p>` : ''}
-${s.rejected_by_field.length ? html`<p>Rows not loaded, by the field that was wrong (each is kept with its reason for the city's staff):</p><ul>${s.rejected_by_field.map((x) => html`<li>${x.what}: ${small(x.count)} rows</li>`)}</ul>` : ''}
-${s.flags.length ? html`<p>Loaded requests with a data-quality flag (for example a close before the opening, which is left out of times to close and counted):</p><ul>${s.flags.map((x) => html`<li>${x.what.replaceAll('_', ' ')}: ${small(x.count)} requests</li>`)}</ul>` : ''}
+${s.rejected_by_field.length ? html`<p>Some rows could not be loaded; each is kept with its reason for the city's staff. The fields that were wrong: ${s.rejected_by_field.map((x) => x.what).join(', ')}.</p>` : ''}
+${s.flags.length ? html`<p>Some loaded requests carry a data-quality flag and are handled as the definitions say (for example a close before the opening is left out of times to close): ${s.flags.map((x) => x.what.replaceAll('_', ' ')).join(', ')}.</p>` : ''}
 <p>Requests without a due time (no target in the source and no service-level agreement) are left out of on-time rates and counted apart.</p>
 </section>`;
 }

@@ -12,6 +12,9 @@ import { buildLineSpec, describeLine, type LinePoint } from '../../dashboard/src
 import type { Block, Column, ReportContent, ReportContext, ReportSpec, Section, Table } from '../definitions.ts';
 import { areaKindPlural, areaLabel, localStamp, measureDefinitions, periodText } from './common.ts';
 
+/** "2026-11-15 (America/New_York)": the local day of an instant, no finer. */
+const publicDay = (instant: string, timezone: string) => `${localStamp(instant, timezone).slice(0, 10)} (${timezone})`;
+
 const FLAG_TEXT: Record<string, string> = { suppressed: 'suppressed', too_few_cases: 'too few cases', not_reached: 'not reached', not_available: 'not available' };
 const MEASURES = ['opened', 'median_hours_to_close', 'on_time_rate', 'csat_top2'] as const;
 
@@ -120,10 +123,11 @@ export async function buildPublicReport(wh: Warehouse, spec: ReportSpec, ctx: Re
   return {
     id: spec.id,
     title: `${spec.title}: ${ctx.jurisdiction}`,
-    subtitle: `${label}${last ? ` (${from} to ${to}, ${tz})` : ''}. Published figures only. Data as of ${localStamp(asOf, tz)}.`,
+    subtitle: `${label}${last ? ` (${from} to ${to}, ${tz})` : ''}. Published figures only. Data as of ${publicDay(asOf, tz)}.`,
     audience: 'public',
     as_of: asOf,
-    as_of_local: localStamp(asOf, tz),
+    // Public: the day only — the instant is one request's last event (nothing public gives a time of day).
+    as_of_local: publicDay(asOf, tz),
     timezone: tz,
     from,
     to,
@@ -132,7 +136,7 @@ export async function buildPublicReport(wh: Warehouse, spec: ReportSpec, ctx: Re
       { label: 'Period', value: last ? `${label} (${from} to ${to})` : label },
       { label: 'Compared with', value: prev ? `the ${per} before (${prev} to ${periodEnd(per, prev)})` : 'no earlier period published' },
       { label: 'Figures', value: `published only (disclosure control: k = ${policy.k}, at least ${policy.min_denominator} cases for a rate or duration)` },
-      { label: 'Data as of', value: localStamp(asOf, tz) },
+      { label: 'Data as of', value: publicDay(asOf, tz) },
       { label: 'Time zone', value: tz },
     ],
     min_denominator: policy.min_denominator,

@@ -133,8 +133,12 @@ export function w3cDatetime(local: string, offsetMinutes: number): string {
   return `${whole}${fraction}${offsetMinutes < 0 ? '-' : '+'}${pad(Math.floor(a / 60))}:${pad(a % 60)}`;
 }
 
-/** The sensitive services as the data names them: every catalogue and case service the policy names by code or name. */
-async function sensitiveServices(wh: Warehouse, policy: DisclosurePolicy): Promise<SensitiveServices> {
+/**
+ * The sensitive services as the data names them: every catalogue and case service the policy
+ * names by code or name. The one resolution Open311 and the public release both use (the release
+ * leaves these codes and names out of every figure), so what one hides the other never counts.
+ */
+export async function sensitiveServices(wh: Warehouse, policy: DisclosurePolicy): Promise<SensitiveServices> {
   if (policy.sensitive_services.length === 0) return { codes: [], names: [] };
   const q = buildOpen311ServiceKeysQuery();
   const catalogue = await wh.all<{ code: string; name: string }>(q.sql, q.params);

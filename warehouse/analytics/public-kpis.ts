@@ -19,6 +19,7 @@ import { areaPhrase, formatP } from './format.ts';
 import { compareLabels, NO_AREA, type CaseScope, type CaseWindow, type Dimension } from '../queries/case-predicates.ts';
 import { measure, type Measure, type RatioMeasure } from '../queries/measures.ts';
 import { mannKendall } from '../stats/mann-kendall.ts';
+import { sensitiveServices } from './open311.ts';
 import { benjaminiHochberg } from '../stats/hotspots.ts';
 import { Axis } from '../privacy/cube.ts';
 import { buildRelease, isSuppressed, sliceCells, type LeafRecord, type Release } from '../privacy/release.ts';
@@ -163,15 +164,17 @@ async function buildPublicRelease(wh: Warehouse, dims: Dimensions, o: PublicOpti
   const base = { period: o.period, periods, partial, area_kind: areaKind, rows, time, medians: new Map() };
   if (periods.length === 0) return { ...base, window: { from: '', to: '', as_of: asOf, timezone: o.timezone }, sensitive: [], scope: {}, release: null };
   const window = await resolveWindow(wh, { from: periods[0], to: periodEnd(o.period, periods[periods.length - 1]), as_of: asOf }, o.timezone);
-  // Sensitive services are left out of every public figure, totals included (CaseScope.exclude_services).
-  const sensitive = dims.services.filter((sv) => sensitiveNames.has(sv.name)).map((sv) => sv.name);
-  const scope = { exclude_services: [...new Set(sensitive)].sort() };
+  // Sensitive services are left out of every public figure, totals included, by name and by code
+  // — resolved exactly as Open311 resolves them, so nothing Open311 hides is counted here.
+  const sens = await sensitiveServices(wh, o.policy);
+  const sensitive = dims.services.filter((sv) => sensitiveNames.has(sv.name) || (sv.code !== null && sens.codes.includes(sv.code))).map((sv) => sv.name);
+  const scope = { exclude_services: [...new Set([...sensitive, ...sens.names])].sort(), exclude_service_codes: [...sens.codes].sort() };
   const kpis = await computeKpis(wh, ['service_group', 'service', 'area', o.period], window, {}, { area_kind: areaKind, scope });
 
   // Every service the data knows (under its group) and every area of the kind, even with no requests in the window.
   const group = (g: string | null | undefined) => g ?? '(no service group)';
   const pairs = new Map<string, [string, string]>();
-  for (const sv of dims.services) if (!sensitiveNames.has(sv.name)) pairs.set(JSON.stringify([group(sv.service_group), sv.name]), [group(sv.service_group), sv.name]);
+  for (const sv of dims.services) if (!scope.exclude_services.includes(sv.name) && !(sv.code !== null && sens.codes.includes(sv.code))) pairs.set(JSON.stringify([group(sv.service_group), sv.name]), [group(sv.service_group), sv.name]);
   for (const r of kpis.rows) pairs.set(JSON.stringify([r.service_group!, r.service!]), [r.service_group!, r.service!]);
   const services = [...pairs.values()].sort((a, b) => compareLabels(a[0], b[0]) || compareLabels(a[1], b[1]));
   for (const p of services) rows.node(p, 'service');
@@ -189,7 +192,7 @@ async function buildPublicRelease(wh: Warehouse, dims: Dimensions, o: PublicOpti
     return { leaves: [[s, a], t], fields: Object.fromEntries(FIELDS.map((f) => [f, Number(r[f as keyof KpiRow] ?? 0)])) };
   });
   const release = await buildRelease({ axes: [rows, time], records, countField: PUBLIC_COUNT, fields: FIELDS, k: o.policy.k });
-  return { ...base, window, sensitive: scope.exclude_services, scope, release };
+  return { ...base, window, sensitive: [...new Set(sensitive)].sort(), scope, release };
 }
 
 /** The rows nodes of a table's rows dimension (none: the total). */

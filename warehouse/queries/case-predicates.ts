@@ -50,6 +50,8 @@ export interface CaseScope {
    * so any public total that still held them would give their count away by subtraction.
    */
   exclude_services?: readonly string[] | null;
+  /** Service codes left out likewise (a case named otherwise, or not named, is still its code's). */
+  exclude_service_codes?: readonly string[] | null;
 }
 
 /** Everything that decides which cases an analysis counts and how they are labelled. */
@@ -251,6 +253,7 @@ export function selectCases(sel: CaseSelection, o: SelectCasesOptions = {}): Que
   ].filter(Boolean);
   const agencies = sel.scope?.agencies ?? null;
   const excluded = sel.scope?.exclude_services ?? [];
+  const excludedCodes = sel.scope?.exclude_service_codes ?? [];
   const day = sel.local_days ? `c.${DAY_COLUMN[at]}` : null;
   const where = [
     // On a stored local day, or else on the instants the local days begin and end.
@@ -260,6 +263,7 @@ export function selectCases(sel: CaseSelection, o: SelectCasesOptions = {}): Que
     ...active.map((f) => filterSql(f, sel.area_kind)),
     ...agencyScopeSql(agencies, 'c.agency'),
     ...(excluded.length ? [`${ATTRIBUTE_SQL.service} NOT IN (${excluded.map((_, i) => `$scope_excluded_${i}`).join(', ')})`] : []),
+    ...(excludedCodes.length ? [`coalesce(c.service_code, '') NOT IN (${excludedCodes.map((_, i) => `$scope_excluded_code_${i}`).join(', ')})`] : []),
   ];
   const select = [...by.map((d) => `${dimensionSql(d, sel.area_kind, at, sel.local_days)} AS ${d}`), ...(o.columns ?? []), ...(o.state ? STATE_COLUMNS : [])];
   const sql = `SELECT ${select.length ? select.join(', ') : '1 AS one'}
@@ -269,6 +273,7 @@ export function selectCases(sel: CaseSelection, o: SelectCasesOptions = {}): Que
   for (const f of active) params[`f_${f}`] = String(filter[f]);
   Object.assign(params, agencyScopeParams(agencies));
   excluded.forEach((name, i) => (params[`scope_excluded_${i}`] = name));
+  excludedCodes.forEach((code, i) => (params[`scope_excluded_code_${i}`] = code));
   return query(sql, params);
 }
 

@@ -29,7 +29,9 @@ const embedTokenRoutes: FastifyPluginAsync<EmbedTokenRoutesOptions> = async (fas
     const window = await resolveWindow(fastify.warehouse, { weeks: b.weeks }, (await fastify.jurisdiction()).timezone);
     await computeOverview(fastify.warehouse, window, filterOf(b), { area_kind: b.area_kind, scope: { agencies: principal.agencies }, targets: opts.targets, min_denominator: opts.minDenominator });
     const iat = Math.floor(Date.now() / 1000);
-    const claims: EmbedClaims = { view: b.view, params, agencies: principal.agencies, issuer: principal.name, iat, exp: iat + b.expires_in_hours * 3600 };
+    // Never longer than the credential that issued it: a link must not outlive its issuer's token or session.
+    const credentialEnds = principal.expires_at ? Math.floor(Date.parse(principal.expires_at) / 1000) : Infinity;
+    const claims: EmbedClaims = { view: b.view, params, agencies: principal.agencies, issuer: principal.name, iat, exp: Math.min(iat + b.expires_in_hours * 3600, credentialEnds) };
     const token = signEmbedToken(claims, opts.key);
     return { token, url: `/embed/${b.view}?token=${token}`, view: b.view, params, agencies: principal.agencies, expires_at: new Date(claims.exp * 1000).toISOString() };
   });
