@@ -423,6 +423,7 @@ describe('Open311 GeoReport v2 conformance (demo city)', () => {
       const db = new Map((await t.wh.all<{ case_id: string; status: string }>(`SELECT case_id, status FROM cases`)).map((c) => [c.case_id, c.status]));
       const trail = (await allPages('start_date=2026-10-01&end_date=2026-10-29&extensions=true')).flat();
       expect(trail.map(({ notes, ...r }) => (expect(notes).toBeDefined(), r))).toEqual(window.filter((r) => r.requested_datetime >= '2026-10-01'));
+      let openSeen = 0;
       for (const r of trail) {
         const notes = r.notes!;
         expect(notes[0].type).toBe('opened');
@@ -434,7 +435,13 @@ describe('Open311 GeoReport v2 conformance (demo city)', () => {
         }
         if (db.get(r.service_request_id) === 'cancelled') expect(notes.at(-1)!.type).toBe('cancelled');
         if (r.status === 'closed' && r.status_notes === undefined) expect(notes.filter((n) => n.type === 'closed').at(-1)!.datetime).toBe(r.updated_datetime);
+        // An open request was last updated by its last public event, never by a note's time.
+        if (r.status === 'open') {
+          expect(notes.at(-1)!.datetime).toBe(r.updated_datetime);
+          openSeen++;
+        }
       }
+      expect(openSeen).toBeGreaterThan(0);
       expect([...types].every((x) => ['opened', 'acknowledged', 'assigned', 'status_changed', 'closed', 'reopened', 'cancelled'].includes(x))).toBe(true);
       expect(types).toContain('reopened');
       const plain = await json(`${BASE}/requests.json?page_size=5`);

@@ -17,6 +17,8 @@ const NAME_SQL = `coalesce(c.service_name, s.name, c.service_code, '${MISSING_LA
 
 /** Event types a resident may see on the public trail (no notes: a note may be the resident's own words, and its time a contact). */
 export const PUBLIC_TRAIL_EVENTS = ['opened', 'acknowledged', 'assigned', 'status_changed', 'closed', 'reopened', 'cancelled'] as const;
+/** The trail's event types as an SQL list of constants (from the allow-list above, never from input). */
+const TRAIL_SQL = PUBLIC_TRAIL_EVENTS.map((t) => `'${t}'`).join(', ');
 
 /** Services withheld everywhere (disclosure.sensitive_services), by code and by name, bound as `$sens_code_<i>` / `$sens_name_<i>`. */
 export interface SensitiveServices {
@@ -171,10 +173,17 @@ export function buildOpen311RequestsQuery(sel: Open311Selection, page: Open311Pa
       FROM case_events e SEMI JOIN (SELECT case_id FROM r WHERE reopen_count > 0 AND status <> 'open') k ON k.case_id = e.case_id
       WHERE e.event_type IN ('closed', 'cancelled')
       GROUP BY e.case_id
+    ), touched AS (
+      -- An open request was last updated by its last public event: the cases row's last_event_at
+      -- counts notes too, whose times the public trail leaves out (a note's time is a contact's).
+      SELECT e.case_id, max(e.occurred_at) AS last_public
+      FROM case_events e SEMI JOIN (SELECT case_id FROM r WHERE status = 'open') k ON k.case_id = e.case_id
+      WHERE e.event_type IN (${TRAIL_SQL})
+      GROUP BY e.case_id
     ), t AS (
-      SELECT r.*, CASE WHEN r.status = 'open' THEN r.last_event_at
-                       ELSE coalesce(ends.last_end, greatest(r.closed_at, r.cancelled_at), r.last_event_at) END AS updated_at
-      FROM r LEFT JOIN ends ON ends.case_id = r.case_id
+      SELECT r.*, CASE WHEN r.status = 'open' THEN coalesce(touched.last_public, r.opened_at)
+                       ELSE coalesce(ends.last_end, greatest(r.closed_at, r.cancelled_at), r.opened_at) END AS updated_at
+      FROM r LEFT JOIN ends ON ends.case_id = r.case_id LEFT JOIN touched ON touched.case_id = r.case_id
     )
     SELECT case_id, service_code, service_name, agency, status, reopen_count::INTEGER AS reopen_count, h3_r8,
            ${[...localColumns('opened_at', 'requested'), ...localColumns('updated_at', 'updated'), ...localColumns('due_at', 'expected')].join(',\n           ')}
