@@ -230,6 +230,9 @@ async function buildOverview(wh: Warehouse, window: CaseWindow, filter: CaseFilt
   const targets = await onTimeTargets(wh, opts.targets);
   const span = await requestSpan(wh, window.as_of, window.timezone);
   const partial = span.first_day === null || span.first_day > prev.from;
+  // The backlog when the window began is unknown when the data itself begins inside the window
+  // (LA's export starts on 27 December): it would read 0, and every case open now "new".
+  const noBacklogBefore = span.first_day === null || span.first_day > window.from;
 
   const overallTarget = weightedTarget(byService.rows.map((r) => ({ target: targets.forService(r.service!), judged: r.on_time_denominator })));
   const row = now.rows[0];
@@ -246,7 +249,7 @@ async function buildOverview(wh: Warehouse, window: CaseWindow, filter: CaseFilt
     const previous = num(prevRow, name);
     // A count over a previous window the data only partly covers is not comparable, nor is a rate
     // or median whose previous figure rests on fewer cases than the minimum ("too few cases").
-    const comparable = !(partial && m.kind === 'count' && !isBacklog) && !(den && (tooFewCases(num(prevRow, den), min) || tooFewCases(num(nowRow, den), min)));
+    const comparable = !(partial && m.kind === 'count' && !isBacklog) && !(isBacklog && noBacklogBefore) && !(den && (tooFewCases(num(prevRow, den), min) || tooFewCases(num(nowRow, den), min)));
     const figure: HeadlineFigure = {
       name, label: m.label, unit: m.unit, definition: m.definition,
       value,
