@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingestFile } from '../../ingest/load.ts';
 import { parseProfile } from '../../ingest/profile.ts';
 import { tempWarehouse, type TempWarehouse } from '../../test/helpers.ts';
-import { computeKpis, type KpiRow } from './kpis.ts';
-import { buildKmCurveQuery, buildKmObservationsQuery, buildKpiCountsQuery, DIMENSION_NAMES, isDimension } from '../queries/kpi-sql.ts';
+import { computeKpis, KM_TARGETS, type KpiRow } from './kpis.ts';
+import { buildKmCurveQuery, buildKmMarksQuery, buildKmObservationsQuery, buildKpiCountsQuery, DIMENSION_NAMES, isDimension } from '../queries/kpi-sql.ts';
 import { kaplanMeier, kmSummary } from '../stats/kaplan-meier.ts';
 
 const SOURCE = 'm';
@@ -434,8 +434,38 @@ describe('Kaplan–Meier in SQL gives what survival.ts gives on every point', ()
   });
 
   it('sends at most nine points per group out of DuckDB', async () => {
-    const q = buildKmCurveQuery(['service'], { window: utc('2023-01-01', '2024-12-31', iso(AS_OF)), area_kind: 'source' }, ['close'], { tolerance: Math.sqrt(Number.EPSILON), median: 0.5, p90: 1 - 0.9 });
+    const q = buildKmMarksQuery(['service'], { window: utc('2023-01-01', '2024-12-31', iso(AS_OF)), area_kind: 'source' }, 'close', KM_TARGETS);
     const counts = await t.wh.all<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM (${q.sql}) GROUP BY service`, q.params);
+    expect(counts.length).toBe(42);
     expect(Math.max(...counts.map((c) => c.n))).toBeLessThanOrEqual(9);
+  });
+
+  it('reads the same points off one sort (the KPIs) as off the whole curve (the drawn curve)', async () => {
+    // The telescoped products and sums against the step-by-step curve, at as-of times that censor
+    // differently (ties of ends and censored cases, groups all censored, curves that reach zero).
+    const num = (v: unknown) => (v === null ? null : Number(v));
+    let compared = 0;
+    for (const asOf of [AS_OF, AS_OF - 6 * HOUR, AS_OF - 200 * HOUR]) {
+      const sel = { window: utc('2023-01-01', '2024-12-31', iso(asOf)), area_kind: 'source' };
+      for (const duration of ['close', 'first_response'] as const) {
+        const whole = buildKmCurveQuery(['service'], sel, [duration], KM_TARGETS, { points: 'curve', maxSteps: 1e9 });
+        const marks = buildKmMarksQuery(['service'], sel, duration, KM_TARGETS);
+        const key = (r: Record<string, unknown>) => `${String(r.service)}@${Number(r.seconds)}`;
+        const expected = new Map((await t.wh.all<Record<string, unknown>>(whole.sql, whole.params)).filter((r) => r.is_mark).map((r) => [key(r), r]));
+        const got = await t.wh.all<Record<string, unknown>>(marks.sql, marks.params);
+        expect(got.map(key).sort()).toEqual([...expected.keys()].sort());
+        for (const r of got) {
+          const e = expected.get(key(r))!;
+          expect([r.n_risk, r.events, r.censored, r.n_total, r.events_total].map(Number), key(r)).toEqual([e.n_risk, e.events, e.censored, e.n_total, e.events_total].map(Number));
+          for (const f of ['surv', 'greenwood', 'lower', 'upper']) {
+            const [a, b] = [num(r[f]), num(e[f])];
+            if (a === null || b === null || !Number.isFinite(b)) expect(a, `${key(r)} ${f}`).toBe(b);
+            else expect(Math.abs(a - b), `${key(r)} ${f}`).toBeLessThan(1e-12 * Math.max(1, Math.abs(b)));
+          }
+          compared++;
+        }
+      }
+    }
+    expect(compared).toBeGreaterThan(500);
   });
 });

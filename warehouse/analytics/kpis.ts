@@ -3,7 +3,7 @@
 // Only aggregates leave DuckDB: one row per group and cohort, and at most nine curve points per
 // group and duration, however many cases there are.
 import { TooManyRowsError, type Warehouse } from '../db.ts';
-import { buildClosedCohortQuery, buildKmCurveQuery, buildKpiCountsQuery, type KmDuration } from '../queries/kpi-sql.ts';
+import { buildClosedCohortQuery, buildKmMarksQuery, buildKpiCountsQuery, type KmDuration } from '../queries/kpi-sql.ts';
 import { appliedFilter, compareLabels, isPeriod, type CaseFilter, type CaseScope, type CaseSelection, type CaseWindow, type Dimension } from '../queries/case-predicates.ts';
 import { MEASURES, type Measure, type MeasureValues } from '../queries/measures.ts';
 import { kmSummary, type KmCurve, type KmSummary } from '../stats/kaplan-meier.ts';
@@ -39,15 +39,15 @@ export const KM_TARGETS = { tolerance: Math.sqrt(Number.EPSILON), median: 1 - 0.
 const NO_SUMMARY: KmSummary = { n: 0, events: 0, median: null, median_lower: null, median_upper: null, p90: null };
 
 /**
- * Kaplan–Meier summaries per group. DuckDB builds each curve and returns only the points its
- * quantiles depend on; kmSummary (R's rules) reads them exactly as it would the whole curve.
+ * Kaplan–Meier summaries per group. DuckDB returns only the points of each curve its quantiles
+ * depend on (buildKmMarksQuery); kmSummary (R's rules) reads them exactly as it would the whole curve.
  */
 async function kmByGroup(wh: Warehouse, by: readonly Dimension[], sel: CaseSelection, key: (r: SqlRow) => string) {
   const curves = new Map<string, KmCurve>();
   // A query per duration: measured faster than both in one (each sorts only its own rows).
   const rows: SqlRow[][] = [];
   for (const duration of ['close', 'first_response'] as const) {
-    const q = buildKmCurveQuery(by, sel, [duration], KM_TARGETS);
+    const q = buildKmMarksQuery(by, sel, duration, KM_TARGETS);
     rows.push(await wh.all<SqlRow>(q.sql, q.params));
   }
   await forEachInTurns(rows.flat(), (r) => {

@@ -172,12 +172,13 @@ export function cohortRows(cohort: Cohort, by: readonly Dimension[], sel: CaseSe
 export type KmDuration = 'close' | 'first_response';
 
 /**
- * Duration observations per group for Kaplan–Meier: each distinct duration (seconds) with its
- * count of ends (events) and of cases not ended by the as-of time (censored there).
+ * Each case Kaplan–Meier counts, one row per case (the relation `d`): its groups, its duration in
+ * whole microseconds (`us`: to its end, or to the as-of time if it had not ended by then) and
+ * whether it ended by the as-of time (`ended`; else it is censored there).
  * Time to close leaves out cases cancelled before any close, and data errors (closed before opened); time to
  * first response leaves out cases whose first response is stamped before their opening.
  */
-export function buildKmObservationsQuery(by: readonly Dimension[], sel: CaseSelection, duration: KmDuration = 'close'): Query {
+function kmCaseRows(by: readonly Dimension[], sel: CaseSelection, duration: KmDuration): Query {
   const end = duration === 'close' ? 'closed_at' : 'first_response_at';
   const k = selectCases(sel, { by, columns: ['c.opened_at', `c.${end} AS end_at`], state: true });
   const endedByAsOf = `(end_at IS NOT NULL AND end_at <= $as_of::TIMESTAMPTZ)`;
@@ -194,17 +195,28 @@ WITH k AS (
   SELECT ${[...by,
     // Elapsed time from the microsecond counts: subtracting TIMESTAMPTZ values goes through the
     // session's calendar (an hour off across a DST change outside UTC, and far slower).
-    `(CASE WHEN ${endedByAsOf} THEN epoch_us(end_at) ELSE epoch_us($as_of::TIMESTAMPTZ) END - epoch_us(opened_at)) / 1e6 AS seconds`,
+    `CASE WHEN ${endedByAsOf} THEN epoch_us(end_at) ELSE epoch_us($as_of::TIMESTAMPTZ) END - epoch_us(opened_at) AS us`,
     `${endedByAsOf} AS ended`].join(', ')}
   FROM k
   WHERE ${exclude}
-)
-SELECT ${[...by, 'seconds',
+)`;
+  return query(sql, k.params);
+}
+
+/**
+ * Duration observations per group for Kaplan–Meier: each distinct duration (seconds) with its
+ * count of ends (events) and of cases not ended by the as-of time (censored there), over the
+ * cases of kmCaseRows.
+ */
+export function buildKmObservationsQuery(by: readonly Dimension[], sel: CaseSelection, duration: KmDuration = 'close'): Query {
+  const d = kmCaseRows(by, sel, duration);
+  const sql = `${d.sql}
+SELECT ${[...by, 'us / 1e6 AS seconds',
   `count(*) FILTER (WHERE ended)::INTEGER AS events`,
   `count(*) FILTER (WHERE NOT ended)::INTEGER AS censored`].join(', ')}
 FROM d
 GROUP BY ALL`;
-  return query(sql, k.params);
+  return query(sql, d.params);
 }
 
 /** Survival levels the KPIs read off a Kaplan–Meier curve, as `1 − q` for the q-th quantile. */
@@ -258,8 +270,9 @@ export function buildKmCurveQuery(by: readonly Dimension[], sel: CaseSelection, 
     const d = by[0];
     o.lump.keep.forEach((v, i) => (lumpParams[`lump_keep${i}`] = v));
     lumpParams.lump_other = o.lump.label;
-    const kept = o.lump.keep.length ? `${d} IN (${o.lump.keep.map((_, i) => `$lump_keep${i}`).join(', ')})` : 'false';
-    obsSql = `SELECT duration, CASE WHEN ${kept} THEN ${d} ELSE $lump_other END AS ${d}, seconds, sum(events)::INTEGER AS events, sum(censored)::INTEGER AS censored
+    // As text: a period is a DATE in SQL, and the pooled group's label is not one.
+    const kept = o.lump.keep.length ? `${d}::VARCHAR IN (${o.lump.keep.map((_, i) => `$lump_keep${i}`).join(', ')})` : 'false';
+    obsSql = `SELECT duration, CASE WHEN ${kept} THEN ${d}::VARCHAR ELSE $lump_other END AS ${d}, seconds, sum(events)::INTEGER AS events, sum(censored)::INTEGER AS censored
   FROM (${union})
   GROUP BY ALL`;
   }
@@ -325,6 +338,110 @@ ORDER BY ${keys.join(', ')}, seconds`;
     ...lumpParams,
     max_steps: o.maxSteps ?? KM_MAX_STEPS,
     ...obs[0]?.params,
+    tol: t.tolerance,
+    median: t.median,
+    median_low: t.median - t.tolerance,
+    p90: t.p90,
+    p90_low: t.p90 - t.tolerance,
+    z: Z95,
+  });
+}
+
+/**
+ * The points of each group's Kaplan–Meier curve that its quantiles depend on — the same nine as
+ * buildKmCurveQuery's marks, with the same values — from one sort of the cases instead of two
+ * windows over the distinct times (measured 3–4× faster on a large city's year).
+ *
+ * Sorted by duration, events before the censored at a tied time, let row r of a group of N cases
+ * be the r-th case. After row r, S = (N − r)/N × Π over censored rows i < r of (N − i + 1)/(N − i):
+ * consecutive events telescope ((n − d)/n over a tie is the product of its single steps), so only
+ * the censored rows need a running product; Greenwood's Σ d/(n(n − d)) telescopes likewise to
+ * 1/(N − r) − 1/N less a running sum over the censored rows. Censored cases are the few still open
+ * at the as-of time, so those running sums are windows over a small relation. A point (a distinct
+ * time with an event) is read at its last event row, where the whole tie has been counted.
+ */
+export function buildKmMarksQuery(by: readonly Dimension[], sel: CaseSelection, duration: KmDuration, t: KmTargets): Query {
+  if (duration !== 'close' && duration !== 'first_response') throw new Error(`unknown duration ${String(duration)}`);
+  const d = kmCaseRows(by, sel, duration);
+  const part = by.length ? `PARTITION BY ${by.join(', ')}` : '';
+  const on = (x: string, y: string) => [...by.map((g) => `${x}.${g} = ${y}.${g}`), 'true'].join(' AND ');
+  const first = (v: string, level: string) => `min(us) FILTER (WHERE abs(${v} - $${level}) < $tol OR ${v} < $${level})`;
+  const sql = `${d.sql}, r AS MATERIALIZED (
+  -- One sort. key orders by duration and puts a tie's events (even) before its censored (odd).
+  SELECT ${[...by, 'us', 'ended', 'key',
+    'row_number() OVER w AS rn',
+    // The first row of the key's tie: n at risk there is N − rk + 1, and a tie's events are rn − rk + 1.
+    'rank() OVER w AS rk',
+    'count(*) OVER w_all AS n',
+    'lead(key) OVER w AS next_key',
+    // The last censored row at or before this one (its key; rows of one key are one tie).
+    'last_value(CASE WHEN NOT ended THEN key END IGNORE NULLS) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS censored_key'].join(',\n    ')}
+  FROM (SELECT *, us * 2 + CASE WHEN ended THEN 0 ELSE 1 END AS key FROM d)
+  WINDOW w AS (${part} ORDER BY key), w_all AS (${part} ORDER BY key ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+), censored AS (
+  -- Running over the censored rows i: Σ ln((N − i + 1)/(N − i)) and Σ (1/(N − i) − 1/(N − i + 1)).
+  -- The last row (i = N) has no row after it to carry them to.
+  SELECT ${[...by, 'key', 'rn',
+    'sum(CASE WHEN n > rn THEN ln((n - rn + 1)::DOUBLE / (n - rn)) ELSE 0 END) OVER c AS log_gain',
+    'sum(CASE WHEN n > rn THEN 1 / (n - rn)::DOUBLE - 1 / (n - rn + 1)::DOUBLE ELSE 0 END) OVER c AS gw_less'].join(', ')}
+  FROM r
+  WHERE NOT ended
+  WINDOW c AS (${part} ORDER BY rn ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+), censored_key AS (
+  SELECT ${[...by, 'key', 'max_by(log_gain, rn) AS log_gain', 'max_by(gw_less, rn) AS gw_less', 'count(*) AS n_censor'].join(', ')}
+  FROM censored
+  GROUP BY ALL
+), pts AS MATERIALIZED (
+  -- A distinct time with an event, at its last event row. Its censored key is earlier (a tie's
+  -- censored rows follow its events), so the running sums are those before the tie.
+  SELECT ${[...by.map((g) => `r.${g}`), 'r.us', 'r.key', 'r.n',
+    'r.n - r.rk + 1 AS n_risk',
+    'r.rn - r.rk + 1 AS events',
+    '(r.n - r.rn)::DOUBLE / r.n * exp(coalesce(z.log_gain, 0)) AS surv',
+    `CASE WHEN r.rn < r.n THEN 1 / (r.n - r.rn)::DOUBLE - 1 / r.n::DOUBLE - coalesce(z.gw_less, 0) ELSE 'inf'::DOUBLE END AS greenwood`].join(',\n    ')}
+  FROM r LEFT JOIN censored_key z ON ${on('z', 'r')} AND z.key = r.censored_key
+  WHERE r.ended AND (r.next_key IS NULL OR r.next_key <> r.key)
+), curve AS (
+  SELECT *,
+    CASE WHEN NOT isinf(greenwood) THEN surv * exp(-$z * sqrt(greenwood)) END AS lower,
+    CASE WHEN NOT isinf(greenwood) THEN least(1, surv * exp($z * sqrt(greenwood))) END AS upper
+  FROM pts
+), marks AS (
+  -- R's rule for each level, as buildKmCurveQuery's marks.
+  SELECT ${[...by,
+    `${first('surv', 'median')} AS s50`, `min(us) FILTER (WHERE surv < $median_low) AS s50_next`,
+    `${first('lower', 'median')} AS l50`, `min(us) FILTER (WHERE lower < $median_low) AS l50_next`,
+    `${first('upper', 'median')} AS u50`, `min(us) FILTER (WHERE upper < $median_low) AS u50_next`,
+    `${first('surv', 'p90')} AS s90`, `min(us) FILTER (WHERE surv < $p90_low) AS s90_next`].join(',\n    ')}
+  FROM curve
+  GROUP BY ALL
+), last_row AS (
+  -- Each group's last case: the end of follow-up, its totals, and where its curve ends.
+  SELECT ${[...by, 'us', 'key', 'n', 'rk', 'ended'].join(', ')} FROM r WHERE rn = n
+), totals AS (
+  SELECT ${[...by.map((g) => `l.${g}`), 'l.us AS last_us', 'l.key AS last_key', 'l.n - l.rk + 1 AS last_n_risk', 'l.ended AS last_ended', 'l.n AS n_total',
+    '(l.n - coalesce(z.n_censor_all, 0))::BIGINT AS events_total', 'e.last_event_us', 'e.surv AS end_surv', 'e.greenwood AS end_greenwood', 'e.lower AS end_lower', 'e.upper AS end_upper'].join(', ')}
+  FROM last_row l
+  LEFT JOIN (SELECT ${[...by, 'sum(n_censor) AS n_censor_all'].join(', ')} FROM censored_key GROUP BY ALL) z ON ${on('z', 'l')}
+  -- The curve's value where it ends is its last event point's (1 with no event at all).
+  LEFT JOIN (SELECT ${[...by, 'max(us) AS last_event_us', 'arg_max(surv, us) AS surv', 'arg_max(greenwood, us) AS greenwood', 'arg_max(lower, us) AS lower', 'arg_max(upper, us) AS upper'].join(', ')} FROM curve GROUP BY ALL) e ON ${on('e', 'l')}
+)
+SELECT ${[`'${duration}' AS duration`, ...by.map((g) => `c.${g}`), 'c.us / 1e6 AS seconds', 'c.n_risk::BIGINT AS n_risk', 'c.events::INTEGER AS events',
+  'coalesce(z.n_censor, 0)::INTEGER AS censored', 'c.surv', 'c.greenwood', 'c.lower', 'c.upper', 'o.n_total::BIGINT AS n_total', 'o.events_total'].join(', ')}
+FROM curve c
+JOIN marks m ON ${on('m', 'c')}
+JOIN totals o ON ${on('o', 'c')}
+LEFT JOIN censored_key z ON ${on('z', 'c')} AND z.key = c.key + 1
+WHERE c.us IN (m.s50, m.s50_next, m.l50, m.l50_next, m.u50, m.u50_next, m.s90, m.s90_next, o.last_us)
+UNION ALL
+-- The end of follow-up when no case ended then (only censored at the last time); with an event
+-- there, it is that time's point above.
+SELECT ${[`'${duration}' AS duration`, ...by.map((g) => `o.${g}`), 'o.last_us / 1e6 AS seconds', 'o.last_n_risk::BIGINT AS n_risk', '0 AS events', 'o.last_n_risk::INTEGER AS censored',
+  'coalesce(o.end_surv, 1) AS surv', 'coalesce(o.end_greenwood, 0) AS greenwood', 'coalesce(o.end_lower, 1) AS lower', 'coalesce(o.end_upper, 1) AS upper', 'o.n_total::BIGINT AS n_total', 'o.events_total'].join(', ')}
+FROM totals o
+WHERE NOT o.last_ended AND o.last_event_us IS DISTINCT FROM o.last_us`;
+  return query(sql, {
+    ...d.params,
     tol: t.tolerance,
     median: t.median,
     median_low: t.median - t.tolerance,
