@@ -98,9 +98,13 @@ export async function computeKpis(wh: Warehouse, by: readonly Dimension[], windo
   // The answer's row cap (the API's readers have one) is checked on the groups first, before the
   // curves (up to nine points a group) and the rows are built: past it, a 413 saying what to narrow.
   const cap = { maxRows: wh.limits.maxRows, what: by.length ? `rows (one per ${by.join(' × ')})` : 'rows' };
-  const q1 = buildKpiCountsQuery(by, sel);
+  // A city that loads no survey answers or contacts (most 311 exports) skips matching them to the cases.
+  const held = await wh.one<{ surveys: boolean; contacts: boolean }>(
+    'SELECT EXISTS (SELECT 1 FROM survey_responses) AS surveys, EXISTS (SELECT 1 FROM interactions) AS contacts');
+  const surveys = Boolean(held?.surveys);
+  const q1 = buildKpiCountsQuery(by, sel, { surveys });
   const countRows = await wh.all<SqlRow>(q1.sql, q1.params, cap);
-  const q2 = buildClosedCohortQuery(by, sel);
+  const q2 = buildClosedCohortQuery(by, sel, { contacts: Boolean(held?.contacts) });
   const closedRows = await wh.all<SqlRow>(q2.sql, q2.params, cap);
   if (Number.isFinite(cap.maxRows) && new Set([...countRows, ...closedRows].map(key)).size > cap.maxRows) throw new TooManyRowsError(cap.maxRows, cap.what);
   const km = await kmByGroup(wh, by, sel, key);
@@ -110,7 +114,7 @@ export async function computeKpis(wh: Warehouse, by: readonly Dimension[], windo
   const periodless = !by.some(isPeriod);
   let backlogRows: Map<string, SqlRow> | null = null;
   if (periodless) {
-    const q3 = buildKpiCountsQuery(by, sel, { sinceEver: true });
+    const q3 = buildKpiCountsQuery(by, sel, { sinceEver: true, surveys });
     backlogRows = new Map((await wh.all<SqlRow>(q3.sql, q3.params)).map((r) => [key(r), r]));
   }
 

@@ -37,18 +37,24 @@ const CASE_COLUMNS = ['c.case_id', 'c.opened_at', 'c.first_response_at', 'c.clos
 /** Whole days a case had been open at the as-of time: 0–2 means under 3 days, and so on. */
 export const ageDaysSql = (p = 'k.') => `floor((epoch_us($as_of::TIMESTAMPTZ) - epoch_us(${p}opened_at)) / ${DAY_US})`;
 
+/** The survey columns of the opened cohort's rows (what the survey measures sum). */
+const SURVEY_COLUMNS = ['sv_n', 'csat_n', 'csat_sum', 'csat_top2', 'nps_n', 'promoters', 'detractors'];
+
 /**
  * The opened cohort's cases, one row each (the relation `st`), with what the opened and backlog
  * measures read — whether it was open at the as-of time, its age then, its survey answers given
- * by then (unless `surveys` is false: no case count reads them). With `sinceEver`, every case
- * opened up to the window's end (the backlog's cohort). The KPI counts aggregate these rows; the
- * case list (case-list-sql.ts) selects from them by a measure's predicate.
+ * by then (unless `surveys` is false: none are read and the survey columns are null — no case
+ * count reads them, and a warehouse without answers sums to 0 either way). With `sinceEver`,
+ * every case opened up to the window's end (the backlog's cohort). The KPI counts aggregate these
+ * rows; the case list (case-list-sql.ts) selects from them by a measure's predicate.
  */
 export function openedCohortRows(by: readonly Dimension[], sel: CaseSelection, o: { sinceEver?: boolean; surveys?: boolean } = {}): Query {
   const k = selectCases(sel, { by, columns: [...CASE_COLUMNS, `${dimensionSql('channel', sel.area_kind)} AS channel_label`], sinceEver: o.sinceEver, state: true });
   const surveys = o.surveys !== false;
+  // Held once only when the survey answers are matched to its cases: holding a year of a large
+  // city's cases cost more than half of the whole count.
   const sql = `
-WITH k AS MATERIALIZED (
+WITH k AS ${surveys ? 'MATERIALIZED' : 'NOT MATERIALIZED'} (
   ${k.sql}
 )${surveys ? `, answers AS (
   ${SURVEY_ANSWERS_SQL}
@@ -66,8 +72,8 @@ WITH k AS MATERIALIZED (
   GROUP BY case_id
 )` : ''}, st AS (
   SELECT k.*,
-         ${ageDaysSql()} AS age_days${surveys ? `,
-         v.n AS sv_n, v.csat_n, v.csat_sum, v.csat_top2, v.nps_n, v.promoters, v.detractors` : ''}
+         ${ageDaysSql()} AS age_days,
+         ${surveys ? 'v.n AS sv_n, v.csat_n, v.csat_sum, v.csat_top2, v.nps_n, v.promoters, v.detractors' : SURVEY_COLUMNS.map((c) => `NULL::BIGINT AS ${c}`).join(', ')}
   FROM k${surveys ? `
   LEFT JOIN surveys v ON v.case_id = k.case_id` : ''}
 )`;
@@ -78,7 +84,7 @@ WITH k AS MATERIALIZED (
  * Opened cohort, per group: the registry's opened and backlog measures over the cohort's rows
  * (openedCohortRows). With `sinceEver`, every case opened up to the window's end (the backlog's cohort).
  */
-export function buildKpiCountsQuery(by: readonly Dimension[], sel: CaseSelection, o: { sinceEver?: boolean } = {}): Query {
+export function buildKpiCountsQuery(by: readonly Dimension[], sel: CaseSelection, o: { sinceEver?: boolean; surveys?: boolean } = {}): Query {
   const rows = openedCohortRows(by, sel, o);
   const sql = `${rows.sql}
 SELECT ${[...by, ...measureColumns(['opened', 'backlog'])].join(',\n  ')}
@@ -91,24 +97,30 @@ ${groupBy(by)}`;
  * The closed cohort's cases, one row each (the relation `kc`; periods cut by the first close):
  * every case first closed in the window, with whether it was reopened within 30 days, its inbound
  * contacts up to and after closing, whether the first was reported resolved, and how many came
- * within 7 days of the first. Only what had happened by the as-of time counts. The KPI counts
- * aggregate these rows; the case list (case-list-sql.ts) selects from them by a measure's predicate.
+ * within 7 days of the first. Only what had happened by the as-of time counts. With `contacts`
+ * false (the warehouse holds none: most 311 exports), the contact columns are their no-contact
+ * values without reading them. The KPI counts aggregate these rows; the case list
+ * (case-list-sql.ts) selects from them by a measure's predicate.
  */
-export function closedCohortRows(by: readonly Dimension[], sel: CaseSelection): Query {
+export function closedCohortRows(by: readonly Dimension[], sel: CaseSelection, o: { contacts?: boolean } = {}): Query {
   const k = selectCases(sel, { by, at: 'closed_at', columns: ['c.case_id', 'c.opened_at', 'c.closed_at', 'c.cancelled_at', 'c.due_at', 'c.status', 'c.reopen_count'], state: true });
+  const contacts = o.contacts !== false;
   const sinceClose = (t: string) => `(epoch_us(${t}) - epoch_us(k.closed_at))`;
   const reopenedWithin = (param: string) => `coalesce(r.first_reopen_us <= $${param}, false)`;
   const stillWatching = (param: string) => `${sinceClose('$as_of::TIMESTAMPTZ')} < $${param}`;
+  // The cases are held once only when the contacts are matched to them: holding a year of a
+  // large city's closes cost most of the whole count. Reopenings are read for every reopened case
+  // (few), from the cases table itself, so they need no hold.
   const sql = `
-WITH k AS MATERIALIZED (
+WITH k AS ${contacts ? 'MATERIALIZED' : 'NOT MATERIALIZED'} (
   ${k.sql}
 ), reopened AS (
-  SELECT k.case_id, min(${sinceClose('e.occurred_at')}) AS first_reopen_us
-  FROM k JOIN case_events e ON e.case_id = k.case_id
-  WHERE k.reopen_count > 0 AND e.event_type = 'reopened'
-    AND e.occurred_at >= k.closed_at AND e.occurred_at <= $as_of::TIMESTAMPTZ
-  GROUP BY k.case_id
-), contacts AS (
+  SELECT c.case_id, min(epoch_us(e.occurred_at) - epoch_us(c.closed_at)) AS first_reopen_us
+  FROM cases c JOIN case_events e ON e.case_id = c.case_id
+  WHERE c.reopen_count > 0 AND e.event_type = 'reopened'
+    AND e.occurred_at >= c.closed_at AND e.occurred_at <= $as_of::TIMESTAMPTZ
+  GROUP BY c.case_id
+)${contacts ? `, contacts AS (
   SELECT k.case_id,
          count(*) AS n,
          count(*) FILTER (WHERE i.started_at <= k.closed_at) AS up_to_close,
@@ -126,19 +138,19 @@ WITH k AS MATERIALIZED (
         FROM k JOIN interactions i ON i.case_id = k.case_id
         WHERE i.direction = 'inbound' AND ${contactedByAsOf()})
   GROUP BY case_id
-), kc AS (
+)` : ''}, kc AS (
   SELECT k.*,
          ${reopenedWithin('reopen_us')} AS reopened_30d,
          ${stillWatching('reopen_us')} AS watching_30d,
          ${stillWatching('fcr_us')} AS watching_7d,
-         coalesce(n.n, 0) AS contacts_n,
+         ${contacts ? `coalesce(n.n, 0) AS contacts_n,
          coalesce(n.up_to_close = 1 AND n.after_close = 0 AND NOT ${reopenedWithin('fcr_us')}, false) AS fcr,
          coalesce(n.first_resolved, false) AS first_resolved,
-         coalesce(rp.within_7d, 0) AS within_7d
+         coalesce(rp.within_7d, 0) AS within_7d` : `0 AS contacts_n, false AS fcr, false AS first_resolved, 0 AS within_7d`}
   FROM k
-  LEFT JOIN reopened r ON r.case_id = k.case_id
+  LEFT JOIN reopened r ON r.case_id = k.case_id${contacts ? `
   LEFT JOIN contacts n ON n.case_id = k.case_id
-  LEFT JOIN repeats rp ON rp.case_id = k.case_id
+  LEFT JOIN repeats rp ON rp.case_id = k.case_id` : ''}
 )`;
   return query(sql, {
     ...k.params,
@@ -149,8 +161,8 @@ WITH k AS MATERIALIZED (
 }
 
 /** Closed cohort, per group: the registry's closed-cohort measures over the cohort's rows (closedCohortRows). */
-export function buildClosedCohortQuery(by: readonly Dimension[], sel: CaseSelection): Query {
-  const rows = closedCohortRows(by, sel);
+export function buildClosedCohortQuery(by: readonly Dimension[], sel: CaseSelection, o: { contacts?: boolean } = {}): Query {
+  const rows = closedCohortRows(by, sel, o);
   const sql = `${rows.sql}
 SELECT ${[...by, ...measureColumns(['closed'])].join(',\n  ')}
 FROM kc
@@ -365,7 +377,19 @@ export function buildKmMarksQuery(by: readonly Dimension[], sel: CaseSelection, 
   const d = kmCaseRows(by, sel, duration);
   const part = by.length ? `PARTITION BY ${by.join(', ')}` : '';
   const on = (x: string, y: string) => [...by.map((g) => `${x}.${g} = ${y}.${g}`), 'true'].join(' AND ');
-  const first = (v: string, level: string) => `min(us) FILTER (WHERE abs(${v} - $${level}) < $tol OR ${v} < $${level})`;
+  // A distinct time with an event, at its last event row, with its point's values. Its censored
+  // key is earlier (a tie's censored rows follow its events): the running sums are those before the tie.
+  const curveRows = (where: string) => `SELECT *,
+    CASE WHEN NOT isinf(greenwood) THEN surv * exp(-$z * sqrt(greenwood)) END AS lower,
+    CASE WHEN NOT isinf(greenwood) THEN least(1, surv * exp($z * sqrt(greenwood))) END AS upper
+  FROM (
+    SELECT ${[...by.map((g) => `r.${g}`), 'r.us', 'r.key', 'r.n - r.rk + 1 AS n_risk', 'r.rn - r.rk + 1 AS events',
+      '(r.n - r.rn)::DOUBLE / r.n * exp(coalesce(z.log_gain, 0)) AS surv',
+      `CASE WHEN r.rn < r.n THEN 1 / (r.n - r.rn)::DOUBLE - 1 / r.n::DOUBLE - coalesce(z.gw_less, 0) ELSE 'inf'::DOUBLE END AS greenwood`].join(', ')}
+    FROM r LEFT JOIN censored_key z ON ${on('z', 'r')} AND z.key = r.censored_key
+    WHERE r.ended AND (r.next_key IS NULL OR r.next_key <> r.key) AND ${where}
+  )`;
+  const near = (v: string, level: string) => `abs(${v} - $${level}) < $tol OR ${v} < $${level}`;
   const sql = `${d.sql}, r AS MATERIALIZED (
   -- One sort. key orders by duration and puts a tie's events (even) before its censored (odd).
   SELECT ${[...by, 'us', 'ended', 'key',
@@ -391,54 +415,51 @@ export function buildKmMarksQuery(by: readonly Dimension[], sel: CaseSelection, 
   SELECT ${[...by, 'key', 'max_by(log_gain, rn) AS log_gain', 'max_by(gw_less, rn) AS gw_less', 'count(*) AS n_censor'].join(', ')}
   FROM censored
   GROUP BY ALL
-), pts AS MATERIALIZED (
-  -- A distinct time with an event, at its last event row. Its censored key is earlier (a tie's
-  -- censored rows follow its events), so the running sums are those before the tie.
-  SELECT ${[...by.map((g) => `r.${g}`), 'r.us', 'r.key', 'r.n',
-    'r.n - r.rk + 1 AS n_risk',
-    'r.rn - r.rk + 1 AS events',
-    '(r.n - r.rn)::DOUBLE / r.n * exp(coalesce(z.log_gain, 0)) AS surv',
-    `CASE WHEN r.rn < r.n THEN 1 / (r.n - r.rn)::DOUBLE - 1 / r.n::DOUBLE - coalesce(z.gw_less, 0) ELSE 'inf'::DOUBLE END AS greenwood`].join(',\n    ')}
-  FROM r LEFT JOIN censored_key z ON ${on('z', 'r')} AND z.key = r.censored_key
-  WHERE r.ended AND (r.next_key IS NULL OR r.next_key <> r.key)
-), curve AS (
-  SELECT *,
-    CASE WHEN NOT isinf(greenwood) THEN surv * exp(-$z * sqrt(greenwood)) END AS lower,
-    CASE WHEN NOT isinf(greenwood) THEN least(1, surv * exp($z * sqrt(greenwood))) END AS upper
-  FROM pts
+), curve AS NOT MATERIALIZED (
+  ${curveRows('true')}
 ), marks AS (
-  -- R's rule for each level, as buildKmCurveQuery's marks.
+  -- R's rule for each level, as buildKmCurveQuery's marks; and where the curve ends, its last
+  -- event point (a curve with no event stays at 1).
   SELECT ${[...by,
-    `${first('surv', 'median')} AS s50`, `min(us) FILTER (WHERE surv < $median_low) AS s50_next`,
-    `${first('lower', 'median')} AS l50`, `min(us) FILTER (WHERE lower < $median_low) AS l50_next`,
-    `${first('upper', 'median')} AS u50`, `min(us) FILTER (WHERE upper < $median_low) AS u50_next`,
-    `${first('surv', 'p90')} AS s90`, `min(us) FILTER (WHERE surv < $p90_low) AS s90_next`].join(',\n    ')}
+    `min(us) FILTER (WHERE ${near('surv', 'median')}) AS s50`, `min(us) FILTER (WHERE surv < $median_low) AS s50_next`,
+    `min(us) FILTER (WHERE ${near('lower', 'median')}) AS l50`, `min(us) FILTER (WHERE lower < $median_low) AS l50_next`,
+    `min(us) FILTER (WHERE ${near('upper', 'median')}) AS u50`, `min(us) FILTER (WHERE upper < $median_low) AS u50_next`,
+    `min(us) FILTER (WHERE ${near('surv', 'p90')}) AS s90`, `min(us) FILTER (WHERE surv < $p90_low) AS s90_next`,
+    'max(us) AS last_event_us'].join(',\n    ')}
   FROM curve
   GROUP BY ALL
-), last_row AS (
-  -- Each group's last case: the end of follow-up, its totals, and where its curve ends.
-  SELECT ${[...by, 'us', 'key', 'n', 'rk', 'ended'].join(', ')} FROM r WHERE rn = n
+), mark_keys AS (
+  SELECT DISTINCT ${[...by, 'unnest([s50, s50_next, l50, l50_next, u50, u50_next, s90, s90_next, last_event_us]) * 2 AS key'].join(', ')}
+  FROM marks
+), points AS (
+  -- The marked points, computed again from their rows, found by key (holding or joining back a
+  -- million points, or carrying each through the aggregate, cost more than the sort).
+  SELECT c.* FROM (${curveRows('r.key IN (SELECT key FROM mark_keys)')}) c
+  JOIN mark_keys k ON ${on('k', 'c')} AND k.key = c.key
 ), totals AS (
-  SELECT ${[...by.map((g) => `l.${g}`), 'l.us AS last_us', 'l.key AS last_key', 'l.n - l.rk + 1 AS last_n_risk', 'l.ended AS last_ended', 'l.n AS n_total',
-    '(l.n - coalesce(z.n_censor_all, 0))::BIGINT AS events_total', 'e.last_event_us', 'e.surv AS end_surv', 'e.greenwood AS end_greenwood', 'e.lower AS end_lower', 'e.upper AS end_upper'].join(', ')}
-  FROM last_row l
-  LEFT JOIN (SELECT ${[...by, 'sum(n_censor) AS n_censor_all'].join(', ')} FROM censored_key GROUP BY ALL) z ON ${on('z', 'l')}
-  -- The curve's value where it ends is its last event point's (1 with no event at all).
-  LEFT JOIN (SELECT ${[...by, 'max(us) AS last_event_us', 'arg_max(surv, us) AS surv', 'arg_max(greenwood, us) AS greenwood', 'arg_max(lower, us) AS lower', 'arg_max(upper, us) AS upper'].join(', ')} FROM curve GROUP BY ALL) e ON ${on('e', 'l')}
+  -- Each group's last case: the end of follow-up and the totals.
+  SELECT ${[...by.map((g) => `l.${g}`), 'l.us AS last_us', 'l.n - l.rk + 1 AS last_n_risk', 'l.ended AS last_ended', 'l.n AS n_total', '(l.n - coalesce(t.n_censor, 0)) AS events_total', 'm.last_event_us'].join(', ')}
+  FROM r l
+  LEFT JOIN (SELECT ${[...by, 'sum(n_censor) AS n_censor'].join(', ')} FROM censored_key GROUP BY ALL) t ON ${on('t', 'l')}
+  LEFT JOIN marks m ON ${on('m', 'l')}
+  WHERE l.rn = l.n
 )
-SELECT ${[`'${duration}' AS duration`, ...by.map((g) => `c.${g}`), 'c.us / 1e6 AS seconds', 'c.n_risk::BIGINT AS n_risk', 'c.events::INTEGER AS events',
-  'coalesce(z.n_censor, 0)::INTEGER AS censored', 'c.surv', 'c.greenwood', 'c.lower', 'c.upper', 'o.n_total::BIGINT AS n_total', 'o.events_total'].join(', ')}
-FROM curve c
-JOIN marks m ON ${on('m', 'c')}
-JOIN totals o ON ${on('o', 'c')}
-LEFT JOIN censored_key z ON ${on('z', 'c')} AND z.key = c.key + 1
-WHERE c.us IN (m.s50, m.s50_next, m.l50, m.l50_next, m.u50, m.u50_next, m.s90, m.s90_next, o.last_us)
+SELECT ${[`'${duration}' AS duration`, ...by.map((g) => `p.${g}`), 'p.us / 1e6 AS seconds', 'p.n_risk::BIGINT AS n_risk', 'p.events::INTEGER AS events',
+  'coalesce(z.n_censor, 0)::INTEGER AS censored', 'p.surv', 'p.greenwood', 'p.lower', 'p.upper', 'o.n_total::BIGINT AS n_total', 'o.events_total::BIGINT AS events_total'].join(', ')}
+FROM points p
+JOIN totals o ON ${on('o', 'p')}
+LEFT JOIN censored_key z ON ${on('z', 'p')} AND z.key = p.key + 1
+-- The last event point is a mark only where the curve ends.
+WHERE p.us <> o.last_event_us OR p.us = o.last_us
+  OR p.us IN (SELECT unnest([s50, s50_next, l50, l50_next, u50, u50_next, s90, s90_next]) FROM marks m WHERE ${on('m', 'p')})
 UNION ALL
--- The end of follow-up when no case ended then (only censored at the last time); with an event
--- there, it is that time's point above.
+-- The end of follow-up when no case ended then (only censored at the last time), where the curve
+-- stays at its last event point's value; with an event there, it is that time's point above.
 SELECT ${[`'${duration}' AS duration`, ...by.map((g) => `o.${g}`), 'o.last_us / 1e6 AS seconds', 'o.last_n_risk::BIGINT AS n_risk', '0 AS events', 'o.last_n_risk::INTEGER AS censored',
-  'coalesce(o.end_surv, 1) AS surv', 'coalesce(o.end_greenwood, 0) AS greenwood', 'coalesce(o.end_lower, 1) AS lower', 'coalesce(o.end_upper, 1) AS upper', 'o.n_total::BIGINT AS n_total', 'o.events_total'].join(', ')}
+  'coalesce(e.surv, 1) AS surv', 'coalesce(e.greenwood, 0) AS greenwood', 'coalesce(e.lower, 1) AS lower', 'coalesce(e.upper, 1) AS upper',
+  'o.n_total::BIGINT AS n_total', 'o.events_total::BIGINT AS events_total'].join(', ')}
 FROM totals o
+LEFT JOIN points e ON ${on('e', 'o')} AND e.us = o.last_event_us
 WHERE NOT o.last_ended AND o.last_event_us IS DISTINCT FROM o.last_us`;
   return query(sql, {
     ...d.params,
