@@ -3,7 +3,7 @@
 // as it was before the batch.
 import { randomUUID } from 'node:crypto';
 import { basename, resolve } from 'node:path';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { model, type Warehouse } from '../warehouse/db.ts';
 import { formatOf, type Profile } from './profile.ts';
 import { buildMapQuery, buildRejectsQuery, checkColumns, MappingError } from './map-sql.ts';
@@ -13,6 +13,7 @@ import { citizenHashKey } from './secret.ts';
 import { refreshTouchedCases } from './refresh-cases.ts';
 import { capMemory, INGEST_MEMORY_LIMIT } from './memory-budget.ts';
 import { applyBusinessDueTimes } from './calendars.ts';
+import { ingestDigest } from './file-digest.ts';
 import { recordedJurisdiction, recordJurisdiction } from '../warehouse/analytics/jurisdiction.ts';
 
 export interface IngestResult {
@@ -27,6 +28,11 @@ export interface IngestResult {
   events_added: number;
   /** Things the caller should know although the batch loaded (a time zone unlike the warehouse's…). */
   warnings: string[];
+  /**
+   * The batch this one repeated: the same file read the same way as the batch finished last, so
+   * nothing was staged or matched again (its counts, and its rejects, are that batch's).
+   */
+  same_as?: string;
 }
 
 export interface IngestOptions {
@@ -83,6 +89,20 @@ async function ingestOnce(wh: Warehouse, file: string, profile: Profile, opts: I
       { b: batchId, s: profile.source, k: profile.kind, f: basename(file), p: profile.name, t: batchTime },
     );
     progress('read', 0);
+    // The file's fingerprint: taken first when the file could be the one loaded last (then an
+    // unchanged file is read once, and nothing else is done), else while DuckDB reads it.
+    const bytes = statSync(file).size;
+    const fingerprint = () => ingestDigest(resolve(file), profile, { jurisdiction: opts.jurisdiction, recordAs: opts.recordAs });
+    let digest: Promise<string>;
+    const last = REPEATABLE_KINDS.has(profile.kind) ? await lastBatch(wh, batchId) : null;
+    if (last && last.file_bytes === bytes && last.kind === profile.kind) {
+      const d = await fingerprint();
+      if (d === last.file_digest) return sameAs(wh, batchId, last, { file, kind: profile.kind, bytes, digest: d });
+      digest = Promise.resolve(d);
+    } else {
+      digest = fingerprint();
+      digest.catch(() => undefined); // awaited below; a read error must not go unhandled meanwhile
+    }
     const staged = await stageFile(wh, resolve(file), profile, format, (pct) => progress('read', pct));
     progress('map', 0);
     const header = (await wh.all<{ column_name: string }>(`SELECT column_name FROM (DESCRIBE stage) WHERE column_name <> 'row_number'`)).map((r) => r.column_name);
@@ -138,8 +158,8 @@ async function ingestOnce(wh: Warehouse, file: string, profile: Profile, opts: I
     }
     await wh.run(
       `UPDATE ingest_batches SET finished_at = now(), rows_read = $read, rows_loaded = $loaded, rows_rejected = $rejected,
-         rows_duplicate = $dup, rows_flagged = $flagged, events_added = $events WHERE batch_id = $b`,
-      { b: batchId, read: r.read, loaded: r.loaded, rejected: r.rejected, dup: r.duplicate, flagged: r.flagged, events: r.events_added },
+         rows_duplicate = $dup, rows_flagged = $flagged, events_added = $events, file_bytes = $bytes, file_digest = $digest WHERE batch_id = $b`,
+      { b: batchId, read: r.read, loaded: r.loaded, rejected: r.rejected, dup: r.duplicate, flagged: r.flagged, events: r.events_added, bytes, digest: await digest },
     );
     await dropStage(wh);
     for (const t of ['stage_trail', 'mapped', 'new_events']) await wh.run(`DROP TABLE IF EXISTS ${t}`);
@@ -147,6 +167,40 @@ async function ingestOnce(wh: Warehouse, file: string, profile: Profile, opts: I
   }).finally(restoreMemory);
   progress('done', 100);
   return result;
+}
+
+/**
+ * Kinds whose rows only ever add events: loading the same file again into the same warehouse finds
+ * every row already there and changes nothing. (A services file is a catalogue that may be loaded
+ * again on purpose; it is always read.)
+ */
+const REPEATABLE_KINDS = new Set<Profile['kind']>(['cases', 'case_events']);
+
+interface LastBatch { batch_id: string; kind: string; file_bytes: number | null; file_digest: string | null; rows_read: number; rows_rejected: number }
+
+/** The batch the warehouse finished last, of any kind. */
+async function lastBatch(wh: Warehouse, batchId: string): Promise<LastBatch | null> {
+  const r = await wh.one<LastBatch>(
+    `SELECT batch_id, kind, file_bytes::DOUBLE AS file_bytes, file_digest, rows_read, rows_rejected FROM ingest_batches
+     WHERE finished_at IS NOT NULL AND batch_id <> $b ORDER BY finished_at DESC, started_at DESC LIMIT 1`, { b: batchId });
+  return r ?? null;
+}
+
+/**
+ * The same file, read the same way, as the batch the warehouse finished last (none since, of any
+ * kind — a services file in between could change what is rejected): it would reject the same rows
+ * and find nothing new, so the batch is recorded as that one again, without staging or matching
+ * anything. Its rejects are copied under this batch, as a full re-read would have kept them.
+ */
+async function sameAs(wh: Warehouse, batchId: string, last: LastBatch, of: { file: string; kind: Profile['kind']; bytes: number; digest: string }): Promise<IngestResult> {
+  await wh.run(`INSERT INTO ingest_rejects SELECT $b, row_number, field, reason, raw FROM ingest_rejects WHERE batch_id = $same`, { b: batchId, same: last.batch_id });
+  const r = { read: last.rows_read, rejected: last.rows_rejected, duplicate: last.rows_read - last.rows_rejected };
+  await wh.run(
+    `UPDATE ingest_batches SET finished_at = now(), rows_read = $read, rows_loaded = 0, rows_rejected = $rejected, rows_duplicate = $dup,
+       rows_flagged = 0, events_added = 0, file_bytes = $bytes, file_digest = $digest, same_as = $same WHERE batch_id = $b`,
+    { b: batchId, read: r.read, rejected: r.rejected, dup: r.duplicate, bytes: of.bytes, digest: of.digest, same: last.batch_id },
+  );
+  return { batch_id: batchId, file: of.file, kind: of.kind, read: r.read, loaded: 0, rejected: r.rejected, duplicate: r.duplicate, flagged: 0, events_added: 0, warnings: [], same_as: last.batch_id };
 }
 
 /** Whether this batch records the jurisdiction (when it loads anything): noteJurisdiction's rule. */

@@ -80,10 +80,36 @@ describe('a daily load after a first one', () => {
     await assignPlaces(t.wh);
     expect(await snapshot()).toEqual(before);
 
-    // The same file again: nothing added, nothing rebuilt.
+    // The same file again: nothing added, nothing rebuilt — and, as it is the file loaded last,
+    // not even read into the warehouse: recorded as that batch again.
     const r3 = await ingestFile(t.wh, day2, profile);
-    expect(r3).toMatchObject({ read: 3, loaded: 0, duplicate: 3, events_added: 0 });
+    expect(r3).toMatchObject({ read: 3, loaded: 0, duplicate: 3, events_added: 0, same_as: r2.batch_id });
     expect(await snapshot()).toEqual(before);
+  });
+
+  it('records an unchanged file loaded last as the same again, and reads it whenever anything was loaded since', async () => {
+    const file = t.write('again.csv', [HEADER,
+      'R1,POTHOLE,Pothole Repair,Streets,phone,open,2026-02-02T08:00:00Z,,41.2,-77.3,',
+      'R2,POTHOLE,Pothole Repair,Streets,phone,closed,2026-02-02T09:00:00Z,not a time,41.2,-77.3,',
+      'R3,TRASH,Missed Trash Pickup,Sanitation,web,closed,2026-02-02T10:00:00Z,2026-02-03T10:00:00Z,41.2,-77.3,'].join('\n') + '\n');
+    const first = await ingestFile(t.wh, file, profile);
+    expect(first).toMatchObject({ read: 3, loaded: 2, rejected: 1, duplicate: 0 });
+    expect(first.same_as).toBeUndefined();
+    const rejects = (b: string) => t.wh.all(`SELECT row_number, field, reason FROM ingest_rejects WHERE batch_id = $b ORDER BY row_number`, { b });
+    const again = await ingestFile(t.wh, file, profile);
+    expect(again).toMatchObject({ read: 3, loaded: 0, rejected: 1, duplicate: 2, events_added: 0, same_as: first.batch_id });
+    // Its rejected row is kept under the new batch too, with its reason, as a full read keeps it.
+    expect(await rejects(again.batch_id)).toEqual(await rejects(first.batch_id));
+    expect(await t.wh.one(`SELECT rows_read, rows_loaded, rows_rejected, rows_duplicate, same_as FROM ingest_batches WHERE batch_id = $b`, { b: again.batch_id }))
+      .toEqual({ rows_read: 3, rows_loaded: 0, rows_rejected: 1, rows_duplicate: 2, same_as: first.batch_id });
+    // The same bytes under another profile are another reading: read in full.
+    const other = { ...profile, name: `${profile.name}-copy` };
+    expect((await ingestFile(t.wh, file, other)).same_as).toBeUndefined();
+    // Another file loaded in between: the first is read in full again (and finds nothing new).
+    await ingestFile(t.wh, t.write('between.csv', `${HEADER}\nR9,TREE,Tree Maintenance,Parks,web,open,2026-02-04T08:00:00Z,,41.2,-77.3,\n`), profile);
+    const full = await ingestFile(t.wh, file, profile);
+    expect(full).toMatchObject({ read: 3, loaded: 0, rejected: 1, duplicate: 2, events_added: 0 });
+    expect(full.same_as).toBeUndefined();
   });
 
   it('runs a batch under its own memory budget and puts the warehouse\'s limit back', async () => {

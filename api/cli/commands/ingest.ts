@@ -56,6 +56,7 @@ export const run: Command = async (argv) => {
           `${file}: read ${r.read}, loaded ${r.loaded}, rejected ${r.rejected}, already present ${r.duplicate}` +
             ` (${r.read} = ${r.loaded} + ${r.rejected} + ${r.duplicate}); ${r.flagged} loaded with data-quality flags; ` +
             `${r.events_added} events added in ${secs.toFixed(1)} s [batch ${r.batch_id}]\n` +
+            (r.same_as ? `  the same file, read the same way, as batch ${r.same_as} (the last loaded): nothing new, nothing read into the warehouse again\n` : '') +
             (r.rejected > 0 ? `  see why: civic rejects ${r.batch_id}\n` : ''),
         );
       // Warnings (a different time zone than the warehouse's, a name taken from the source…) go to stderr.

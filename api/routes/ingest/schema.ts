@@ -21,6 +21,7 @@ export const IngestResponse = Type.Object({
   flagged: Type.Integer(),
   events_added: Type.Integer(),
   warnings: Type.Array(Type.String(), { description: 'Things to know although the file loaded, e.g. a time zone unlike the warehouse\'s' }),
+  same_as: Type.Optional(Type.String({ description: 'The batch this one repeated: the same file, read the same way, as the last one loaded, with nothing since; its counts are that batch\'s and nothing was read into the warehouse again' })),
 });
 
 export const ingestRouteSchema = {
