@@ -180,7 +180,7 @@ export function formatAnalyticsBench(b: AnalyticsBench): string {
       }
     }
   }
-  lines.push('', "Issue 10's targets (product code unchanged for them):", '', '| target | on | aim | measured | met? |', '|---|--:|--:|--:|---|');
+  lines.push('', "Issue 10's targets:", '', '| target | on | aim | measured | met? |', '|---|--:|--:|--:|---|');
   for (const t of b.targets) {
     lines.push(`| ${t.label} | ${cases(t.cases)} | ≤ ${t.limit_seconds} s | ${t.seconds === null ? '–' : `${sec(t.seconds)} s`} | ${t.met === null ? `not judged: ${cases(t.cases)} not in this run${t.instead ? ` (${sec(t.instead.seconds)} s on ${cases(t.instead.cases)})` : ''}` : t.met ? 'met' : `**not met** (×${(t.seconds! / t.limit_seconds).toFixed(1)} the aim)`} |`);
   }
