@@ -174,7 +174,7 @@ async function ingestOnce(wh: Warehouse, file: string, profile: Profile, opts: I
  * every row already there and changes nothing. (A services file is a catalogue that may be loaded
  * again on purpose; it is always read.)
  */
-const REPEATABLE_KINDS = new Set<Profile['kind']>(['cases', 'case_events']);
+const REPEATABLE_KINDS: ReadonlySet<string> = new Set(['cases', 'case_events']);
 
 interface LastBatch { batch_id: string; kind: string; file_bytes: number | null; file_digest: string | null; rows_read: number; rows_rejected: number }
 
