@@ -69,9 +69,12 @@ const mib = (bytes: number) => Math.round(bytes / 2 ** 20);
 const peakRssMib = () => Math.round(process.resourceUsage().maxRSS / 1024);
 
 // The limit beside each KPI figure: DuckDB's own `median` of time to close over the same cases,
-// grouped the same way on the stored local day (what any KPI query has to do at least once).
-const BARE_KPIS = `SELECT service_name, date_trunc('week', opened_day) AS w, count(*) AS n, count(closed_at) AS c,
-    median(epoch(closed_at - opened_at)) AS m
+// grouped the same way on the stored local day (what any KPI query has to do at least once). The
+// duration is a difference of microsecond counts, as ours is: subtracting the TIMESTAMPTZ values
+// (an INTERVAL through the session's calendar) made this limit itself 10× slower, and flattered
+// the ratio beside it.
+const BARE_KPIS = `SELECT service_name, date_trunc('week', opened_day)::DATE AS w, count(*) AS n, count(closed_at) AS c,
+    median(epoch_us(closed_at) - epoch_us(opened_at)) AS m
   FROM cases WHERE opened_day BETWEEN $from::DATE AND $to::DATE GROUP BY ALL`;
 const BARE_CELLS = `SELECT h3_r8, count(*) AS n FROM cases WHERE opened_day BETWEEN $from::DATE AND $to::DATE GROUP BY 1`;
 
