@@ -41,7 +41,17 @@ export interface Dimensions {
   last_request: string | null;
 }
 
-interface Cached { version: string; dims: Dimensions; dayZone: string | null }
+interface Cached {
+  version: string;
+  dims: Dimensions;
+  dayZone: string | null;
+  /**
+   * The last change of any reopened case, in microseconds since the epoch (-Infinity: none was
+   * reopened; +Infinity: one has no time of its last change). An as-of time at or after it needs
+   * no case's state from the event log.
+   */
+  reopenedChangedUs: number;
+}
 const cache = new WeakMap<Warehouse, Cached>();
 
 /** Changes whenever a batch lands or areas are loaded, so the cached lists are never stale. */
@@ -57,7 +67,7 @@ async function cached(wh: Warehouse): Promise<Cached> {
   const version = await dataVersion(wh);
   let hit = cache.get(wh);
   if (!hit || hit.version !== version) {
-    hit = { version, dims: await readDimensions(wh), dayZone: await storedDayZone(wh) };
+    hit = { version, dims: await readDimensions(wh), dayZone: await storedDayZone(wh), reopenedChangedUs: await reopenedChangedUs(wh) };
     cache.set(wh, hit);
   }
   return hit;
@@ -70,6 +80,15 @@ async function cached(wh: Warehouse): Promise<Cached> {
 async function storedDayZone(wh: Warehouse): Promise<string | null> {
   const r = await wh.all<{ z: string | null }>(`SELECT DISTINCT day_zone AS z FROM cases LIMIT 2`);
   return r.length === 1 ? r[0].z : null;
+}
+
+/** Cached.reopenedChangedUs: one pass over two narrow columns of `cases`. */
+async function reopenedChangedUs(wh: Warehouse): Promise<number> {
+  const r = await wh.one<{ n: number; nulls: number; latest: number | null }>(
+    `SELECT count(*)::INTEGER AS n, count(*) FILTER (WHERE last_event_at IS NULL)::INTEGER AS nulls, max(epoch_us(last_event_at))::DOUBLE AS latest
+     FROM cases WHERE reopen_count > 0`);
+  if (!r || r.n === 0) return -Infinity;
+  return r.nulls > 0 || r.latest === null ? Infinity : Number(r.latest);
 }
 
 /** Every value the data can be filtered by (for an unscoped caller; scope narrows agencies). */
@@ -140,7 +159,7 @@ const unknown = (parameter: string, value: string, what: string, valid: readonly
  * case selection every analysis runs on. Throws a ParameterError for a value the data does not have.
  */
 export async function resolveSelection(wh: Warehouse, window: CaseWindow, req: SelectionRequest = {}): Promise<CaseSelection> {
-  const { dims: all, dayZone } = await cached(wh);
+  const { dims: all, dayZone, reopenedChangedUs: changedUs } = await cached(wh);
   const dims = scoped(all, req.scope ?? {});
   const kinds = dims.area_kinds.map((k) => k.kind);
   const areaKind = req.area_kind ?? dims.area_kinds.find((k) => k.default)?.kind ?? SOURCE_AREA_KIND;
@@ -167,7 +186,10 @@ export async function resolveSelection(wh: Warehouse, window: CaseWindow, req: S
       if (!ofKind.some((a) => a.id === v || a.name === v)) throw unknown('area', v, `an area of kind "${areaKind}"`, ofKind.map((a) => a.name));
     }
   }
-  return { window, filter, area_kind: areaKind, scope: req.scope, local_days: dayZone === window.timezone };
+  // The as-of time in whole milliseconds (at most the true one): a reopened case changed within
+  // the same millisecond reads the log, which is never wrong, only slower.
+  const asOfUs = Date.parse(window.as_of) * 1000;
+  return { window, filter, area_kind: areaKind, scope: req.scope, local_days: dayZone === window.timezone, state_log: !(changedUs <= asOfUs) };
 }
 
 /** A comma list of dimensions ("" = none: one overall row), each checked against the allow-list. */

@@ -66,6 +66,13 @@ export interface CaseSelection {
    * window's zone, so days are read, not converted per row (analytics/dimensions.ts decides).
    */
   local_days?: boolean;
+  /**
+   * false: no case's state at the as-of time needs the event log (none was reopened and changed
+   * after it), so `state` reads the cases row alone. Reading the log scans every close, cancel
+   * and reopening of the warehouse (10M events: about 2 s a query) even when it matches nothing.
+   * Unset: the log is read (analytics/dimensions.ts decides).
+   */
+  state_log?: boolean;
 }
 
 /** The labels the outputs give a missing value; each is a valid filter value too. */
@@ -189,6 +196,12 @@ const STATE_COLUMNS = [
         WHEN c.reopen_count > 0 THEN c.status = 'open'
         ELSE NOT coalesce(c.closed_at <= $as_of::TIMESTAMPTZ OR c.cancelled_at <= $as_of::TIMESTAMPTZ, false) END AS open_at_as_of`,
 ];
+/** STATE_COLUMNS when no case needs the log: what they give for a case that does not. */
+const STATE_COLUMNS_WITHOUT_LOG = [
+  `coalesce(c.status = 'cancelled' AND c.cancelled_at <= $as_of::TIMESTAMPTZ, false) AS cancelled_at_as_of`,
+  `CASE WHEN c.reopen_count > 0 THEN c.status = 'open'
+        ELSE NOT coalesce(c.closed_at <= $as_of::TIMESTAMPTZ OR c.cancelled_at <= $as_of::TIMESTAMPTZ, false) END AS open_at_as_of`,
+];
 /** Closed before it opened: excluded from durations and on-time rates, and counted. */
 export const dataError = (p = 'c.') => `coalesce(${p}closed_at < ${p}opened_at, false)`;
 export const pastDueAtAsOf = (p = 'c.') => `${p}due_at < $as_of::TIMESTAMPTZ`;
@@ -254,7 +267,7 @@ export function selectCases(sel: CaseSelection, o: SelectCasesOptions = {}): Que
   const joins = [
     uses.has('service_group') ? 'LEFT JOIN services s ON s.service_code = c.service_code' : '',
     polygonArea ? 'LEFT JOIN case_areas ca ON ca.case_id = c.case_id AND ca.area_kind = $area_kind LEFT JOIN areas a ON a.area_id = ca.area_id' : '',
-    o.state ? `LEFT JOIN (${STATE_LOG_SQL}) sl ON sl.case_id = c.case_id` : '',
+    o.state && sel.state_log !== false ? `LEFT JOIN (${STATE_LOG_SQL}) sl ON sl.case_id = c.case_id` : '',
   ].filter(Boolean);
   const agencies = sel.scope?.agencies ?? null;
   const excluded = sel.scope?.exclude_services ?? [];
@@ -270,7 +283,7 @@ export function selectCases(sel: CaseSelection, o: SelectCasesOptions = {}): Que
     ...(excluded.length ? [`${ATTRIBUTE_SQL.service} NOT IN (${excluded.map((_, i) => `$scope_excluded_${i}`).join(', ')})`] : []),
     ...(excludedCodes.length ? [`coalesce(c.service_code, '') NOT IN (${excludedCodes.map((_, i) => `$scope_excluded_code_${i}`).join(', ')})`] : []),
   ];
-  const select = [...by.map((d) => `${dimensionSql(d, sel.area_kind, at, sel.local_days)} AS ${d}`), ...(o.columns ?? []), ...(o.state ? STATE_COLUMNS : [])];
+  const select = [...by.map((d) => `${dimensionSql(d, sel.area_kind, at, sel.local_days)} AS ${d}`), ...(o.columns ?? []), ...(o.state ? (sel.state_log !== false ? STATE_COLUMNS : STATE_COLUMNS_WITHOUT_LOG) : [])];
   const sql = `SELECT ${select.length ? select.join(', ') : '1 AS one'}
     FROM cases c ${joins.join(' ')}
     WHERE ${where.join('\n      AND ')}`;
