@@ -189,7 +189,7 @@ export async function resolveSelection(wh: Warehouse, window: CaseWindow, req: S
   // The as-of time in whole milliseconds (at most the true one): a reopened case changed within
   // the same millisecond reads the log, which is never wrong, only slower.
   const asOfUs = Date.parse(window.as_of) * 1000;
-  return { window, filter, area_kind: areaKind, scope: req.scope, local_days: dayZone === window.timezone, state_log: !(changedUs <= asOfUs) };
+  return { window, filter, area_kind: areaKind, scope: req.scope, local_days: dayZone === window.timezone, state_log: !(changedUs <= asOfUs), reopenings: changedUs !== -Infinity };
 }
 
 /** A comma list of dimensions ("" = none: one overall row), each checked against the allow-list. */

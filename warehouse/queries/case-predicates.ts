@@ -73,6 +73,8 @@ export interface CaseSelection {
    * Unset: the log is read (analytics/dimensions.ts decides).
    */
   state_log?: boolean;
+  /** false: no case in the warehouse was ever reopened, so no reopening needs looking up. */
+  reopenings?: boolean;
 }
 
 /** The labels the outputs give a missing value; each is a valid filter value too. */

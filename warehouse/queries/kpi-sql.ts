@@ -106,7 +106,10 @@ export function closedCohortRows(by: readonly Dimension[], sel: CaseSelection, o
   const k = selectCases(sel, { by, at: 'closed_at', columns: ['c.case_id', 'c.opened_at', 'c.closed_at', 'c.cancelled_at', 'c.due_at', 'c.status', 'c.reopen_count'], state: true });
   const contacts = o.contacts !== false;
   const sinceClose = (t: string) => `(epoch_us(${t}) - epoch_us(k.closed_at))`;
-  const reopenedWithin = (param: string) => `coalesce(r.first_reopen_us <= $${param}, false)`;
+  // A warehouse in which no case was ever reopened has no reopening to look up (and joining the
+  // empty lookup to a year of closes was planned the wrong way round: seconds for nothing).
+  const reopens = sel.reopenings !== false;
+  const reopenedWithin = (param: string) => (reopens ? `coalesce(r.first_reopen_us <= $${param}, false)` : 'false');
   const stillWatching = (param: string) => `${sinceClose('$as_of::TIMESTAMPTZ')} < $${param}`;
   // The cases are held once only when the contacts are matched to them: holding a year of a
   // large city's closes cost most of the whole count. Reopenings are read for every reopened case
@@ -114,13 +117,13 @@ export function closedCohortRows(by: readonly Dimension[], sel: CaseSelection, o
   const sql = `
 WITH k AS ${contacts ? 'MATERIALIZED' : 'NOT MATERIALIZED'} (
   ${k.sql}
-), reopened AS (
+)${reopens ? `, reopened AS (
   SELECT c.case_id, min(epoch_us(e.occurred_at) - epoch_us(c.closed_at)) AS first_reopen_us
   FROM cases c JOIN case_events e ON e.case_id = c.case_id
   WHERE c.reopen_count > 0 AND e.event_type = 'reopened'
     AND e.occurred_at >= c.closed_at AND e.occurred_at <= $as_of::TIMESTAMPTZ
   GROUP BY c.case_id
-)${contacts ? `, contacts AS (
+)` : ''}${contacts ? `, contacts AS (
   SELECT k.case_id,
          count(*) AS n,
          count(*) FILTER (WHERE i.started_at <= k.closed_at) AS up_to_close,
@@ -147,8 +150,8 @@ WITH k AS ${contacts ? 'MATERIALIZED' : 'NOT MATERIALIZED'} (
          coalesce(n.up_to_close = 1 AND n.after_close = 0 AND NOT ${reopenedWithin('fcr_us')}, false) AS fcr,
          coalesce(n.first_resolved, false) AS first_resolved,
          coalesce(rp.within_7d, 0) AS within_7d` : `0 AS contacts_n, false AS fcr, false AS first_resolved, 0 AS within_7d`}
-  FROM k
-  LEFT JOIN reopened r ON r.case_id = k.case_id${contacts ? `
+  FROM k${reopens ? `
+  LEFT JOIN reopened r ON r.case_id = k.case_id` : ''}${contacts ? `
   LEFT JOIN contacts n ON n.case_id = k.case_id
   LEFT JOIN repeats rp ON rp.case_id = k.case_id` : ''}
 )`;
