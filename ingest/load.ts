@@ -68,7 +68,11 @@ export async function ingestFile(wh: Warehouse, file: string, profile: Profile, 
     // Not every DuckDB operator can spill (seen at 5M rows under 768 MiB): the batch rolled back,
     // so it runs again under the warehouse's own limit rather than fail where it used to load.
     if (!/Out of Memory Error/i.test(String((err as Error)?.message))) throw err;
-    return ingestOnce(wh, file, profile, opts, null, capped);
+    const again = await ingestOnce(wh, file, profile, opts, null, capped);
+    // Said, so a load that needed more memory than its budget is seen (the run's peak shows it only as a number).
+    again.warnings.push(`DuckDB ran out of memory under the batch's ${budget} budget (${String((err as Error).message).split('\n')[0].slice(0, 200)}); ` +
+      `the batch was rolled back and loaded again under the warehouse's own memory limit.`);
+    return again;
   }
 }
 

@@ -448,7 +448,7 @@ describe('Kaplan–Meier in SQL gives what survival.ts gives on every point', ()
     for (const asOf of [AS_OF, AS_OF - 6 * HOUR, AS_OF - 200 * HOUR]) {
       const sel = { window: utc('2023-01-01', '2024-12-31', iso(asOf)), area_kind: 'source' };
       for (const duration of ['close', 'first_response'] as const) {
-        const whole = buildKmCurveQuery(['service'], sel, [duration], KM_TARGETS, { points: 'curve', maxSteps: 1e9 });
+        const whole = buildKmCurveQuery(['service'], sel, [duration], KM_TARGETS, { maxSteps: 1e9 });
         const marks = buildKmMarksQuery(['service'], sel, duration, KM_TARGETS);
         const key = (r: Record<string, unknown>) => `${String(r.service)}@${Number(r.seconds)}`;
         const expected = new Map((await t.wh.all<Record<string, unknown>>(whole.sql, whole.params)).filter((r) => r.is_mark).map((r) => [key(r), r]));

@@ -99,7 +99,7 @@ async function buildSurvival(wh: Warehouse, window: CaseWindow, filter: CaseFilt
       pooled = sizes.slice(MAX_SURVIVAL_GROUPS - 1).map((s) => s.label).sort(compareLabels);
     }
   }
-  const q = buildKmCurveQuery(by ? [by] : [], sel, [o.duration], KM_TARGETS, { points: 'curve', maxSteps: o.maxSteps, lump });
+  const q = buildKmCurveQuery(by ? [by] : [], sel, [o.duration], KM_TARGETS, { maxSteps: o.maxSteps, lump });
   const rows = await wh.all<SqlRow>(q.sql, q.params);
 
   const curves = new Map<string, { marks: KmCurve; steps: number; thinned: boolean; points: SurvivalPoint[] }>();

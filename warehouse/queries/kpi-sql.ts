@@ -242,28 +242,37 @@ export interface KmTargets {
   p90: number;
 }
 
+/** The levels R's quantile rules compare S and its bands with, and the interval's normal quantile, as bound values. */
+const kmLevelParams = (t: KmTargets) => ({
+  tol: t.tolerance,
+  median: t.median,
+  median_low: t.median - t.tolerance,
+  p90: t.p90,
+  p90_low: t.p90 - t.tolerance,
+  z: Z95,
+});
+
 /** A drawn curve keeps every step up to this many; past it, this many evenly spaced quantiles. */
 export const KM_MAX_STEPS = 400;
 
 export interface KmCurveOptions {
   /**
-   * `marks` (the KPIs): only the points the quantiles depend on. `curve` (the drawn curve): also
-   * every distinct event time — or, past `maxSteps` of them, the event times at `maxSteps` evenly
-   * spaced shares of the events — each row saying whether it is a mark (`is_mark`), how many
-   * steps its curve has and whether it was thinned.
+   * Every distinct event time is drawn — or, past `maxSteps` of them, the event times at
+   * `maxSteps` evenly spaced shares of the events — each row saying whether it is a mark
+   * (`is_mark`: a point the quantiles depend on), how many steps its curve has and whether it was
+   * thinned. (The KPIs read only the marks, from buildKmMarksQuery.)
    */
-  points?: 'marks' | 'curve';
   maxSteps?: number;
   /** With one dimension: its values not in `keep` pooled into one group named `label` (a chart shows at most 8). */
   lump?: { keep: readonly string[]; label: string };
 }
 
 /**
- * The Kaplan–Meier curve per group, built in SQL, but only the points that decide its quantiles:
- * for the median (on the curve and on both bands of its 95% log interval) and the P90, the first
- * point at or below the level and the first point after it clearly below; plus the last point
- * (the end of follow-up). R's quantile rules need no others, so at most nine rows per group leave
- * DuckDB however many cases there are (survival.ts applies those rules to them).
+ * The Kaplan–Meier curve per group, built in SQL over the distinct durations, to be drawn. Its
+ * marks are the points that decide its quantiles: for the median (on the curve and on both bands
+ * of its 95% log interval) and the P90, the first point at or below the level and the first point
+ * after it clearly below; plus the last point (the end of follow-up). R's quantile rules need no
+ * others (survival.ts applies them to the marks; buildKmMarksQuery returns only those, for the KPIs).
  * Each row: the time (seconds), at risk, ended and censored there, S(t), its log-interval bands
  * (null once S reaches 0), and the group's totals.
  */
@@ -325,11 +334,6 @@ WITH obs AS (
   FROM curve
   GROUP BY ${keys.join(', ')}
 )`;
-  const marksSql = `${ctes}
-SELECT ${[...keys.map((d) => `c.${d}`), 'c.seconds', 'c.n_risk::BIGINT AS n_risk', 'c.events', 'c.censored', 'c.surv', 'c.greenwood', 'c.lower', 'c.upper',
-  'm.n_total', 'm.events_total'].join(', ')}
-FROM curve c JOIN marks m ON ${join('c', 'm')}
-WHERE c.seconds IN (m.s50, m.s50_next, m.l50, m.l50_next, m.u50, m.u50_next, m.s90, m.s90_next, m.last_seconds)`;
   const cPart = `PARTITION BY ${keys.map((d) => `c.${d}`).join(', ')}`;
   const curveSql = `${ctes}, ranked AS (
   SELECT c.*, m.n_total, m.events_total,
@@ -349,17 +353,7 @@ FROM ranked
 WHERE is_mark OR is_last OR (events > 0 AND (steps <= $max_steps
   OR floor(events_to * $max_steps / events_total) > floor((events_to - events) * $max_steps / events_total)))
 ORDER BY ${keys.join(', ')}, seconds`;
-  return query(o.points === 'curve' ? curveSql : marksSql, {
-    ...lumpParams,
-    max_steps: o.maxSteps ?? KM_MAX_STEPS,
-    ...obs[0]?.params,
-    tol: t.tolerance,
-    median: t.median,
-    median_low: t.median - t.tolerance,
-    p90: t.p90,
-    p90_low: t.p90 - t.tolerance,
-    z: Z95,
-  });
+  return query(curveSql, { ...lumpParams, max_steps: o.maxSteps ?? KM_MAX_STEPS, ...obs[0]?.params, ...kmLevelParams(t) });
 }
 
 /**
@@ -464,13 +458,5 @@ SELECT ${[`'${duration}' AS duration`, ...by.map((g) => `o.${g}`), 'o.last_us / 
 FROM totals o
 LEFT JOIN points e ON ${on('e', 'o')} AND e.us = o.last_event_us
 WHERE NOT o.last_ended AND o.last_event_us IS DISTINCT FROM o.last_us`;
-  return query(sql, {
-    ...d.params,
-    tol: t.tolerance,
-    median: t.median,
-    median_low: t.median - t.tolerance,
-    p90: t.p90,
-    p90_low: t.p90 - t.tolerance,
-    z: Z95,
-  });
+  return query(sql, { ...d.params, ...kmLevelParams(t) });
 }
