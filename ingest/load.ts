@@ -11,7 +11,7 @@ import { buildNewEventsQuery, buildTrailRejectsQuery, DEDUPE_NEW_EVENTS_SQL } fr
 import { dropStage, stageFile } from './stage.ts';
 import { citizenHashKey } from './secret.ts';
 import { refreshTouchedCases } from './refresh-cases.ts';
-import { capMemory, INGEST_MEMORY_LIMIT } from './memory-budget.ts';
+import { capMemory, INGEST_MEMORY_LIMIT, withoutInsertionOrder } from './memory-budget.ts';
 import { applyBusinessDueTimes } from './calendars.ts';
 import { ingestDigest } from './file-digest.ts';
 import { recordedJurisdiction, recordJurisdiction } from '../warehouse/analytics/jurisdiction.ts';
@@ -282,7 +282,11 @@ async function loadKind(
     case 'cases':
     case 'case_events': {
       const q = buildNewEventsQuery(profile, o);
-      await wh.run(q.sql, q.params);
+      // Without insertion order: the candidates' UNION ALL, kept in order, was held in memory
+      // past the batch's budget (out of memory at 10M rows under 512 MiB, then a reload at 8 GiB).
+      // Nothing reads new_events in its stored order: DEDUPE_NEW_EVENTS_SQL orders by the file's
+      // row number and the trail's ordinal.
+      await withoutInsertionOrder(wh, () => wh.run(q.sql, q.params));
       await wh.run(DEDUPE_NEW_EVENTS_SQL);
       const trailRejects = o.hasTrail ? buildTrailRejectsQuery(profile, batchId) : null;
       if (trailRejects) await wh.run(trailRejects.sql, trailRejects.params);

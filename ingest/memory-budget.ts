@@ -50,3 +50,19 @@ export async function capMemory(wh: Warehouse, budget: string): Promise<(() => P
     await wh.run(`SET memory_limit = '${current}'`).catch(() => undefined);
   };
 }
+
+/**
+ * Runs `fn` with DuckDB's preserve_insertion_order off, then puts the setting back as it was. An
+ * ordered CREATE … AS over a UNION ALL buffers its input to keep the order; unordered, it streams
+ * within the budget. Only for statements whose result is never read in stored order.
+ */
+export async function withoutInsertionOrder<T>(wh: Warehouse, fn: () => Promise<T>): Promise<T> {
+  const was = (await wh.one<{ v: boolean }>(`SELECT current_setting('preserve_insertion_order') AS v`))!.v;
+  if (!was) return fn();
+  await wh.run(`SET preserve_insertion_order = false`);
+  try {
+    return await fn();
+  } finally {
+    await wh.run(`SET preserve_insertion_order = true`);
+  }
+}

@@ -8,7 +8,7 @@ import { ingestFile } from '../../ingest/load.ts';
 import { loadProfile } from '../../ingest/profile.ts';
 import { loadAreasGeoJson } from '../../ingest/areas.ts';
 import { assignPlaces } from '../../ingest/places.ts';
-import { parseMemorySize } from '../../ingest/memory-budget.ts';
+import { parseMemorySize, withoutInsertionOrder } from '../../ingest/memory-budget.ts';
 import { tempWarehouse, type TempWarehouse } from '../helpers.ts';
 
 const HEADER = 'request_id,service_code,service_name,agency,channel,status,requested_at,closed_at,lat,lon,district';
@@ -120,6 +120,26 @@ describe('a daily load after a first one', () => {
     const after = await limit();
     expect(Math.abs(after - before) / before).toBeLessThan(0.05); // put back, as DuckDB reports it
     await expect(ingestFile(t.wh, file, profile, { memoryLimit: 'lots' })).rejects.toThrow('Not a memory size');
+    // The batch finds its new events without insertion order (that kept 10M rows within the
+    // budget), and the setting is the warehouse's again afterwards.
+    expect(await insertionOrder()).toBe(true);
+  });
+
+  const insertionOrder = async () => (await t.wh.one<{ v: boolean }>(`SELECT current_setting('preserve_insertion_order') AS v`))!.v;
+
+  it('runs a statement without insertion order and puts the setting back, also when it fails', async () => {
+    expect(await withoutInsertionOrder(t.wh, insertionOrder)).toBe(false);
+    expect(await insertionOrder()).toBe(true);
+    await expect(withoutInsertionOrder(t.wh, () => t.wh.run('SELECT * FROM no_such_table'))).rejects.toThrow(/no_such_table/);
+    expect(await insertionOrder()).toBe(true);
+    // Already off (someone chose it): left off.
+    await t.wh.run('SET preserve_insertion_order = false');
+    try {
+      expect(await withoutInsertionOrder(t.wh, insertionOrder)).toBe(false);
+      expect(await insertionOrder()).toBe(false);
+    } finally {
+      await t.wh.run('SET preserve_insertion_order = true');
+    }
   });
 });
 

@@ -403,6 +403,22 @@ describe('Kaplan–Meier in SQL gives what survival.ts gives on every point', ()
       const hours = i < 18 ? i + 1 : 25;
       cases.push(i < 19 ? { id: `tenth-${i}`, service: 'Tenth', opened: iso(opened), closed: iso(opened + hours * HOUR) } : { id: `tenth-${i}`, service: 'Tenth', opened: iso(AS_OF - 30 * HOUR) });
     }
+    // The upper band falls below 0.5 (S = 0.46 after 540 closes, Greenwood's sum still small) and
+    // rises above it again when most of the rest are censored and one more closes (S = 0.41 with
+    // 10 at risk): the band's first point at 0.5 is before a point where it is above 0.5 again.
+    const riseOpened = AS_OF - 100 * DAY;
+    for (let i = 0; i < 1000; i++) {
+      const id = `rise-${i}`;
+      const closedAfter = (ms: number) => cases.push({ id, service: 'Rise', opened: iso(riseOpened), closed: iso(riseOpened + ms) });
+      const openFor = (ms: number) => cases.push({ id, service: 'Rise', opened: iso(AS_OF - ms) });
+      if (i < 520) closedAfter(13 * DAY + i * 7 * 60_000);
+      else if (i < 540) closedAfter(16 * DAY + (i - 520) * 10 * 60_000);
+      else if (i < 990) openFor(17 * DAY + 60_000);
+      else if (i === 990) closedAfter(17 * DAY + 2 * 60_000);
+      else if (i < 998) openFor(17 * DAY + 3 * 60_000);
+      else if (i === 998) closedAfter(30 * DAY);
+      else openFor(31 * DAY);
+    }
     await loadCases(t, cases);
   });
   afterAll(() => t.cleanup());
@@ -417,7 +433,7 @@ describe('Kaplan–Meier in SQL gives what survival.ts gives on every point', ()
       byGroup.set(String(r.service), list);
     }
     const rows = (await computeKpis(t.wh, ['service'], w)).rows;
-    expect(rows).toHaveLength(42);
+    expect(rows).toHaveLength(43);
     const h = (s: number | null) => (s === null ? null : s / 3600);
     let withCi = 0;
     for (const r of rows) {
@@ -436,7 +452,7 @@ describe('Kaplan–Meier in SQL gives what survival.ts gives on every point', ()
   it('sends at most nine points per group out of DuckDB', async () => {
     const q = buildKmMarksQuery(['service'], { window: utc('2023-01-01', '2024-12-31', iso(AS_OF)), area_kind: 'source' }, 'close', KM_TARGETS);
     const counts = await t.wh.all<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM (${q.sql}) GROUP BY service`, q.params);
-    expect(counts.length).toBe(42);
+    expect(counts.length).toBe(43);
     expect(Math.max(...counts.map((c) => c.n))).toBeLessThanOrEqual(9);
   });
 
@@ -449,9 +465,9 @@ describe('Kaplan–Meier in SQL gives what survival.ts gives on every point', ()
       const sel = { window: utc('2023-01-01', '2024-12-31', iso(asOf)), area_kind: 'source' };
       for (const duration of ['close', 'first_response'] as const) {
         const whole = buildKmCurveQuery(['service'], sel, [duration], KM_TARGETS, { maxSteps: 1e9 });
-        const marks = buildKmMarksQuery(['service'], sel, duration, KM_TARGETS);
         const key = (r: Record<string, unknown>) => `${String(r.service)}@${Number(r.seconds)}`;
         const expected = new Map((await t.wh.all<Record<string, unknown>>(whole.sql, whole.params)).filter((r) => r.is_mark).map((r) => [key(r), r]));
+        const marks = buildKmMarksQuery(['service'], sel, duration, KM_TARGETS);
         const got = await t.wh.all<Record<string, unknown>>(marks.sql, marks.params);
         expect(got.map(key).sort()).toEqual([...expected.keys()].sort());
         for (const r of got) {
