@@ -7,7 +7,7 @@ import { existsSync, statSync } from 'node:fs';
 import { model, type Warehouse } from '../warehouse/db.ts';
 import { formatOf, type Profile } from './profile.ts';
 import { buildMapQuery, buildRejectsQuery, checkColumns, MappingError } from './map-sql.ts';
-import { buildNewEventsQuery, buildTrailRejectsQuery, DEDUPE_NEW_EVENTS_SQL } from './events-sql.ts';
+import { buildNewEventsQuery, buildTrailRejectsQuery, DEDUPE_NEW_EVENTS_SQL, HELD_CASE_IDS_SQL, HELD_CASES_SQL } from './events-sql.ts';
 import { dropStage, stageFile } from './stage.ts';
 import { citizenHashKey } from './secret.ts';
 import { refreshTouchedCases } from './refresh-cases.ts';
@@ -166,7 +166,7 @@ async function ingestOnce(wh: Warehouse, file: string, profile: Profile, opts: I
       { b: batchId, read: r.read, loaded: r.loaded, rejected: r.rejected, dup: r.duplicate, flagged: r.flagged, events: r.events_added, bytes, digest: await digest },
     );
     await dropStage(wh);
-    for (const t of ['stage_trail', 'mapped', 'new_events']) await wh.run(`DROP TABLE IF EXISTS ${t}`);
+    for (const t of ['stage_trail', 'mapped', 'new_events', 'held_cases']) await wh.run(`DROP TABLE IF EXISTS ${t}`);
     return r;
   }).finally(restoreMemory);
   progress('done', 100);
@@ -281,7 +281,10 @@ async function loadKind(
   switch (profile.kind) {
     case 'cases':
     case 'case_events': {
-      const q = buildNewEventsQuery(profile, o);
+      await wh.run(HELD_CASE_IDS_SQL);
+      const held = (await wh.one<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM (SELECT 1 FROM held_cases LIMIT 1)`))!.n > 0;
+      await wh.run(HELD_CASES_SQL);
+      const q = buildNewEventsQuery(profile, { ...o, held });
       // Without insertion order: the candidates' UNION ALL, kept in order, was held in memory
       // past the batch's budget (out of memory at 10M rows under 512 MiB, then a reload at 8 GiB).
       // Nothing reads new_events in its stored order: DEDUPE_NEW_EVENTS_SQL orders by the file's

@@ -4,7 +4,8 @@
 -- ingest/refresh-cases.ts rebuilds them a slice at a time: a case belongs to the slice of rows
 -- ($rows_per_slice of the file's) its first row is in, so a slice's new cases find their events
 -- in its own rows of `new_events` — except a case `spans` slices (listed again further down the
--- file), whose events are set apart once (slice-strays.sql).
+-- file), whose events are set apart once (slice-strays.sql). The cases held before are read from
+-- `held_cases` (ingest/events-sql.ts), the batch's one pass over `cases`.
 CREATE OR REPLACE TEMP TABLE refresh_all AS
 SELECT t.case_id, t.slice, t.spans, c.case_id IS NOT NULL AS existed,
        c.lat AS old_lat, c.lon AS old_lon, c.area_name AS old_area_name,
@@ -15,4 +16,4 @@ FROM (
          (min(row_number) - 1) // $rows_per_slice::INTEGER <> (max(row_number) - 1) // $rows_per_slice::INTEGER AS spans
   FROM new_events GROUP BY case_key
 ) t
-LEFT JOIN cases c ON c.case_id = t.case_id;
+LEFT JOIN held_cases c ON c.case_id = t.case_id;
