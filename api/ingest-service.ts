@@ -6,14 +6,28 @@ import type { Profile } from '../ingest/profile.ts';
 
 export class IngestService {
   private tail: Promise<unknown> = Promise.resolve();
+  private readonly landed: ((r: IngestResult) => void)[] = [];
   private constructor(private readonly writer: Warehouse) {}
+
+  /**
+   * `fn` runs after each batch that committed (not awaited: what it computes is for the next
+   * visitor). The answers routes compute ahead of the first visit are computed again here, so the
+   * first visit after a load does not wait for them either.
+   */
+  onLanded(fn: (r: IngestResult) => void): void {
+    this.landed.push(fn);
+  }
 
   static async create(wh: Warehouse): Promise<IngestService> {
     return new IngestService(await wh.connect());
   }
 
   run(file: string, profile: Profile, opts: Pick<IngestOptions, 'jurisdiction'> = {}): Promise<IngestResult> {
-    const next = this.tail.then(() => ingestFile(this.writer, file, profile, { memoryLimit: null, ...opts }));
+    const next = this.tail.then(async () => {
+      const r = await ingestFile(this.writer, file, profile, { memoryLimit: null, ...opts });
+      for (const fn of this.landed) fn(r);
+      return r;
+    });
     this.tail = next.catch(() => undefined);
     return next;
   }

@@ -1,6 +1,7 @@
 // POST /api/ingest: streamed upload, admin token, clear errors — and the inbox the server watches.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
+import app, { FASTIFY_OPTIONS } from '../../api/app.ts';
 import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { testApp } from '../app-helper.ts';
@@ -210,5 +211,39 @@ describe('the inbox', () => {
     } finally {
       await inbox.stop();
     }
+  });
+});
+
+describe('a listening server after a load', () => {
+  // The overview and the public release are computed ahead of the first visit when the server
+  // starts listening, and again after each batch it loads (api/ingest-service.ts onLanded).
+  let t: TempWarehouse;
+  let fastify: FastifyInstance;
+  const logs: { msg: string }[] = [];
+  const logged = (msg: string) => logs.some((l) => l.msg === msg);
+  const until = async (msg: string) => {
+    for (let i = 0; i < 600 && !logged(msg); i++) await new Promise((r) => setTimeout(r, 50));
+    return logged(msg);
+  };
+  beforeAll(async () => {
+    t = await tempWarehouse();
+    fastify = Fastify({ ...FASTIFY_OPTIONS, logger: { level: 'info', stream: { write: (line: string) => void logs.push(JSON.parse(line)) } } });
+    await fastify.register(app, { warehouse: t.wh, config: { timezone: 'America/Los_Angeles', jurisdiction: 'LA' }, dashboardDir: '/nonexistent' });
+    await fastify.listen({ port: 0, host: '127.0.0.1' });
+  });
+  afterAll(async () => {
+    await fastify.close();
+    t.cleanup();
+  });
+
+  it('computes the default overview and the public release again once the batch has landed', async () => {
+    expect(await until('default overview computed ahead of the first visit since the server started')).toBe(true);
+    expect(await until('public release computed ahead of the first visit since the server started')).toBe(true);
+    expect(logged('default overview computed ahead of the first visit after a load')).toBe(false);
+    const { token } = await createToken(t.wh, { name: 'ops', role: 'admin' });
+    const res = await fastify.inject({ method: 'POST', url: '/api/ingest?profile=myla311&filename=la.csv', payload: readFileSync(LA311_CSV), headers: { 'content-type': 'text/csv', authorization: `Bearer ${token}` } });
+    expect(res.statusCode).toBe(200);
+    expect(await until('default overview computed ahead of the first visit after a load')).toBe(true);
+    expect(await until('public release computed ahead of the first visit after a load')).toBe(true);
   });
 });
