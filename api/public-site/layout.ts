@@ -3,6 +3,7 @@
 import { html, type SafeHtml } from './html.ts';
 
 export const STYLESHEET = '/public/style.css';
+export const PUBLIC_ICON = '/public/icon.svg';
 
 export const NAV = [
   { href: '/public', label: 'Overview' },
@@ -20,7 +21,7 @@ export interface PageFrame {
   body: SafeHtml;
 }
 
-/** The document's start: language, viewport, title, the one stylesheet. */
+/** The document's start: language, viewport, title, the one stylesheet, the dashboard's icon (without it a browser asks for /favicon.ico, a 404). */
 const head = (f: Pick<PageFrame, 'title' | 'jurisdiction'>) => html`<!doctype html>
 <html lang="en">
 <head>
@@ -28,6 +29,7 @@ const head = (f: Pick<PageFrame, 'title' | 'jurisdiction'>) => html`<!doctype ht
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${f.title} — ${f.jurisdiction} 311</title>
 <link rel="stylesheet" href="${STYLESHEET}">
+<link rel="icon" href="${PUBLIC_ICON}" type="image/svg+xml">
 </head>`;
 
 export function page(f: PageFrame): SafeHtml {

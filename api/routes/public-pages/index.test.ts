@@ -56,6 +56,12 @@ describe('public pages', () => {
     expect(chart.getAttribute('role')).toBe('img');
     expect(chart.getAttribute('aria-label')).toMatch(/^Requests each month/);
     expect(chart.querySelector('svg')).not.toBeNull();
+    // Its icon is the dashboard's, served under /public (without one a browser asks for /favicon.ico: a 404).
+    const icon = doc.querySelector('link[rel="icon"]')!.getAttribute('href')!;
+    expect(icon).toMatch(/^\/public\//);
+    const got = await app.inject(icon);
+    expect([got.statusCode, got.headers['content-type']]).toEqual([200, 'image/svg+xml']);
+    expect(got.body).toMatch(/^<svg /);
   });
 
   it('every figure of the service-group table is the public API cell (same release, same rounding)', async () => {

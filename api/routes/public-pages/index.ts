@@ -9,7 +9,7 @@ import { validationMessage } from '../../validation-message.ts';
 import { DEFAULT_POLICY, type DisclosurePolicy } from '../../../warehouse/privacy/policy.ts';
 import type { TargetsConfig } from '../../../warehouse/analytics/targets.ts';
 import { html, type SafeHtml } from '../../public-site/html.ts';
-import { embedPage, page } from '../../public-site/layout.ts';
+import { embedPage, page, PUBLIC_ICON } from '../../public-site/layout.ts';
 import { areaBody, areasSection, asOfLine, headlineSection, homeBody, methodologyBody, notFoundBody, openDataBody, servicesSection, trendSection, type MapMeasure } from '../../public-site/pages.ts';
 import { methodologyView, publicView, type PublicView } from '../../public-site/public-view.ts';
 import { resolveWindow } from '../../../warehouse/analytics/window.ts';
@@ -28,6 +28,9 @@ export interface PublicPagesOptions {
 }
 
 const STYLE = readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'public-site', 'style.css'), 'utf8');
+// The dashboard's icon, served under /public so the public site links nothing outside it (and
+// does not need the dashboard built).
+const ICON = readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'dashboard', 'static', 'favicon.svg'), 'utf8');
 
 const publicPages: FastifyPluginAsync<PublicPagesOptions> = async (fastify, opts) => {
   const policy: DisclosurePolicy = { ...DEFAULT_POLICY, ...opts.disclosure };
@@ -47,6 +50,7 @@ const publicPages: FastifyPluginAsync<PublicPagesOptions> = async (fastify, opts
     return send(reply, page({ title: status === 404 ? 'Not found' : 'Cannot show this page', jurisdiction: j.name, path: '', asOf: null, body: html`<h1>${status >= 500 ? 'Cannot show this page' : 'This link is not right'}</h1><p>${message}</p><p><a href="/public">Go to the overview</a></p>` }), status);
   });
 
+  fastify.get(PUBLIC_ICON, { schema: { hide: true } }, async (_request, reply) => reply.type('image/svg+xml').header('cache-control', 'public, max-age=300').send(ICON));
   fastify.get('/public/style.css', { schema: { hide: true } }, async (_request, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=300').send(STYLE));
 
   fastify.get<{ Querystring: HomeQueryString }>('/public', { schema: pageSchema('The public overview: requests, time to close and on time by service group and area, with their trends and a map', HomeQuery) }, async (request, reply) => {
