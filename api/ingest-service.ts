@@ -25,7 +25,13 @@ export class IngestService {
   run(file: string, profile: Profile, opts: Pick<IngestOptions, 'jurisdiction'> = {}): Promise<IngestResult> {
     const next = this.tail.then(async () => {
       const r = await ingestFile(this.writer, file, profile, { memoryLimit: null, ...opts });
-      for (const fn of this.landed) fn(r);
+      for (const fn of this.landed) {
+        try {
+          fn(r);
+        } catch {
+          // What a listener computes ahead is not the batch's result: the batch has committed.
+        }
+      }
       return r;
     });
     this.tail = next.catch(() => undefined);

@@ -141,7 +141,7 @@ async function ingestOnce(wh: Warehouse, file: string, profile: Profile, opts: I
       `SELECT count(*)::INTEGER AS staged, count(reject_field)::INTEGER AS rejected, (count(*) - count(reject_field))::INTEGER AS valid FROM mapped`,
     ))!;
     const timezone = await zoneAfterBatch(wh, profile, opts);
-    const loaded = await loadKind(wh, profile, batchId, { hasTrail: staged.hasTrail, batchTime, timezone, progress, rowsPerSlice: opts.rowsPerSlice });
+    const loaded = await loadKind(wh, profile, batchId, { hasTrail: staged.hasTrail, batchTime, timezone, progress, rowsPerSlice: opts.rowsPerSlice, budgeted: capped.lowered });
     const r: IngestResult = {
       batch_id: batchId,
       file,
@@ -275,7 +275,7 @@ interface Loaded { rows: number; flagged: number; events: number }
 
 async function loadKind(
   wh: Warehouse, profile: Profile, batchId: string,
-  o: { hasTrail: boolean; batchTime: string; timezone: string; progress: (phase: string, pct: number) => void; rowsPerSlice?: number },
+  o: { hasTrail: boolean; batchTime: string; timezone: string; progress: (phase: string, pct: number) => void; rowsPerSlice?: number; budgeted: boolean },
 ): Promise<Loaded> {
   const src = profile.source;
   switch (profile.kind) {
@@ -285,11 +285,13 @@ async function loadKind(
       const held = (await wh.one<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM (SELECT 1 FROM held_cases LIMIT 1)`))!.n > 0;
       await wh.run(HELD_CASES_SQL);
       const q = buildNewEventsQuery(profile, { ...o, held });
-      // Without insertion order: the candidates' UNION ALL, kept in order, was held in memory
-      // past the batch's budget (out of memory at 10M rows under 512 MiB, then a reload at 8 GiB).
-      // Nothing reads new_events in its stored order: DEDUPE_NEW_EVENTS_SQL orders by the file's
-      // row number and the trail's ordinal.
-      await withoutInsertionOrder(wh, () => wh.run(q.sql, q.params));
+      // Under a batch's budget, without insertion order: the candidates' UNION ALL, kept in order,
+      // was held in memory past the budget (out of memory at 10M rows under 512 MiB, then a reload
+      // at 8 GiB). Nothing reads new_events in its stored order: DEDUPE_NEW_EVENTS_SQL orders by the
+      // file's row number and the trail's ordinal. The setting is the whole database's, so a batch
+      // the server runs (no budget of its own, reads answered meanwhile) leaves it alone.
+      if (o.budgeted) await withoutInsertionOrder(wh, () => wh.run(q.sql, q.params));
+      else await wh.run(q.sql, q.params);
       await wh.run(DEDUPE_NEW_EVENTS_SQL);
       const trailRejects = o.hasTrail ? buildTrailRejectsQuery(profile, batchId) : null;
       if (trailRejects) await wh.run(trailRejects.sql, trailRejects.params);
