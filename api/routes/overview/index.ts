@@ -9,6 +9,7 @@ import { filterOf } from '../../schemas/window.ts';
 import { scopeOf } from '../../plugins/auth.ts';
 import { sendCsvRows } from '../../stream-rows.ts';
 import { overviewRouteSchema, type OverviewQueryString } from './schema.ts';
+import { computeAhead } from '../../compute-ahead.ts';
 
 export interface OverviewRouteOptions {
   /** The configuration's `targets` (default: 85% for every service). */
@@ -40,22 +41,9 @@ const overview: FastifyPluginAsync<OverviewRouteOptions> = async (fastify, opts)
   // compute cold on a large city. Once the server listens, and again after every batch it loads,
   // compute the default view (all services, the default window, no agency scope) in the
   // background so the first visit reads it from memory (the memo is keyed on the data version).
-  const ahead = (when: string) => {
-    const started = Date.now();
-    void (async () => {
-      const window = await resolveWindow(fastify.warehouse, { weeks: 12 }, (await fastify.jurisdiction()).timezone);
-      await computeOverview(fastify.warehouse, window, {}, { area_kind: undefined, scope: { agencies: null }, targets, min_denominator: minDenominator });
-      fastify.log.info({ ms: Date.now() - started }, `default overview computed ahead of the first visit ${when}`);
-    })().catch((err: Error) => fastify.log.warn({ err: err.message }, 'could not compute the default overview ahead of time'));
-  };
-  // Only a server that listens: an app driven by inject (the tests) computes nothing unasked.
-  let listening = false;
-  fastify.addHook('onListen', async () => {
-    listening = true;
-    ahead('since the server started');
-  });
-  fastify.ingest.onLanded(() => {
-    if (listening) ahead('after a load');
+  computeAhead(fastify, 'default overview', async () => {
+    const window = await resolveWindow(fastify.warehouse, { weeks: 12 }, (await fastify.jurisdiction()).timezone);
+    await computeOverview(fastify.warehouse, window, {}, { area_kind: undefined, scope: { agencies: null }, targets, min_denominator: minDenominator });
   });
 };
 

@@ -17,6 +17,7 @@ import { computeOverview } from '../../../warehouse/analytics/overview.ts';
 import { verifyEmbedToken } from '../../embed-token.ts';
 import { staffOverviewBody, STAFF_EMBED_VIEWS } from '../../public-site/staff-view.ts';
 import { dayLabel } from '../../public-site/format.ts';
+import { computeAhead } from '../../compute-ahead.ts';
 import { AreaQuery, EMBED_VIEWS, EmbedParams, EmbedQuery, HomeQuery, NoQuery, pageSchema, type AreaQueryString, type EmbedQueryString, type EmbedView, type HomeQueryString } from './schema.ts';
 
 export interface PublicPagesOptions {
@@ -139,21 +140,7 @@ const publicPages: FastifyPluginAsync<PublicPagesOptions> = async (fastify, opts
   // The release behind every public page takes seconds to protect on a city's data; compute it
   // once the server listens, and again after every batch it loads, so the first resident does not
   // wait (it is kept per data version).
-  const ahead = (when: string) => {
-    const started = Date.now();
-    void view()
-      .then(() => fastify.log.info({ ms: Date.now() - started }, `public release computed ahead of the first visit ${when}`))
-      .catch((err: Error) => fastify.log.warn({ err: err.message }, 'could not compute the public release ahead of time'));
-  };
-  // Only a server that listens: an app driven by inject (the tests) computes nothing unasked.
-  let listening = false;
-  fastify.addHook('onListen', async () => {
-    listening = true;
-    ahead('since the server started');
-  });
-  fastify.ingest.onLanded(() => {
-    if (listening) ahead('after a load');
-  });
+  computeAhead(fastify, 'public release', view);
 
   // Anything else under /public is a page that does not exist: say so in a page, not the staff app.
   fastify.get('/public/*', { schema: { hide: true } }, async (request, reply) => {
