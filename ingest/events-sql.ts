@@ -13,24 +13,24 @@ const ATTRS = attrs();
  * The batch's cases the warehouse already holds → temp table `held_cases`, with what the new
  * events are decided by (status, agency, last event) and where each was placed (the refresh keeps
  * a place whose point did not move: ingest/sql/refresh-targets.sql). Their ids first, reading
- * only `cases.case_id`; the other columns only when there are any (HELD_CASES_SQL). On a large
+ * only `cases.case_id`; the other columns only when there are any (heldCasesSql). On a large
  * warehouse each column read is a good part of a second: a daily export of new requests reads one.
  */
 export const HELD_CASE_IDS_SQL = `
 CREATE OR REPLACE TEMP TABLE held_cases AS
 SELECT c.case_id FROM cases c SEMI JOIN (SELECT case_key FROM mapped WHERE reject_field IS NULL) m ON m.case_key = c.case_id`;
 
-/** `held_cases` with the columns the batch reads (see HELD_CASE_IDS_SQL); none held: empty. */
-export const HELD_CASES_SQL = `
+/** `held_cases` with the columns the batch reads (see HELD_CASE_IDS_SQL); with none held, empty, without reading `cases`. */
+export const heldCasesSql = (anyHeld: boolean) => `
 CREATE OR REPLACE TEMP TABLE held_cases AS
 SELECT c.case_id, c.status, c.agency, c.last_event_at, c.lat, c.lon, c.area_name, c.area_id, c.h3_r7, c.h3_r8, c.h3_r9
-FROM cases c SEMI JOIN held_cases h ON h.case_id = c.case_id`;
+FROM cases c ${anyHeld ? 'SEMI JOIN held_cases h ON h.case_id = c.case_id' : 'WHERE false'}`;
 
 /**
  * Candidate events → temp table `new_events`, keyed by a deterministic id
  * md5(source | case id | event type | time µs [| trail type]) so a repeat is a no-op; events
  * already in `case_events` are left out, and those repeated earlier in the same batch are then
- * removed by DEDUPE_NEW_EVENTS_SQL. Reads `held_cases` (HELD_CASES_SQL).
+ * removed by DEDUPE_NEW_EVENTS_SQL. Reads `held_cases` (heldCasesSql).
  *
  * Every case with an event stored has its `cases` row (a batch writes both or neither), so only
  * the events of held cases can be stored already. With `held` false (none of the batch's cases is

@@ -7,7 +7,7 @@ import { existsSync, statSync } from 'node:fs';
 import { model, type Warehouse } from '../warehouse/db.ts';
 import { formatOf, type Profile } from './profile.ts';
 import { buildMapQuery, buildRejectsQuery, checkColumns, MappingError } from './map-sql.ts';
-import { buildNewEventsQuery, buildTrailRejectsQuery, DEDUPE_NEW_EVENTS_SQL, HELD_CASE_IDS_SQL, HELD_CASES_SQL } from './events-sql.ts';
+import { buildNewEventsQuery, buildTrailRejectsQuery, DEDUPE_NEW_EVENTS_SQL, HELD_CASE_IDS_SQL, heldCasesSql } from './events-sql.ts';
 import { dropStage, stageFile } from './stage.ts';
 import { citizenHashKey } from './secret.ts';
 import { refreshTouchedCases } from './refresh-cases.ts';
@@ -283,7 +283,7 @@ async function loadKind(
     case 'case_events': {
       await wh.run(HELD_CASE_IDS_SQL);
       const held = (await wh.one<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM (SELECT 1 FROM held_cases LIMIT 1)`))!.n > 0;
-      await wh.run(HELD_CASES_SQL);
+      await wh.run(heldCasesSql(held));
       const q = buildNewEventsQuery(profile, { ...o, held });
       // Under a batch's budget, without insertion order: the candidates' UNION ALL, kept in order,
       // was held in memory past the budget (out of memory at 10M rows under 512 MiB, then a reload

@@ -29,7 +29,7 @@ export function parseMemorySize(text: string): number | null {
 
 /**
  * Lowers DuckDB's memory limit to `budget` for the batch, if it is higher; returns what puts it
- * back, or null when it left the limit as it was. The setting is the whole database's, so reads the server answers meanwhile share the
+ * back (and insertion order as it was), or null when it left the limit as it was. The setting is the whole database's, so reads the server answers meanwhile share the
  * smaller cap (they spill sooner; DuckDB keeps the limit per instance, not per connection). The
  * limit is put back as DuckDB reports it (rounded to a tenth of a GiB).
  */
@@ -46,8 +46,13 @@ export async function capMemory(wh: Warehouse, budget: string): Promise<(() => P
     // More is in use than the budget allows: go on under the cap we have.
     return null;
   }
+  // A statement of the batch may turn insertion order off (withoutInsertionOrder); if it fails,
+  // the aborted transaction refuses the SET that would turn it back on, so it is put back here,
+  // after the batch has committed or rolled back.
+  const order = (await wh.one<{ v: boolean }>(`SELECT current_setting('preserve_insertion_order') AS v`))!.v;
   return async () => {
     await wh.run(`SET memory_limit = '${current}'`).catch(() => undefined);
+    await wh.run(`SET preserve_insertion_order = ${order ? 'true' : 'false'}`).catch(() => undefined);
   };
 }
 
@@ -55,6 +60,9 @@ export async function capMemory(wh: Warehouse, budget: string): Promise<(() => P
  * Runs `fn` with DuckDB's preserve_insertion_order off, then puts the setting back as it was. An
  * ordered CREATE … AS over a UNION ALL buffers its input to keep the order; unordered, it streams
  * within the budget. Only for statements whose result is never read in stored order.
+ * When `fn` fails inside a transaction, DuckDB refuses every statement until the rollback, the
+ * SET that turns the order back on included: `fn`'s own error is what is thrown (the batch's
+ * fallback reads it), and capMemory's restore puts the setting back after the rollback.
  */
 export async function withoutInsertionOrder<T>(wh: Warehouse, fn: () => Promise<T>): Promise<T> {
   const was = (await wh.one<{ v: boolean }>(`SELECT current_setting('preserve_insertion_order') AS v`))!.v;
@@ -63,6 +71,6 @@ export async function withoutInsertionOrder<T>(wh: Warehouse, fn: () => Promise<
   try {
     return await fn();
   } finally {
-    await wh.run(`SET preserve_insertion_order = true`);
+    await wh.run(`SET preserve_insertion_order = true`).catch(() => undefined);
   }
 }

@@ -125,6 +125,37 @@ describe('a daily load after a first one', () => {
     expect(await insertionOrder()).toBe(true);
   });
 
+  it('runs a batch again when its new events run out of memory under the budget, and puts insertion order back', async () => {
+    // Fault injection: the new-events statement fails as DuckDB fails when it runs out of memory
+    // there — inside the batch's transaction, which a failing statement aborts (then even the SET
+    // that turns insertion order back on is refused), with DuckDB's message.
+    const wh = t.wh as unknown as { run: (sql: string, params?: unknown) => Promise<void> };
+    const run = wh.run.bind(t.wh);
+    let injected = 0;
+    wh.run = async (sql, params) => {
+      if (injected === 0 && /TEMP TABLE new_events/.test(sql)) {
+        injected++;
+        await run(`SELECT 'x'::INTEGER`).catch(() => undefined);
+        throw new Error('Out of Memory Error: failed to pin block of size 256.0 KiB (injected)');
+      }
+      return run(sql, params);
+    };
+    const file = t.write('day4.csv', `${HEADER}\nF,TREE,Tree Maintenance,Parks,web,open,2026-01-08T08:00:00Z,,41.2,-77.3,\n`);
+    try {
+      const r = await ingestFile(t.wh, file, profile, { memoryLimit: '256MiB' });
+      expect(r).toMatchObject({ loaded: 1, events_added: 1 });
+      // DuckDB's own message reached the fallback (not the refused SET's), and the batch says what happened.
+      expect(r.warnings.join(' ')).toMatch(/ran out of memory under the batch's 256MiB budget \(Out of Memory Error: .*injected\)/);
+    } finally {
+      delete (wh as { run?: unknown }).run;
+    }
+    expect(injected).toBe(1);
+    expect(await insertionOrder()).toBe(true);
+    // The first attempt left nothing behind: one batch, one case F.
+    expect(await t.wh.one(`SELECT count(*)::INTEGER AS n FROM ingest_batches WHERE file_name = 'day4.csv'`)).toEqual({ n: 1 });
+    expect(await t.wh.one(`SELECT count(*)::INTEGER AS n FROM case_events WHERE case_id = 'demo:F'`)).toEqual({ n: 1 });
+  });
+
   const insertionOrder = async () => (await t.wh.one<{ v: boolean }>(`SELECT current_setting('preserve_insertion_order') AS v`))!.v;
 
   it('runs a statement without insertion order and puts the setting back, also when it fails', async () => {
@@ -132,6 +163,9 @@ describe('a daily load after a first one', () => {
     expect(await insertionOrder()).toBe(true);
     await expect(withoutInsertionOrder(t.wh, () => t.wh.run('SELECT * FROM no_such_table'))).rejects.toThrow(/no_such_table/);
     expect(await insertionOrder()).toBe(true);
+    // Failing inside a transaction: the statement's own error comes out, not the refused SET's.
+    await expect(t.wh.transaction(() => withoutInsertionOrder(t.wh, () => t.wh.run(`SELECT 'x'::INTEGER`)))).rejects.toThrow(/Conversion Error/);
+    await t.wh.run('SET preserve_insertion_order = true');
     // Already off (someone chose it): left off.
     await t.wh.run('SET preserve_insertion_order = false');
     try {
