@@ -1,7 +1,7 @@
 // `npm run bench`: ingest, analytics and HTTP in one run, each figure beside its limit measured in
 // the same run; writes BENCHMARKS.md and the figures as JSON under data/bench/. Never part of `npm test`.
 //
-//   npm run bench                     # the full run (about 35 minutes on 2 cores): ingest 1M rows,
+//   npm run bench                     # the full run (about 20 minutes on 2 cores): ingest 1M rows,
 //                                     # a 5M base with a daily load, a 10M file; analytics at 1M, 5M
 //                                     # and 20M cases; HTTP 10 s a route
 //   npm run bench -- --quick          # a few minutes: ingest 200k rows, analytics 250k and 1M, HTTP 3 s a route

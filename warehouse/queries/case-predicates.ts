@@ -191,19 +191,18 @@ const STATE_LOG_SQL = `
   GROUP BY e.case_id`;
 const NEEDS_LOG = `(c.reopen_count > 0 AND NOT coalesce(c.last_event_at <= $as_of::TIMESTAMPTZ, false))`;
 const LAST_END = `greatest(sl.last_close, sl.last_cancel)`;
+/** A case's state at the as-of time from its row alone: right for every case that does not need the log. */
+const CANCELLED_FROM_ROW = `coalesce(c.status = 'cancelled' AND c.cancelled_at <= $as_of::TIMESTAMPTZ, false)`;
+const OPEN_FROM_ROW = `CASE WHEN c.reopen_count > 0 THEN c.status = 'open'
+        ELSE NOT coalesce(c.closed_at <= $as_of::TIMESTAMPTZ OR c.cancelled_at <= $as_of::TIMESTAMPTZ, false) END`;
 const STATE_COLUMNS = [
   `CASE WHEN ${NEEDS_LOG} THEN coalesce(sl.last_cancel >= coalesce(sl.last_close, sl.last_cancel) AND sl.last_cancel > coalesce(sl.last_reopen, '-infinity'::TIMESTAMPTZ), false)
-        ELSE coalesce(c.status = 'cancelled' AND c.cancelled_at <= $as_of::TIMESTAMPTZ, false) END AS cancelled_at_as_of`,
+        ELSE ${CANCELLED_FROM_ROW} END AS cancelled_at_as_of`,
   `CASE WHEN ${NEEDS_LOG} THEN ${LAST_END} IS NULL OR coalesce(sl.last_reopen >= ${LAST_END}, false)
-        WHEN c.reopen_count > 0 THEN c.status = 'open'
-        ELSE NOT coalesce(c.closed_at <= $as_of::TIMESTAMPTZ OR c.cancelled_at <= $as_of::TIMESTAMPTZ, false) END AS open_at_as_of`,
+        ELSE ${OPEN_FROM_ROW} END AS open_at_as_of`,
 ];
-/** STATE_COLUMNS when no case needs the log: what they give for a case that does not. */
-const STATE_COLUMNS_WITHOUT_LOG = [
-  `coalesce(c.status = 'cancelled' AND c.cancelled_at <= $as_of::TIMESTAMPTZ, false) AS cancelled_at_as_of`,
-  `CASE WHEN c.reopen_count > 0 THEN c.status = 'open'
-        ELSE NOT coalesce(c.closed_at <= $as_of::TIMESTAMPTZ OR c.cancelled_at <= $as_of::TIMESTAMPTZ, false) END AS open_at_as_of`,
-];
+/** STATE_COLUMNS when no case needs the log (CaseSelection.state_log false). */
+const STATE_COLUMNS_WITHOUT_LOG = [`${CANCELLED_FROM_ROW} AS cancelled_at_as_of`, `${OPEN_FROM_ROW} AS open_at_as_of`];
 /** Closed before it opened: excluded from durations and on-time rates, and counted. */
 export const dataError = (p = 'c.') => `coalesce(${p}closed_at < ${p}opened_at, false)`;
 export const pastDueAtAsOf = (p = 'c.') => `${p}due_at < $as_of::TIMESTAMPTZ`;
