@@ -6,8 +6,8 @@ import { ingestFile } from '../../ingest/load.ts';
 import { parseProfile } from '../../ingest/profile.ts';
 import { tempWarehouse, type TempWarehouse } from '../../test/helpers.ts';
 import { computeKpis, KM_TARGETS, type KpiRow } from './kpis.ts';
-import { buildKmCurveQuery, buildKmMarksQuery, buildKmObservationsQuery, buildKpiCountsQuery, DIMENSION_NAMES, isDimension } from '../queries/kpi-sql.ts';
-import { kaplanMeier, kmSummary } from '../stats/kaplan-meier.ts';
+import { buildKmCurveQuery, buildKmDurationsQuery, buildKmObservationsQuery, buildKpiCountsQuery, DIMENSION_NAMES, isDimension } from '../queries/kpi-sql.ts';
+import { kaplanMeier, kmSummary, type KmPoint } from '../stats/kaplan-meier.ts';
 
 const SOURCE = 'm';
 const profiles = {
@@ -449,39 +449,61 @@ describe('Kaplan–Meier in SQL gives what survival.ts gives on every point', ()
     expect(rows.find((r) => r.service === 'Tenth')!.p90_hours_to_close).toBe((18 + 25) / 2);
   });
 
-  it('sends at most nine points per group out of DuckDB', async () => {
-    const q = buildKmMarksQuery(['service'], { window: utc('2023-01-01', '2024-12-31', iso(AS_OF)), area_kind: 'source' }, 'close', KM_TARGETS);
-    const counts = await t.wh.all<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM (${q.sql}) GROUP BY service`, q.params);
-    expect(counts.length).toBe(43);
-    expect(Math.max(...counts.map((c) => c.n))).toBeLessThanOrEqual(9);
+  it('reads each group\'s durations sorted, the ended apart from the censored', async () => {
+    const sel = { window: utc('2023-01-01', '2024-12-31', iso(AS_OF - 6 * HOUR)), area_kind: 'source' };
+    const q = buildKmDurationsQuery(['service'], sel, 'close');
+    const groups = await t.wh.allWithLists(q.sql, q.params, ['ends', 'censored'] as const);
+    expect(groups).toHaveLength(43);
+    const sortedAsc = (a: Float64Array) => a.every((x, i) => i === 0 || a[i - 1] <= x);
+    expect(groups.every((g) => sortedAsc(g.ends) && sortedAsc(g.censored))).toBe(true);
+    // The same cases as the observations the drawn curve is built from.
+    const obs = buildKmObservationsQuery(['service'], sel, 'close');
+    const totals = await t.wh.all<{ events: number; censored: number }>(`SELECT sum(events)::INTEGER AS events, sum(censored)::INTEGER AS censored FROM (${obs.sql})`, obs.params);
+    expect([groups.reduce((s, g) => s + g.ends.length, 0), groups.reduce((s, g) => s + g.censored.length, 0)]).toEqual([totals[0].events, totals[0].censored]);
+    expect(totals[0].censored).toBeGreaterThan(0);
   });
 
-  it('reads the same points off one sort (the KPIs) as off the whole curve (the drawn curve)', async () => {
-    // The telescoped products and sums against the step-by-step curve, at as-of times that censor
-    // differently (ties of ends and censored cases, groups all censored, curves that reach zero).
-    const num = (v: unknown) => (v === null ? null : Number(v));
+  it('gives the quantiles read off the drawn curve (the survival chart), and the reference\'s, at as-of times that censor differently', async () => {
+    // Ties of ends and censored cases, groups all censored, curves that reach zero, a band that
+    // rises again: the KPIs against R's rules over the whole curve drawn in SQL, and over
+    // kaplanMeier of the same observations.
+    const h = (s: number | null) => (s === null ? null : s / 3600);
     let compared = 0;
     for (const asOf of [AS_OF, AS_OF - 6 * HOUR, AS_OF - 200 * HOUR]) {
-      const sel = { window: utc('2023-01-01', '2024-12-31', iso(asOf)), area_kind: 'source' };
+      const w = utc('2023-01-01', '2024-12-31', iso(asOf));
+      const sel = { window: w, area_kind: 'source' };
+      const rows = (await computeKpis(t.wh, ['service'], w)).rows;
       for (const duration of ['close', 'first_response'] as const) {
+        const stat = duration === 'close'
+          ? (['median_hours_to_close', 'median_hours_ci_lower', 'median_hours_ci_upper', 'p90_hours_to_close'] as const)
+          : (['median_hours_to_first_response', null, null, null] as const);
         const whole = buildKmCurveQuery(['service'], sel, [duration], KM_TARGETS, { maxSteps: 1e9 });
-        const key = (r: Record<string, unknown>) => `${String(r.service)}@${Number(r.seconds)}`;
-        const expected = new Map((await t.wh.all<Record<string, unknown>>(whole.sql, whole.params)).filter((r) => r.is_mark).map((r) => [key(r), r]));
-        const marks = buildKmMarksQuery(['service'], sel, duration, KM_TARGETS);
-        const got = await t.wh.all<Record<string, unknown>>(marks.sql, marks.params);
-        expect(got.map(key).sort()).toEqual([...expected.keys()].sort());
-        for (const r of got) {
-          const e = expected.get(key(r))!;
-          expect([r.n_risk, r.events, r.censored, r.n_total, r.events_total].map(Number), key(r)).toEqual([e.n_risk, e.events, e.censored, e.n_total, e.events_total].map(Number));
-          for (const f of ['surv', 'greenwood', 'lower', 'upper']) {
-            const [a, b] = [num(r[f]), num(e[f])];
-            if (a === null || b === null || !Number.isFinite(b)) expect(a, `${key(r)} ${f}`).toBe(b);
-            else expect(Math.abs(a - b), `${key(r)} ${f}`).toBeLessThan(1e-12 * Math.max(1, Math.abs(b)));
-          }
+        const curves = new Map<string, KmPoint[]>();
+        for (const r of await t.wh.all<Record<string, unknown>>(whole.sql, whole.params)) {
+          const num = (v: unknown) => (v === null ? null : Number(v));
+          const list = curves.get(String(r.service)) ?? [];
+          list.push({ time: Number(r.seconds), n_risk: Number(r.n_risk), n_event: Number(r.events), n_censor: Number(r.censored), surv: Number(r.surv), std_err: null, lower: num(r.lower), upper: num(r.upper) });
+          curves.set(String(r.service), list);
+        }
+        const obs = buildKmObservationsQuery(['service'], sel, duration);
+        const byGroup = new Map<string, { time: number; events: number; censored: number }[]>();
+        for (const r of await t.wh.all<Record<string, string | number>>(obs.sql, obs.params)) {
+          const list = byGroup.get(String(r.service)) ?? [];
+          list.push({ time: Number(r.seconds), events: Number(r.events), censored: Number(r.censored) });
+          byGroup.set(String(r.service), list);
+        }
+        for (const r of rows) {
+          const points = curves.get(r.service!) ?? [];
+          const drawn = kmSummary({ n: 0, events: 0, points });
+          const ref = kmSummary(kaplanMeier(byGroup.get(r.service!) ?? []));
+          const got = stat.map((m) => (m === null ? null : r[m]));
+          const want = (s: typeof ref) => [h(s.median), h(s.median_lower), h(s.median_upper), h(s.p90)].map((v, i) => (stat[i] === null ? null : v));
+          expect(got, `${r.service} ${duration} @${asOf}`).toEqual(want(ref));
+          expect(got, `${r.service} ${duration} @${asOf} (drawn)`).toEqual(want(drawn));
           compared++;
         }
       }
     }
-    expect(compared).toBeGreaterThan(500);
+    expect(compared).toBe(3 * 2 * 43);
   });
 });

@@ -1,12 +1,12 @@
 // Service KPIs as DESIGN.md defines them, computed in DuckDB from the measure registry over the
-// shared case predicates; R's Kaplan–Meier quantile rules in TypeScript (stats/kaplan-meier.ts).
-// Only aggregates leave DuckDB: one row per group and cohort, and at most nine curve points per
-// group and duration, however many cases there are.
+// shared case predicates; Kaplan–Meier in TypeScript (stats/kaplan-meier.ts, R's rules). Counts
+// leave DuckDB as one row per group and cohort; for Kaplan–Meier, each group's durations, sorted
+// in DuckDB, as arrays of numbers.
 import { TooManyRowsError, type Warehouse } from '../db.ts';
-import { buildClosedCohortQuery, buildKmMarksQuery, buildKpiCountsQuery, type KmDuration } from '../queries/kpi-sql.ts';
+import { buildClosedCohortQuery, buildKmDurationsQuery, buildKpiCountsQuery, type KmDuration } from '../queries/kpi-sql.ts';
 import { appliedFilter, compareLabels, isPeriod, type CaseFilter, type CaseScope, type CaseSelection, type CaseWindow, type Dimension } from '../queries/case-predicates.ts';
 import { MEASURES, type Measure, type MeasureValues } from '../queries/measures.ts';
-import { kmSummary, type KmCurve, type KmSummary } from '../stats/kaplan-meier.ts';
+import { kmSummaryOfSorted, type KmSummary } from '../stats/kaplan-meier.ts';
 import { checkCellBudget, resolveSelection } from './dimensions.ts';
 import { forEachInTurns, mapInTurns } from '../turns.ts';
 
@@ -39,38 +39,18 @@ export const KM_TARGETS = { tolerance: Math.sqrt(Number.EPSILON), median: 1 - 0.
 const NO_SUMMARY: KmSummary = { n: 0, events: 0, median: null, median_lower: null, median_upper: null, p90: null };
 
 /**
- * Kaplan–Meier summaries per group. DuckDB returns only the points of each curve its quantiles
- * depend on (buildKmMarksQuery); kmSummary (R's rules) reads them exactly as it would the whole curve.
+ * Kaplan–Meier summaries per group, read by R's rules straight off each group's sorted durations
+ * (buildKmDurationsQuery, kmSummaryOfSorted): the reference implementation's arithmetic, to the bit.
  */
 async function kmByGroup(wh: Warehouse, by: readonly Dimension[], sel: CaseSelection, key: (r: SqlRow) => string) {
-  const curves = new Map<string, KmCurve>();
-  // A query per duration: measured faster than both in one (each sorts only its own rows).
-  const rows: SqlRow[][] = [];
-  for (const duration of ['close', 'first_response'] as const) {
-    const q = buildKmMarksQuery(by, sel, duration, KM_TARGETS);
-    rows.push(await wh.all<SqlRow>(q.sql, q.params));
-  }
-  await forEachInTurns(rows.flat(), (r) => {
-    const k = `${r.duration as KmDuration}${key(r)}`;
-    let curve = curves.get(k);
-    if (!curve) curves.set(k, (curve = { n: Number(r.n_total), events: Number(r.events_total), points: [] }));
-    const surv = Number(r.surv);
-    curve.points.push({
-      time: Number(r.seconds),
-      n_risk: Number(r.n_risk),
-      n_event: Number(r.events),
-      n_censor: Number(r.censored),
-      surv,
-      std_err: r.lower === null ? null : surv * Math.sqrt(Number(r.greenwood)),
-      lower: r.lower === null ? null : Number(r.lower),
-      upper: r.upper === null ? null : Number(r.upper),
-    });
-  });
   const summaries = new Map<string, KmSummary>();
-  await forEachInTurns(curves, ([k, curve]) => {
-    curve.points.sort((a, b) => a.time - b.time);
-    summaries.set(k, kmSummary(curve));
-  });
+  // A query per duration: each sorts only its own cases.
+  for (const duration of ['close', 'first_response'] as const) {
+    const q = buildKmDurationsQuery(by, sel, duration);
+    const groups = await wh.allWithLists(q.sql, q.params, ['ends', 'censored'] as const);
+    // A group at a time between turns of the event loop: a large group is milliseconds of work.
+    await forEachInTurns(groups, (g) => summaries.set(`${duration}${key(g)}`, kmSummaryOfSorted(g.ends, g.censored)), 4);
+  }
   return (duration: KmDuration, groupKey: string) => summaries.get(`${duration}${groupKey}`) ?? NO_SUMMARY;
 }
 

@@ -53,8 +53,12 @@ const error = dataError('');
 const judged = `NOT ${error} AND due_at IS NOT NULL AND NOT ${cancelled}`;
 const open = 'open_at_as_of';
 
-/** The aggregate that counts the cases a predicate holds for ('TRUE': every case of the cohort). */
-export const countWhere = (where: string) => (where === 'TRUE' ? 'count(*)' : `count(*) FILTER (WHERE ${where})`);
+/**
+ * The aggregate that counts the cases a predicate holds for ('TRUE': every case of the cohort).
+ * count_if, not count(*) FILTER: the same count (a null predicate counts no case), and a table
+ * of twenty of them was measured about 30% faster on a large city's 12 weeks (0.33 → 0.24 s).
+ */
+export const countWhere = (where: string) => (where === 'TRUE' ? 'count(*)' : `count_if(${where})`);
 /** A count of cases: its SQL comes from its predicate (see CaseCountMeasure). */
 const cases = <const M extends Omit<CaseCountMeasure, 'kind' | 'drillable' | 'sql'>>(m: M) =>
   ({ ...m, kind: 'count' as const, drillable: true as const, sql: countWhere(m.where) });

@@ -33,35 +33,91 @@ export function observationsFrom(times: readonly number[], status: readonly (0 |
   return [...byTime.values()];
 }
 
+/**
+ * The product-limit walk, one distinct time at a time in increasing order: the one place the
+ * curve's arithmetic is written, so the whole curve (kaplanMeier) and the summary read straight
+ * off sorted durations (kmSummaryOfSorted) compute the same bits.
+ */
+class ProductLimit {
+  surv = 1;
+  greenwood = 0; // Σ d / (n (n − d))
+  events = 0;
+  constructor(private atRisk: number) {}
+
+  /** The point at `time`, written into `p` (its bands by `bands`). At a tied time events count first and the censored are still at risk. */
+  step(time: number, events: number, censored: number, p: KmPoint): KmPoint {
+    if (events > 0) {
+      this.surv *= 1 - events / this.atRisk;
+      this.greenwood += this.atRisk > events ? events / (this.atRisk * (this.atRisk - events)) : Number.POSITIVE_INFINITY;
+      this.events += events;
+    }
+    p.time = time;
+    p.n_risk = this.atRisk;
+    p.n_event = events;
+    p.n_censor = censored;
+    p.surv = this.surv;
+    this.atRisk -= events + censored;
+    return p;
+  }
+
+  /** The standard error and 95% log interval of the point just stepped to (null once S reaches 0, as in R). */
+  bands(p: KmPoint): KmPoint {
+    const surv = this.surv;
+    const se = Number.isFinite(this.greenwood) && surv > 0 ? Math.sqrt(this.greenwood) : null;
+    p.std_err = se === null ? null : surv * se;
+    p.lower = se === null ? null : surv * Math.exp(-Z95 * se);
+    p.upper = se === null ? null : Math.min(1, surv * Math.exp(Z95 * se));
+    return p;
+  }
+}
+
 export function kaplanMeier(observations: readonly KmObservation[]): KmCurve {
   const obs = [...observations].filter((o) => o.events + o.censored > 0).sort((a, b) => a.time - b.time);
   const n = obs.reduce((s, o) => s + o.events + o.censored, 0);
-  let atRisk = n;
-  let surv = 1;
-  let greenwood = 0; // Σ d / (n (n − d))
-  let events = 0;
-  const points: KmPoint[] = [];
-  for (const o of obs) {
-    // At a tied time events count first and the censored are still at risk.
-    if (o.events > 0) {
-      surv *= 1 - o.events / atRisk;
-      greenwood += atRisk > o.events ? o.events / (atRisk * (atRisk - o.events)) : Number.POSITIVE_INFINITY;
-      events += o.events;
-    }
-    const se = Number.isFinite(greenwood) && surv > 0 ? Math.sqrt(greenwood) : null;
-    points.push({
-      time: o.time,
-      n_risk: atRisk,
-      n_event: o.events,
-      n_censor: o.censored,
-      surv,
-      std_err: se === null ? null : surv * se,
-      lower: se === null ? null : surv * Math.exp(-Z95 * se),
-      upper: se === null ? null : Math.min(1, surv * Math.exp(Z95 * se)),
-    });
-    atRisk -= o.events + o.censored;
+  const walk = new ProductLimit(n);
+  const points = obs.map((o) => walk.bands(walk.step(o.time, o.events, o.censored, {} as KmPoint)));
+  return { n, events: walk.events, points };
+}
+
+type Band = 'surv' | 'lower' | 'upper';
+
+/**
+ * R's quantile rule, read point by point along a curve: the first point whose band is within
+ * tolerance of 1 − q or below it; when it sits on the level, the midpoint of that point and the
+ * next one clearly below (or the end of follow-up). Points whose band is undefined (null: S has
+ * reached 0) are passed over.
+ */
+class QuantileReader {
+  private readonly target: number;
+  private flatFrom: number | null = null;
+  done = false;
+  value: number | null = null;
+  constructor(q: number, private readonly band: Band) {
+    this.target = 1 - q;
   }
-  return { n, events, points };
+
+  /** Reads the next point; true once the quantile is decided. */
+  read(p: KmPoint): boolean {
+    const s = p[this.band];
+    if (this.done || s === null) return this.done;
+    if (this.flatFrom === null) {
+      if (Math.abs(s - this.target) < TOLERANCE) this.flatFrom = p.time;
+      else if (s < this.target) this.finish(p.time);
+    } else if (s < this.target - TOLERANCE) this.finish((this.flatFrom + p.time) / 2);
+    return this.done;
+  }
+
+  /** The answer once every point has been read (`lastTime`: the end of follow-up). */
+  end(lastTime: number | undefined): number | null {
+    // Flat at exactly the target to the end: the stretch ends at the end of follow-up.
+    if (!this.done && this.flatFrom !== null && lastTime !== undefined) this.finish((this.flatFrom + lastTime) / 2);
+    return this.value;
+  }
+
+  private finish(value: number): void {
+    this.value = value;
+    this.done = true;
+  }
 }
 
 /**
@@ -69,37 +125,57 @@ export function kaplanMeier(observations: readonly KmObservation[]): KmCurve {
  * if it sits exactly on 1 − q over a flat stretch, the midpoint of that stretch (R's rule).
  * null when the curve never gets there (too many still open).
  */
-export function kmQuantile(curve: KmCurve, q: number, band: 'surv' | 'lower' | 'upper' = 'surv'): number | null {
-  const target = 1 - q;
-  const pts = curve.points;
-  const value = (p: KmPoint) => (band === 'surv' ? p.surv : band === 'lower' ? p.lower : p.upper);
-  for (let i = 0; i < pts.length; i++) {
-    const s = value(pts[i]);
-    // Once S reaches 0 R leaves the bands undefined (NA), so a band never crosses there.
-    if (s === null) continue;
-    if (Math.abs(s - target) < TOLERANCE) {
-      // Flat at exactly the target: the stretch ends where the curve next drops, or at the end of follow-up.
-      const next = pts.slice(i + 1).find((p) => {
-        const v = value(p);
-        return v !== null && v < target - TOLERANCE;
-      });
-      return (pts[i].time + (next ?? pts[pts.length - 1]).time) / 2;
-    }
-    if (s < target) return pts[i].time;
-  }
-  return null;
+export function kmQuantile(curve: KmCurve, q: number, band: Band = 'surv'): number | null {
+  const reader = new QuantileReader(q, band);
+  for (const p of curve.points) if (reader.read(p)) break;
+  return reader.end(curve.points.at(-1)?.time);
 }
 
 export interface KmSummary { n: number; events: number; median: number | null; median_lower: number | null; median_upper: number | null; p90: number | null }
 
+/** The readers of a summary, in its order: the median, its interval's limits, the P90. */
+const summaryReaders = () => [new QuantileReader(0.5, 'surv'), new QuantileReader(0.5, 'lower'), new QuantileReader(0.5, 'upper'), new QuantileReader(0.9, 'surv')] as const;
+
+function summaryOf(n: number, events: number, readers: ReturnType<typeof summaryReaders>, lastTime: number | undefined): KmSummary {
+  const [median, lower, upper, p90] = readers.map((r) => r.end(lastTime));
+  // The median's CI: where the lower band crosses 0.5 gives the lower limit, the upper band the upper.
+  return { n, events, median, median_lower: lower, median_upper: upper, p90 };
+}
+
 export function kmSummary(curve: KmCurve): KmSummary {
-  return {
-    n: curve.n,
-    events: curve.events,
-    median: kmQuantile(curve, 0.5),
-    // The median's CI: where the lower band crosses 0.5 gives the lower limit, the upper band the upper.
-    median_lower: kmQuantile(curve, 0.5, 'lower'),
-    median_upper: kmQuantile(curve, 0.5, 'upper'),
-    p90: kmQuantile(curve, 0.9),
-  };
+  const readers = summaryReaders();
+  for (const p of curve.points) if (readers.map((r) => r.read(p)).every(Boolean)) break;
+  return summaryOf(curve.n, curve.events, readers, curve.points.at(-1)?.time);
+}
+
+/**
+ * kmSummary(kaplanMeier(…)) of a group's cases, read straight off their durations without building
+ * the curve: `ends` the durations of the cases that ended and `censored` those of the cases that
+ * had not (both sorted ascending, in seconds). The same walk and the same rules, point by point,
+ * so the same numbers to the bit; it stops once every quantile is decided. A million durations
+ * take milliseconds, and nothing per point is kept.
+ */
+export function kmSummaryOfSorted(ends: Float64Array, censored: Float64Array): KmSummary {
+  const n = ends.length + censored.length;
+  const walk = new ProductLimit(n);
+  const readers = summaryReaders();
+  const p = {} as KmPoint;
+  let i = 0;
+  let j = 0;
+  while (i < ends.length || j < censored.length) {
+    const time = j >= censored.length || (i < ends.length && ends[i] <= censored[j]) ? ends[i] : censored[j];
+    const i0 = i;
+    while (i < ends.length && ends[i] === time) i++;
+    const j0 = j;
+    while (j < censored.length && censored[j] === time) j++;
+    walk.step(time, i - i0, j - j0, p);
+    // The bands (two exponentials and a root) only while the median's interval is undecided.
+    if (!readers[1].done || !readers[2].done) walk.bands(p);
+    let decided = true;
+    for (const r of readers) decided = r.read(p) && decided;
+    if (decided) break;
+  }
+  // The end of follow-up is the last duration, ended or not.
+  const lastTime = n === 0 ? undefined : Math.max(ends.length ? ends[ends.length - 1] : -Infinity, censored.length ? censored[censored.length - 1] : -Infinity);
+  return summaryOf(n, ends.length, readers, lastTime);
 }
