@@ -36,6 +36,8 @@ type SqlRow = Record<string, unknown>;
 /** R's tolerance and the levels the KPIs read: S = 1 − q for the q-th quantile (median, P90). */
 export const KM_TARGETS = { tolerance: Math.sqrt(Number.EPSILON), median: 1 - 0.5, p90: 1 - 0.9 };
 
+const REGISTRY = MEASURES as readonly Measure[];
+
 const NO_SUMMARY: KmSummary = { n: 0, events: 0, median: null, median_lower: null, median_upper: null, p90: null };
 
 /**
@@ -49,12 +51,12 @@ async function kmByGroup(wh: Warehouse, by: readonly Dimension[], sel: CaseSelec
     const q = buildKmDurationsQuery(by, sel, duration);
     const groups = await wh.allWithLists(q.sql, q.params, ['ends', 'censored'] as const);
     // A group at a time between turns of the event loop: a large group is milliseconds of work.
-    await forEachInTurns(groups, (g) => summaries.set(`${duration}${key(g)}`, kmSummaryOfSorted(g.ends, g.censored)), 4);
+    // Only the quantiles the registry reads for this duration (time to first response: its median).
+    const wanted = REGISTRY.flatMap((m) => (m.kind === 'km' && m.duration === duration ? [m.statistic] : []));
+    await forEachInTurns(groups, (g) => summaries.set(`${duration}${key(g)}`, kmSummaryOfSorted(g.ends, g.censored, wanted)), 4);
   }
   return (duration: KmDuration, groupKey: string) => summaries.get(`${duration}${groupKey}`) ?? NO_SUMMARY;
 }
-
-const REGISTRY = MEASURES as readonly Measure[];
 
 export interface KpiOptions {
   /** The area kind of the `area` dimension and filter (default: the data's default kind). */

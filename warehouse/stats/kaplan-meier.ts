@@ -133,8 +133,18 @@ export function kmQuantile(curve: KmCurve, q: number, band: Band = 'surv'): numb
 
 export interface KmSummary { n: number; events: number; median: number | null; median_lower: number | null; median_upper: number | null; p90: number | null }
 
-/** The readers of a summary, in its order: the median, its interval's limits, the P90. */
-const summaryReaders = () => [new QuantileReader(0.5, 'surv'), new QuantileReader(0.5, 'lower'), new QuantileReader(0.5, 'upper'), new QuantileReader(0.9, 'surv')] as const;
+/** A summary's quantiles. */
+export type KmStatistic = 'median' | 'median_lower' | 'median_upper' | 'p90';
+const STATISTICS: readonly KmStatistic[] = ['median', 'median_lower', 'median_upper', 'p90'];
+
+/** The readers of a summary, in its order: the median, its interval's limits, the P90 (one not wanted is decided already, as null). */
+function summaryReaders(wanted: readonly KmStatistic[] = STATISTICS) {
+  const readers = [new QuantileReader(0.5, 'surv'), new QuantileReader(0.5, 'lower'), new QuantileReader(0.5, 'upper'), new QuantileReader(0.9, 'surv')] as const;
+  STATISTICS.forEach((stat, i) => {
+    if (!wanted.includes(stat)) readers[i].done = true;
+  });
+  return readers;
+}
 
 function summaryOf(n: number, events: number, readers: ReturnType<typeof summaryReaders>, lastTime: number | undefined): KmSummary {
   const [median, lower, upper, p90] = readers.map((r) => r.end(lastTime));
@@ -152,13 +162,14 @@ export function kmSummary(curve: KmCurve): KmSummary {
  * kmSummary(kaplanMeier(…)) of a group's cases, read straight off their durations without building
  * the curve: `ends` the durations of the cases that ended and `censored` those of the cases that
  * had not (both sorted ascending, in seconds). The same walk and the same rules, point by point,
- * so the same numbers to the bit; it stops once every quantile is decided. A million durations
- * take milliseconds, and nothing per point is kept.
+ * so the same numbers to the bit; it stops once every quantile is decided. Only the `wanted`
+ * quantiles are read (the others are null): a curve that never reaches a level is walked to its
+ * end for it. Nothing per point is kept.
  */
-export function kmSummaryOfSorted(ends: Float64Array, censored: Float64Array): KmSummary {
+export function kmSummaryOfSorted(ends: Float64Array, censored: Float64Array, wanted: readonly KmStatistic[] = STATISTICS): KmSummary {
   const n = ends.length + censored.length;
   const walk = new ProductLimit(n);
-  const readers = summaryReaders();
+  const readers = summaryReaders(wanted);
   const p = {} as KmPoint;
   let i = 0;
   let j = 0;
