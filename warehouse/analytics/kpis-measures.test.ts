@@ -451,16 +451,21 @@ describe('Kaplan–Meier in SQL gives what survival.ts gives on every point', ()
 
   it('reads each group\'s durations sorted, the ended apart from the censored', async () => {
     const sel = { window: utc('2023-01-01', '2024-12-31', iso(AS_OF - 6 * HOUR)), area_kind: 'source' };
-    const q = buildKmDurationsQuery(['service'], sel, 'close');
-    const groups = await t.wh.allWithLists(q.sql, q.params, ['ends', 'censored'] as const);
+    const q = buildKmDurationsQuery(['service'], sel, ['close', 'first_response']);
+    const groups = await t.wh.allWithLists(q.sql, q.params, ['close_ends', 'close_censored', 'first_response_ends', 'first_response_censored'] as const);
     expect(groups).toHaveLength(43);
     const sortedAsc = (a: Float64Array) => a.every((x, i) => i === 0 || a[i - 1] <= x);
-    expect(groups.every((g) => sortedAsc(g.ends) && sortedAsc(g.censored))).toBe(true);
-    // The same cases as the observations the drawn curve is built from.
-    const obs = buildKmObservationsQuery(['service'], sel, 'close');
-    const totals = await t.wh.all<{ events: number; censored: number }>(`SELECT sum(events)::INTEGER AS events, sum(censored)::INTEGER AS censored FROM (${obs.sql})`, obs.params);
-    expect([groups.reduce((s, g) => s + g.ends.length, 0), groups.reduce((s, g) => s + g.censored.length, 0)]).toEqual([totals[0].events, totals[0].censored]);
-    expect(totals[0].censored).toBeGreaterThan(0);
+    for (const duration of ['close', 'first_response'] as const) {
+      const [ends, censored] = [`${duration}_ends`, `${duration}_censored`] as const;
+      expect(groups.every((g) => sortedAsc(g[ends]) && sortedAsc(g[censored]))).toBe(true);
+      // The same cases as the observations the drawn curve is built from, group by group.
+      const obs = buildKmObservationsQuery(['service'], sel, duration);
+      const totals = await t.wh.all<{ service: string; events: number; censored: number }>(
+        `SELECT service, sum(events)::INTEGER AS events, sum(censored)::INTEGER AS censored FROM (${obs.sql}) GROUP BY service`, obs.params);
+      const want = new Map(totals.map((r) => [r.service, [r.events, r.censored]]));
+      for (const g of groups) expect([g[ends].length, g[censored].length], `${String(g.service)} ${duration}`).toEqual(want.get(String(g.service)) ?? [0, 0]);
+      expect(totals.reduce((s, r) => s + r.censored, 0)).toBeGreaterThan(0);
+    }
   });
 
   it('gives the quantiles read off the drawn curve (the survival chart), and the reference\'s, at as-of times that censor differently', async () => {

@@ -46,14 +46,15 @@ const NO_SUMMARY: KmSummary = { n: 0, events: 0, median: null, median_lower: nul
  */
 async function kmByGroup(wh: Warehouse, by: readonly Dimension[], sel: CaseSelection, key: (r: SqlRow) => string) {
   const summaries = new Map<string, KmSummary>();
-  // A query per duration: each sorts only its own cases.
+  // A query per duration: both from one scan of the cases measured no faster (a year of 5M cases:
+  // 1.63 s against 1.44 s, 12 weeks 0.37 s against 0.40 s), and each holds only its own lists.
   for (const duration of ['close', 'first_response'] as const) {
-    const q = buildKmDurationsQuery(by, sel, duration);
-    const groups = await wh.allWithLists(q.sql, q.params, ['ends', 'censored'] as const);
-    // A group at a time between turns of the event loop: a large group is milliseconds of work.
+    const q = buildKmDurationsQuery(by, sel, [duration]);
+    const groups = await wh.allWithLists(q.sql, q.params, [`${duration}_ends`, `${duration}_censored`] as const);
     // Only the quantiles the registry reads for this duration (time to first response: its median).
     const wanted = REGISTRY.flatMap((m) => (m.kind === 'km' && m.duration === duration ? [m.statistic] : []));
-    await forEachInTurns(groups, (g) => summaries.set(`${duration}${key(g)}`, kmSummaryOfSorted(g.ends, g.censored, wanted)), 4);
+    // A group at a time between turns of the event loop: a large group is milliseconds of work.
+    await forEachInTurns(groups, (g) => summaries.set(`${duration}${key(g)}`, kmSummaryOfSorted(g[`${duration}_ends`], g[`${duration}_censored`], wanted)), 4);
   }
   return (duration: KmDuration, groupKey: string) => summaries.get(`${duration}${groupKey}`) ?? NO_SUMMARY;
 }

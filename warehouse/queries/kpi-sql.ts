@@ -187,33 +187,45 @@ export function cohortRows(cohort: Cohort, by: readonly Dimension[], sel: CaseSe
 export type KmDuration = 'close' | 'first_response';
 
 /**
+ * What Kaplan–Meier reads of a case for one duration, as expressions over a row of selectCases
+ * (with `state`): whether it ended by the as-of time (else it is censored there), its duration in
+ * whole microseconds (to its end, or to the as-of time), and whether it is counted at all. Time to
+ * close leaves out cases cancelled before any close, and data errors (closed before opened); time
+ * to first response leaves out cases whose first response is stamped before their opening.
+ */
+function kmTerms(duration: KmDuration) {
+  if (duration !== 'close' && duration !== 'first_response') throw new Error(`unknown duration ${String(duration)}`);
+  const end = duration === 'close' ? 'closed_at' : 'first_response_at';
+  const ended = `(${end} IS NOT NULL AND ${end} <= $as_of::TIMESTAMPTZ)`;
+  return {
+    end,
+    ended,
+    // Elapsed time from the microsecond counts: subtracting TIMESTAMPTZ values goes through the
+    // session's calendar (an hour off across a DST change outside UTC, and far slower).
+    us: `CASE WHEN ${ended} THEN epoch_us(${end}) ELSE epoch_us($as_of::TIMESTAMPTZ) END - epoch_us(opened_at)`,
+    counted:
+      duration === 'close'
+        // A case cancelled without ever closing has no time to close; one closed first (then
+        // reopened and cancelled) keeps its first close, as "first closed − opened" says.
+        ? `NOT coalesce(${end} < opened_at, false) AND NOT (${cancelledByAsOf('')} AND NOT ${ended})`
+        : `NOT coalesce(${end} < opened_at, false)`,
+  };
+}
+
+/**
  * Each case Kaplan–Meier counts, one row per case (the relation `d`): its groups, its duration in
- * whole microseconds (`us`: to its end, or to the as-of time if it had not ended by then) and
- * whether it ended by the as-of time (`ended`; else it is censored there).
- * Time to close leaves out cases cancelled before any close, and data errors (closed before opened); time to
- * first response leaves out cases whose first response is stamped before their opening.
+ * whole microseconds (`us`) and whether it ended by the as-of time (`ended`), as kmTerms says.
  */
 function kmCaseRows(by: readonly Dimension[], sel: CaseSelection, duration: KmDuration): Query {
-  const end = duration === 'close' ? 'closed_at' : 'first_response_at';
-  const k = selectCases(sel, { by, columns: ['c.opened_at', `c.${end} AS end_at`], state: true });
-  const endedByAsOf = `(end_at IS NOT NULL AND end_at <= $as_of::TIMESTAMPTZ)`;
-  const exclude =
-    duration === 'close'
-      // A case cancelled without ever closing has no time to close; one closed first (then
-      // reopened and cancelled) keeps its first close, as "first closed − opened" says.
-      ? `NOT coalesce(end_at < opened_at, false) AND NOT (${cancelledByAsOf('')} AND NOT ${endedByAsOf})`
-      : `NOT coalesce(end_at < opened_at, false)`;
+  const t = kmTerms(duration);
+  const k = selectCases(sel, { by, columns: ['c.opened_at', `c.${t.end}`], state: true });
   const sql = `
 WITH k AS (
   ${k.sql}
 ), d AS (
-  SELECT ${[...by,
-    // Elapsed time from the microsecond counts: subtracting TIMESTAMPTZ values goes through the
-    // session's calendar (an hour off across a DST change outside UTC, and far slower).
-    `CASE WHEN ${endedByAsOf} THEN epoch_us(end_at) ELSE epoch_us($as_of::TIMESTAMPTZ) END - epoch_us(opened_at) AS us`,
-    `${endedByAsOf} AS ended`].join(', ')}
+  SELECT ${[...by, `${t.us} AS us`, `${t.ended} AS ended`].join(', ')}
   FROM k
-  WHERE ${exclude}
+  WHERE ${t.counted}
 )`;
   return query(sql, k.params);
 }
@@ -357,24 +369,30 @@ ORDER BY ${keys.join(', ')}, seconds`;
 }
 
 /**
- * Each group's durations for Kaplan–Meier, as two lists sorted ascending (seconds): `ends`, the
- * cases that ended by the as-of time, and `censored`, those that had not (censored there). The
- * KPIs read them with kmSummaryOfSorted (stats/kaplan-meier.ts): DuckDB sorts inside each group's
- * list aggregate, off the main thread, and only the numbers cross into JavaScript (read as
- * Float64Arrays, Warehouse.allWithLists). Measured 2–3× faster on a large city than reading the
- * quantiles' points off window functions in SQL, which cost several times the sort itself.
- * Seconds from whole microseconds keep every distinct duration distinct (and in order) up to
- * about 285 years.
+ * Each group's durations for Kaplan–Meier, per duration two lists sorted ascending (seconds):
+ * `<duration>_ends`, the cases that ended by the as-of time, and `<duration>_censored`, those that
+ * had not (censored there) — the cases of kmTerms, as the drawn curve counts them. The KPIs read
+ * them with kmSummaryOfSorted (stats/kaplan-meier.ts): DuckDB sorts each group's lists, off the
+ * main thread, and only the numbers cross into JavaScript (read as Float64Arrays,
+ * Warehouse.allWithLists). Measured 2–3× faster on a large city than reading the quantiles'
+ * points off window functions in SQL, which cost several times the sort itself. Seconds from
+ * whole microseconds keep every distinct duration distinct (and in order) up to about 285 years.
  */
-export function buildKmDurationsQuery(by: readonly Dimension[], sel: CaseSelection, duration: KmDuration): Query {
-  if (duration !== 'close' && duration !== 'first_response') throw new Error(`unknown duration ${String(duration)}`);
-  const d = kmCaseRows(by, sel, duration);
+export function buildKmDurationsQuery(by: readonly Dimension[], sel: CaseSelection, durations: readonly KmDuration[]): Query {
+  const terms = durations.map((d) => ({ d, ...kmTerms(d) }));
+  const k = selectCases(sel, { by, columns: ['c.opened_at', ...terms.map((t) => `c.${t.end}`)], state: true });
   // list_sort after the aggregate: measured faster than an ordered aggregate (list(… ORDER BY …)).
-  const sql = `${d.sql}
-SELECT ${[...by,
-    'list_sort(list(seconds) FILTER (WHERE ended)) AS ends',
-    'list_sort(list(seconds) FILTER (WHERE NOT ended)) AS censored'].join(',\n  ')}
-FROM (SELECT *, us / 1e6 AS seconds FROM d)
+  const sql = `
+WITH k AS (
+  ${k.sql}
+), d AS (
+  SELECT ${[...by, ...terms.flatMap((t) => [`(${t.us}) / 1e6 AS ${t.d}_seconds`, `${t.ended} AS ${t.d}_ended`, `${t.counted} AS ${t.d}_counted`])].join(',\n    ')}
+  FROM k
+)
+SELECT ${[...by, ...terms.flatMap((t) => [
+    `list_sort(list(${t.d}_seconds) FILTER (WHERE ${t.d}_counted AND ${t.d}_ended)) AS ${t.d}_ends`,
+    `list_sort(list(${t.d}_seconds) FILTER (WHERE ${t.d}_counted AND NOT ${t.d}_ended)) AS ${t.d}_censored`])].join(',\n  ')}
+FROM d
 ${by.length ? 'GROUP BY ALL' : ''}`;
-  return query(sql, d.params);
+  return query(sql, k.params);
 }
