@@ -27,3 +27,33 @@ describe('Warehouse.open', () => {
     }
   });
 });
+
+describe('Warehouse.allWithLists', () => {
+  it('reads DOUBLE[] columns as Float64Arrays over many chunks, a NULL list as an empty one, the other columns as all() does', async () => {
+    const wh = await Warehouse.open(':memory:');
+    try {
+      // 3,000 groups: two chunks of rows, each chunk's list elements read in one piece.
+      const sql = `SELECT g, 'g' || g AS label,
+          list(x / 4 ORDER BY x) AS quarters,
+          list(x::DOUBLE) FILTER (WHERE g % 7 = 0 AND x < 0) AS none,
+          list(x::DOUBLE ORDER BY x) FILTER (WHERE g % 2 = 0) AS evens
+        FROM range(3000) a(g), range(1 + $n) b(x) WHERE x <= g % 5 GROUP BY g ORDER BY g`;
+      const rows = await wh.allWithLists(sql, { n: 10 }, ['quarters', 'none', 'evens'] as const);
+      const plain = await wh.all<Record<string, unknown>>(`SELECT g, label FROM (${sql})`, { n: 10 });
+      expect(rows).toHaveLength(3000);
+      rows.forEach((r, i) => {
+        expect([r.g, r.label]).toEqual([plain[i].g, plain[i].label]);
+        const want = Array.from({ length: (i % 5) + 1 }, (_, x) => x / 4);
+        expect(Array.from(r.quarters)).toEqual(want);
+        expect(r.none).toEqual(new Float64Array(0));
+        expect(Array.from(r.evens)).toEqual(i % 2 === 0 ? want.map((q) => q * 4) : []);
+      });
+      // Refused, naming the column; the connection is usable after.
+      await expect(wh.allWithLists('SELECT list(x) AS l FROM range(3) t(x)', {}, ['l'])).rejects.toThrow(/l is BIGINT\[\], not DOUBLE\[\]/);
+      await expect(wh.allWithLists('SELECT 1 AS a', {}, ['b'])).rejects.toThrow(/no column b/);
+      expect(await wh.one('SELECT 42 AS v')).toEqual({ v: 42 });
+    } finally {
+      wh.close();
+    }
+  });
+});

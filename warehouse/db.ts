@@ -8,7 +8,7 @@
 // cap before its rows reach JavaScript, so one heavy request cannot hold up the others.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { CivicError } from './errors.ts';
-import { DuckDBInstance, JsonDuckDBValueConverter, type DuckDBConnection, type DuckDBListVector, type DuckDBValue } from '@duckdb/node-api';
+import { DuckDBInstance, JsonDuckDBValueConverter, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import duckdbBindings from '@duckdb/node-bindings';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
@@ -188,6 +188,30 @@ class ReadPool {
   }
 }
 
+/**
+ * The rows of a DOUBLE[] vector as Float64Arrays (a NULL list as an empty one), read off DuckDB's
+ * memory as the node API does for its own vectors: the list entries (offset and length, two
+ * uint64 each), the list validity (one bit a row; none when every row is valid) and the child's
+ * doubles. Each row's elements are copied out of the child's, so nothing refers to DuckDB's chunk.
+ */
+function readDoubleLists(vector: duckdbBindings.Vector, rows: number): Float64Array[] {
+  const entryBytes = duckdbBindings.vector_get_data(vector, rows * 16);
+  const entries = new BigUint64Array(entryBytes.buffer, entryBytes.byteOffset, rows * 2);
+  const words = Math.ceil(rows / 64);
+  const validityBytes = duckdbBindings.vector_get_validity(vector, words * 8);
+  const validity = validityBytes ? new BigUint64Array(validityBytes.buffer, validityBytes.byteOffset, words) : null;
+  const child = duckdbBindings.list_vector_get_child(vector);
+  const itemBytes = duckdbBindings.vector_get_data(child, duckdbBindings.list_vector_get_size(vector) * Float64Array.BYTES_PER_ELEMENT);
+  const items = new Float64Array(itemBytes.buffer, itemBytes.byteOffset, itemBytes.byteLength / Float64Array.BYTES_PER_ELEMENT);
+  const out: Float64Array[] = new Array(rows);
+  for (let i = 0; i < rows; i++) {
+    const valid = !validity || (validity[i >> 6] & (1n << BigInt(i & 63))) !== 0n;
+    const offset = Number(entries[2 * i]);
+    out[i] = valid ? items.slice(offset, offset + Number(entries[2 * i + 1])) : new Float64Array(0);
+  }
+  return out;
+}
+
 /** The connection a pooled warehouse's transaction holds, for the statements inside it. */
 const held = new AsyncLocalStorage<{ pool: ReadPool; conn: DuckDBConnection }>();
 
@@ -322,44 +346,37 @@ export class Warehouse {
 
   /**
    * Rows as `all` gives them, except the DOUBLE[] columns named in `lists`, which come as
-   * Float64Arrays (a NULL list as an empty one). Each chunk's list elements are read in one piece
-   * off DuckDB's vector (duckdb_vector_get_data, as the node API itself reads a DOUBLE vector), so
-   * millions of numbers — every case's duration, for Kaplan–Meier — cross into JavaScript in
-   * milliseconds; as JSON values, or one getItem call each, they took longer than the query.
-   * The lists must hold no NULL (their elements' validity is not read). The same row cap as `all`.
+   * Float64Arrays (a NULL list as an empty one). A chunk's list elements are read in one call off
+   * DuckDB's vector (duckdb_vector_get_data, as the node API reads a DOUBLE vector, and without
+   * its per-row copies), so millions of numbers — every case's duration, for Kaplan–Meier — cross
+   * into JavaScript in milliseconds; as JSON values they took longer than the query. The lists
+   * must hold no NULL (their elements' validity is not read). The same row cap as `all`.
    */
   async allWithLists<L extends string, T = Row>(sql: string, params: Params, lists: readonly L[], opts: ReadOptions = {}): Promise<(T & Record<L, Float64Array>)[]> {
     const cap = Math.min(opts.maxRows ?? Infinity, this.limits.maxQueryRows);
     return this.withConnection(async (conn) => {
       const result = await conn.stream(sql, params);
       const names = result.columnNames();
-      const types = result.columnTypes();
-      names.forEach((name, c) => {
-        if ((lists as readonly string[]).includes(name) && types[c].toString() !== 'DOUBLE[]') throw new Error(`allWithLists: ${name} is ${types[c].toString()}, not DOUBLE[]`);
-      });
-      for (const l of lists) if (!names.includes(l)) throw new Error(`allWithLists: no column ${l}`);
+      const types = result.columnTypes().map(String);
+      const problem =
+        lists.filter((l) => !names.includes(l)).map((l) => `no column ${l}`)[0] ??
+        names.flatMap((name, c) => ((lists as readonly string[]).includes(name) && types[c] !== 'DOUBLE[]' ? [`${name} is ${types[c]}, not DOUBLE[]`] : []))[0];
+      if (problem) {
+        await conn.run('SELECT 1'); // ends the unread stream before the connection goes back
+        throw new Error(`allWithLists: ${problem}`);
+      }
       const rows: (T & Record<L, Float64Array>)[] = [];
       for (;;) {
         const chunk = await result.fetchChunk();
         if (!chunk || chunk.rowCount === 0) break;
+        const n = chunk.rowCount;
         const columns = names.map((name, c) => {
           if (!(lists as readonly string[]).includes(name)) return { name, json: chunk.convertColumnValues(c, JsonDuckDBValueConverter) };
-          const list = chunk.getColumnVector(c) as DuckDBListVector;
-          const raw = duckdbBindings.data_chunk_get_vector(chunk.chunk, c);
-          const child = duckdbBindings.list_vector_get_child(raw);
-          const bytes = duckdbBindings.vector_get_data(child, duckdbBindings.list_vector_get_size(raw) * Float64Array.BYTES_PER_ELEMENT);
-          return { name, list, items: new Float64Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / Float64Array.BYTES_PER_ELEMENT) };
+          return { name, lists: readDoubleLists(duckdbBindings.data_chunk_get_vector(chunk.chunk, c), n) };
         });
-        for (let i = 0; i < chunk.rowCount; i++) {
+        for (let i = 0; i < n; i++) {
           const row: Record<string, unknown> = {};
-          for (const col of columns) {
-            if (col.json) row[col.name] = col.json[i];
-            else if (col.list!.getItemVector(i) === null) row[col.name] = new Float64Array(0);
-            else {
-              const offset = col.list!.getEntryOffset(i);
-              row[col.name] = col.items!.slice(offset, offset + col.list!.getEntryLength(i));
-            }
-          }
+          for (const col of columns) row[col.name] = col.json ? col.json[i] : col.lists![i];
           rows.push(row as T & Record<L, Float64Array>);
         }
         if (rows.length > cap) {

@@ -6,9 +6,9 @@ import { TooManyRowsError, type Warehouse } from '../db.ts';
 import { buildClosedCohortQuery, buildKmDurationsQuery, buildKpiCountsQuery, type KmDuration } from '../queries/kpi-sql.ts';
 import { appliedFilter, compareLabels, isPeriod, type CaseFilter, type CaseScope, type CaseSelection, type CaseWindow, type Dimension } from '../queries/case-predicates.ts';
 import { MEASURES, type Measure, type MeasureValues } from '../queries/measures.ts';
-import { kmSummaryOfSorted, type KmSummary } from '../stats/kaplan-meier.ts';
+import { SortedKmWalk, type KmSummary } from '../stats/kaplan-meier.ts';
 import { checkCellBudget, resolveSelection } from './dimensions.ts';
-import { forEachInTurns, mapInTurns } from '../turns.ts';
+import { mapInTurns, nextTurn } from '../turns.ts';
 
 export { dataAsOf, resolveWindow, WindowError } from './window.ts';
 
@@ -38,6 +38,9 @@ export const KM_TARGETS = { tolerance: Math.sqrt(Number.EPSILON), median: 1 - 0.
 
 const REGISTRY = MEASURES as readonly Measure[];
 
+/** Curve points walked between turns of the event loop: a few milliseconds' work. */
+const KM_POINTS_PER_TURN = 100_000;
+
 const NO_SUMMARY: KmSummary = { n: 0, events: 0, median: null, median_lower: null, median_upper: null, p90: null };
 
 /**
@@ -53,8 +56,19 @@ async function kmByGroup(wh: Warehouse, by: readonly Dimension[], sel: CaseSelec
     const groups = await wh.allWithLists(q.sql, q.params, [`${duration}_ends`, `${duration}_censored`] as const);
     // Only the quantiles the registry reads for this duration (time to first response: its median).
     const wanted = REGISTRY.flatMap((m) => (m.kind === 'km' && m.duration === duration ? [m.statistic] : []));
-    // A group at a time between turns of the event loop: a large group is milliseconds of work.
-    await forEachInTurns(groups, (g) => summaries.set(`${duration}${key(g)}`, kmSummaryOfSorted(g[`${duration}_ends`], g[`${duration}_censored`], wanted)), 4);
+    // In turns of the event loop: one group can hold millions of durations (all of a year).
+    let sinceTurn = 0;
+    for (const g of groups) {
+      const walk = new SortedKmWalk(g[`${duration}_ends`], g[`${duration}_censored`], wanted);
+      while (!walk.done) {
+        sinceTurn += walk.advance(KM_POINTS_PER_TURN - sinceTurn);
+        if (sinceTurn >= KM_POINTS_PER_TURN) {
+          await nextTurn();
+          sinceTurn = 0;
+        }
+      }
+      summaries.set(`${duration}${key(g)}`, walk.summary());
+    }
   }
   return (duration: KmDuration, groupKey: string) => summaries.get(`${duration}${groupKey}`) ?? NO_SUMMARY;
 }
@@ -79,7 +93,7 @@ export async function computeKpis(wh: Warehouse, by: readonly Dimension[], windo
   const key = (r: SqlRow) => JSON.stringify(by.map((d) => r[d]));
   // One connection runs one statement at a time: awaiting in turn is no slower than together.
   // The answer's row cap (the API's readers have one) is checked on the groups first, before the
-  // curves (up to nine points a group) and the rows are built: past it, a 413 saying what to narrow.
+  // Kaplan–Meier durations are read and the rows are built: past it, a 413 saying what to narrow.
   const cap = { maxRows: wh.limits.maxRows, what: by.length ? `rows (one per ${by.join(' × ')})` : 'rows' };
   // A city that loads no survey answers or contacts (most 311 exports) skips matching them to the cases.
   const held = await wh.one<{ surveys: boolean; contacts: boolean }>(

@@ -1,8 +1,9 @@
 // The Kaplan–Meier curve itself (issue 11, item 4): the distribution of time to close (or to first
 // response), not only its median. Built in SQL (kpi-sql.ts buildKmCurveQuery over
-// buildKmObservationsQuery) over the same cases as the KPIs' medians (kmCaseRows: censored at the
-// as-of time) with the same product-limit arithmetic, so each group's median and P90 here are the
-// KPI's exactly (kpis-measures.test.ts reads both).
+// buildKmObservationsQuery) over the same cases as the KPIs' medians (kmTerms: censored at the
+// as-of time). S is summed in logs here and multiplied step by step for the KPIs, so the two can
+// differ in the last bits; the quantiles read off them are the same (kpis-measures.test.ts reads
+// both, at three as-of times).
 import type { Warehouse } from '../db.ts';
 import { buildKmCurveQuery, KM_MAX_STEPS, type KmDuration } from '../queries/kpi-sql.ts';
 import { appliedFilter, compareLabels, type CaseFilter, type CaseScope, type CaseWindow } from '../queries/case-predicates.ts';

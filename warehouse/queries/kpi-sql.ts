@@ -376,12 +376,13 @@ ORDER BY ${keys.join(', ')}, seconds`;
  * main thread, and only the numbers cross into JavaScript (read as Float64Arrays,
  * Warehouse.allWithLists). Measured 2–3× faster on a large city than reading the quantiles'
  * points off window functions in SQL, which cost several times the sort itself. Seconds from
- * whole microseconds keep every distinct duration distinct (and in order) up to about 285 years.
+ * whole microseconds keep every distinct duration distinct (and in order) up to about 270 years.
  */
 export function buildKmDurationsQuery(by: readonly Dimension[], sel: CaseSelection, durations: readonly KmDuration[]): Query {
   const terms = durations.map((d) => ({ d, ...kmTerms(d) }));
   const k = selectCases(sel, { by, columns: ['c.opened_at', ...terms.map((t) => `c.${t.end}`)], state: true });
   // list_sort after the aggregate: measured faster than an ordered aggregate (list(… ORDER BY …)).
+  // 'ASC' written out: list_sort otherwise follows the session's default_order.
   const sql = `
 WITH k AS (
   ${k.sql}
@@ -390,8 +391,8 @@ WITH k AS (
   FROM k
 )
 SELECT ${[...by, ...terms.flatMap((t) => [
-    `list_sort(list(${t.d}_seconds) FILTER (WHERE ${t.d}_counted AND ${t.d}_ended)) AS ${t.d}_ends`,
-    `list_sort(list(${t.d}_seconds) FILTER (WHERE ${t.d}_counted AND NOT ${t.d}_ended)) AS ${t.d}_censored`])].join(',\n  ')}
+    `list_sort(list(${t.d}_seconds) FILTER (WHERE ${t.d}_counted AND ${t.d}_ended), 'ASC') AS ${t.d}_ends`,
+    `list_sort(list(${t.d}_seconds) FILTER (WHERE ${t.d}_counted AND NOT ${t.d}_ended), 'ASC') AS ${t.d}_censored`])].join(',\n  ')}
 FROM d
 ${by.length ? 'GROUP BY ALL' : ''}`;
   return query(sql, k.params);

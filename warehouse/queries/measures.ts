@@ -55,10 +55,11 @@ const open = 'open_at_as_of';
 
 /**
  * The aggregate that counts the cases a predicate holds for ('TRUE': every case of the cohort).
- * count_if, not count(*) FILTER: the same count (a null predicate counts no case), and a table
- * of twenty of them was measured about 30% faster on a large city's 12 weeks (0.33 → 0.24 s).
+ * count_if, not count(*) FILTER: a table of twenty of them was measured about 30% faster on a
+ * large city's 12 weeks (0.33 → 0.24 s). count_if is a sum: NULL, not 0, over no case or where the
+ * predicate is NULL for every case, hence the coalesce (count(*) FILTER gives 0 there).
  */
-export const countWhere = (where: string) => (where === 'TRUE' ? 'count(*)' : `count_if(${where})`);
+export const countWhere = (where: string) => (where === 'TRUE' ? 'count(*)' : `coalesce(count_if(${where}), 0)`);
 /** A count of cases: its SQL comes from its predicate (see CaseCountMeasure). */
 const cases = <const M extends Omit<CaseCountMeasure, 'kind' | 'drillable' | 'sql'>>(m: M) =>
   ({ ...m, kind: 'count' as const, drillable: true as const, sql: countWhere(m.where) });

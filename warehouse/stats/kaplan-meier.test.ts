@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { kaplanMeier, kmQuantile, kmSummary, kmSummaryOfSorted, observationsFrom } from './kaplan-meier.ts';
+import { kaplanMeier, kmQuantile, kmSummary, kmSummaryOfSorted, observationsFrom, SortedKmWalk, type KmCurve, type KmPoint } from './kaplan-meier.ts';
 import { seededRandom } from './random.ts';
 
 const known = JSON.parse(readFileSync(new URL('../../test/fixtures/known_answers.json', import.meta.url), 'utf8'));
@@ -107,5 +107,70 @@ describe('kmSummaryOfSorted (the KPIs: read straight off sorted durations)', () 
     const s = sorted(ends, censored);
     expect(s.median).toBe(ref.median);
     expect(s).toEqual(whole(ends, censored));
+  });
+});
+
+describe('kmQuantile (R\'s rule, read point by point)', () => {
+  // The rule as first written, a loop with a look-ahead over the whole curve: the reader-based
+  // kmQuantile (and so kmSummary and kmSummaryOfSorted) must give what it gives.
+  const TOL = Math.sqrt(Number.EPSILON);
+  function lookAhead(curve: KmCurve, q: number, band: 'surv' | 'lower' | 'upper'): number | null {
+    const target = 1 - q;
+    const pts = curve.points;
+    const value = (p: KmPoint) => (band === 'surv' ? p.surv : band === 'lower' ? p.lower : p.upper);
+    for (let i = 0; i < pts.length; i++) {
+      const s = value(pts[i]);
+      if (s === null) continue;
+      if (Math.abs(s - target) < TOL) {
+        const next = pts.slice(i + 1).find((p) => {
+          const v = value(p);
+          return v !== null && v < target - TOL;
+        });
+        return (pts[i].time + (next ?? pts[pts.length - 1]).time) / 2;
+      }
+      if (s < target) return pts[i].time;
+    }
+    return null;
+  }
+
+  it('gives what the look-ahead loop gives, on random curves with flat stretches at the levels', () => {
+    const rnd = seededRandom(7);
+    let flat = 0;
+    for (let g = 0; g < 300; g++) {
+      // Groups of 2, 4, 10 or 20 with integer times: S lands exactly on 0.5 or 0.1 often.
+      const n = [2, 4, 10, 20, 1 + Math.floor(rnd() * 60)][g % 5];
+      const times = Array.from({ length: n }, () => 1 + Math.floor(rnd() * 8));
+      const status = times.map(() => (rnd() < 0.8 ? 1 : 0) as 0 | 1);
+      const curve = kaplanMeier(observationsFrom(times, status));
+      for (const [q, band] of [[0.5, 'surv'], [0.5, 'lower'], [0.5, 'upper'], [0.9, 'surv']] as const) {
+        const want = lookAhead(curve, q, band);
+        expect(kmQuantile(curve, q, band), `${g} ${q} ${band}`).toBe(want);
+        if (want !== null && !Number.isInteger(want)) flat++;
+      }
+    }
+    expect(flat).toBeGreaterThan(20);
+  });
+
+  it('walks in bounded steps to the same summary, and refuses a NaN duration', () => {
+    const whole = (e: number[], c: number[]) => kmSummary(kaplanMeier(observationsFrom([...e, ...c], [...e.map(() => 1 as const), ...c.map(() => 0 as const)])));
+    const ends = Float64Array.from([1, 2, 2, 3, 5, 8, 8, 9, 12, 13, 13, 20]);
+    const censored = Float64Array.from([2, 4, 8, 15, 30]);
+    const walked = (wanted?: Parameters<typeof kmSummaryOfSorted>[2]) => {
+      const walk = new SortedKmWalk(ends, censored, wanted);
+      let steps = 0;
+      while (!walk.done) {
+        expect(walk.advance(1)).toBe(1);
+        steps++;
+      }
+      return { steps, summary: walk.summary() };
+    };
+    const all = walked();
+    expect(all.summary).toEqual(kmSummaryOfSorted(ends, censored));
+    expect(all.summary).toEqual(whole([...ends], [...censored]));
+    // 12 distinct times; the median alone is decided at the 7th (S = 0.55 at 8, 0.47 at 9), and the walk stops there.
+    const median = walked(['median']);
+    expect(median.summary).toEqual({ ...all.summary, median_lower: null, median_upper: null, p90: null });
+    expect(median.steps).toBe(7);
+    expect(() => kmSummaryOfSorted(Float64Array.from([1, Number.NaN]), new Float64Array(0))).toThrow(/not a number/);
   });
 });

@@ -164,29 +164,61 @@ export function kmSummary(curve: KmCurve): KmSummary {
  * had not (both sorted ascending, in seconds). The same walk and the same rules, point by point,
  * so the same numbers to the bit; it stops once every quantile is decided. Only the `wanted`
  * quantiles are read (the others are null): a curve that never reaches a level is walked to its
- * end for it. Nothing per point is kept.
+ * end for it. Nothing per point is kept. `advance` walks a bounded number of points, so a caller
+ * on a server can walk ten million in short turns.
  */
-export function kmSummaryOfSorted(ends: Float64Array, censored: Float64Array, wanted: readonly KmStatistic[] = STATISTICS): KmSummary {
-  const n = ends.length + censored.length;
-  const walk = new ProductLimit(n);
-  const readers = summaryReaders(wanted);
-  const p = {} as KmPoint;
-  let i = 0;
-  let j = 0;
-  while (i < ends.length || j < censored.length) {
-    const time = j >= censored.length || (i < ends.length && ends[i] <= censored[j]) ? ends[i] : censored[j];
-    const i0 = i;
-    while (i < ends.length && ends[i] === time) i++;
-    const j0 = j;
-    while (j < censored.length && censored[j] === time) j++;
-    walk.step(time, i - i0, j - j0, p);
-    // The bands (two exponentials and a root) only while the median's interval is undecided.
-    if (!readers[1].done || !readers[2].done) walk.bands(p);
-    let decided = true;
-    for (const r of readers) decided = r.read(p) && decided;
-    if (decided) break;
+export class SortedKmWalk {
+  private readonly walk: ProductLimit;
+  private readonly readers: ReturnType<typeof summaryReaders>;
+  private readonly p = {} as KmPoint;
+  private i = 0;
+  private j = 0;
+  done = false;
+
+  constructor(private readonly ends: Float64Array, private readonly censored: Float64Array, wanted: readonly KmStatistic[] = STATISTICS) {
+    this.walk = new ProductLimit(ends.length + censored.length);
+    this.readers = summaryReaders(wanted);
+    this.done = this.readers.every((r) => r.done) || ends.length + censored.length === 0;
   }
-  // The end of follow-up is the last duration, ended or not.
-  const lastTime = n === 0 ? undefined : Math.max(ends.length ? ends[ends.length - 1] : -Infinity, censored.length ? censored[censored.length - 1] : -Infinity);
-  return summaryOf(n, ends.length, readers, lastTime);
+
+  /** Walks at most `maxPoints` distinct times; returns how many it walked. */
+  advance(maxPoints: number): number {
+    const { ends, censored, walk, readers, p } = this;
+    let { i, j } = this;
+    let points = 0;
+    while (!this.done && points < maxPoints) {
+      const time = j >= censored.length || (i < ends.length && ends[i] <= censored[j]) ? ends[i] : censored[j];
+      const i0 = i;
+      while (i < ends.length && ends[i] === time) i++;
+      const j0 = j;
+      while (j < censored.length && censored[j] === time) j++;
+      // Only a NaN matches nothing (and would never end the walk): durations come from timestamps.
+      if (i === i0 && j === j0) throw new Error(`Kaplan–Meier: a duration that is not a number (${time})`);
+      walk.step(time, i - i0, j - j0, p);
+      points++;
+      // The bands (two exponentials and a root) only while the median's interval is undecided.
+      if (!readers[1].done || !readers[2].done) walk.bands(p);
+      let decided = true;
+      for (const r of readers) decided = r.read(p) && decided;
+      if (decided || (i >= ends.length && j >= censored.length)) this.done = true;
+    }
+    this.i = i;
+    this.j = j;
+    return points;
+  }
+
+  summary(): KmSummary {
+    const { ends, censored } = this;
+    const n = ends.length + censored.length;
+    // The end of follow-up is the last duration, ended or not.
+    const lastTime = n === 0 ? undefined : Math.max(ends.length ? ends[ends.length - 1] : -Infinity, censored.length ? censored[censored.length - 1] : -Infinity);
+    return summaryOf(n, ends.length, this.readers, lastTime);
+  }
+}
+
+/** SortedKmWalk in one go. */
+export function kmSummaryOfSorted(ends: Float64Array, censored: Float64Array, wanted: readonly KmStatistic[] = STATISTICS): KmSummary {
+  const walk = new SortedKmWalk(ends, censored, wanted);
+  walk.advance(Number.POSITIVE_INFINITY);
+  return walk.summary();
 }
