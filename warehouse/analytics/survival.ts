@@ -7,8 +7,8 @@
 import type { Warehouse } from '../db.ts';
 import { buildKmCurveQuery, KM_MAX_STEPS, type KmDuration } from '../queries/kpi-sql.ts';
 import { appliedFilter, compareLabels, type CaseFilter, type CaseScope, type CaseWindow } from '../queries/case-predicates.ts';
-import { kmSummary, type KmCurve } from '../stats/kaplan-meier.ts';
-import { computeKpis, KM_TARGETS, type KpiResult } from './kpis.ts';
+import { KM_TARGETS, kmSummary, type KmCurve } from '../stats/kaplan-meier.ts';
+import { computeKpis, type KpiResult } from './kpis.ts';
 import { resolveSelection } from './dimensions.ts';
 import { memoByData, memoKey } from './memo.ts';
 

@@ -369,31 +369,25 @@ ORDER BY ${keys.join(', ')}, seconds`;
 }
 
 /**
- * Each group's durations for Kaplan–Meier, per duration two lists sorted ascending (seconds):
- * `<duration>_ends`, the cases that ended by the as-of time, and `<duration>_censored`, those that
- * had not (censored there) — the cases of kmTerms, as the drawn curve counts them. The KPIs read
- * them with kmSummaryOfSorted (stats/kaplan-meier.ts): DuckDB sorts each group's lists, off the
- * main thread, and only the numbers cross into JavaScript (read as Float64Arrays,
- * Warehouse.allWithLists). Measured 2–3× faster on a large city than reading the quantiles'
- * points off window functions in SQL, which cost several times the sort itself. Seconds from
- * whole microseconds keep every distinct duration distinct (and in order) up to about 270 years.
+ * Each group's durations for Kaplan–Meier, as two lists sorted ascending (seconds): `ends`, the
+ * cases that ended by the as-of time, and `censored`, those that had not (censored there) — the
+ * cases of kmCaseRows, as the drawn curve counts them. The KPIs read them with SortedKmWalk
+ * (stats/kaplan-meier.ts): DuckDB sorts each group's lists, off the main thread, and only the
+ * numbers cross into JavaScript (read as Float64Arrays, Warehouse.allWithLists). Measured 2–3×
+ * faster on a large city than reading the quantiles' points off window functions in SQL, which
+ * cost several times the sort itself; both durations from one scan of the cases was no faster.
+ * Seconds from whole microseconds keep every distinct duration distinct (and in order) up to
+ * about 270 years.
  */
-export function buildKmDurationsQuery(by: readonly Dimension[], sel: CaseSelection, durations: readonly KmDuration[]): Query {
-  const terms = durations.map((d) => ({ d, ...kmTerms(d) }));
-  const k = selectCases(sel, { by, columns: ['c.opened_at', ...terms.map((t) => `c.${t.end}`)], state: true });
+export function buildKmDurationsQuery(by: readonly Dimension[], sel: CaseSelection, duration: KmDuration): Query {
+  const d = kmCaseRows(by, sel, duration);
   // list_sort after the aggregate: measured faster than an ordered aggregate (list(… ORDER BY …)).
   // 'ASC' written out: list_sort otherwise follows the session's default_order.
-  const sql = `
-WITH k AS (
-  ${k.sql}
-), d AS (
-  SELECT ${[...by, ...terms.flatMap((t) => [`(${t.us}) / 1e6 AS ${t.d}_seconds`, `${t.ended} AS ${t.d}_ended`, `${t.counted} AS ${t.d}_counted`])].join(',\n    ')}
-  FROM k
-)
-SELECT ${[...by, ...terms.flatMap((t) => [
-    `list_sort(list(${t.d}_seconds) FILTER (WHERE ${t.d}_counted AND ${t.d}_ended), 'ASC') AS ${t.d}_ends`,
-    `list_sort(list(${t.d}_seconds) FILTER (WHERE ${t.d}_counted AND NOT ${t.d}_ended), 'ASC') AS ${t.d}_censored`])].join(',\n  ')}
+  const sql = `${d.sql}
+SELECT ${[...by,
+    `list_sort(list(us / 1e6) FILTER (WHERE ended), 'ASC') AS ends`,
+    `list_sort(list(us / 1e6) FILTER (WHERE NOT ended), 'ASC') AS censored`].join(',\n  ')}
 FROM d
 ${by.length ? 'GROUP BY ALL' : ''}`;
-  return query(sql, k.params);
+  return query(sql, d.params);
 }

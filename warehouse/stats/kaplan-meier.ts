@@ -20,6 +20,14 @@ export interface KmCurve { n: number; events: number; points: KmPoint[] }
 const Z95 = 1.959963984540054;
 // R compares survival to a quantile level with this tolerance (sqrt of double epsilon).
 const TOLERANCE = Math.sqrt(Number.EPSILON);
+/** The quantiles a summary reads: the median (and its interval), and the P90. */
+const MEDIAN_Q = 0.5;
+const P90_Q = 0.9;
+/**
+ * R's tolerance and the survival levels a summary reads (S = 1 − q), for the drawn curve's SQL
+ * (kpi-sql.ts buildKmCurveQuery), which finds its marks at the same levels as kmSummary.
+ */
+export const KM_TARGETS = { tolerance: TOLERANCE, median: 1 - MEDIAN_Q, p90: 1 - P90_Q } as const;
 
 /** Groups raw durations into distinct-time observations. */
 export function observationsFrom(times: readonly number[], status: readonly (0 | 1 | boolean)[]): KmObservation[] {
@@ -139,7 +147,7 @@ const STATISTICS: readonly KmStatistic[] = ['median', 'median_lower', 'median_up
 
 /** The readers of a summary, in its order: the median, its interval's limits, the P90 (one not wanted is decided already, as null). */
 function summaryReaders(wanted: readonly KmStatistic[] = STATISTICS) {
-  const readers = [new QuantileReader(0.5, 'surv'), new QuantileReader(0.5, 'lower'), new QuantileReader(0.5, 'upper'), new QuantileReader(0.9, 'surv')] as const;
+  const readers = [new QuantileReader(MEDIAN_Q, 'surv'), new QuantileReader(MEDIAN_Q, 'lower'), new QuantileReader(MEDIAN_Q, 'upper'), new QuantileReader(P90_Q, 'surv')] as const;
   STATISTICS.forEach((stat, i) => {
     if (!wanted.includes(stat)) readers[i].done = true;
   });
