@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { defaultMemoryLimit, Warehouse } from './db.ts';
+import { DoubleArena } from './double-arena.ts';
 
 describe('Warehouse.open', () => {
   it('caps DuckDB\'s memory by default (a quarter of the machine, 1–8 GiB), and takes a configured cap instead', async () => {
@@ -48,6 +49,13 @@ describe('Warehouse.allWithLists', () => {
         expect(r.none).toEqual(new Float64Array(0));
         expect(Array.from(r.evens)).toEqual(i % 2 === 0 ? want.map((q) => q * 4) : []);
       });
+      // The same lists carved out of an arena's blocks: equal, and sharing its memory.
+      const arena = new DoubleArena();
+      const inArena = await wh.allWithLists(sql, { n: 10 }, ['quarters', 'none', 'evens'] as const, { arena });
+      expect(inArena.map((r) => [Array.from(r.quarters), Array.from(r.none), Array.from(r.evens)]))
+        .toEqual(rows.map((r) => [Array.from(r.quarters), Array.from(r.none), Array.from(r.evens)]));
+      expect(inArena[1].quarters.buffer).toBe(inArena[2999].quarters.buffer);
+      arena.release();
       // Refused, naming the column; the connection is usable after.
       await expect(wh.allWithLists('SELECT list(x) AS l FROM range(3) t(x)', {}, ['l'])).rejects.toThrow(/l is BIGINT\[\], not DOUBLE\[\]/);
       await expect(wh.allWithLists('SELECT 1 AS a', {}, ['b'])).rejects.toThrow(/no column b/);

@@ -8,6 +8,7 @@
 // cap before its rows reach JavaScript, so one heavy request cannot hold up the others.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { CivicError } from './errors.ts';
+import type { DoubleArena } from './double-arena.ts';
 import { DuckDBInstance, JsonDuckDBValueConverter, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import duckdbBindings from '@duckdb/node-bindings';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
@@ -194,7 +195,7 @@ class ReadPool {
  * uint64 each), the list validity (one bit a row; none when every row is valid) and the child's
  * doubles. Each row's elements are copied out of the child's, so nothing refers to DuckDB's chunk.
  */
-function readDoubleLists(vector: duckdbBindings.Vector, rows: number): Float64Array[] {
+function readDoubleLists(vector: duckdbBindings.Vector, rows: number, arena?: DoubleArena): Float64Array[] {
   const entryBytes = duckdbBindings.vector_get_data(vector, rows * 16);
   const entries = new BigUint64Array(entryBytes.buffer, entryBytes.byteOffset, rows * 2);
   const words = Math.ceil(rows / 64);
@@ -207,7 +208,9 @@ function readDoubleLists(vector: duckdbBindings.Vector, rows: number): Float64Ar
   for (let i = 0; i < rows; i++) {
     const valid = !validity || (validity[i >> 6] & (1n << BigInt(i & 63))) !== 0n;
     const offset = Number(entries[2 * i]);
-    out[i] = valid ? items.slice(offset, offset + Number(entries[2 * i + 1])) : new Float64Array(0);
+    const length = valid ? Number(entries[2 * i + 1]) : 0;
+    if (!arena) out[i] = items.slice(offset, offset + length);
+    else (out[i] = arena.alloc(length)).set(items.subarray(offset, offset + length));
   }
   return out;
 }
@@ -350,9 +353,11 @@ export class Warehouse {
    * DuckDB's vector (duckdb_vector_get_data, as the node API reads a DOUBLE vector, and without
    * its per-row copies), so millions of numbers — every case's duration, for Kaplan–Meier — cross
    * into JavaScript in milliseconds; as JSON values they took longer than the query. The lists
-   * must hold no NULL (their elements' validity is not read). The same row cap as `all`.
+   * must hold no NULL (their elements' validity is not read). The same row cap as `all`. With an
+   * `arena`, the lists are carved out of its reused blocks (fresh memory is slow to first touch):
+   * valid until the arena is released.
    */
-  async allWithLists<L extends string, T = Row>(sql: string, params: Params, lists: readonly L[], opts: ReadOptions = {}): Promise<(T & Record<L, Float64Array>)[]> {
+  async allWithLists<L extends string, T = Row>(sql: string, params: Params, lists: readonly L[], opts: ReadOptions & { arena?: DoubleArena } = {}): Promise<(T & Record<L, Float64Array>)[]> {
     const cap = Math.min(opts.maxRows ?? Infinity, this.limits.maxQueryRows);
     return this.withConnection(async (conn) => {
       const result = await conn.stream(sql, params);
@@ -372,7 +377,7 @@ export class Warehouse {
         const n = chunk.rowCount;
         const columns = names.map((name, c) => {
           if (!(lists as readonly string[]).includes(name)) return { name, json: chunk.convertColumnValues(c, JsonDuckDBValueConverter) };
-          return { name, lists: readDoubleLists(duckdbBindings.data_chunk_get_vector(chunk.chunk, c), n) };
+          return { name, lists: readDoubleLists(duckdbBindings.data_chunk_get_vector(chunk.chunk, c), n, opts.arena) };
         });
         for (let i = 0; i < n; i++) {
           const row: Record<string, unknown> = {};

@@ -1,12 +1,14 @@
 // Service KPIs as DESIGN.md defines them, computed in DuckDB from the measure registry over the
 // shared case predicates; Kaplan–Meier in TypeScript (stats/kaplan-meier.ts, R's rules). Counts
-// leave DuckDB as one row per group and cohort; for Kaplan–Meier, each group's durations, sorted
-// in DuckDB, as arrays of numbers.
+// leave DuckDB as one row per group and cohort; for Kaplan–Meier, each group's durations, as
+// arrays of numbers, sorted here.
 import { TooManyRowsError, type Warehouse } from '../db.ts';
 import { buildClosedCohortQuery, buildKmDurationsQuery, buildKpiCountsQuery, type KmDuration } from '../queries/kpi-sql.ts';
 import { appliedFilter, compareLabels, isPeriod, type CaseFilter, type CaseScope, type CaseSelection, type CaseWindow, type Dimension } from '../queries/case-predicates.ts';
 import { MEASURES, type Measure, type MeasureValues } from '../queries/measures.ts';
 import { SortedKmWalk, type KmSummary } from '../stats/kaplan-meier.ts';
+import { DurationSort } from '../stats/sort-durations.ts';
+import { DoubleArena } from '../double-arena.ts';
 import { checkCellBudget, resolveSelection } from './dimensions.ts';
 import { mapInTurns, nextTurn } from '../turns.ts';
 
@@ -35,36 +37,57 @@ type SqlRow = Record<string, unknown>;
 
 const REGISTRY = MEASURES as readonly Measure[];
 
-/** Curve points walked between turns of the event loop: a few milliseconds' work. */
+/** Durations sorted or curve points walked between turns of the event loop: a few milliseconds' work. */
 const KM_POINTS_PER_TURN = 100_000;
 
 const NO_SUMMARY: KmSummary = { n: 0, events: 0, median: null, median_lower: null, median_upper: null, p90: null };
 
 /**
- * Kaplan–Meier summaries per group, read by R's rules straight off each group's sorted durations
- * (buildKmDurationsQuery, SortedKmWalk): the reference implementation's arithmetic, to the bit.
+ * Kaplan–Meier summaries per group, read by R's rules straight off each group's durations
+ * (buildKmDurationsQuery), sorted here (DurationSort) and walked (SortedKmWalk): the reference
+ * implementation's arithmetic, to the bit. Sorting and walking go in steps of the event loop (one
+ * group can hold millions of durations: all of a year); meanwhile DuckDB already lists the next
+ * duration's, on its own threads.
  */
 async function kmByGroup(wh: Warehouse, by: readonly Dimension[], sel: CaseSelection, key: (r: SqlRow) => string) {
   const summaries = new Map<string, KmSummary>();
-  // A query per duration: each sorts and holds only its own lists.
-  for (const duration of ['close', 'first_response'] as const) {
+  const durations = ['close', 'first_response'] as const;
+  // Each duration's lists in an arena of reused memory, given back once its groups are summarised.
+  const list = (duration: KmDuration) => {
     const q = buildKmDurationsQuery(by, sel, duration);
-    const groups = await wh.allWithLists(q.sql, q.params, ['ends', 'censored'] as const);
+    const arena = new DoubleArena();
+    return { arena, groups: wh.allWithLists(q.sql, q.params, ['ends', 'censored'] as const, { arena }) };
+  };
+  let sinceTurn = 0;
+  const inSteps = async (step: { done: boolean; advance(budget: number): number }) => {
+    while (!step.done) {
+      sinceTurn += step.advance(KM_POINTS_PER_TURN - sinceTurn);
+      if (sinceTurn >= KM_POINTS_PER_TURN) {
+        await nextTurn();
+        sinceTurn = 0;
+      }
+    }
+  };
+  // One duration's lists at a time: the next one's query is started as this one's lists arrive.
+  let next = list(durations[0]);
+  for (const [d, duration] of durations.entries()) {
+    const { arena, groups: listed } = next;
+    const groups = await listed;
+    if (d + 1 < durations.length) {
+      next = list(durations[d + 1]);
+      // If this duration's work fails first, the next query's failure is not left unhandled.
+      next.groups.catch(() => {});
+    }
     // Only the quantiles the registry reads for this duration (time to first response: its median).
     const wanted = REGISTRY.flatMap((m) => (m.kind === 'km' && m.duration === duration ? [m.statistic] : []));
-    // In turns of the event loop: one group can hold millions of durations (all of a year).
-    let sinceTurn = 0;
     for (const g of groups) {
+      await inSteps(new DurationSort(g.ends));
+      await inSteps(new DurationSort(g.censored));
       const walk = new SortedKmWalk(g.ends, g.censored, wanted);
-      while (!walk.done) {
-        sinceTurn += walk.advance(KM_POINTS_PER_TURN - sinceTurn);
-        if (sinceTurn >= KM_POINTS_PER_TURN) {
-          await nextTurn();
-          sinceTurn = 0;
-        }
-      }
+      await inSteps(walk);
       summaries.set(`${duration}${key(g)}`, walk.summary());
     }
+    arena.release();
   }
   return (duration: KmDuration, groupKey: string) => summaries.get(`${duration}${groupKey}`) ?? NO_SUMMARY;
 }

@@ -369,24 +369,22 @@ ORDER BY ${keys.join(', ')}, seconds`;
 }
 
 /**
- * Each group's durations for Kaplan–Meier, as two lists sorted ascending (seconds): `ends`, the
- * cases that ended by the as-of time, and `censored`, those that had not (censored there) — the
- * cases of kmCaseRows, as the drawn curve counts them. The KPIs read them with SortedKmWalk
- * (stats/kaplan-meier.ts): DuckDB sorts each group's lists, off the main thread, and only the
- * numbers cross into JavaScript (read as Float64Arrays, Warehouse.allWithLists). Measured 2–3×
- * faster on a large city than reading the quantiles' points off window functions in SQL, which
- * cost several times the sort itself; both durations from one scan of the cases was no faster.
- * Seconds from whole microseconds keep every distinct duration distinct (and in order) up to
- * about 270 years.
+ * Each group's durations for Kaplan–Meier (seconds), as two lists in no particular order: `ends`,
+ * the cases that ended by the as-of time, and `censored`, those that had not (censored there) —
+ * the cases of kmCaseRows, as the drawn curve counts them. The KPIs sort them (DurationSort) and
+ * read them with SortedKmWalk (stats/): only the numbers cross into JavaScript (read as
+ * Float64Arrays, Warehouse.allWithLists). Reading the quantiles' points off window functions in
+ * SQL cost several times a sort; sorting each list in DuckDB (list_sort) cost two to three times
+ * building it, and more than the radix sort in TypeScript; both durations from one scan of the
+ * cases was no faster. Seconds from whole microseconds keep every distinct duration distinct (and
+ * in order) up to about 270 years.
  */
 export function buildKmDurationsQuery(by: readonly Dimension[], sel: CaseSelection, duration: KmDuration): Query {
   const d = kmCaseRows(by, sel, duration);
-  // list_sort after the aggregate: measured faster than an ordered aggregate (list(… ORDER BY …)).
-  // 'ASC' written out: list_sort otherwise follows the session's default_order.
   const sql = `${d.sql}
 SELECT ${[...by,
-    `list_sort(list(us / 1e6) FILTER (WHERE ended), 'ASC') AS ends`,
-    `list_sort(list(us / 1e6) FILTER (WHERE NOT ended), 'ASC') AS censored`].join(',\n  ')}
+    `list(us / 1e6) FILTER (WHERE ended) AS ends`,
+    `list(us / 1e6) FILTER (WHERE NOT ended) AS censored`].join(',\n  ')}
 FROM d
 ${by.length ? 'GROUP BY ALL' : ''}`;
   return query(sql, d.params);

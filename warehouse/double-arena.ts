@@ -1,0 +1,66 @@
+// Number arrays for large, short-lived work (a KPI table's durations, a sort's scratch buffer),
+// carved out of blocks that are kept and reused. Fresh memory is slow on first touch: each page is
+// faulted in when first written, and on this machine's VM writing a new 40 MB buffer took 150 ms
+// where a reused one took 1.5 ms — a third of sorting a year of a large city's durations, and as
+// much again to read them. A few blocks are kept between uses, up to a bounded total.
+
+/** A block holds at least this many numbers (8 MB): many groups' lists share one. */
+const BLOCK = 1 << 20;
+/** Spare blocks kept between uses, in numbers (256 MB): the server's memory, held for speed. */
+const SPARE_MAX = 32 * BLOCK;
+
+const spare: Float64Array[] = [];
+let spareLength = 0;
+
+/** A block of at least `n` numbers: a spare one if it fits, else a new one. */
+export function takeBlock(n: number): Float64Array {
+  let best = -1;
+  for (let i = 0; i < spare.length; i++) if (spare[i].length >= n && (best < 0 || spare[i].length < spare[best].length)) best = i;
+  if (best < 0) return new Float64Array(Math.max(n, BLOCK));
+  const [b] = spare.splice(best, 1);
+  spareLength -= b.length;
+  return b;
+}
+
+/** Gives a block back for reuse (kept while the spares stay under their bound). Its contents are left as they are. */
+export function returnBlock(block: Float64Array): void {
+  if (block.byteOffset !== 0 || block.length !== block.buffer.byteLength / Float64Array.BYTES_PER_ELEMENT) throw new Error('returnBlock: not a whole block');
+  if (spare.includes(block) || spareLength + block.length > SPARE_MAX) return;
+  spare.push(block);
+  spareLength += block.length;
+}
+
+/** Numbers held by spare blocks (for tests). */
+export const spareNumbers = () => spareLength;
+
+/**
+ * Arrays carved out of kept blocks, all given back at once by `release()`. An arena that is never
+ * released is simply collected with its arrays (its blocks are then not reused). After release,
+ * its arrays must no longer be used: their memory is handed out again.
+ */
+export class DoubleArena {
+  private readonly blocks: Float64Array[] = [];
+  private current: Float64Array | null = null;
+  private used = 0;
+
+  /** An array of `n` numbers (its contents are whatever the block held: write before reading). */
+  alloc(n: number): Float64Array {
+    if (n === 0) return new Float64Array(0);
+    if (!this.current || this.used + n > this.current.length) {
+      this.current = takeBlock(n);
+      this.blocks.push(this.current);
+      this.used = 0;
+    }
+    const view = this.current.subarray(this.used, this.used + n);
+    this.used += n;
+    return view;
+  }
+
+  /** Gives every block back. */
+  release(): void {
+    for (const b of this.blocks) returnBlock(b);
+    this.blocks.length = 0;
+    this.current = null;
+    this.used = 0;
+  }
+}

@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { DurationSort, sortDurations } from './sort-durations.ts';
+import { seededRandom } from './random.ts';
+
+/** The built-in sort's answer, compared value by value (Object.is: -0 and NaN too). */
+function expectSortedAsBuiltin(input: Float64Array, sorted: Float64Array) {
+  const want = Float64Array.from(input).sort();
+  expect(sorted.length).toBe(want.length);
+  let same = true;
+  for (let i = 0; i < want.length && same; i++) same = Object.is(sorted[i], want[i]);
+  expect(same).toBe(true);
+}
+
+describe('sortDurations', () => {
+  const rand = seededRandom(20261129);
+  const cases: [string, () => number][] = [
+    // Whole seconds over a year (most 311 exports), microseconds, a narrow band sharing high words.
+    ['whole seconds', () => Math.floor(rand() * 3.2e7)],
+    ['microseconds', () => Math.floor(rand() * 3.2e13) / 1e6],
+    ['one hour ± 1 s', () => 3600 + Math.floor(rand() * 2e6) / 1e6],
+    ['ties', () => Math.floor(rand() * 50) * 60],
+    ['zeros and tiny values', () => (rand() < 0.3 ? 0 : rand() * 1e-300)],
+    ['decades', () => rand() * 3e9],
+  ];
+  for (const [name, draw] of cases) {
+    for (const n of [0, 1, 511, 512, 5_000, 300_000]) {
+      it(`sorts ${n} values (${name}) exactly as the built-in sort, at once and in steps`, () => {
+        const input = Float64Array.from({ length: n }, draw);
+        const once = sortDurations(Float64Array.from(input));
+        expectSortedAsBuiltin(input, once);
+        // In steps of 997 values' work, the same; the input array itself is sorted.
+        const copy = Float64Array.from(input);
+        const s = new DurationSort(copy);
+        let steps = 0;
+        while (!s.done) {
+          expect(s.advance(997)).toBeLessThanOrEqual(997);
+          steps++;
+        }
+        expect(s.sorted).toBe(copy);
+        expectSortedAsBuiltin(input, copy);
+        if (n >= 5_000) expect(steps).toBeGreaterThan(n / 997);
+      });
+    }
+  }
+
+  it('sorts long runs of values sharing a high word (the built-in sort for those runs)', () => {
+    // 100,000 distinct values within a millionth of each other: one run.
+    const input = Float64Array.from({ length: 100_000 }, (_, i) => 1e6 + ((i * 7919) % 100_000) * 1e-7);
+    expectSortedAsBuiltin(input, sortDurations(Float64Array.from(input)));
+  });
+
+  it('leaves negative values, -0, ∞ and NaN to the built-in sort, with its answer', () => {
+    for (const odd of [-1, -0, Number.POSITIVE_INFINITY, Number.NaN, Number.NEGATIVE_INFINITY]) {
+      const input = Float64Array.from({ length: 2_000 }, (_, i) => (i === 1_234 ? odd : (i * 37) % 1000));
+      expectSortedAsBuiltin(input, sortDurations(Float64Array.from(input)));
+    }
+  });
+
+  it('refuses to hand out a result before it is done', () => {
+    const s = new DurationSort(Float64Array.from({ length: 10_000 }, (_, i) => 10_000 - i));
+    s.advance(10);
+    expect(() => s.sorted).toThrow(/not done/);
+  });
+});
