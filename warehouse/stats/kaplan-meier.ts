@@ -54,18 +54,26 @@ class ProductLimit {
 
   /** The point at `time`, written into `p` (its bands by `bands`). At a tied time events count first and the censored are still at risk. */
   step(time: number, events: number, censored: number, p: KmPoint): KmPoint {
-    if (events > 0) {
-      this.surv *= 1 - events / this.atRisk;
-      this.greenwood += this.atRisk > events ? events / (this.atRisk * (this.atRisk - events)) : Number.POSITIVE_INFINITY;
-      this.events += events;
-    }
+    if (events > 0) this.greenwood += this.atRisk > events ? events / (this.atRisk * (this.atRisk - events)) : Number.POSITIVE_INFINITY;
     p.time = time;
     p.n_risk = this.atRisk;
     p.n_event = events;
     p.n_censor = censored;
+    this.stepSurvival(events, censored);
     p.surv = this.surv;
-    this.atRisk -= events + censored;
     return p;
+  }
+
+  /**
+   * S, the events and the risk set past one distinct time, without the variance: all a walk
+   * needs once no band is read any more (step adds the variance).
+   */
+  stepSurvival(events: number, censored: number): void {
+    if (events > 0) {
+      this.surv *= 1 - events / this.atRisk;
+      this.events += events;
+    }
+    this.atRisk -= events + censored;
   }
 
   /** The standard error and 95% log interval of the point just stepped to (null once S reaches 0, as in R). */
@@ -106,12 +114,25 @@ class QuantileReader {
 
   /** Reads the next point; true once the quantile is decided. */
   read(p: KmPoint): boolean {
-    const s = p[this.band];
+    return this.readValue(p.time, p[this.band]);
+  }
+
+  /**
+   * A level of the band at and above which reading a point changes nothing (within tolerance of
+   * the target, or below it, is what counts), with a margin for rounding: a walk may pass over
+   * such points without reading them.
+   */
+  get quietAbove(): number {
+    return this.target + 2 * TOLERANCE;
+  }
+
+  /** Reads the band's value `s` at `time` (read's work, without a point object). */
+  readValue(time: number, s: number | null): boolean {
     if (this.done || s === null) return this.done;
     if (this.flatFrom === null) {
-      if (Math.abs(s - this.target) < TOLERANCE) this.flatFrom = p.time;
-      else if (s < this.target) this.finish(p.time);
-    } else if (s < this.target - TOLERANCE) this.finish((this.flatFrom + p.time) / 2);
+      if (Math.abs(s - this.target) < TOLERANCE) this.flatFrom = time;
+      else if (s < this.target) this.finish(time);
+    } else if (s < this.target - TOLERANCE) this.finish((this.flatFrom + time) / 2);
     return this.done;
   }
 
@@ -194,7 +215,8 @@ export class SortedKmWalk {
     const { ends, censored, walk, readers, p } = this;
     let { i, j } = this;
     let points = 0;
-    while (!this.done && points < maxPoints) {
+    // Once the median's interval is decided, only S is read: the quicker walk below.
+    while (!this.done && points < maxPoints && (!readers[1].done || !readers[2].done)) {
       const time = j >= censored.length || (i < ends.length && ends[i] <= censored[j]) ? ends[i] : censored[j];
       const i0 = i;
       while (i < ends.length && ends[i] === time) i++;
@@ -209,6 +231,40 @@ export class SortedKmWalk {
       let decided = true;
       for (const r of readers) decided = r.read(p) && decided;
       if (decided || (i >= ends.length && j >= censored.length)) this.done = true;
+    }
+    this.i = i;
+    this.j = j;
+    return points + (this.done ? 0 : this.advanceSurvival(maxPoints - points));
+  }
+
+  /**
+   * The walk once only S is read (the median, the P90): the same steps of S, without the variance
+   * or the bands, and the readers asked only once S is near enough to a level to matter — S never
+   * rises, so every point above the highest level still undecided is passed over.
+   */
+  private advanceSurvival(maxPoints: number): number {
+    const { ends, censored, walk, readers } = this;
+    let { i, j } = this;
+    let points = 0;
+    // Above the highest level still undecided (a decided reader reads nothing more).
+    const level = () => Math.max(...readers.map((r) => (r.done ? Number.NEGATIVE_INFINITY : r.quietAbove)));
+    let quietAbove = level();
+    while (!this.done && points < maxPoints) {
+      const time = j >= censored.length || (i < ends.length && ends[i] <= censored[j]) ? ends[i] : censored[j];
+      const i0 = i;
+      while (i < ends.length && ends[i] === time) i++;
+      const j0 = j;
+      while (j < censored.length && censored[j] === time) j++;
+      if (i === i0 && j === j0) throw new Error(`Kaplan–Meier: a duration that is not a number (${time})`);
+      walk.stepSurvival(i - i0, j - j0);
+      points++;
+      if (walk.surv < quietAbove) {
+        let decided = true;
+        for (const r of readers) decided = r.readValue(time, walk.surv) && decided;
+        if (decided) this.done = true;
+        quietAbove = level();
+      }
+      if (i >= ends.length && j >= censored.length) this.done = true;
     }
     this.i = i;
     this.j = j;
