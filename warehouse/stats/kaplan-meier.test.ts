@@ -84,6 +84,23 @@ describe('kmSummaryOfSorted (the KPIs: read straight off sorted durations)', () 
     expect(withUpper).toBeGreaterThan(100);
   });
 
+  it('gives kmSummary(kaplanMeier(…)) to the bit on large groups, whose bands lie close to S (a city\'s week of one service)', () => {
+    // Thousands of cases: the median's interval is narrow, so the bands reach 0.5 within a few
+    // points of S — where a walk that passes over the bands far from their level must not skip.
+    const rnd = seededRandom(1129);
+    for (let g = 0; g < 12; g++) {
+      const n = 20_000 + Math.floor(rnd() * 40_000);
+      const distinct = g % 2 ? 3_000 : 2_000_000;
+      const share = g % 3 === 0 ? 0 : rnd() * 0.4;
+      const ends: number[] = [];
+      const censored: number[] = [];
+      for (let i = 0; i < n; i++) (rnd() < share ? censored : ends).push(Math.floor(rnd() ** 3 * distinct));
+      const got = sorted(ends, censored);
+      expect(got, `group ${g}`).toEqual(whole(ends, censored));
+      expect(got.median_upper, `group ${g}`).not.toBeNull();
+    }
+  });
+
   it('keeps R\'s rules: a flat stretch at the level, a band that rises again, nothing ended, no case', () => {
     const ref = known.km_quantile_flat_R;
     const ends = ref.time.filter((_: number, i: number) => ref.status[i]);

@@ -20,6 +20,8 @@ export interface KmCurve { n: number; events: number; points: KmPoint[] }
 const Z95 = 1.959963984540054;
 // R compares survival to a quantile level with this tolerance (sqrt of double epsilon).
 const TOLERANCE = Math.sqrt(Number.EPSILON);
+/** How far above a reader's quiet level a band's floor must be to pass over the band: far beyond its rounding. */
+const BAND_MARGIN = 1e-12;
 /** The quantiles a summary reads: the median (and its interval), and the P90. */
 const MEDIAN_Q = 0.5;
 const P90_Q = 0.9;
@@ -78,12 +80,32 @@ class ProductLimit {
 
   /** The standard error and 95% log interval of the point just stepped to (null once S reaches 0, as in R). */
   bands(p: KmPoint): KmPoint {
-    const surv = this.surv;
-    const se = Number.isFinite(this.greenwood) && surv > 0 ? Math.sqrt(this.greenwood) : null;
-    p.std_err = se === null ? null : surv * se;
-    p.lower = se === null ? null : surv * Math.exp(-Z95 * se);
-    p.upper = se === null ? null : Math.min(1, surv * Math.exp(Z95 * se));
+    const se = this.logStdErr();
+    p.std_err = se === null ? null : this.surv * se;
+    p.lower = this.lowerBand();
+    p.upper = this.upperBand();
     return p;
+  }
+
+  /** Greenwood's standard error of log S at the point just stepped to; null once S reaches 0. */
+  private logStdErr(): number | null {
+    return Number.isFinite(this.greenwood) && this.surv > 0 ? Math.sqrt(this.greenwood) : null;
+  }
+
+  lowerBand(): number | null {
+    const se = this.logStdErr();
+    return se === null ? null : this.surv * Math.exp(-Z95 * se);
+  }
+
+  upperBand(): number | null {
+    const se = this.logStdErr();
+    return se === null ? null : Math.min(1, this.surv * Math.exp(Z95 * se));
+  }
+
+  /** A floor of the lower band without its exponential (e^−x ≥ 1 − x); −∞ where the band is undefined. */
+  lowerBandFloor(): number {
+    const se = this.logStdErr();
+    return se === null ? Number.NEGATIVE_INFINITY : this.surv * (1 - Z95 * se);
   }
 }
 
@@ -226,11 +248,14 @@ export class SortedKmWalk {
       if (i === i0 && j === j0) throw new Error(`Kaplan–Meier: a duration that is not a number (${time})`);
       walk.step(time, i - i0, j - j0, p);
       points++;
-      // The bands (two exponentials and a root) only while the median's interval is undecided.
-      if (!readers[1].done || !readers[2].done) walk.bands(p);
-      let decided = true;
-      for (const r of readers) decided = r.read(p) && decided;
-      if (decided || (i >= ends.length && j >= censored.length)) this.done = true;
+      const [median, lower, upper, p90] = readers;
+      median.readValue(time, p.surv);
+      p90.readValue(time, p.surv);
+      // A band's exponential only where it can be near its level: the lower band is at least its
+      // floor, the upper band at least S. Elsewhere reading it would change nothing.
+      if (!lower.done && walk.lowerBandFloor() < lower.quietAbove + BAND_MARGIN) lower.readValue(time, walk.lowerBand());
+      if (!upper.done && p.surv < upper.quietAbove) upper.readValue(time, walk.upperBand());
+      if (readers.every((r) => r.done) || (i >= ends.length && j >= censored.length)) this.done = true;
     }
     this.i = i;
     this.j = j;

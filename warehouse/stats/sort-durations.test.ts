@@ -49,6 +49,13 @@ describe('sortDurations', () => {
     expectSortedAsBuiltin(input, sortDurations(Float64Array.from(input)));
   });
 
+  it('sorts a pile of equal durations and input already in order (runs left as they are)', () => {
+    const zeros = Float64Array.from({ length: 200_000 }, (_, i) => (i % 3 === 0 ? 0 : (i % 1000) * 60));
+    expectSortedAsBuiltin(zeros, sortDurations(Float64Array.from(zeros)));
+    const inOrder = Float64Array.from({ length: 50_000 }, (_, i) => 3600 + i * 1e-7);
+    expectSortedAsBuiltin(inOrder, sortDurations(Float64Array.from(inOrder)));
+  });
+
   it('leaves negative values, -0, ∞ and NaN to the built-in sort, with its answer', () => {
     for (const odd of [-1, -0, Number.POSITIVE_INFINITY, Number.NaN, Number.NEGATIVE_INFINITY]) {
       const input = Float64Array.from({ length: 2_000 }, (_, i) => (i === 1_234 ? odd : (i * 37) % 1000));

@@ -49,6 +49,8 @@ export class DurationSort {
   private at = 0;
   /** Where the current run of a shared high word began (the runs phase). */
   private runStart = 0;
+  /** Whether the current run has been in ascending order so far. */
+  private runInOrder = true;
   done = false;
 
   constructor(values: Float64Array) {
@@ -114,10 +116,14 @@ export class DurationSort {
     const w = words(a);
     const n = a.length;
     for (let i = Math.max(from, 1); i <= end; i++) {
-      if (i < n && w[2 * i + 1] === w[2 * i - 1]) continue;
+      if (i < n && w[2 * i + 1] === w[2 * i - 1]) {
+        if (a[i] < a[i - 1]) this.runInOrder = false;
+        continue;
+      }
       const s = this.runStart;
-      if (i - s > INSERTION) a.subarray(s, i).sort();
-      else {
+      // A run already in order needs nothing: equal values (a pile of zero durations) above all.
+      if (!this.runInOrder && i - s > INSERTION) a.subarray(s, i).sort();
+      else if (!this.runInOrder) {
         // Insertion sort: a run is a handful of values, and a subarray per run costs more.
         for (let j = s + 1; j < i; j++) {
           const v = a[j];
@@ -130,6 +136,7 @@ export class DurationSort {
         }
       }
       this.runStart = i;
+      this.runInOrder = true;
     }
   }
 
@@ -168,6 +175,7 @@ export class DurationSort {
       this.dst = this.scratch = null;
       this.phase = 'runs';
       this.runStart = 0;
+      this.runInOrder = true;
       return;
     }
     this.done = true;
