@@ -23,3 +23,31 @@ export async function mapInTurns<T, U>(items: readonly T[], fn: (item: T, index:
   await forEachInTurns(items, (item, i) => (out[i] = fn(item, i)), size);
   return out;
 }
+
+/** Durations sorted or Kaplan–Meier points walked between turns of the event loop: a few milliseconds' work. */
+export const VALUES_PER_TURN = 100_000;
+
+/** Work done a bounded amount at a time: `advance(budget)` does about `budget` units and says how many it did. */
+export interface Stepwise {
+  done: boolean;
+  advance(budget: number): number;
+}
+
+/**
+ * Runs stepwise work (a sort, a Kaplan–Meier walk) to its end, giving the event loop back every
+ * `perTurn` units, counted across all the work it runs: many small pieces share the turns.
+ */
+export class Pacer {
+  private sinceTurn = 0;
+  constructor(private readonly perTurn: number) {}
+
+  async run(work: Stepwise): Promise<void> {
+    while (!work.done) {
+      this.sinceTurn += work.advance(this.perTurn - this.sinceTurn);
+      if (this.sinceTurn >= this.perTurn) {
+        await nextTurn();
+        this.sinceTurn = 0;
+      }
+    }
+  }
+}

@@ -6,8 +6,8 @@ import { ingestFile } from '../../ingest/load.ts';
 import { parseProfile } from '../../ingest/profile.ts';
 import { tempWarehouse, type TempWarehouse } from '../../test/helpers.ts';
 import { computeKpis, type KpiRow } from './kpis.ts';
-import { buildKmCurveQuery, buildKmDurationsQuery, buildKmObservationsQuery, buildKpiCountsQuery, DIMENSION_NAMES, isDimension } from '../queries/kpi-sql.ts';
-import { kaplanMeier, KM_TARGETS, kmSummary, type KmPoint } from '../stats/kaplan-meier.ts';
+import { buildKmDurationsQuery, buildKmObservationsQuery, buildKpiCountsQuery, DIMENSION_NAMES, isDimension } from '../queries/kpi-sql.ts';
+import { kaplanMeier, KmCurveWalk, kmSummary, type KmPoint } from '../stats/kaplan-meier.ts';
 import { sortDurations } from '../stats/sort-durations.ts';
 
 const SOURCE = 'm';
@@ -471,12 +471,14 @@ describe('Kaplan–Meier in SQL gives what survival.ts gives on every point', ()
     }
   });
 
-  it('gives the quantiles read off the drawn curve (the survival chart), and the reference\'s, at as-of times that censor differently', async () => {
+  it('gives the quantiles read off the drawn curve (the survival chart), thinned to a few points, and the reference\'s, at as-of times that censor differently', async () => {
     // Ties of ends and censored cases, groups all censored, curves that reach zero, a band that
-    // rises again: the KPIs against R's rules over the whole curve drawn in SQL, and over
+    // rises again: the KPIs against R's rules over the drawn curve's points alone (KmCurveWalk,
+    // thinned to 3 steps: the points the quantiles depend on must be among them), and over
     // kaplanMeier of the same observations.
     const h = (s: number | null) => (s === null ? null : s / 3600);
     let compared = 0;
+    let thinned = 0;
     for (const asOf of [AS_OF, AS_OF - 6 * HOUR, AS_OF - 200 * HOUR]) {
       const w = utc('2023-01-01', '2024-12-31', iso(asOf));
       const sel = { window: w, area_kind: 'source' };
@@ -485,13 +487,14 @@ describe('Kaplan–Meier in SQL gives what survival.ts gives on every point', ()
         const stat = duration === 'close'
           ? (['median_hours_to_close', 'median_hours_ci_lower', 'median_hours_ci_upper', 'p90_hours_to_close'] as const)
           : (['median_hours_to_first_response', null, null, null] as const);
-        const whole = buildKmCurveQuery(['service'], sel, [duration], KM_TARGETS, { maxSteps: 1e9 });
+        const lists = buildKmDurationsQuery(['service'], sel, duration);
         const curves = new Map<string, KmPoint[]>();
-        for (const r of await t.wh.all<Record<string, unknown>>(whole.sql, whole.params)) {
-          const num = (v: unknown) => (v === null ? null : Number(v));
-          const list = curves.get(String(r.service)) ?? [];
-          list.push({ time: Number(r.seconds), n_risk: Number(r.n_risk), n_event: Number(r.events), n_censor: Number(r.censored), surv: Number(r.surv), std_err: null, lower: num(r.lower), upper: num(r.upper) });
-          curves.set(String(r.service), list);
+        for (const g of await t.wh.allWithLists(lists.sql, lists.params, ['ends', 'censored'] as const)) {
+          const walk = new KmCurveWalk(sortDurations(g.ends), sortDurations(g.censored), 3);
+          while (!walk.done) walk.advance(7);
+          const c = walk.result();
+          if (c.thinned) thinned++;
+          curves.set(String(g.service), c.points);
         }
         const obs = buildKmObservationsQuery(['service'], sel, duration);
         const byGroup = new Map<string, { time: number; events: number; censored: number }[]>();
@@ -513,5 +516,6 @@ describe('Kaplan–Meier in SQL gives what survival.ts gives on every point', ()
       }
     }
     expect(compared).toBe(3 * 2 * 43);
+    expect(thinned).toBeGreaterThan(100);
   });
 });

@@ -10,7 +10,7 @@ import { SortedKmWalk, type KmSummary } from '../stats/kaplan-meier.ts';
 import { DurationSort } from '../stats/sort-durations.ts';
 import { DoubleArena } from '../double-arena.ts';
 import { checkCellBudget, resolveSelection } from './dimensions.ts';
-import { mapInTurns, nextTurn } from '../turns.ts';
+import { mapInTurns, Pacer, VALUES_PER_TURN } from '../turns.ts';
 
 export { dataAsOf, resolveWindow, WindowError } from './window.ts';
 
@@ -37,9 +37,6 @@ type SqlRow = Record<string, unknown>;
 
 const REGISTRY = MEASURES as readonly Measure[];
 
-/** Durations sorted or curve points walked between turns of the event loop: a few milliseconds' work. */
-const KM_POINTS_PER_TURN = 100_000;
-
 const NO_SUMMARY: KmSummary = { n: 0, events: 0, median: null, median_lower: null, median_upper: null, p90: null };
 
 /**
@@ -58,16 +55,7 @@ async function kmByGroup(wh: Warehouse, by: readonly Dimension[], sel: CaseSelec
     const arena = new DoubleArena();
     return { arena, groups: wh.allWithLists(q.sql, q.params, ['ends', 'censored'] as const, { arena }) };
   };
-  let sinceTurn = 0;
-  const inSteps = async (step: { done: boolean; advance(budget: number): number }) => {
-    while (!step.done) {
-      sinceTurn += step.advance(KM_POINTS_PER_TURN - sinceTurn);
-      if (sinceTurn >= KM_POINTS_PER_TURN) {
-        await nextTurn();
-        sinceTurn = 0;
-      }
-    }
-  };
+  const pacer = new Pacer(VALUES_PER_TURN);
   // One duration's lists at a time: the next one's query is started as this one's lists arrive.
   let next = list(durations[0]);
   for (const [d, duration] of durations.entries()) {
@@ -81,10 +69,10 @@ async function kmByGroup(wh: Warehouse, by: readonly Dimension[], sel: CaseSelec
     // Only the quantiles the registry reads for this duration (time to first response: its median).
     const wanted = REGISTRY.flatMap((m) => (m.kind === 'km' && m.duration === duration ? [m.statistic] : []));
     for (const g of groups) {
-      await inSteps(new DurationSort(g.ends));
-      await inSteps(new DurationSort(g.censored));
+      await pacer.run(new DurationSort(g.ends));
+      await pacer.run(new DurationSort(g.censored));
       const walk = new SortedKmWalk(g.ends, g.censored, wanted);
-      await inSteps(walk);
+      await pacer.run(walk);
       summaries.set(`${duration}${key(g)}`, walk.summary());
     }
     arena.release();

@@ -1,16 +1,21 @@
 // The Kaplan–Meier curve itself (issue 11, item 4): the distribution of time to close (or to first
-// response), not only its median. Built in SQL (kpi-sql.ts buildKmCurveQuery over
-// buildKmObservationsQuery) over the same cases as the KPIs' medians (kmTerms: censored at the
-// as-of time). S is summed in logs here and multiplied step by step for the KPIs, so the two can
-// differ in the last bits; the quantiles read off them are the same (kpis-measures.test.ts reads
-// both, at three as-of times).
+// response), not only its median. Drawn from the same durations as the KPIs' medians
+// (buildKmDurationsQuery: censored at the as-of time), sorted and walked the same way
+// (KmCurveWalk), so its quantiles are the KPIs' to the bit. It was drawn in SQL with window
+// functions until a large city's 12 weeks in one curve (1.1M cases) took minutes.
 import type { Warehouse } from '../db.ts';
-import { buildKmCurveQuery, KM_MAX_STEPS, type KmDuration } from '../queries/kpi-sql.ts';
+import { buildKmDurationsQuery, type KmDuration } from '../queries/kpi-sql.ts';
 import { appliedFilter, compareLabels, type CaseFilter, type CaseScope, type CaseWindow } from '../queries/case-predicates.ts';
-import { KM_TARGETS, kmSummary, type KmCurve } from '../stats/kaplan-meier.ts';
+import { KmCurveWalk } from '../stats/kaplan-meier.ts';
+import { DurationSort } from '../stats/sort-durations.ts';
+import { DoubleArena } from '../double-arena.ts';
+import { Pacer, VALUES_PER_TURN } from '../turns.ts';
 import { computeKpis, type KpiResult } from './kpis.ts';
 import { resolveSelection } from './dimensions.ts';
 import { memoByData, memoKey } from './memo.ts';
+
+/** A drawn curve keeps every step up to this many; past it, this many evenly spaced quantiles. */
+export const KM_MAX_STEPS = 400;
 
 /** A chart shows at most this many series (DESIGN.md): past it, the largest groups less one, and the rest pooled. */
 export const MAX_SURVIVAL_GROUPS = 8;
@@ -77,7 +82,6 @@ export interface SurvivalOptions {
 }
 
 const hours = (s: number | null) => (s === null ? null : s / 3600);
-type SqlRow = Record<string, unknown>;
 
 /** The curve(s) for a window and filters, memoized per data version. */
 export function computeSurvival(wh: Warehouse, window: CaseWindow, filter: CaseFilter = {}, o: SurvivalOptions = {}): Promise<SurvivalResult> {
@@ -101,43 +105,53 @@ async function buildSurvival(wh: Warehouse, window: CaseWindow, filter: CaseFilt
       pooled = sizes.slice(MAX_SURVIVAL_GROUPS - 1).map((s) => s.label).sort(compareLabels);
     }
   }
-  const q = buildKmCurveQuery(by ? [by] : [], sel, [o.duration], KM_TARGETS, { maxSteps: o.maxSteps, lump });
-  const rows = await wh.all<SqlRow>(q.sql, q.params);
-
-  const curves = new Map<string, { marks: KmCurve; steps: number; thinned: boolean; points: SurvivalPoint[] }>();
-  for (const r of rows) {
-    const g = by ? String(r[by]) : '';
-    let c = curves.get(g);
-    if (!c) curves.set(g, (c = { marks: { n: Number(r.n_total), events: Number(r.events_total), points: [] }, steps: Number(r.steps), thinned: Boolean(r.thinned), points: [] }));
-    const surv = Number(r.surv);
-    const lower = r.lower === null ? null : Number(r.lower);
-    const upper = r.upper === null ? null : Number(r.upper);
-    // The quantiles are read from the same points the KPI reads them from, in the same way.
-    if (r.is_mark) {
-      c.marks.points.push({
-        time: Number(r.seconds), n_risk: Number(r.n_risk), n_event: Number(r.events), n_censor: Number(r.censored), surv,
-        std_err: lower === null ? null : surv * Math.sqrt(Number(r.greenwood)), lower, upper,
-      });
-    }
-    c.points.push({ ...(by ? { group: g } : {}), hours: Number(r.seconds) / 3600, survival: surv, lower, upper, at_risk: Number(r.n_risk), events: Number(r.events), censored: Number(r.censored) });
+  // Each group's durations (the KPIs' cases: kmTerms), the groups not kept pooled into one.
+  const q = buildKmDurationsQuery(by ? [by] : [], sel, o.duration);
+  const arena = new DoubleArena();
+  const listed = await wh.allWithLists(q.sql, q.params, ['ends', 'censored'] as const, { arena });
+  const lists = new Map<string, { ends: Float64Array[]; censored: Float64Array[] }>();
+  const keep = new Set(lump?.keep);
+  for (const r of listed) {
+    const label = by ? String(r[by]) : '';
+    const g = lump && !keep.has(label) ? lump.label : label;
+    const l = lists.get(g) ?? { ends: [], censored: [] };
+    l.ends.push(r.ends);
+    l.censored.push(r.censored);
+    lists.set(g, l);
   }
+  const together = (parts: Float64Array[]) => {
+    if (parts.length === 1) return parts[0];
+    const out = arena.alloc(parts.reduce((n, p) => n + p.length, 0));
+    parts.reduce((at, p) => (out.set(p, at), at + p.length), 0);
+    return out;
+  };
 
-  const order = [...curves.keys()].sort((a, b) => (a === lump?.label ? 1 : b === lump?.label ? -1 : compareLabels(a, b)));
+  const order = [...lists.keys()].sort((a, b) => (a === lump?.label ? 1 : b === lump?.label ? -1 : compareLabels(a, b)));
+  const pacer = new Pacer(VALUES_PER_TURN);
   const groups: SurvivalGroup[] = [];
   const points: SurvivalPoint[] = [];
   for (const g of order) {
-    const c = curves.get(g)!;
-    c.marks.points.sort((a, b) => a.time - b.time);
-    const s = kmSummary(c.marks);
+    const l = lists.get(g)!;
+    const ends = together(l.ends);
+    const censored = together(l.censored);
+    await pacer.run(new DurationSort(ends));
+    await pacer.run(new DurationSort(censored));
+    const walk = new KmCurveWalk(ends, censored, o.maxSteps);
+    await pacer.run(walk);
+    const c = walk.result();
+    const s = c.summary;
     groups.push({
       ...(by ? { group: g } : {}),
-      n: s.n, events: s.events,
+      n: c.n, events: c.events,
       median_hours: hours(s.median), median_lower_hours: hours(s.median_lower), median_upper_hours: hours(s.median_upper), p90_hours: hours(s.p90),
       steps: c.steps, thinned: c.thinned,
       ...(lump && g === lump.label ? { pooled } : {}),
     });
-    points.push(...c.points);
+    for (const p of c.points) {
+      points.push({ ...(by ? { group: g } : {}), hours: p.time / 3600, survival: p.surv, lower: p.lower, upper: p.upper, at_risk: p.n_risk, events: p.n_event, censored: p.n_censor });
+    }
   }
+  arena.release();
   return {
     from: window.from, to: window.to, as_of: window.as_of, timezone: window.timezone, area_kind: sel.area_kind, filter: appliedFilter(sel.filter),
     duration: o.duration, by, max_steps: o.maxSteps, thinned: groups.some((g) => g.thinned), groups, points,

@@ -18,8 +18,6 @@ export { DIMENSION_NAMES, FILTER_NAMES, isDimension, type CaseFilter as KpiFilte
 /** The outcome value an agent records for "resolved at first contact" (reported FCR). */
 export const RESOLVED_FIRST_CONTACT = 'resolved_first_contact';
 const DAY_US = 86_400_000_000;
-/** The normal quantile of a two-sided 95% interval, as kaplan-meier.ts uses for the median's interval. */
-const Z95 = 1.959963984540054;
 /** Reopen rate: a reopening within this long after the first close counts. */
 export const REOPEN_WINDOW_DAYS = 30;
 /** Measured FCR: no new contact or reopening within this long after closing. */
@@ -244,128 +242,6 @@ SELECT ${[...by, 'us / 1e6 AS seconds',
 FROM d
 GROUP BY ALL`;
   return query(sql, d.params);
-}
-
-/** Survival levels the KPIs read off a Kaplan–Meier curve, as `1 − q` for the q-th quantile. */
-export interface KmTargets {
-  /** R compares survival to a level with this tolerance. */
-  tolerance: number;
-  median: number;
-  p90: number;
-}
-
-/** The levels R's quantile rules compare S and its bands with, and the interval's normal quantile, as bound values. */
-const kmLevelParams = (t: KmTargets) => ({
-  tol: t.tolerance,
-  median: t.median,
-  median_low: t.median - t.tolerance,
-  p90: t.p90,
-  p90_low: t.p90 - t.tolerance,
-  z: Z95,
-});
-
-/** A drawn curve keeps every step up to this many; past it, this many evenly spaced quantiles. */
-export const KM_MAX_STEPS = 400;
-
-export interface KmCurveOptions {
-  /**
-   * Every distinct event time is drawn — or, past `maxSteps` of them, the event times at
-   * `maxSteps` evenly spaced shares of the events — each row saying whether it is a mark
-   * (`is_mark`: a point the quantiles depend on), how many steps its curve has and whether it was
-   * thinned. (The KPIs read their quantiles off the sorted durations instead: buildKmDurationsQuery.)
-   */
-  maxSteps?: number;
-  /** With one dimension: its values not in `keep` pooled into one group named `label` (a chart shows at most 8). */
-  lump?: { keep: readonly string[]; label: string };
-}
-
-/**
- * The Kaplan–Meier curve per group, built in SQL over the distinct durations, to be drawn. Its
- * marks are the points that decide its quantiles: for the median (on the curve and on both bands
- * of its 95% log interval) and the P90, the first point at or below the level and the first point
- * after it clearly below; plus the last point (the end of follow-up). R's quantile rules need no
- * others (survival.ts applies them to the marks, and the KPI test checks they give the KPIs' quantiles).
- * Each row: the time (seconds), at risk, ended and censored there, S(t), its log-interval bands
- * (null once S reaches 0), and the group's totals.
- */
-export function buildKmCurveQuery(by: readonly Dimension[], sel: CaseSelection, durations: readonly KmDuration[], t: KmTargets, o: KmCurveOptions = {}): Query {
-  // One curve per duration and group: the duration is the first key throughout.
-  for (const d of durations) if (d !== 'close' && d !== 'first_response') throw new Error(`unknown duration ${String(d)}`);
-  if (o.lump && by.length !== 1) throw new Error('pooling groups needs exactly one dimension');
-  const obs = durations.map((d) => buildKmObservationsQuery(by, sel, d));
-  const keys = ['duration', ...by];
-  const part = `PARTITION BY ${keys.join(', ')}`;
-  const join = (x: string, y: string) => keys.map((d) => `${x}.${d} = ${y}.${d}`).join(' AND ');
-  const first = (v: string, level: string) => `min(seconds) FILTER (WHERE abs(${v} - $${level}) < $tol OR ${v} < $${level})`;
-  const union = obs.map((q, i) => `SELECT '${durations[i]}' AS duration, * FROM (${q.sql})`).join('\n  UNION ALL\n  ');
-  const lumpParams: Record<string, string> = {};
-  let obsSql = union;
-  if (o.lump) {
-    // The groups not kept are pooled into one, and their observations at the same time added up
-    // (the risk sums below need one row per time and group).
-    const d = by[0];
-    o.lump.keep.forEach((v, i) => (lumpParams[`lump_keep${i}`] = v));
-    lumpParams.lump_other = o.lump.label;
-    // As text: a period is a DATE in SQL, and the pooled group's label is not one.
-    const kept = o.lump.keep.length ? `${d}::VARCHAR IN (${o.lump.keep.map((_, i) => `$lump_keep${i}`).join(', ')})` : 'false';
-    obsSql = `SELECT duration, CASE WHEN ${kept} THEN ${d}::VARCHAR ELSE $lump_other END AS ${d}, seconds, sum(events)::INTEGER AS events, sum(censored)::INTEGER AS censored
-  FROM (${union})
-  GROUP BY ALL`;
-  }
-  const ctes = `
-WITH obs AS (
-  ${obsSql}
-), risk AS (
-  SELECT *, sum(events + censored) OVER (${part} ORDER BY seconds DESC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS n_risk
-  FROM obs
-), steps AS (
-  -- Events count before the censored at a tied time (both leave the risk set after it). Once
-  -- every case at risk has ended, log S is −∞ (S = 0) and the Greenwood sum +∞: the bands are
-  -- undefined from there on, as in R.
-  SELECT *,
-    coalesce(sum(CASE WHEN events = 0 THEN 0 WHEN events < n_risk THEN ln(1 - events::DOUBLE / n_risk) ELSE '-inf'::DOUBLE END) OVER w, 0) AS log_s,
-    coalesce(sum(CASE WHEN events = 0 THEN 0 WHEN events < n_risk THEN events::DOUBLE / (n_risk * (n_risk - events)) ELSE 'inf'::DOUBLE END) OVER w, 0) AS greenwood
-  FROM risk
-  WINDOW w AS (${part} ORDER BY seconds ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
-), curve AS MATERIALIZED (
-  SELECT *,
-    exp(log_s) AS surv,
-    CASE WHEN NOT isinf(greenwood) THEN exp(log_s) * exp(-$z * sqrt(greenwood)) END AS lower,
-    CASE WHEN NOT isinf(greenwood) THEN least(1, exp(log_s) * exp($z * sqrt(greenwood))) END AS upper
-  FROM steps
-), marks AS (
-  -- R's rule for each level: the first point at or within tolerance of it, and, when that point
-  -- sits on the level, the next one clearly below it. Any point clearly below is at or after the
-  -- first one (it qualifies too), so both are plain minima, even for a band that can rise.
-  SELECT ${[...keys,
-    `${first('surv', 'median')} AS s50`, `min(seconds) FILTER (WHERE surv < $median_low) AS s50_next`,
-    `${first('lower', 'median')} AS l50`, `min(seconds) FILTER (WHERE lower < $median_low) AS l50_next`,
-    `${first('upper', 'median')} AS u50`, `min(seconds) FILTER (WHERE upper < $median_low) AS u50_next`,
-    `${first('surv', 'p90')} AS s90`, `min(seconds) FILTER (WHERE surv < $p90_low) AS s90_next`,
-    'max(seconds) AS last_seconds', 'sum(events + censored)::BIGINT AS n_total', 'sum(events)::BIGINT AS events_total'].join(',\n    ')}
-  FROM curve
-  GROUP BY ${keys.join(', ')}
-)`;
-  const cPart = `PARTITION BY ${keys.map((d) => `c.${d}`).join(', ')}`;
-  const curveSql = `${ctes}, ranked AS (
-  SELECT c.*, m.n_total, m.events_total,
-    c.seconds IN (m.s50, m.s50_next, m.l50, m.l50_next, m.u50, m.u50_next, m.s90, m.s90_next, m.last_seconds) AS is_mark,
-    c.seconds = m.last_seconds AS is_last,
-    -- Distinct event times (the curve's steps) and the events up to each point.
-    count(*) FILTER (WHERE c.events > 0) OVER (${cPart}) AS steps,
-    sum(c.events) OVER (${cPart} ORDER BY c.seconds ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS events_to
-  FROM curve c JOIN marks m ON ${join('c', 'm')}
-)
-SELECT ${[...keys, 'seconds', 'n_risk::BIGINT AS n_risk', 'events', 'censored', 'surv', 'greenwood', 'lower', 'upper', 'n_total', 'events_total',
-  'is_mark', 'steps::BIGINT AS steps', 'steps > $max_steps AS thinned'].join(', ')}
-FROM ranked
--- Every step while there are at most max_steps; past that, the steps where the events so far
--- cross each of max_steps evenly spaced shares of all events (quantiles of the event times).
--- Always the points the quantiles are read from and the end of follow-up.
-WHERE is_mark OR is_last OR (events > 0 AND (steps <= $max_steps
-  OR floor(events_to * $max_steps / events_total) > floor((events_to - events) * $max_steps / events_total)))
-ORDER BY ${keys.join(', ')}, seconds`;
-  return query(curveSql, { ...lumpParams, max_steps: o.maxSteps ?? KM_MAX_STEPS, ...obs[0]?.params, ...kmLevelParams(t) });
 }
 
 /**

@@ -25,12 +25,6 @@ const BAND_MARGIN = 1e-12;
 /** The quantiles a summary reads: the median (and its interval), and the P90. */
 const MEDIAN_Q = 0.5;
 const P90_Q = 0.9;
-/**
- * R's tolerance and the survival levels a summary reads (S = 1 − q), for the drawn curve's SQL
- * (kpi-sql.ts buildKmCurveQuery), which finds its marks at the same levels as kmSummary.
- */
-export const KM_TARGETS = { tolerance: TOLERANCE, median: 1 - MEDIAN_Q, p90: 1 - P90_Q } as const;
-
 /** Groups raw durations into distinct-time observations. */
 export function observationsFrom(times: readonly number[], status: readonly (0 | 1 | boolean)[]): KmObservation[] {
   const byTime = new Map<number, KmObservation>();
@@ -146,6 +140,11 @@ class QuantileReader {
    */
   get quietAbove(): number {
     return this.target + 2 * TOLERANCE;
+  }
+
+  /** How far the reader has got (0: nothing yet, 1: on a flat stretch at the level, 2 or 3: decided): a point that changes it is one the quantile depends on. */
+  get progress(): number {
+    return (this.flatFrom === null ? 0 : 1) + (this.done ? 2 : 0);
   }
 
   /** Reads the band's value `s` at `time` (read's work, without a point object). */
@@ -310,4 +309,106 @@ export function kmSummaryOfSorted(ends: Float64Array, censored: Float64Array, wa
   const walk = new SortedKmWalk(ends, censored, wanted);
   walk.advance(Number.POSITIVE_INFINITY);
   return walk.summary();
+}
+
+/** The curve a chart draws (KmCurveWalk), with the group's summary. */
+export interface KmDrawnCurve {
+  n: number;
+  events: number;
+  /** Distinct event times: the curve's steps. */
+  steps: number;
+  /** More steps than the walk's `maxSteps`: the points are then at evenly spaced quantiles of the event times. */
+  thinned: boolean;
+  points: KmPoint[];
+  summary: KmSummary;
+}
+
+/**
+ * The Kaplan–Meier curve a chart draws, read off a group's sorted durations (as SortedKmWalk
+ * reads its summary: the same steps, the same bands, so the same bits as the KPIs): every distinct
+ * event time while there are at most `maxSteps`; past that, the event times where the events so
+ * far cross each of `maxSteps` evenly spaced shares of all events (quantiles of the event times).
+ * Always kept besides: the points the quantiles depend on (where one of R's rules meets its level,
+ * on S or on a band of the median's interval) and the end of follow-up, so the summary can be
+ * read again off the drawn points alone. `advance` walks a bounded number of values, for a server.
+ */
+export class KmCurveWalk {
+  private readonly walk: ProductLimit;
+  private readonly readers = summaryReaders();
+  private readonly p = {} as KmPoint;
+  private readonly points: KmPoint[] = [];
+  /** Counting the distinct event times first (the thinning needs their number), then walking. */
+  private counting = true;
+  private steps = 0;
+  private eventsTo = 0;
+  private i = 0;
+  private j = 0;
+  done = false;
+
+  constructor(private readonly ends: Float64Array, private readonly censored: Float64Array, private readonly maxSteps: number) {
+    if (!(maxSteps >= 1)) throw new Error(`maxSteps must be at least 1 (got ${maxSteps})`);
+    this.walk = new ProductLimit(ends.length + censored.length);
+    this.done = ends.length + censored.length === 0;
+  }
+
+  /** Counts or walks about `budget` values; returns how many. */
+  advance(budget: number): number {
+    const { ends, censored, walk, readers, p } = this;
+    if (this.done) return 0;
+    if (this.counting) {
+      const end = Math.min(ends.length, this.i + Math.max(1, budget));
+      for (let i = this.i; i < end; i++) if (i === 0 || ends[i] !== ends[i - 1]) this.steps++;
+      const counted = end - this.i;
+      this.i = end;
+      if (end === ends.length) {
+        this.counting = false;
+        this.i = 0;
+      }
+      return counted;
+    }
+    let { i, j } = this;
+    const from = i + j;
+    const total = ends.length;
+    while (!this.done && i + j - from < budget) {
+      const time = j >= censored.length || (i < ends.length && ends[i] <= censored[j]) ? ends[i] : censored[j];
+      const i0 = i;
+      while (i < ends.length && ends[i] === time) i++;
+      const j0 = j;
+      while (j < censored.length && censored[j] === time) j++;
+      if (i === i0 && j === j0) throw new Error(`Kaplan–Meier: a duration that is not a number (${time})`);
+      const events = i - i0;
+      walk.step(time, events, j - j0, p);
+      // The bands at every point while the median's interval is undecided, else only where drawn.
+      const bandsRead = !readers[1].done || !readers[2].done;
+      if (bandsRead) walk.bands(p);
+      let mark = false;
+      for (const r of readers) {
+        const before = r.progress;
+        r.read(p);
+        if (r.progress !== before) mark = true;
+      }
+      const last = i >= ends.length && j >= censored.length;
+      const before = this.eventsTo;
+      this.eventsTo += events;
+      const share = (e: number) => Math.floor((e * this.maxSteps) / total);
+      if (mark || last || (events > 0 && (this.steps <= this.maxSteps || share(this.eventsTo) > share(before)))) {
+        if (!bandsRead) walk.bands(p);
+        this.points.push({ ...p });
+      }
+      if (last) this.done = true;
+    }
+    this.i = i;
+    this.j = j;
+    return i + j - from;
+  }
+
+  result(): KmDrawnCurve {
+    if (!this.done) throw new Error('KmCurveWalk: not done yet');
+    const n = this.ends.length + this.censored.length;
+    const lastTime = this.points.at(-1)?.time;
+    return {
+      n, events: this.ends.length, steps: this.steps, thinned: this.steps > this.maxSteps, points: this.points,
+      summary: summaryOf(n, this.ends.length, this.readers, lastTime),
+    };
+  }
 }
