@@ -1,4 +1,5 @@
-// The analyses a dashboard asks for (the overview's KPI table, a year of it, hot-spots) at
+// The analyses a dashboard asks for (the overview's KPI table, a year of it, hot-spots, the
+// survival chart's curve) at
 // 1M, 5M and 20M cases, each beside the bare DuckDB aggregation it rests on, timed in the same
 // run and interleaved with it (so a burst of load from elsewhere on the machine hurts both
 // sides), plus the warehouse file's size; then how each cost grows with the cases, and issue 10's
@@ -9,13 +10,14 @@ import { join } from 'node:path';
 import { Warehouse } from '../../warehouse/db.ts';
 import { computeKpis } from '../../warehouse/analytics/kpis.ts';
 import { computeHotspots } from '../../warehouse/analytics/hotspots.ts';
+import { computeSurvival } from '../../warehouse/analytics/survival.ts';
 import { addBenchCases, BENCH_YEAR, BENCH_ZONE, prepareBenchCity } from './bench-cases.ts';
 
 export const FULL_SIZES = [1_000_000, 5_000_000, 20_000_000];
 // The quick run: 1M, and a small size so the growth table still has a step.
 export const QUICK_SIZES = [250_000, 1_000_000];
 
-export type AnalysisKey = 'overview' | 'year' | 'hotspots';
+export type AnalysisKey = 'overview' | 'year' | 'hotspots' | 'survival';
 export interface AnalyticsRun { key: AnalysisKey; label: string; seconds: number; bare_seconds: number; ratio: number; rows_out: number; repeats: number }
 export interface AnalyticsSize {
   cases: number;
@@ -47,6 +49,7 @@ const LABELS: Record<AnalysisKey, string> = {
   overview: 'overview: KPIs by service × week, last 12 weeks (KM median + P90, on-time, backlog)',
   year: 'KPIs by service × week, whole year',
   hotspots: 'hot-spots, H3 resolution 8, k = 1, whole year (Gi*, FDR, Local Moran)',
+  survival: 'survival chart: the curve of time to close, last 12 weeks, every case in one curve',
 };
 
 /** Best of `repeat` runs of ours and of the bare query, one after the other each time. */
@@ -65,6 +68,9 @@ async function timePair<T>(ours: () => Promise<T>, bare: () => Promise<unknown>,
   return { seconds: best, bare_seconds: bestBare, value };
 }
 
+/** Survival curves computed so far in this process (each at its own as-of time: see measureSize). */
+let curveRuns = 0;
+
 const mib = (bytes: number) => Math.round(bytes / 2 ** 20);
 const peakRssMib = () => Math.round(process.resourceUsage().maxRSS / 1024);
 
@@ -77,6 +83,9 @@ const BARE_KPIS = `SELECT service_name, date_trunc('week', opened_day)::DATE AS 
     median(epoch_us(closed_at) - epoch_us(opened_at)) AS m
   FROM cases WHERE opened_day BETWEEN $from::DATE AND $to::DATE GROUP BY ALL`;
 const BARE_CELLS = `SELECT h3_r8, count(*) AS n FROM cases WHERE opened_day BETWEEN $from::DATE AND $to::DATE GROUP BY 1`;
+// For the curve: DuckDB's own median of every case's time to close in the window, in one group.
+const BARE_CURVE = `SELECT count(*) AS n, median(epoch_us(closed_at) - epoch_us(opened_at)) AS m
+  FROM cases WHERE opened_day BETWEEN $from::DATE AND $to::DATE`;
 
 async function measureSize(wh: Warehouse, cases: number, log: (l: string) => void): Promise<AnalyticsRun[]> {
   const window = { from: '2026-08-24', to: '2026-11-15', as_of: BENCH_YEAR.as_of, timezone: BENCH_ZONE };
@@ -97,6 +106,12 @@ async function measureSize(wh: Warehouse, cases: number, log: (l: string) => voi
   push('year', yearKpis, yearKpis.value.rows.length, yearRepeat);
   const hot = await timePair(() => computeHotspots(wh, { resolution: 8, k: 1, window: year, fdr: true }), () => wh.all(BARE_CELLS, { from: year.from, to: year.to }), 3);
   push('hotspots', hot, hot.value.cells.length, 3);
+  // The curve is kept per data version (memo.ts), and cases added here in SQL make no new
+  // version: each run's as-of time is a second later than the last one's, so each is computed.
+  const asOfPlus = (s: number) => new Date(Date.parse(window.as_of) + s * 1000).toISOString();
+  const curve = await timePair(() => computeSurvival(wh, { ...window, as_of: asOfPlus(curveRuns++) }, {}, { duration: 'close' }),
+    () => wh.all(BARE_CURVE, { from: window.from, to: window.to }), kpiRepeat);
+  push('survival', curve, curve.value.points.length, kpiRepeat);
   return runs;
 }
 
@@ -160,7 +175,7 @@ export function formatAnalyticsBench(b: AnalyticsBench): string {
     `Synthetic city, \`cases\` built in SQL (a year, 9 services, 2% open, stored local days in ${b.zone}), one table grown ` +
       `${b.sizes.map((s) => cases(s.cases)).join(' → ')}. Each figure is the best of its runs, each run followed by the limit: ` +
       `DuckDB's own \`median\` of time to close over the same cases grouped by service and week on the stored local day ` +
-      `(for hot-spots: a count per resolution-8 cell).`,
+      `(for hot-spots: a count per resolution-8 cell; for the survival curve: the median of every case's time to close, ungrouped).`,
     '',
     '| analysis | cases | runs | ours s | limit s | ours ÷ limit | rows out |',
     '|---|--:|--:|--:|--:|--:|--:|',
@@ -172,7 +187,7 @@ export function formatAnalyticsBench(b: AnalyticsBench): string {
     const steps = [...new Set(b.growth.map((g) => `${g.from}-${g.to}`))].map((k) => b.growth.find((g) => `${g.from}-${g.to}` === k)!);
     lines.push('', `How cost grows with the cases (× from one size to the next; linear would be the cases' own ×):`, '');
     lines.push(`| | ${steps.map((g) => `${cases(g.from)} → ${cases(g.to)} (cases ×${g.cases_ratio.toFixed(0)})`).join(' | ')} |`, `|---|${steps.map(() => '--:').join('|')}|`);
-    const keys: (AnalysisKey | 'file')[] = ['overview', 'year', 'hotspots', 'file'];
+    const keys: (AnalysisKey | 'file')[] = ['overview', 'year', 'hotspots', 'survival', 'file'];
     for (const k of keys) {
       const at = (g: (typeof steps)[number]) => b.growth.find((x) => x.key === k && x.from === g.from && x.to === g.to)!;
       if (k === 'file') {
