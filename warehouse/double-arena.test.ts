@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DoubleArena, returnBlock, spareNumbers, takeBlock } from './double-arena.ts';
+import { DoubleArena, dropSpareBlocks, returnBlock, spareNumbers, takeBlock } from './double-arena.ts';
 
 describe('DoubleArena', () => {
   it('carves arrays that do not overlap out of shared blocks, and a long one out of its own', () => {
@@ -29,12 +29,23 @@ describe('DoubleArena', () => {
   });
 
   it('keeps spare blocks only up to its bound, and each block once', () => {
-    const before = spareNumbers();
+    dropSpareBlocks();
+    const one = takeBlock(1 << 20);
+    returnBlock(one);
+    returnBlock(one);
+    expect(spareNumbers()).toBe(1 << 20);
+    dropSpareBlocks();
     const blocks = Array.from({ length: 40 }, () => takeBlock(1 << 20));
     for (const b of blocks) returnBlock(b);
-    returnBlock(blocks[0]);
-    expect(spareNumbers()).toBeLessThanOrEqual(32 * (1 << 20));
-    expect(spareNumbers()).toBeGreaterThanOrEqual(before);
+    expect(spareNumbers()).toBe(32 * (1 << 20));
     expect(() => returnBlock(blocks[1].subarray(1))).toThrow(/not a whole block/);
+  });
+
+  it('does not hand a small request a block far larger than it needs', () => {
+    dropSpareBlocks();
+    const big = takeBlock(8 << 20);
+    returnBlock(big);
+    expect(takeBlock(1000)).not.toBe(big);
+    expect(takeBlock(5 << 20)).toBe(big);
   });
 });

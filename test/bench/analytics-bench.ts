@@ -1,7 +1,6 @@
 // The analyses a dashboard asks for (the overview's KPI table, a year of it, hot-spots, the
-// survival chart's curve) at
-// 1M, 5M and 20M cases, each beside the bare DuckDB aggregation it rests on, timed in the same
-// run and interleaved with it (so a burst of load from elsewhere on the machine hurts both
+// survival chart's curve) at 1M, 5M and 20M cases, each beside the bare DuckDB aggregation it
+// rests on, timed in the same run and interleaved with it (so a burst of load from elsewhere on the machine hurts both
 // sides), plus the warehouse file's size; then how each cost grows with the cases, and issue 10's
 // targets.
 import { mkdtempSync, rmSync, statSync } from 'node:fs';

@@ -374,7 +374,7 @@ describe('time to first response (Kaplan–Meier)', () => {
   });
 });
 
-describe('Kaplan–Meier in SQL gives what survival.ts gives on every point', () => {
+describe('Kaplan–Meier: the KPIs\' quantiles are the reference\'s and the drawn curve\'s', () => {
   // Compared on random samples with ties, censoring, exact halves and curves that reach zero.
   let t: TempWarehouse;
   const AS_OF = Date.parse('2025-01-01T00:00:00Z');

@@ -60,22 +60,30 @@ async function kmByGroup(wh: Warehouse, by: readonly Dimension[], sel: CaseSelec
   let next = list(durations[0]);
   for (const [d, duration] of durations.entries()) {
     const { arena, groups: listed } = next;
-    const groups = await listed;
-    if (d + 1 < durations.length) {
-      next = list(durations[d + 1]);
-      // If this duration's work fails first, the next query's failure is not left unhandled.
-      next.groups.catch(() => {});
+    try {
+      const groups = await listed;
+      if (d + 1 < durations.length) {
+        next = list(durations[d + 1]);
+        // If this duration's work fails first, the next query's failure is not left unhandled.
+        next.groups.catch(() => {});
+      }
+      // Only the quantiles the registry reads for this duration (time to first response: its median).
+      const wanted = REGISTRY.flatMap((m) => (m.kind === 'km' && m.duration === duration ? [m.statistic] : []));
+      for (const g of groups) {
+        await pacer.run(new DurationSort(g.ends));
+        await pacer.run(new DurationSort(g.censored));
+        const walk = new SortedKmWalk(g.ends, g.censored, wanted);
+        await pacer.run(walk);
+        summaries.set(`${duration}${key(g)}`, walk.summary());
+      }
+    } catch (err) {
+      // The next duration's lists, if already asked for, are given back once they arrive.
+      const pending = next;
+      if (pending.arena !== arena) pending.groups.then(() => pending.arena.release(), () => pending.arena.release());
+      throw err;
+    } finally {
+      arena.release();
     }
-    // Only the quantiles the registry reads for this duration (time to first response: its median).
-    const wanted = REGISTRY.flatMap((m) => (m.kind === 'km' && m.duration === duration ? [m.statistic] : []));
-    for (const g of groups) {
-      await pacer.run(new DurationSort(g.ends));
-      await pacer.run(new DurationSort(g.censored));
-      const walk = new SortedKmWalk(g.ends, g.censored, wanted);
-      await pacer.run(walk);
-      summaries.set(`${duration}${key(g)}`, walk.summary());
-    }
-    arena.release();
   }
   return (duration: KmDuration, groupKey: string) => summaries.get(`${duration}${groupKey}`) ?? NO_SUMMARY;
 }

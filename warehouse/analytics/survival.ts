@@ -130,28 +130,31 @@ async function buildSurvival(wh: Warehouse, window: CaseWindow, filter: CaseFilt
   const pacer = new Pacer(VALUES_PER_TURN);
   const groups: SurvivalGroup[] = [];
   const points: SurvivalPoint[] = [];
-  for (const g of order) {
-    const l = lists.get(g)!;
-    const ends = together(l.ends);
-    const censored = together(l.censored);
-    await pacer.run(new DurationSort(ends));
-    await pacer.run(new DurationSort(censored));
-    const walk = new KmCurveWalk(ends, censored, o.maxSteps);
-    await pacer.run(walk);
-    const c = walk.result();
-    const s = c.summary;
-    groups.push({
-      ...(by ? { group: g } : {}),
-      n: c.n, events: c.events,
-      median_hours: hours(s.median), median_lower_hours: hours(s.median_lower), median_upper_hours: hours(s.median_upper), p90_hours: hours(s.p90),
-      steps: c.steps, thinned: c.thinned,
-      ...(lump && g === lump.label ? { pooled } : {}),
-    });
-    for (const p of c.points) {
-      points.push({ ...(by ? { group: g } : {}), hours: p.time / 3600, survival: p.surv, lower: p.lower, upper: p.upper, at_risk: p.n_risk, events: p.n_event, censored: p.n_censor });
+  try {
+    for (const g of order) {
+      const l = lists.get(g)!;
+      const ends = together(l.ends);
+      const censored = together(l.censored);
+      await pacer.run(new DurationSort(ends));
+      await pacer.run(new DurationSort(censored));
+      const walk = new KmCurveWalk(ends, censored, o.maxSteps);
+      await pacer.run(walk);
+      const c = walk.result();
+      const s = c.summary;
+      groups.push({
+        ...(by ? { group: g } : {}),
+        n: c.n, events: c.events,
+        median_hours: hours(s.median), median_lower_hours: hours(s.median_lower), median_upper_hours: hours(s.median_upper), p90_hours: hours(s.p90),
+        steps: c.steps, thinned: c.thinned,
+        ...(lump && g === lump.label ? { pooled } : {}),
+      });
+      for (const p of c.points) {
+        points.push({ ...(by ? { group: g } : {}), hours: p.time / 3600, survival: p.surv, lower: p.lower, upper: p.upper, at_risk: p.n_risk, events: p.n_event, censored: p.n_censor });
+      }
     }
+  } finally {
+    arena.release();
   }
-  arena.release();
   return {
     from: window.from, to: window.to, as_of: window.as_of, timezone: window.timezone, area_kind: sel.area_kind, filter: appliedFilter(sel.filter),
     duration: o.duration, by, max_steps: o.maxSteps, thinned: groups.some((g) => g.thinned), groups, points,

@@ -39,8 +39,9 @@ export function observationsFrom(times: readonly number[], status: readonly (0 |
 
 /**
  * The product-limit walk, one distinct time at a time in increasing order: the one place the
- * curve's arithmetic is written, so the whole curve (kaplanMeier) and the summary read straight
- * off sorted durations (kmSummaryOfSorted) compute the same bits.
+ * curve's arithmetic is written, so the whole curve (kaplanMeier), the summary read straight off
+ * sorted durations (SortedKmWalk, kmSummaryOfSorted) and the drawn curve (KmCurveWalk) compute
+ * the same bits.
  */
 class ProductLimit {
   surv = 1;
@@ -209,6 +210,49 @@ export function kmSummary(curve: KmCurve): KmSummary {
 }
 
 /**
+ * Two sorted arrays of durations (ended, censored) walked together one distinct time at a time:
+ * each `next()` moves to the next time and counts the ends and the censored there. The one place
+ * the walks over sorted durations (SortedKmWalk, KmCurveWalk) find their points.
+ */
+class DistinctTimes {
+  /** At the current time: how many ended, how many were censored. */
+  events = 0;
+  censored = 0;
+  private i = 0;
+  private j = 0;
+
+  constructor(private readonly ends: Float64Array, private readonly cens: Float64Array) {}
+
+  /** Every duration passed. */
+  get done(): boolean {
+    return this.i >= this.ends.length && this.j >= this.cens.length;
+  }
+
+  /** Durations passed so far (ended and censored). */
+  get walked(): number {
+    return this.i + this.j;
+  }
+
+  /** Moves to the next distinct time and returns it (only while not done). */
+  next(): number {
+    const { ends, cens } = this;
+    let { i, j } = this;
+    const time = j >= cens.length || (i < ends.length && ends[i] <= cens[j]) ? ends[i] : cens[j];
+    const i0 = i;
+    while (i < ends.length && ends[i] === time) i++;
+    const j0 = j;
+    while (j < cens.length && cens[j] === time) j++;
+    // Only a NaN matches nothing (and would never end the walk): durations come from timestamps.
+    if (i === i0 && j === j0) throw new Error(`Kaplan–Meier: a duration that is not a number (${time})`);
+    this.events = i - i0;
+    this.censored = j - j0;
+    this.i = i;
+    this.j = j;
+    return time;
+  }
+}
+
+/**
  * kmSummary(kaplanMeier(…)) of a group's cases, read straight off their durations without building
  * the curve: `ends` the durations of the cases that ended and `censored` those of the cases that
  * had not (both sorted ascending, in seconds). The same walk and the same rules, point by point,
@@ -221,31 +265,27 @@ export class SortedKmWalk {
   private readonly walk: ProductLimit;
   private readonly readers: ReturnType<typeof summaryReaders>;
   private readonly p = {} as KmPoint;
-  private i = 0;
-  private j = 0;
+  private readonly at: DistinctTimes;
   done = false;
 
   constructor(private readonly ends: Float64Array, private readonly censored: Float64Array, wanted: readonly KmStatistic[] = STATISTICS) {
     this.walk = new ProductLimit(ends.length + censored.length);
+    this.at = new DistinctTimes(ends, censored);
     this.readers = summaryReaders(wanted);
     this.done = this.readers.every((r) => r.done) || ends.length + censored.length === 0;
   }
 
-  /** Walks at most `maxPoints` distinct times; returns how many it walked. */
+  /**
+   * Walks at most `maxPoints` distinct times; returns how many it walked. (A pile of equal
+   * durations is one time: passing it is a cheap scan, not counted against the budget.)
+   */
   advance(maxPoints: number): number {
-    const { ends, censored, walk, readers, p } = this;
-    let { i, j } = this;
+    const { at, walk, readers, p } = this;
     let points = 0;
     // Once the median's interval is decided, only S is read: the quicker walk below.
     while (!this.done && points < maxPoints && (!readers[1].done || !readers[2].done)) {
-      const time = j >= censored.length || (i < ends.length && ends[i] <= censored[j]) ? ends[i] : censored[j];
-      const i0 = i;
-      while (i < ends.length && ends[i] === time) i++;
-      const j0 = j;
-      while (j < censored.length && censored[j] === time) j++;
-      // Only a NaN matches nothing (and would never end the walk): durations come from timestamps.
-      if (i === i0 && j === j0) throw new Error(`Kaplan–Meier: a duration that is not a number (${time})`);
-      walk.step(time, i - i0, j - j0, p);
+      const time = at.next();
+      walk.step(time, at.events, at.censored, p);
       points++;
       const [median, lower, upper, p90] = readers;
       median.readValue(time, p.surv);
@@ -254,10 +294,8 @@ export class SortedKmWalk {
       // floor, the upper band at least S. Elsewhere reading it would change nothing.
       if (!lower.done && walk.lowerBandFloor() < lower.quietAbove + BAND_MARGIN) lower.readValue(time, walk.lowerBand());
       if (!upper.done && p.surv < upper.quietAbove) upper.readValue(time, walk.upperBand());
-      if (readers.every((r) => r.done) || (i >= ends.length && j >= censored.length)) this.done = true;
+      if (readers.every((r) => r.done) || at.done) this.done = true;
     }
-    this.i = i;
-    this.j = j;
     return points + (this.done ? 0 : this.advanceSurvival(maxPoints - points));
   }
 
@@ -267,20 +305,14 @@ export class SortedKmWalk {
    * rises, so every point above the highest level still undecided is passed over.
    */
   private advanceSurvival(maxPoints: number): number {
-    const { ends, censored, walk, readers } = this;
-    let { i, j } = this;
+    const { at, walk, readers } = this;
     let points = 0;
     // Above the highest level still undecided (a decided reader reads nothing more).
     const level = () => Math.max(...readers.map((r) => (r.done ? Number.NEGATIVE_INFINITY : r.quietAbove)));
     let quietAbove = level();
     while (!this.done && points < maxPoints) {
-      const time = j >= censored.length || (i < ends.length && ends[i] <= censored[j]) ? ends[i] : censored[j];
-      const i0 = i;
-      while (i < ends.length && ends[i] === time) i++;
-      const j0 = j;
-      while (j < censored.length && censored[j] === time) j++;
-      if (i === i0 && j === j0) throw new Error(`Kaplan–Meier: a duration that is not a number (${time})`);
-      walk.stepSurvival(i - i0, j - j0);
+      const time = at.next();
+      walk.stepSurvival(at.events, at.censored);
       points++;
       if (walk.surv < quietAbove) {
         let decided = true;
@@ -288,10 +320,8 @@ export class SortedKmWalk {
         if (decided) this.done = true;
         quietAbove = level();
       }
-      if (i >= ends.length && j >= censored.length) this.done = true;
+      if (at.done) this.done = true;
     }
-    this.i = i;
-    this.j = j;
     return points;
   }
 
@@ -341,43 +371,37 @@ export class KmCurveWalk {
   private counting = true;
   private steps = 0;
   private eventsTo = 0;
-  private i = 0;
-  private j = 0;
+  /** How far the counting has got. */
+  private counted = 0;
+  private readonly at: DistinctTimes;
   done = false;
 
   constructor(private readonly ends: Float64Array, private readonly censored: Float64Array, private readonly maxSteps: number) {
     if (!(maxSteps >= 1)) throw new Error(`maxSteps must be at least 1 (got ${maxSteps})`);
     this.walk = new ProductLimit(ends.length + censored.length);
+    this.at = new DistinctTimes(ends, censored);
     this.done = ends.length + censored.length === 0;
   }
 
   /** Counts or walks about `budget` values; returns how many. */
   advance(budget: number): number {
-    const { ends, censored, walk, readers, p } = this;
+    const { ends, walk, readers, p } = this;
     if (this.done) return 0;
     if (this.counting) {
-      const end = Math.min(ends.length, this.i + Math.max(1, budget));
-      for (let i = this.i; i < end; i++) if (i === 0 || ends[i] !== ends[i - 1]) this.steps++;
-      const counted = end - this.i;
-      this.i = end;
-      if (end === ends.length) {
-        this.counting = false;
-        this.i = 0;
-      }
+      const end = Math.min(ends.length, this.counted + Math.max(1, budget));
+      for (let i = this.counted; i < end; i++) if (i === 0 || ends[i] !== ends[i - 1]) this.steps++;
+      const counted = end - this.counted;
+      this.counted = end;
+      if (end === ends.length) this.counting = false;
       return counted;
     }
-    let { i, j } = this;
-    const from = i + j;
+    const at = this.at;
+    const from = at.walked;
     const total = ends.length;
-    while (!this.done && i + j - from < budget) {
-      const time = j >= censored.length || (i < ends.length && ends[i] <= censored[j]) ? ends[i] : censored[j];
-      const i0 = i;
-      while (i < ends.length && ends[i] === time) i++;
-      const j0 = j;
-      while (j < censored.length && censored[j] === time) j++;
-      if (i === i0 && j === j0) throw new Error(`Kaplan–Meier: a duration that is not a number (${time})`);
-      const events = i - i0;
-      walk.step(time, events, j - j0, p);
+    while (!this.done && at.walked - from < budget) {
+      const time = at.next();
+      const events = at.events;
+      walk.step(time, events, at.censored, p);
       // The bands at every point while the median's interval is undecided, else only where drawn.
       const bandsRead = !readers[1].done || !readers[2].done;
       if (bandsRead) walk.bands(p);
@@ -387,7 +411,7 @@ export class KmCurveWalk {
         r.read(p);
         if (r.progress !== before) mark = true;
       }
-      const last = i >= ends.length && j >= censored.length;
+      const last = at.done;
       const before = this.eventsTo;
       this.eventsTo += events;
       const share = (e: number) => Math.floor((e * this.maxSteps) / total);
@@ -397,9 +421,7 @@ export class KmCurveWalk {
       }
       if (last) this.done = true;
     }
-    this.i = i;
-    this.j = j;
-    return i + j - from;
+    return at.walked - from;
   }
 
   result(): KmDrawnCurve {

@@ -11,6 +11,13 @@ function expectSortedAsBuiltin(input: Float64Array, sorted: Float64Array) {
   expect(same).toBe(true);
 }
 
+/** Sorted by DurationSort in steps of 997 values' work. */
+function inSteps(input: Float64Array): Float64Array {
+  const s = new DurationSort(Float64Array.from(input));
+  while (!s.done) s.advance(997);
+  return s.sorted;
+}
+
 describe('sortDurations', () => {
   const rand = seededRandom(20261129);
   const cases: [string, () => number][] = [
@@ -47,11 +54,13 @@ describe('sortDurations', () => {
     // 100,000 distinct values within a millionth of each other: one run.
     const input = Float64Array.from({ length: 100_000 }, (_, i) => 1e6 + ((i * 7919) % 100_000) * 1e-7);
     expectSortedAsBuiltin(input, sortDurations(Float64Array.from(input)));
+    expectSortedAsBuiltin(input, inSteps(input));
   });
 
   it('sorts a pile of equal durations and input already in order (runs left as they are)', () => {
     const zeros = Float64Array.from({ length: 200_000 }, (_, i) => (i % 3 === 0 ? 0 : (i % 1000) * 60));
     expectSortedAsBuiltin(zeros, sortDurations(Float64Array.from(zeros)));
+    expectSortedAsBuiltin(zeros, inSteps(zeros));
     const inOrder = Float64Array.from({ length: 50_000 }, (_, i) => 3600 + i * 1e-7);
     expectSortedAsBuiltin(inOrder, sortDurations(Float64Array.from(inOrder)));
   });
@@ -60,6 +69,7 @@ describe('sortDurations', () => {
     for (const odd of [-1, -0, Number.POSITIVE_INFINITY, Number.NaN, Number.NEGATIVE_INFINITY]) {
       const input = Float64Array.from({ length: 2_000 }, (_, i) => (i === 1_234 ? odd : (i * 37) % 1000));
       expectSortedAsBuiltin(input, sortDurations(Float64Array.from(input)));
+      expectSortedAsBuiltin(input, inSteps(input));
     }
   });
 

@@ -44,8 +44,11 @@ export class DurationSort {
   private counts: Uint32Array[] = [];
   /** The digits that vary, in the order they are scattered. */
   private digits: number[] = [];
-  /** counting → scattering each digit that varies → sorting the runs of a shared high word. */
-  private phase: 'count' | 'scatter' | 'runs' = 'count';
+  /**
+   * counting → scattering each digit that varies → (after an odd number of digits) copying back
+   * into the input → sorting the runs of a shared high word; or, for a small array, the built-in sort.
+   */
+  private phase: 'small' | 'count' | 'scatter' | 'copy' | 'runs' = 'count';
   private at = 0;
   /** Where the current run of a shared high word began (the runs phase). */
   private runStart = 0;
@@ -57,7 +60,8 @@ export class DurationSort {
     this.input = values;
     this.src = values;
     // Histograms only for a sort that needs them: most groups of a small city have a few hundred.
-    if (values.length < SMALL || !LITTLE_ENDIAN) this.builtin();
+    // A small array is sorted by the first step (so its work is counted in a turn's budget).
+    if (values.length < SMALL || !LITTLE_ENDIAN) this.phase = 'small';
     else this.counts = Array.from({ length: DIGITS }, () => new Uint32Array(DIGIT));
   }
 
@@ -70,16 +74,22 @@ export class DurationSort {
   advance(budget: number): number {
     if (this.done) return 0;
     const n = this.src.length;
+    if (this.phase === 'small') {
+      this.builtin();
+      return n;
+    }
     const end = Math.min(n, this.at + Math.max(1, budget));
     const from = this.at;
     if (this.phase === 'count') this.count(from, end);
     else if (this.phase === 'scatter') this.scatter(from, end);
+    else if (this.phase === 'copy') this.input.set(this.src.subarray(from, end), from);
     else this.sortRuns(from, end);
     this.at = end;
     if (end === n && !this.done) this.nextPhase();
     return end - from;
   }
 
+  /** The built-in sort, at once: a small array, or values no duration has (negative, -0, ∞, NaN: never from the warehouse). */
   private builtin(): void {
     this.src.sort();
     this.done = true;
@@ -122,6 +132,8 @@ export class DurationSort {
       }
       const s = this.runStart;
       // A run already in order needs nothing: equal values (a pile of zero durations) above all.
+      // A long run out of order is sorted at once: it takes values within a millionth of each
+      // other (a second in 12 days), so it stays short in any real set of durations.
       if (!this.runInOrder && i - s > INSERTION) a.subarray(s, i).sort();
       else if (!this.runInOrder) {
         // Insertion sort: a run is a handful of values, and a subarray per run costs more.
@@ -138,6 +150,16 @@ export class DurationSort {
       this.runStart = i;
       this.runInOrder = true;
     }
+  }
+
+  /** The scratch buffer goes back to be reused; the runs are sorted in the input array. */
+  private startRuns(): void {
+    if (this.scratch) returnBlock(this.scratch);
+    this.src = this.input;
+    this.dst = this.scratch = null;
+    this.phase = 'runs';
+    this.runStart = 0;
+    this.runInOrder = true;
   }
 
   private nextPhase(): void {
@@ -168,14 +190,16 @@ export class DurationSort {
       [this.src, this.dst] = [this.dst!, this.src];
       this.digits.shift();
       if (this.digits.length) return;
-      // After an odd number of digits the values sit in the scratch buffer: back into the input.
-      if (this.src !== this.input) this.input.set(this.src);
-      returnBlock(this.scratch!);
-      this.src = this.input;
-      this.dst = this.scratch = null;
-      this.phase = 'runs';
-      this.runStart = 0;
-      this.runInOrder = true;
+      // After an odd number of digits the values sit in the scratch buffer: copied back, in steps.
+      if (this.src !== this.input) {
+        this.phase = 'copy';
+        return;
+      }
+      this.startRuns();
+      return;
+    }
+    if (this.phase === 'copy') {
+      this.startRuns();
       return;
     }
     this.done = true;

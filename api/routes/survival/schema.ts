@@ -3,8 +3,7 @@
 import Type, { type Static, type TSchema } from 'typebox';
 import { CsvBody, ErrorResponse, Format } from '../../schemas/common.ts';
 import { WindowQuery } from '../../schemas/window.ts';
-import { KM_MAX_STEPS } from '../../../warehouse/analytics/survival.ts';
-import { MAX_SURVIVAL_GROUPS, type SurvivalResult } from '../../../warehouse/analytics/survival.ts';
+import { KM_MAX_STEPS, MAX_SURVIVAL_GROUPS, type SurvivalResult } from '../../../warehouse/analytics/survival.ts';
 
 export const SurvivalQuery = Type.Object(
   {
