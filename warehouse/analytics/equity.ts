@@ -6,9 +6,12 @@
 import type { Warehouse } from '../db.ts';
 import { ParameterError } from '../errors.ts';
 import { compareLabels, NO_AREA, SOURCE_AREA_KIND, type CaseFilter, type CaseScope, type CaseWindow } from '../queries/case-predicates.ts';
-import { buildKmObservationsQuery } from '../queries/kpi-sql.ts';
-import type { KmObservation } from '../stats/kaplan-meier.ts';
-import { logRank, proportionsTest, type GroupTest } from '../stats/group-tests.ts';
+import { buildKmDurationsQuery } from '../queries/kpi-sql.ts';
+import { DistinctTimes } from '../stats/kaplan-meier.ts';
+import { LogRankWalk, proportionsTest, type GroupTest } from '../stats/group-tests.ts';
+import { DurationSort } from '../stats/sort-durations.ts';
+import { DoubleArena } from '../double-arena.ts';
+import { Pacer, VALUES_PER_TURN } from '../turns.ts';
 import { resolveSelection } from './dimensions.ts';
 import { areaPhrase, DEFAULT_MIN_DENOMINATOR, finiteRatio, formatHours, formatP, tooFewCases } from './format.ts';
 import { wilsonInterval } from '../stats/wilson.ts';
@@ -87,18 +90,30 @@ export async function computeEquity(wh: Warehouse, o: EquityOptions): Promise<Eq
   const sel = await resolveSelection(wh, o.window, { filter: o.filter, area_kind: o.area_kind, scope: o.scope });
   const placed = kpis.rows.filter((r) => r.area !== NO_AREA);
   const rows = placed.filter((r) => r.opened >= minCases);
-  const keep = new Set(rows.map((r) => r.area!));
-  const obsQ = buildKmObservationsQuery(['area'], sel, 'close');
-  // Areas in the KPI rows' (sorted) order, observations by time: the test sums in a fixed order,
-  // so the same cases give the same statistic to the last bit, whoever asks (scoped or filtered).
-  const byArea = new Map<string, KmObservation[]>(rows.map((r) => [r.area!, []]));
-  for (const r of await wh.all<{ area: string; seconds: number; events: number; censored: number }>(obsQ.sql, obsQ.params)) {
-    if (!keep.has(r.area)) continue;
-    byArea.get(r.area)!.push({ time: Number(r.seconds), events: r.events, censored: r.censored });
-  }
-  for (const [area, list] of byArea) {
-    if (list.length === 0) byArea.delete(area);
-    else list.sort((a, b) => a.time - b.time);
+  // Each area's durations (the KPIs' own cases: kmTerms), sorted here, walked by the log-rank test
+  // straight off the sorted arrays: a large city's year is millions of distinct times, too many
+  // to send as rows (the row cap refused them) or to hold as an object each. Areas in the KPI
+  // rows' (sorted) order: the test sums in a fixed order, so the same cases give the same
+  // statistic to the last bit, whoever asks (scoped or filtered).
+  const q = buildKmDurationsQuery(['area'], sel, 'close');
+  const arena = new DoubleArena();
+  let timeToCloseTest: GroupTest | null;
+  try {
+    const lists = new Map((await wh.allWithLists(q.sql, q.params, ['ends', 'censored'] as const, { arena })).map((g) => [String(g.area), g]));
+    const pacer = new Pacer(VALUES_PER_TURN);
+    const withCases = rows.flatMap((r) => {
+      const g = lists.get(r.area!);
+      return g && g.ends.length + g.censored.length > 0 ? [g] : [];
+    });
+    for (const g of withCases) {
+      await pacer.run(new DurationSort(g.ends));
+      await pacer.run(new DurationSort(g.censored));
+    }
+    const test = new LogRankWalk(withCases.map((g) => new DistinctTimes(g.ends, g.censored)), withCases.map((g) => g.ends.length + g.censored.length));
+    await pacer.run(test);
+    timeToCloseTest = test.result();
+  } finally {
+    arena.release();
   }
   const minDen = o.minDenominator ?? DEFAULT_MIN_DENOMINATOR;
   const ids = new Map(sel.area_kind === SOURCE_AREA_KIND ? [] : (await loadAreaPolygons(wh, sel.area_kind)).map((a) => [a.name, a.area_id]));
@@ -150,7 +165,7 @@ export async function computeEquity(wh: Warehouse, o: EquityOptions): Promise<Eq
       worst: ttc.worst?.area ?? null,
       // A best median of 0 h (closed on opening) has no meaningful "times": no ratio then.
       ratio: ttc.best && ttc.worst ? finiteRatio(ttc.worst.median_hours_to_close, ttc.best.median_hours_to_close) : null,
-      test: logRank(byArea),
+      test: timeToCloseTest,
     },
     on_time: { best: ot.best?.area ?? null, worst: ot.worst?.area ?? null, gap: ot.best && ot.worst ? ot.best.on_time_rate - ot.worst.on_time_rate : null, test: proportionsTest(areas.map((r) => ({ successes: r.on_time, trials: r.on_time_denominator }))) },
     satisfaction: {

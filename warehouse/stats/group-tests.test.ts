@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { logRank, proportionsTest } from './group-tests.ts';
-import { observationsFrom } from './kaplan-meier.ts';
+import { logRank, logRankOf, LogRankWalk, proportionsTest } from './group-tests.ts';
+import { DistinctTimes, observationsFrom } from './kaplan-meier.ts';
+import { seededRandom } from './random.ts';
 
 const known = JSON.parse(readFileSync(new URL('../../test/fixtures/known_answers.json', import.meta.url), 'utf8'));
 
@@ -27,6 +28,37 @@ describe('log-rank test', () => {
     const same = logRank(new Map([['x', a], ['y', a], ['z', a]]))!;
     expect(same.statistic).toBeCloseTo(0, 12);
     expect(same.p).toBeCloseTo(1, 12);
+  });
+});
+
+describe('log-rank test off sorted durations (a large city\'s areas)', () => {
+  it('gives logRank\'s statistic to the bit, at once and in steps, on random groups with ties and censoring', () => {
+    const rnd = seededRandom(30);
+    for (let trial = 0; trial < 60; trial++) {
+      const k = 2 + Math.floor(rnd() * 6);
+      const groups = Array.from({ length: k }, () => {
+        const n = 1 + Math.floor(rnd() * (trial % 4 === 0 ? 5 : 3000));
+        const distinct = 1 + Math.floor(rnd() * (trial % 2 ? 40 : 1e6));
+        const times = Array.from({ length: n }, () => Math.floor(rnd() * distinct) * 30);
+        const status = times.map(() => (rnd() < 0.2 ? 0 : 1) as 0 | 1);
+        return { times, status };
+      });
+      const want = logRank(new Map(groups.map((g, i) => [String(i), observationsFrom(g.times, g.status)])));
+      const sorted = groups.map((g) => ({
+        ends: Float64Array.from(g.times.filter((_, i) => g.status[i])).sort(),
+        censored: Float64Array.from(g.times.filter((_, i) => !g.status[i])).sort(),
+      }));
+      const cursors = () => sorted.map((g) => new DistinctTimes(g.ends, g.censored));
+      const cases = groups.map((g) => g.times.length);
+      expect(logRankOf(cursors(), cases), `trial ${trial}`).toEqual(want);
+      const walk = new LogRankWalk(cursors(), cases);
+      while (!walk.done) walk.advance(13);
+      expect(walk.result(), `trial ${trial} in steps`).toEqual(want);
+    }
+  });
+
+  it('has no test for fewer than two groups', () => {
+    expect(logRankOf([new DistinctTimes(Float64Array.of(1, 2), new Float64Array(0))], [2])).toBeNull();
   });
 });
 

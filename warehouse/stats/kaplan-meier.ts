@@ -212,9 +212,10 @@ export function kmSummary(curve: KmCurve): KmSummary {
 /**
  * Two sorted arrays of durations (ended, censored) walked together one distinct time at a time:
  * each `next()` moves to the next time and counts the ends and the censored there. The one place
- * the walks over sorted durations (SortedKmWalk, KmCurveWalk) find their points.
+ * the walks over sorted durations (SortedKmWalk, KmCurveWalk, the log-rank test's logRankOf) find
+ * their points.
  */
-class DistinctTimes {
+export class DistinctTimes {
   /** At the current time: how many ended, how many were censored. */
   events = 0;
   censored = 0;
@@ -226,6 +227,13 @@ class DistinctTimes {
   /** Every duration passed. */
   get done(): boolean {
     return this.i >= this.ends.length && this.j >= this.cens.length;
+  }
+
+  /** The next distinct time, without moving to it (+∞ once done). */
+  peek(): number {
+    const { ends, cens, i, j } = this;
+    if (j >= cens.length) return i < ends.length ? ends[i] : Number.POSITIVE_INFINITY;
+    return i < ends.length && ends[i] <= cens[j] ? ends[i] : cens[j];
   }
 
   /** Durations passed so far (ended and censored). */
