@@ -9,7 +9,7 @@ import { compareLabels, NO_AREA, SOURCE_AREA_KIND, type CaseFilter, type CaseSco
 import { buildKmDurationsQuery } from '../queries/kpi-sql.ts';
 import { DistinctTimes } from '../stats/kaplan-meier.ts';
 import { LogRankWalk, proportionsTest, type GroupTest } from '../stats/group-tests.ts';
-import { DurationSort } from '../stats/sort-durations.ts';
+import { GroupDurationsSort } from '../stats/sort-durations.ts';
 import { DoubleArena } from '../double-arena.ts';
 import { Pacer, VALUES_PER_TURN } from '../turns.ts';
 import { resolveSelection } from './dimensions.ts';
@@ -105,10 +105,7 @@ export async function computeEquity(wh: Warehouse, o: EquityOptions): Promise<Eq
       const g = lists.get(r.area!);
       return g && g.ends.length + g.censored.length > 0 ? [g] : [];
     });
-    for (const g of withCases) {
-      await pacer.run(new DurationSort(g.ends));
-      await pacer.run(new DurationSort(g.censored));
-    }
+    for (const g of withCases) await pacer.run(new GroupDurationsSort(g));
     const test = new LogRankWalk(withCases.map((g) => new DistinctTimes(g.ends, g.censored)), withCases.map((g) => g.ends.length + g.censored.length));
     await pacer.run(test);
     timeToCloseTest = test.result();

@@ -7,7 +7,7 @@ import { buildClosedCohortQuery, buildKmDurationsQuery, buildKpiCountsQuery, typ
 import { appliedFilter, compareLabels, isPeriod, type CaseFilter, type CaseScope, type CaseSelection, type CaseWindow, type Dimension } from '../queries/case-predicates.ts';
 import { MEASURES, type Measure, type MeasureValues } from '../queries/measures.ts';
 import { SortedKmWalk, type KmSummary } from '../stats/kaplan-meier.ts';
-import { DurationSort } from '../stats/sort-durations.ts';
+import { GroupDurationsSort } from '../stats/sort-durations.ts';
 import { DoubleArena } from '../double-arena.ts';
 import { checkCellBudget, resolveSelection } from './dimensions.ts';
 import { mapInTurns, Pacer, VALUES_PER_TURN } from '../turns.ts';
@@ -70,8 +70,7 @@ async function kmByGroup(wh: Warehouse, by: readonly Dimension[], sel: CaseSelec
       // Only the quantiles the registry reads for this duration (time to first response: its median).
       const wanted = REGISTRY.flatMap((m) => (m.kind === 'km' && m.duration === duration ? [m.statistic] : []));
       for (const g of groups) {
-        await pacer.run(new DurationSort(g.ends));
-        await pacer.run(new DurationSort(g.censored));
+        await pacer.run(new GroupDurationsSort(g));
         const walk = new SortedKmWalk(g.ends, g.censored, wanted);
         await pacer.run(walk);
         summaries.set(`${duration}${key(g)}`, walk.summary());

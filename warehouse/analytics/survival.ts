@@ -7,7 +7,7 @@ import type { Warehouse } from '../db.ts';
 import { buildKmDurationsQuery, type KmDuration } from '../queries/kpi-sql.ts';
 import { appliedFilter, compareLabels, type CaseFilter, type CaseScope, type CaseWindow } from '../queries/case-predicates.ts';
 import { KmCurveWalk } from '../stats/kaplan-meier.ts';
-import { DurationSort } from '../stats/sort-durations.ts';
+import { GroupDurationsSort } from '../stats/sort-durations.ts';
 import { DoubleArena } from '../double-arena.ts';
 import { Pacer, VALUES_PER_TURN } from '../turns.ts';
 import { computeKpis, type KpiResult } from './kpis.ts';
@@ -135,8 +135,7 @@ async function buildSurvival(wh: Warehouse, window: CaseWindow, filter: CaseFilt
       const l = lists.get(g)!;
       const ends = together(l.ends);
       const censored = together(l.censored);
-      await pacer.run(new DurationSort(ends));
-      await pacer.run(new DurationSort(censored));
+      await pacer.run(new GroupDurationsSort({ ends, censored }));
       const walk = new KmCurveWalk(ends, censored, o.maxSteps);
       await pacer.run(walk);
       const c = walk.result();

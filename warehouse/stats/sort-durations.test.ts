@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DurationSort, sortDurations } from './sort-durations.ts';
+import { DurationSort, GroupDurationsSort, sortDurations } from './sort-durations.ts';
 import { seededRandom } from './random.ts';
 
 /** The built-in sort's answer, compared value by value (Object.is: -0 and NaN too). */
@@ -77,5 +77,18 @@ describe('sortDurations', () => {
     const s = new DurationSort(Float64Array.from({ length: 10_000 }, (_, i) => 10_000 - i));
     s.advance(10);
     expect(() => s.sorted).toThrow(/not done/);
+  });
+
+  it('sorts a group\'s two lists, one after the other, in steps', () => {
+    const rand = seededRandom(7);
+    const ends = Float64Array.from({ length: 20_000 }, () => Math.floor(rand() * 1e6));
+    const censored = Float64Array.from({ length: 3_000 }, () => Math.floor(rand() * 1e6));
+    const g = { ends: Float64Array.from(ends), censored: Float64Array.from(censored) };
+    const s = new GroupDurationsSort(g);
+    let work = 0;
+    while (!s.done) work += s.advance(997);
+    expect(work).toBeGreaterThanOrEqual(ends.length + censored.length);
+    expectSortedAsBuiltin(ends, g.ends);
+    expectSortedAsBuiltin(censored, g.censored);
   });
 });

@@ -212,3 +212,20 @@ export function sortDurations(values: Float64Array): Float64Array {
   while (!s.done) s.advance(Infinity);
   return s.sorted;
 }
+
+/** A group's two lists of durations (ended; censored at the as-of time), sorted in place one after the other, in steps. */
+export class GroupDurationsSort {
+  private readonly sorts: DurationSort[];
+  constructor(group: { ends: Float64Array; censored: Float64Array }) {
+    this.sorts = [new DurationSort(group.ends), new DurationSort(group.censored)];
+  }
+
+  get done(): boolean {
+    return this.sorts.every((s) => s.done);
+  }
+
+  advance(budget: number): number {
+    const s = this.sorts.find((x) => !x.done);
+    return s ? s.advance(budget) : 0;
+  }
+}
