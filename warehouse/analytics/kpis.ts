@@ -5,7 +5,7 @@
 import { TooManyRowsError, type Warehouse } from '../db.ts';
 import { buildClosedCohortQuery, buildKmDurationsQuery, buildKpiCountsQuery, type KmDuration } from '../queries/kpi-sql.ts';
 import { appliedFilter, compareLabels, isPeriod, type CaseFilter, type CaseScope, type CaseSelection, type CaseWindow, type Dimension } from '../queries/case-predicates.ts';
-import { MEASURES, type Measure, type MeasureValues } from '../queries/measures.ts';
+import { measure, MEASURES, type DurationMeasure, type Measure, type MeasureValues } from '../queries/measures.ts';
 import { SortedKmWalk, type KmSummary } from '../stats/kaplan-meier.ts';
 import { GroupDurationsSort } from '../stats/sort-durations.ts';
 import { DoubleArena } from '../double-arena.ts';
@@ -92,6 +92,12 @@ export interface KpiOptions {
   area_kind?: string;
   /** The caller's scope (agencies). */
   scope?: CaseScope;
+  /**
+   * false: the Kaplan–Meier measures are not computed and come out null — for a caller that
+   * needs only the counts and rates of a fine grouping and reads its durations pooled over
+   * coarser ones (kmMeasureByGroupings). Default true.
+   */
+  durations?: boolean;
 }
 
 /**
@@ -118,7 +124,7 @@ export async function computeKpis(wh: Warehouse, by: readonly Dimension[], windo
   const q2 = buildClosedCohortQuery(by, sel, { contacts: Boolean(held?.contacts) });
   const closedRows = await wh.all<SqlRow>(q2.sql, q2.params, cap);
   if (Number.isFinite(cap.maxRows) && new Set([...countRows, ...closedRows].map(key)).size > cap.maxRows) throw new TooManyRowsError(cap.maxRows, cap.what);
-  const km = await kmByGroup(wh, by, sel, key);
+  const km = opts.durations === false ? () => NO_SUMMARY : await kmByGroup(wh, by, sel, key);
   // Backlog at T is every case opened by T and not closed by T (DESIGN.md), however long ago it
   // opened. Rows cut by period keep the backlog of their own period's cases (that is aging by
   // cohort); rows that are not cut by period count the whole backlog.
@@ -177,4 +183,76 @@ export async function computeKpis(wh: Warehouse, by: readonly Dimension[], windo
     return 0;
   });
   return { as_of: window.as_of, from: window.from, to: window.to, timezone: window.timezone, area_kind: sel.area_kind, by: [...by], filter: appliedFilter(sel.filter), rows };
+}
+
+/**
+ * One Kaplan–Meier measure of the registry for several groupings of the same cases at once, each
+ * grouping a subset of `finest`'s dimensions: the finest grouping's durations are read once, and
+ * each coarser group is walked over its leaves' lists put together. A case is in exactly one leaf
+ * (a case without an area is in "(no area)"), so a group's observations are exactly those
+ * computeKpis(grouping) reads, and the sort gives the same array whatever order the parts come
+ * in: the figure is computeKpis's to the bit. For a caller that wants one statistic over many
+ * cuts (the public release: the total, groups, services and areas, each by period and over all
+ * periods), one scan of the cases instead of one per cut.
+ *
+ * Returns, per grouping (its dimensions joined by ","), the measure (hours) keyed by the JSON of
+ * the group's labels in the grouping's order; a group with no cases has no entry.
+ */
+export async function kmMeasureByGroupings(
+  wh: Warehouse,
+  measureName: string,
+  finest: readonly Dimension[],
+  groupings: readonly (readonly Dimension[])[],
+  window: CaseWindow,
+  filter: CaseFilter = {},
+  opts: Omit<KpiOptions, 'durations'> = {},
+): Promise<Map<string, Map<string, number | null>>> {
+  const m = measure(measureName) as DurationMeasure;
+  if (m.kind !== 'km') throw new Error(`${measureName} is not a Kaplan–Meier measure`);
+  for (const g of groupings) {
+    const extra = g.filter((d) => !finest.includes(d));
+    if (extra.length) throw new Error(`grouping ${g.join(' × ')} is not within ${finest.join(' × ')}`);
+  }
+  const sel = await resolveSelection(wh, window, { filter, area_kind: opts.area_kind, scope: opts.scope });
+  const q = buildKmDurationsQuery(finest, sel, m.duration);
+  const leaves = new DoubleArena();
+  const out = new Map<string, Map<string, number | null>>();
+  try {
+    const listed = await wh.allWithLists(q.sql, q.params, ['ends', 'censored'] as const, { arena: leaves });
+    const pacer = new Pacer(VALUES_PER_TURN);
+    for (const grouping of groupings) {
+      const parts = new Map<string, { ends: Float64Array[]; censored: Float64Array[] }>();
+      for (const leaf of listed) {
+        const k = JSON.stringify(grouping.map((d) => String(leaf[d])));
+        const p = parts.get(k) ?? { ends: [], censored: [] };
+        p.ends.push(leaf.ends);
+        p.censored.push(leaf.censored);
+        parts.set(k, p);
+      }
+      // Each group's lists are copied (the leaves' are read again by the next grouping) into
+      // memory given back once the grouping is done.
+      const pooled = new DoubleArena();
+      const together = (ps: Float64Array[]) => {
+        const a = pooled.alloc(ps.reduce((n, x) => n + x.length, 0));
+        ps.reduce((at, x) => (a.set(x, at), at + x.length), 0);
+        return a;
+      };
+      const values = new Map<string, number | null>();
+      try {
+        for (const [k, p] of parts) {
+          const group = { ends: together(p.ends), censored: together(p.censored) };
+          await pacer.run(new GroupDurationsSort(group));
+          const walk = new SortedKmWalk(group.ends, group.censored, [m.statistic]);
+          await pacer.run(walk);
+          values.set(k, hours(walk.summary()[m.statistic]));
+        }
+      } finally {
+        pooled.release();
+      }
+      out.set(grouping.join(), values);
+    }
+  } finally {
+    leaves.release();
+  }
+  return out;
 }

@@ -12,7 +12,7 @@
 // and time makes a three-way table of mostly tiny counts whose protection would have to withhold
 // the totals too (README in privacy/).
 import type { Warehouse } from '../db.ts';
-import { computeKpis, type KpiRow } from './kpis.ts';
+import { computeKpis, kmMeasureByGroupings, type KpiRow } from './kpis.ts';
 import { dataAsOf, requestSpan, resolveWindow } from './window.ts';
 import { listDimensions, type Dimensions } from './dimensions.ts';
 import { areaPhrase, formatP } from './format.ts';
@@ -95,7 +95,8 @@ interface PublicRelease {
   /** All requests, split by service group → service (family "service") and by area (family "area"). */
   rows: Axis;
   time: Axis;
-  medians: Map<string, Promise<Map<string, number | null>>>;
+  /** The median of every cut a table can show, read together on first use (mediansBy). */
+  medians: { all: Promise<Map<string, Map<string, number | null>>> | null };
 }
 
 export interface PublicOptions {
@@ -161,7 +162,7 @@ async function buildPublicRelease(wh: Warehouse, dims: Dimensions, o: PublicOpti
   const sensitiveNames = sensitiveServiceNames(o.policy, dims.services);
   const rows = new Axis('rows', 'All requests');
   const time = Axis.flat(o.period, periods, 'All periods');
-  const base = { period: o.period, periods, partial, area_kind: areaKind, rows, time, medians: new Map() };
+  const base = { period: o.period, periods, partial, area_kind: areaKind, rows, time, medians: { all: null } };
   if (periods.length === 0) return { ...base, window: { from: '', to: '', as_of: asOf, timezone: o.timezone }, sensitive: [], scope: {}, release: null };
   const window = await resolveWindow(wh, { from: periods[0], to: periodEnd(o.period, periods[periods.length - 1]), as_of: asOf }, o.timezone);
   // Sensitive services are left out of every public figure, totals included, by name and by code
@@ -169,7 +170,8 @@ async function buildPublicRelease(wh: Warehouse, dims: Dimensions, o: PublicOpti
   const sens = await sensitiveServices(wh, o.policy);
   const sensitive = dims.services.filter((sv) => sensitiveNames.has(sv.name) || (sv.code !== null && sens.codes.includes(sv.code))).map((sv) => sv.name);
   const scope = { exclude_services: [...new Set([...sensitive, ...sens.names])].sort(), exclude_service_codes: [...sens.codes].sort() };
-  const kpis = await computeKpis(wh, ['service_group', 'service', 'area', o.period], window, {}, { area_kind: areaKind, scope });
+  // Counts and rates per leaf; the medians are read pooled over the cuts tables show (mediansBy).
+  const kpis = await computeKpis(wh, LEAF_BY(o.period), window, {}, { area_kind: areaKind, scope, durations: false });
 
   // Every service the data knows (under its group) and every area of the kind, even with no requests in the window.
   const group = (g: string | null | undefined) => g ?? '(no service group)';
@@ -201,17 +203,30 @@ function rowsNodes(pr: PublicRelease, d: RowsDimension | null): number[] {
   return d === 'area' ? pr.rows.atDepth(1, 'area') : pr.rows.atDepth(d === 'service' ? 2 : 1, 'service');
 }
 
-/** Kaplan–Meier medians from the staff KPIs for one grouping, keyed by its labels. */
-function mediansBy(wh: Warehouse, pr: PublicRelease, by: Dimension[]): Promise<Map<string, number | null>> {
-  const key = by.join();
-  let hit = pr.medians.get(key);
-  if (!hit) {
-    hit = computeKpis(wh, by, pr.window, {}, { area_kind: pr.area_kind, scope: pr.scope }).then(
-      (r) => new Map(r.rows.map((row) => [JSON.stringify(by.map((d) => row[d])), row.median_hours_to_close])),
-    );
-    pr.medians.set(key, hit);
+/** The release's leaf: every cell of every table is a sum of these. */
+const LEAF_BY = (period: PublicPeriod): Dimension[] => ['service_group', 'service', 'area', period];
+/** The cuts a table's cells can be: the total, service groups, services or areas, by period or over all periods. */
+const MEDIAN_CUTS = (period: PublicPeriod): Dimension[][] =>
+  [[], ['service_group'], ['service_group', 'service'], ['area']].flatMap((by) => [by as Dimension[], [...by, period] as Dimension[]]);
+
+/**
+ * The staff KPIs' median time to close for one cut, keyed by its labels. All cuts are read
+ * together, from one read of the leaves' durations (kmMeasureByGroupings: computeKpis's figure
+ * to the bit), the first time a table needs one: eight scans of the cases were most of the time
+ * of a first public page on a large city.
+ */
+async function mediansBy(wh: Warehouse, pr: PublicRelease, by: Dimension[]): Promise<Map<string, number | null>> {
+  if (!pr.medians.all) {
+    const all = kmMeasureByGroupings(wh, 'median_hours_to_close', LEAF_BY(pr.period), MEDIAN_CUTS(pr.period), pr.window, {}, { area_kind: pr.area_kind, scope: pr.scope });
+    // A failed read (a timeout on a busy server) is tried again by the next request, not kept.
+    all.catch(() => {
+      if (pr.medians.all === all) pr.medians.all = null;
+    });
+    pr.medians.all = all;
   }
-  return hit;
+  const cut = (await pr.medians.all).get(by.join());
+  if (!cut) throw new Error(`public release: no median cut ${by.join(' × ')}`);
+  return cut;
 }
 
 /**

@@ -1,26 +1,26 @@
 // Repeat locations (issue 12 item 3): places where the same service was requested again within N
-// days of a close. The SQL (queries/repeat-locations-sql.ts) finds the repeats; this service
-// gives it the cells of the points (H3 at resolution 10 or 11, computed here with h3-js: DuckDB has
-// no H3 and the cases store only 7–9) and states what was computed. Staff only: cells, never points.
+// days of a close. DuckDB selects the cases concerned (queries/repeat-locations-sql.ts) and lists
+// their numbers; repeat-places.ts finds the cells (H3 at resolution 10 or 11, with h3-js: DuckDB
+// has no H3 and the cases store only 7–9) and the repeats; this service states what was computed.
+// Staff only: cells, never points.
 //
 // Why not a stored r10/r11 column: it would need a migration that cannot fill itself (no H3 in
 // SQL) and a rewrite of every placed case. Here each distinct point of the cases concerned costs
-// one latLngToCell (about 1.5 µs) and the map goes back to DuckDB as one JSON value (about 6 µs
-// a point): on a 5-million-case city a 12-week window with 30 days of look-back is roughly 300,000
-// distinct points — about 2–3 s — while the demo city's whole year takes well under a second.
-import { cellToLatLng, latLngToCell } from 'h3-js';
+// one latLngToCell (about 2–3 µs): a 10-million-case warehouse's 12 weeks with 30 days of
+// look-back are about 3 million cases, under ten seconds, computed once per data version (memo).
+import { cellToLatLng } from 'h3-js';
 import type { Warehouse } from '../db.ts';
 import { ParameterError } from '../errors.ts';
 import { appliedFilter, type CaseFilter, type CaseScope, type CaseWindow } from '../queries/case-predicates.ts';
-import { buildRepeatCoverageQuery, buildRepeatLocationsQuery, buildRepeatPointsQuery } from '../queries/repeat-locations-sql.ts';
+import { buildLocalDaysQuery, buildRepeatCasesQuery, buildRepeatCoverageQuery } from '../queries/repeat-locations-sql.ts';
+import { DoubleArena } from '../double-arena.ts';
+import { findRepeatPlaces, type RepeatCases, type RepeatPlaces } from './repeat-places.ts';
 import { resolveSelection } from './dimensions.ts';
 import { cellRing } from './map.ts';
 
 export const REPEAT_RESOLUTIONS = [10, 11] as const;
 export const DEFAULT_REPEAT_DAYS = 30;
 export const MAX_REPEAT_DAYS = 365;
-/** Distinct points read per statement: under the readers' row cap (limits.max_query_rows, 100,000 by default). */
-const POINT_PAGE = 50_000;
 
 export interface RepeatOptions {
   window: CaseWindow;
@@ -81,39 +81,37 @@ export async function computeRepeatLocations(wh: Warehouse, o: RepeatOptions): P
   if (!Number.isInteger(limit) || limit < 1) throw new ParameterError('limit', 'limit must be a whole number, at least 1');
   const sel = await resolveSelection(wh, o.window, { filter: o.filter, area_kind: o.area_kind, scope: o.scope });
 
-  // The points → cells map, a page of distinct points at a time.
-  const lat: number[] = [];
-  const lon: number[] = [];
-  const cell: string[] = [];
-  let after: { lat: number; lon: number } | null = null;
-  for (;;) {
-    const q = buildRepeatPointsQuery(sel, days, after, POINT_PAGE);
-    const page = await wh.all<{ lat: number; lon: number }>(q.sql, q.params);
-    for (const p of page) {
-      lat.push(p.lat);
-      lon.push(p.lon);
-      cell.push(latLngToCell(p.lat, p.lon, resolution));
-    }
-    if (page.length < POINT_PAGE) break;
-    after = page[page.length - 1];
-  }
   const cov = buildRepeatCoverageQuery(sel);
   const coverage = (await wh.one<{ with_point: number; without_point: number }>(cov.sql, cov.params))!;
-  const rows = lat.length === 0 ? [] : await (async () => {
-    const q = buildRepeatLocationsQuery(sel, days, JSON.stringify({ lat, lon, cell }));
-    return wh.all<Omit<RepeatPlace, 'h3' | 'centre' | 'repeat_share'> & { cell: string }>(q.sql, q.params);
-  })();
-  const places = rows.slice(0, limit).map(({ cell: h3, ...r }) => {
-    const [clat, clng] = cellToLatLng(h3);
-    return { h3, centre: [clng, clat] as [number, number], area: r.area, service: r.service, requests: r.requests, repeats: r.repeats, repeat_share: r.repeats / r.requests, first_request: r.first_request, last_request: r.last_request, last_repeat: r.last_repeat };
+  const q = buildRepeatCasesQuery(sel, days);
+  const arena = new DoubleArena();
+  let found: RepeatPlaces;
+  try {
+    const lists = await wh.allWithLists<'lat' | 'lon' | 'opened' | 'closed' | 'in_window', Pick<RepeatCases, 'service' | 'area'>>(
+      q.sql, q.params, ['lat', 'lon', 'opened', 'closed', 'in_window'] as const, { arena, what: 'services × areas of the cases concerned' });
+    found = await findRepeatPlaces(lists, days, resolution, limit);
+  } finally {
+    arena.release();
+  }
+  const listed = found.top;
+  // The listed places' instants as local days, in one statement (DuckDB's time zones, as every other day).
+  const instants = listed.flatMap((g) => [g.first_request, g.last_request, g.last_repeat]);
+  const dq = buildLocalDaysQuery(sel, instants);
+  const localDays = listed.length === 0 ? [] : (await wh.one<{ days: string[] }>(dq.sql, dq.params))!.days;
+  const places = listed.map((g, i) => {
+    const [clat, clng] = cellToLatLng(g.cell);
+    return {
+      h3: g.cell, centre: [clng, clat] as [number, number], area: g.area, service: g.service, requests: g.requests, repeats: g.repeats, repeat_share: g.repeats / g.requests,
+      first_request: localDays[3 * i], last_request: localDays[3 * i + 1], last_repeat: localDays[3 * i + 2],
+    };
   });
   const w = o.window;
   const result: RepeatResult = {
     from: w.from, to: w.to, as_of: w.as_of, timezone: w.timezone, area_kind: sel.area_kind, filter: appliedFilter(sel.filter),
     days, resolution,
     requests_with_point: coverage.with_point, requests_without_point: coverage.without_point,
-    places_total: rows.length,
-    repeats_total: rows.reduce((s, r) => s + r.repeats, 0),
+    places_total: found.total,
+    repeats_total: found.repeats,
     limit,
     places,
     definition: `A repeat is a request opened at most ${days} days (exactly ${days} × 24 h included) after an earlier request of the same service at the same place (H3 cell, resolution ${resolution}) was first closed; a place's requests are those opened in the window.`,
