@@ -43,3 +43,24 @@ describe('estimateCells: groups × periods before any query runs', () => {
     expect(estimateCells(dims, sel({ area: 'D2', channel: 'web' }), ['area', 'channel', 'month'])).toBe(3);
   });
 });
+
+describe('listDimensions: one read per data version', () => {
+  it('gives callers that arrive together the same lists (memos of the data version are keyed on them), and new ones after a load', async () => {
+    const { demoWarehouse } = await import('../../test/demo-warehouse.ts');
+    const { listDimensions } = await import('./dimensions.ts');
+    const t = await demoWarehouse();
+    try {
+      const [a, b, c] = await Promise.all([listDimensions(t.wh), listDimensions(t.wh), listDimensions(t.wh)]);
+      expect(b).toBe(a);
+      expect(c).toBe(a);
+      expect(await listDimensions(t.wh)).toBe(a);
+      // A new service (what a load can bring) is a new data version: new lists.
+      await t.wh.run(`INSERT INTO services (service_code, name) VALUES ('ZZ-NEW', 'A new service')`);
+      const after = await listDimensions(t.wh);
+      expect(after).not.toBe(a);
+      expect(await listDimensions(t.wh)).toBe(after);
+    } finally {
+      t.cleanup();
+    }
+  }, 60_000);
+});

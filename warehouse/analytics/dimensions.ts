@@ -52,7 +52,13 @@ interface Cached {
    */
   reopenedChangedUs: number;
 }
-const cache = new WeakMap<Warehouse, Cached>();
+/**
+ * The lists of the current data version, as a promise: callers that arrive together (the
+ * overview and the public release, computed ahead as the server starts) share one read and get
+ * the same object — the public release and other per-version memos are keyed on it, and two
+ * reads made two objects, so what was computed ahead for one was computed again for a visitor.
+ */
+const cache = new WeakMap<Warehouse, { version: string; value: Promise<Cached> }>();
 
 /** Changes whenever a batch lands or areas are loaded, so the cached lists are never stale. */
 export async function dataVersion(wh: Warehouse): Promise<string> {
@@ -67,10 +73,15 @@ async function cached(wh: Warehouse): Promise<Cached> {
   const version = await dataVersion(wh);
   let hit = cache.get(wh);
   if (!hit || hit.version !== version) {
-    hit = { version, dims: await readDimensions(wh), dayZone: await storedDayZone(wh), reopenedChangedUs: await reopenedChangedUs(wh) };
-    cache.set(wh, hit);
+    const read = async (): Promise<Cached> => ({ version, dims: await readDimensions(wh), dayZone: await storedDayZone(wh), reopenedChangedUs: await reopenedChangedUs(wh) });
+    const entry = { version, value: read() };
+    // A failed read is not kept: the next caller reads again.
+    entry.value.catch(() => {
+      if (cache.get(wh) === entry) cache.delete(wh);
+    });
+    cache.set(wh, (hit = entry));
   }
-  return hit;
+  return hit.value;
 }
 
 /**
