@@ -1,5 +1,5 @@
 // The analyses a dashboard asks for (the overview's KPI table, a year of it, hot-spots, the
-// survival chart's curve) at 1M, 5M and 20M cases, each beside the bare DuckDB aggregation it
+// survival chart's curve, repeat locations, the public release) at 1M, 5M and 20M cases, each beside the bare DuckDB aggregation it
 // rests on, timed in the same run and interleaved with it (so a burst of load from elsewhere on the machine hurts both
 // sides), plus the warehouse file's size; then how each cost grows with the cases, and issue 10's
 // targets.
@@ -10,13 +10,16 @@ import { Warehouse } from '../../warehouse/db.ts';
 import { computeKpis } from '../../warehouse/analytics/kpis.ts';
 import { computeHotspots } from '../../warehouse/analytics/hotspots.ts';
 import { computeSurvival } from '../../warehouse/analytics/survival.ts';
+import { computeRepeatLocations } from '../../warehouse/analytics/repeat-locations.ts';
+import { publicKpis } from '../../warehouse/analytics/public-kpis.ts';
+import { DEFAULT_POLICY } from '../../warehouse/privacy/policy.ts';
 import { addBenchCases, BENCH_YEAR, BENCH_ZONE, prepareBenchCity } from './bench-cases.ts';
 
 export const FULL_SIZES = [1_000_000, 5_000_000, 20_000_000];
 // The quick run: 1M, and a small size so the growth table still has a step.
 export const QUICK_SIZES = [250_000, 1_000_000];
 
-export type AnalysisKey = 'overview' | 'year' | 'hotspots' | 'survival';
+export type AnalysisKey = 'overview' | 'year' | 'hotspots' | 'survival' | 'repeats' | 'public';
 export interface AnalyticsRun { key: AnalysisKey; label: string; seconds: number; bare_seconds: number; ratio: number; rows_out: number; repeats: number }
 export interface AnalyticsSize {
   cases: number;
@@ -49,6 +52,8 @@ const LABELS: Record<AnalysisKey, string> = {
   year: 'KPIs by service × week, whole year',
   hotspots: 'hot-spots, H3 resolution 8, k = 1, whole year (Gi*, FDR, Local Moran)',
   survival: 'survival chart: the curve of time to close, last 12 weeks, every case in one curve',
+  repeats: 'repeat locations: H3 resolution 10, 30 days, last 12 weeks (the planners\' map)',
+  public: 'public release: 12 months by service group, service and area, protected, with medians (what /public reads)',
 };
 
 /** Best of `repeat` runs of ours and of the bare query, one after the other each time. */
@@ -69,6 +74,8 @@ async function timePair<T>(ours: () => Promise<T>, bare: () => Promise<unknown>,
 
 /** Survival curves computed so far in this process (each at its own as-of time: see measureSize). */
 let curveRuns = 0;
+/** Public releases built so far (each after a batch of its own). */
+let publicRuns = 0;
 
 const mib = (bytes: number) => Math.round(bytes / 2 ** 20);
 const peakRssMib = () => Math.round(process.resourceUsage().maxRSS / 1024);
@@ -85,6 +92,15 @@ const BARE_CELLS = `SELECT h3_r8, count(*) AS n FROM cases WHERE opened_day BETW
 // For the curve: DuckDB's own median of every case's time to close in the window, in one group.
 const BARE_CURVE = `SELECT count(*) AS n, median(epoch_us(closed_at) - epoch_us(opened_at)) AS m
   FROM cases WHERE opened_day BETWEEN $from::DATE AND $to::DATE`;
+// For repeat locations: DuckDB's own window over the same cases on the stored resolution-9 cell —
+// each request's latest earlier close of the same service there (a cell DuckDB has, where ours
+// computes resolution 10 from the points).
+const BARE_REPEATS = `SELECT count(*) FILTER (WHERE opened_day >= $from::DATE AND epoch_us(opened_at) - prev <= 30 * 86400000000) AS repeats
+  FROM (SELECT opened_day, opened_at, max(epoch_us(closed_at)) OVER (PARTITION BY service_name, h3_r9 ORDER BY opened_at ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev
+        FROM cases WHERE opened_day BETWEEN $from::DATE - 30 AND $to::DATE)`;
+// For the public release: DuckDB's own median of time to close by service and month over the year.
+const BARE_MONTHS = `SELECT service_name, date_trunc('month', opened_day)::DATE AS m, count(*) AS n, median(epoch_us(closed_at) - epoch_us(opened_at)) AS med
+  FROM cases WHERE opened_day BETWEEN $from::DATE AND $to::DATE GROUP BY ALL`;
 
 async function measureSize(wh: Warehouse, cases: number, log: (l: string) => void): Promise<AnalyticsRun[]> {
   const window = { from: '2026-08-24', to: '2026-11-15', as_of: BENCH_YEAR.as_of, timezone: BENCH_ZONE };
@@ -111,6 +127,16 @@ async function measureSize(wh: Warehouse, cases: number, log: (l: string) => voi
   const curve = await timePair(() => computeSurvival(wh, { ...window, as_of: asOfPlus(curveRuns++) }, {}, { duration: 'close' }),
     () => wh.all(BARE_CURVE, { from: window.from, to: window.to }), kpiRepeat);
   push('survival', curve, curve.value.points.length, kpiRepeat);
+  const repeats = await timePair(() => computeRepeatLocations(wh, { window, days: 30, resolution: 10 }),
+    () => wh.all(BARE_REPEATS, { from: window.from, to: window.to }), kpiRepeat);
+  push('repeats', repeats, repeats.value.places.length, kpiRepeat);
+  // The release is kept per data version (the dimension lists): each run first records a batch,
+  // as a load does, so each is built again.
+  const release = await timePair(async () => {
+    await wh.run(`INSERT INTO ingest_batches (batch_id, source, kind, started_at, finished_at) VALUES ($id, 'bench', 'cases', now(), now())`, { id: `bench-${publicRuns++}` });
+    return publicKpis(wh, ['service_group', 'service', 'area', 'month'], { period: 'month', policy: DEFAULT_POLICY, timezone: BENCH_ZONE });
+  }, () => wh.all(BARE_MONTHS, { from: year.from, to: year.to }), kpiRepeat);
+  push('public', release, release.value.tables.reduce((n, t) => n + t.rows.length, 0), kpiRepeat);
   return runs;
 }
 
@@ -174,7 +200,8 @@ export function formatAnalyticsBench(b: AnalyticsBench): string {
     `Synthetic city, \`cases\` built in SQL (a year, 9 services, 2% open, stored local days in ${b.zone}), one table grown ` +
       `${b.sizes.map((s) => cases(s.cases)).join(' → ')}. Each figure is the best of its runs, each run followed by the limit: ` +
       `DuckDB's own \`median\` of time to close over the same cases grouped by service and week on the stored local day ` +
-      `(for hot-spots: a count per resolution-8 cell; for the survival curve: the median of every case's time to close, ungrouped).`,
+      `(for hot-spots: a count per resolution-8 cell; for the survival curve: the median of every case's time to close, ungrouped; ` +
+      `for repeat locations: a window over the same cases per service and stored resolution-9 cell; for the public release: the median by service and month over the year).`,
     '',
     '| analysis | cases | runs | ours s | limit s | ours ÷ limit | rows out |',
     '|---|--:|--:|--:|--:|--:|--:|',
@@ -186,7 +213,7 @@ export function formatAnalyticsBench(b: AnalyticsBench): string {
     const steps = [...new Set(b.growth.map((g) => `${g.from}-${g.to}`))].map((k) => b.growth.find((g) => `${g.from}-${g.to}` === k)!);
     lines.push('', `How cost grows with the cases (× from one size to the next; linear would be the cases' own ×):`, '');
     lines.push(`| | ${steps.map((g) => `${cases(g.from)} → ${cases(g.to)} (cases ×${g.cases_ratio.toFixed(0)})`).join(' | ')} |`, `|---|${steps.map(() => '--:').join('|')}|`);
-    const keys: (AnalysisKey | 'file')[] = ['overview', 'year', 'hotspots', 'survival', 'file'];
+    const keys: (AnalysisKey | 'file')[] = ['overview', 'year', 'hotspots', 'survival', 'repeats', 'public', 'file'];
     for (const k of keys) {
       const at = (g: (typeof steps)[number]) => b.growth.find((x) => x.key === k && x.from === g.from && x.to === g.to)!;
       if (k === 'file') {

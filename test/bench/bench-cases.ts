@@ -1,9 +1,9 @@
 // A synthetic city's `cases` table, built directly in SQL for the analytics bench (the ingest is
 // measured on its own): a year of requests over 9 services, durations from an hour to six days,
-// 2% still open, points on H3 cells over a small city. Every value is a hash of the case number,
+// 2% still open, points near the centres of H3 cells over a small city. Every value is a hash of the case number,
 // so a table of N cases is the same in every run, and growing it from N to M adds cases N..M-1
 // without touching the first N: the 1M, 5M and 20M warehouses are one table grown in steps.
-import { cellToParent, polygonToCells } from 'h3-js';
+import { cellToLatLng, cellToParent, polygonToCells } from 'h3-js';
 import type { Warehouse } from '../../warehouse/db.ts';
 
 /** The zone the local days are cut in; the analyses' window uses the same, so they read the stored days. */
@@ -20,13 +20,16 @@ export async function prepareBenchCity(wh: Warehouse): Promise<{ cells: number }
   const ring = [[BBOX[1], BBOX[0]], [BBOX[1], BBOX[2]], [BBOX[3], BBOX[2]], [BBOX[3], BBOX[0]], [BBOX[1], BBOX[0]]];
   await wh.run(`INSERT INTO areas VALUES ('city', 'Riverton', 'city', NULL, $g)`, { g: JSON.stringify({ type: 'Polygon', coordinates: [ring.map(([la, lo]) => [lo, la])] }) });
   const cells = polygonToCells(ring, 9);
-  await wh.run(`CREATE TEMP TABLE bench_cells (i INTEGER, c9 VARCHAR, c8 VARCHAR, c7 VARCHAR)`);
+  await wh.run(`CREATE TEMP TABLE bench_cells (i INTEGER, c9 VARCHAR, c8 VARCHAR, c7 VARCHAR, lat DOUBLE, lon DOUBLE)`);
   const app = await wh.conn.createAppender('bench_cells', 'main', 'temp');
   cells.forEach((c, i) => {
     app.appendInteger(i + 1);
     app.appendVarchar(c);
     app.appendVarchar(cellToParent(c, 8));
     app.appendVarchar(cellToParent(c, 7));
+    const [lat, lon] = cellToLatLng(c);
+    app.appendDouble(lat);
+    app.appendDouble(lon);
     app.endRow();
   });
   app.closeSync();
@@ -53,7 +56,10 @@ export async function addBenchCases(wh: Warehouse, from: number, to: number, cel
          SELECT *, CASE WHEN still_open THEN NULL ELSE opened + to_microseconds((hours * 3600e6)::BIGINT) END AS closed FROM g
        )
        SELECT 'bench:' || d.i, 'bench', d.i::VARCHAR, 'S' || svc, 'Service ' || svc, 'Agency ' || (svc % 4), 'phone', opened, opened,
-              closed, NULL, opened + INTERVAL 72 HOUR, CASE WHEN still_open THEN 'open' ELSE 'closed' END, 0, NULL, NULL, NULL, NULL,
+              closed, NULL, opened + INTERVAL 72 HOUR, CASE WHEN still_open THEN 'open' ELSE 'closed' END, 0,
+              -- A point within about 50 m of its cell's centre, on a grid of a millionth of a degree:
+              -- most requests have a point of their own, as geocoded addresses do.
+              round(b.lat + ((hash(d.i, 5) % 1001)::INTEGER - 500) * 1e-6, 6), round(b.lon + ((hash(d.i, 6) % 1001)::INTEGER - 500) * 1e-6, 6), NULL, NULL,
               'bench', 'city', b.c7, b.c8, b.c9, coalesce(closed, opened),
               (opened AT TIME ZONE $tz)::DATE, (closed AT TIME ZONE $tz)::DATE, $tz
        FROM d JOIN bench_cells b ON b.i = d.cell_i`,
