@@ -24,6 +24,8 @@ describe('Kaplan–Meier measures pooled over cuts of one grouping', () => {
     { name: 'median, everything', measure: 'median_hours_to_close', filter: {}, opts: {} },
     { name: 'P90, one agency', measure: 'p90_hours_to_close', filter: { agency: 'Sanitation' }, opts: {} },
     { name: 'median to first response, a scope', measure: 'median_hours_to_first_response', filter: {}, opts: { scope: { agencies: ['Public Works', 'Sanitation'] } } },
+    // The areas as the source rows name them, not the default polygons.
+    { name: 'median, the source\'s area names', measure: 'median_hours_to_close', filter: {}, opts: { area_kind: 'source' } },
   ];
   for (const c of cases) {
     it(`equals computeKpis for every cut: ${c.name}`, async () => {

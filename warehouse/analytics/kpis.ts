@@ -10,7 +10,7 @@ import { SortedKmWalk, type KmSummary } from '../stats/kaplan-meier.ts';
 import { GroupDurationsSort } from '../stats/sort-durations.ts';
 import { DoubleArena } from '../double-arena.ts';
 import { checkCellBudget, resolveSelection } from './dimensions.ts';
-import { mapInTurns, Pacer, VALUES_PER_TURN } from '../turns.ts';
+import { mapInTurns, Pacer, VALUES_PER_TURN, type Stepwise } from '../turns.ts';
 
 export { dataAsOf, resolveWindow, WindowError } from './window.ts';
 
@@ -185,6 +185,38 @@ export async function computeKpis(wh: Warehouse, by: readonly Dimension[], windo
   return { as_of: window.as_of, from: window.from, to: window.to, timezone: window.timezone, area_kind: sel.area_kind, by: [...by], filter: appliedFilter(sel.filter), rows };
 }
 
+/** Lists put together in one array of an arena, copied a budget of numbers per step. */
+class ListsTogether implements Stepwise {
+  readonly out: Float64Array;
+  private part = 0;
+  private at = 0;
+  private from = 0;
+  constructor(private readonly parts: readonly Float64Array[], arena: DoubleArena) {
+    this.out = arena.alloc(parts.reduce((n, x) => n + x.length, 0));
+  }
+
+  get done(): boolean {
+    return this.part >= this.parts.length;
+  }
+
+  advance(budget: number): number {
+    let did = 0;
+    while (this.part < this.parts.length && did < budget) {
+      const p = this.parts[this.part];
+      const n = Math.min(p.length - this.from, budget - did);
+      this.out.set(p.subarray(this.from, this.from + n), this.at);
+      this.at += n;
+      this.from += n;
+      did += n;
+      if (this.from === p.length) {
+        this.part++;
+        this.from = 0;
+      }
+    }
+    return did;
+  }
+}
+
 /**
  * One Kaplan–Meier measure of the registry for several groupings of the same cases at once, each
  * grouping a subset of `finest`'s dimensions: the finest grouping's durations are read once, and
@@ -196,7 +228,9 @@ export async function computeKpis(wh: Warehouse, by: readonly Dimension[], windo
  * periods), one scan of the cases instead of one per cut.
  *
  * Returns, per grouping (its dimensions joined by ","), the measure (hours) keyed by the JSON of
- * the group's labels in the grouping's order; a group with no cases has no entry.
+ * the group's labels in the grouping's order; a group with no cases has no entry. The finest
+ * grouping's size is the caller's to check (checkCellBudget; the public release counts it with
+ * computeKpis first); the readers' row cap applies to its groups.
  */
 export async function kmMeasureByGroupings(
   wh: Warehouse,
@@ -229,25 +263,24 @@ export async function kmMeasureByGroupings(
         p.censored.push(leaf.censored);
         parts.set(k, p);
       }
-      // Each group's lists are copied (the leaves' are read again by the next grouping) into
-      // memory given back once the grouping is done.
-      const pooled = new DoubleArena();
-      const together = (ps: Float64Array[]) => {
-        const a = pooled.alloc(ps.reduce((n, x) => n + x.length, 0));
-        ps.reduce((at, x) => (a.set(x, at), at + x.length), 0);
-        return a;
-      };
       const values = new Map<string, number | null>();
-      try {
-        for (const [k, p] of parts) {
-          const group = { ends: together(p.ends), censored: together(p.censored) };
+      for (const [k, p] of parts) {
+        // The group's lists are copied (the leaves' are read again by the next grouping), in steps,
+        // into memory given back as soon as the group is walked.
+        const pooled = new DoubleArena();
+        try {
+          const ends = new ListsTogether(p.ends, pooled);
+          const censored = new ListsTogether(p.censored, pooled);
+          await pacer.run(ends);
+          await pacer.run(censored);
+          const group = { ends: ends.out, censored: censored.out };
           await pacer.run(new GroupDurationsSort(group));
           const walk = new SortedKmWalk(group.ends, group.censored, [m.statistic]);
           await pacer.run(walk);
           values.set(k, hours(walk.summary()[m.statistic]));
+        } finally {
+          pooled.release();
         }
-      } finally {
-        pooled.release();
       }
       out.set(grouping.join(), values);
     }

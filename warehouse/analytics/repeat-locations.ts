@@ -9,8 +9,8 @@
 // one latLngToCell (about 2–3 µs): a 10-million-case warehouse's 12 weeks with 30 days of
 // look-back are about 3 million cases, under ten seconds, computed once per data version (memo).
 import { cellToLatLng } from 'h3-js';
-import type { Warehouse } from '../db.ts';
-import { ParameterError } from '../errors.ts';
+import { NARROW, type Warehouse } from '../db.ts';
+import { CivicError, ParameterError } from '../errors.ts';
 import { appliedFilter, type CaseFilter, type CaseScope, type CaseWindow } from '../queries/case-predicates.ts';
 import { buildLocalDaysQuery, buildRepeatCasesQuery, buildRepeatCoverageQuery } from '../queries/repeat-locations-sql.ts';
 import { DoubleArena } from '../double-arena.ts';
@@ -21,6 +21,14 @@ import { cellRing } from './map.ts';
 export const REPEAT_RESOLUTIONS = [10, 11] as const;
 export const DEFAULT_REPEAT_DAYS = 30;
 export const MAX_REPEAT_DAYS = 365;
+/**
+ * Requests with a location in the window, at most: the search holds about 150 bytes per case
+ * concerned (its numbers as read, their copies, the point table and the sort orders), so 5 million
+ * requests (with 30 days of look-back, about 6.5 million cases) stay near a gigabyte. The bench's
+ * 20M-case year has 4.6 million in its last 12 weeks (22 s); a decade's window is refused with
+ * what to narrow.
+ */
+export const MAX_REPEAT_REQUESTS = 5_000_000;
 
 export interface RepeatOptions {
   window: CaseWindow;
@@ -32,6 +40,8 @@ export interface RepeatOptions {
   resolution?: number;
   /** Places × services listed at most (the busiest by repeats); totals count them all. */
   limit?: number;
+  /** Requests with a location searched at most (default MAX_REPEAT_REQUESTS). */
+  max_requests?: number;
 }
 
 export interface RepeatPlace {
@@ -83,12 +93,16 @@ export async function computeRepeatLocations(wh: Warehouse, o: RepeatOptions): P
 
   const cov = buildRepeatCoverageQuery(sel);
   const coverage = (await wh.one<{ with_point: number; without_point: number }>(cov.sql, cov.params))!;
+  const most = o.max_requests ?? MAX_REPEAT_REQUESTS;
+  if (coverage.with_point > most) {
+    throw new CivicError(`Repeat locations over ${coverage.with_point.toLocaleString('en-US')} requests with a location is more than this server searches at once (${most.toLocaleString('en-US')}). Narrow it: ${NARROW}.`, { status: 413 });
+  }
   const q = buildRepeatCasesQuery(sel, days);
   const arena = new DoubleArena();
   let found: RepeatPlaces;
   try {
-    const lists = await wh.allWithLists<'lat' | 'lon' | 'opened' | 'closed' | 'in_window', Pick<RepeatCases, 'service' | 'area'>>(
-      q.sql, q.params, ['lat', 'lon', 'opened', 'closed', 'in_window'] as const, { arena, what: 'services × areas of the cases concerned' });
+    const lists = await wh.allWithLists<'lat' | 'lon' | 'opened' | 'closed' | 'in_window' | 'area_counts', Pick<RepeatCases, 'service' | 'area_names'>>(
+      q.sql, q.params, ['lat', 'lon', 'opened', 'closed', 'in_window', 'area_counts'] as const, { arena, what: 'services of the cases concerned' });
     found = await findRepeatPlaces(lists, days, resolution, limit);
   } finally {
     arena.release();

@@ -29,7 +29,7 @@ function cases(seed: number, n: number, layout: 'grid' | 'line' = 'grid'): Repea
   // apart: a point lookup must tell points that share a coordinate apart.
   const points = layout === 'grid' ? [...grid, ...grid.map(([lat, lon]) => [lat + rnd() * 0.0004, lon])]
     : Array.from({ length: n }, (_, i) => (i % 2 ? [40, -75 + i * 0.0003] : [40 + i * 0.0003, -75]));
-  const lists = new Map<string, { service: string; area: string; lat: number[]; lon: number[]; opened: number[]; closed: number[]; in_window: number[] }>();
+  const lists = new Map<string, { service: string; area_names: string[]; area: number[]; lat: number[]; lon: number[]; opened: number[]; closed: number[]; in_window: number[] }>();
   for (let i = 0; i < n; i++) {
     const service = SERVICES[Math.floor(rnd() * SERVICES.length)];
     const area = AREAS[Math.floor(rnd() * AREAS.length)];
@@ -37,23 +37,39 @@ function cases(seed: number, n: number, layout: 'grid' | 'line' = 'grid'): Repea
     // Whole days mostly (ties with closes at the very instant of an opening), some odd microseconds.
     const opened = Math.floor(rnd() * 120) * DAY + (rnd() < 0.3 ? Math.floor(rnd() * DAY) : 0);
     const closed = rnd() < 0.25 ? NaN : opened + Math.floor(rnd() * 20) * DAY + (rnd() < 0.2 ? 1 : 0);
-    const key = `${service}|${area}`;
-    const l = lists.get(key) ?? { service, area, lat: [], lon: [], opened: [], closed: [], in_window: [] };
+    // Each service's list names the areas in an order of its own (the reader maps them).
+    const l = lists.get(service) ?? { service, area_names: [...AREAS].sort(() => rnd() - 0.5), area: [], lat: [], lon: [], opened: [], closed: [], in_window: [] };
+    l.area.push(l.area_names.indexOf(area));
     l.lat.push(lat);
     l.lon.push(lon);
     l.opened.push(opened);
     l.closed.push(closed);
     l.in_window.push(opened >= 40 * DAY ? 1 : 0);
-    lists.set(key, l);
+    lists.set(service, l);
   }
-  return [...lists.values()].map((l) => ({ ...l, lat: Float64Array.from(l.lat), lon: Float64Array.from(l.lon), opened: Float64Array.from(l.opened), closed: Float64Array.from(l.closed), in_window: Float64Array.from(l.in_window) }));
+  return [...lists.values()].map((l) => byArea(l));
+}
+
+/** A service's cases area by area, in its own order of areas (empty areas kept: a count of 0). */
+function byArea(l: { service: string; area_names: string[]; area: number[]; lat: number[]; lon: number[]; opened: number[]; closed: number[]; in_window: number[] }): RepeatCases {
+  const order = l.area.map((_, i) => i).sort((x, y) => l.area[x] - l.area[y] || x - y);
+  const pick = (v: number[]) => Float64Array.from(order, (i) => v[i]);
+  return {
+    service: l.service, area_names: l.area_names, area_counts: Float64Array.from(l.area_names, (_, a) => l.area.filter((x) => x === a).length),
+    lat: pick(l.lat), lon: pick(l.lon), opened: pick(l.opened), closed: pick(l.closed), in_window: pick(l.in_window),
+  };
 }
 
 const bytes = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
 
 /** The definition, pair by pair. */
 function brute(lists: RepeatCases[], days: number, resolution: number): RepeatGroup[] {
-  const all = lists.flatMap((l) => Array.from(l.opened, (o, i) => ({ service: l.service, area: l.area, cell: latLngToCell(l.lat[i], l.lon[i], resolution), opened: o, closed: l.closed[i], inWindow: l.in_window[i] === 1 })));
+  const areaAt = (l: RepeatCases, i: number) => {
+    let end = 0;
+    for (let a = 0; a < l.area_names.length; a++) if (i < (end += l.area_counts[a])) return l.area_names[a];
+    throw new Error('no area');
+  };
+  const all = lists.flatMap((l) => Array.from(l.opened, (o, i) => ({ service: l.service, area: areaAt(l, i), cell: latLngToCell(l.lat[i], l.lon[i], resolution), opened: o, closed: l.closed[i], inWindow: l.in_window[i] === 1 })));
   const out: RepeatGroup[] = [];
   for (const cell of new Set(all.map((c) => c.cell))) {
     const here = all.filter((c) => c.cell === cell);
@@ -95,7 +111,7 @@ describe('findRepeatPlaces', () => {
     expect('\u{1F600}' < '\uFFFD').toBe(true);
     // One place: the two areas tie, and two services tie on repeats and requests.
     const one = (service: string, area: string): RepeatCases => ({
-      service, area, lat: Float64Array.of(40, 40), lon: Float64Array.of(-75, -75),
+      service, area_names: ['x', area, 'y'], area_counts: Float64Array.of(0, 2, 0), lat: Float64Array.of(40, 40), lon: Float64Array.of(-75, -75),
       opened: Float64Array.of(0, 2 * DAY), closed: Float64Array.of(DAY, NaN), in_window: Float64Array.of(1, 1),
     });
     const got = await findRepeatPlaces([one('\u{1F600}', '\u{1F600}'), one('\uFFFD', '\uFFFD')], 30, 10, 10);

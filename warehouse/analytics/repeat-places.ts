@@ -8,10 +8,12 @@
 import { latLngToCell } from 'h3-js';
 import { nextTurn } from '../turns.ts';
 
-/** The concerned cases of one service and area, as buildRepeatCasesQuery lists them. */
+/** The concerned cases of one service, as buildRepeatCasesQuery lists them. */
 export interface RepeatCases {
   service: string;
-  area: string;
+  /** The areas of the lists' cases, in order: the first area_counts[0] cases are in area_names[0], and so on. */
+  area_names: string[];
+  area_counts: Float64Array;
   lat: Float64Array;
   lon: Float64Array;
   /** Microseconds since the epoch. */
@@ -162,12 +164,16 @@ export async function findRepeatPlaces(lists: readonly RepeatCases[], days: numb
   let at = 0;
   for (const l of lists) {
     const s = serviceIds.get(l.service) ?? (services.push(l.service), serviceIds.set(l.service, services.length - 1), services.length - 1);
-    const a = areaIds.get(l.area) ?? (areas.push(l.area), areaIds.set(l.area, areas.length - 1), areas.length - 1);
+    const areaOf = l.area_names.map((name) => areaIds.get(name) ?? (areas.push(name), areaIds.set(name, areas.length - 1), areas.length - 1));
+    if (l.area_counts.reduce((n, c) => n + c, 0) !== l.opened.length) throw new Error(`repeat places: ${l.service}'s area counts do not add up to its cases`);
+    let a = 0;
+    let areaEnd = l.area_counts[0] ?? 0;
     opened.set(l.opened, at);
     closed.set(l.closed, at);
     for (let i = 0; i < l.opened.length; i++, at++) {
+      while (i >= areaEnd) areaEnd += l.area_counts[++a];
       svc[at] = s;
-      area[at] = a;
+      area[at] = areaOf[a];
       inWindow[at] = l.in_window[i] === 1 ? 1 : 0;
       cell[at] = points.cellOf(l.lat[i], l.lon[i]);
       if (at % CASES_PER_TURN === CASES_PER_TURN - 1) await nextTurn();

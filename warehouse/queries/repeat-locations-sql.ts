@@ -38,22 +38,33 @@ function concernedCases(sel: CaseSelection, days: number): Query {
 }
 
 /**
- * The concerned cases as lists of numbers per service and area (Warehouse.allWithLists): point,
- * opening and first close (microseconds since the epoch, NaN for none: not closed by the as-of
- * time, or a data error) and whether the request opened in the window (1 or 0). The places and
- * their repeats are found in TypeScript (analytics/repeat-places.ts): the cells come from h3-js,
- * and binding millions of points' cells back to DuckDB cost more than the whole search.
+ * The concerned cases as lists of numbers per service (Warehouse.allWithLists): point, opening and
+ * first close (microseconds since the epoch, NaN for none: not closed by the as-of time, or a data
+ * error) and whether the request opened in the window (1 or 0), area by area — `area_names` and
+ * `area_counts` say how many of the lists' cases, in order, are in each area. One row per service,
+ * not per service and area: a city's complaint types × source areas (ZIP codes) can pass the
+ * readers' row cap. Each area's lists are built by one aggregation (DuckDB feeds every aggregate
+ * of a group the same rows in the same order) and put together in the same area order.
+ * The places and their repeats are found in TypeScript (analytics/repeat-places.ts): the cells
+ * come from h3-js, and binding millions of points' cells back to DuckDB cost more than the whole search.
  */
 export function buildRepeatCasesQuery(sel: CaseSelection, days: number): Query {
   const c = concernedCases(sel, days);
+  const lists = ['lat', 'lon', 'opened', 'closed', 'in_window'];
   return query(
-    `SELECT service, area,
-       list(lat) AS lat, list(lon) AS lon,
-       list(epoch_us(opened_at)::DOUBLE) AS opened,
-       list(coalesce(epoch_us(closed_at)::DOUBLE, 'NaN'::DOUBLE)) AS closed,
-       list(CASE WHEN in_window THEN 1 ELSE 0 END::DOUBLE) AS in_window
-     FROM (${c.sql}) k
-     GROUP BY service, area`,
+    `WITH by_area AS (
+       SELECT service, area, count(*)::DOUBLE AS n,
+         list(lat) AS lat, list(lon) AS lon,
+         list(epoch_us(opened_at)::DOUBLE) AS opened,
+         list(coalesce(epoch_us(closed_at)::DOUBLE, 'NaN'::DOUBLE)) AS closed,
+         list(CASE WHEN in_window THEN 1 ELSE 0 END::DOUBLE) AS in_window
+       FROM (${c.sql}) k
+       GROUP BY service, area
+     )
+     SELECT service, list(area ORDER BY area) AS area_names, list(n ORDER BY area) AS area_counts,
+       ${lists.map((l) => `flatten(list(${l} ORDER BY area)) AS ${l}`).join(', ')}
+     FROM by_area
+     GROUP BY service`,
     c.params,
   );
 }
