@@ -150,6 +150,26 @@ describe('the managers’ dashboard', () => {
     await checkPage(page, 'case');
   });
 
+  it('a past window: the headline backlog, the backlog by age and the cases behind both are taken at the window\'s end', async () => {
+    await page.goto(server.url + '/service?service=Pothole%20Repair&from=2026-06-01&to=2026-06-28');
+    const card = page.locator('.card', { has: page.getByRole('heading', { name: 'Backlog', exact: true }) }).locator('.value a');
+    await card.waitFor();
+    const headline = Number((await card.textContent())!.replace(/,/g, ''));
+    expect(headline).toBeGreaterThan(0);
+    await expect(page.locator('p.meta').first().textContent()).resolves.toMatch(/EST\. Backlog at the end of the window, Jun 29, 2026, 12:00 AM EDT\.$/);
+    const caption = page.locator('figure', { hasText: 'by how long they have been open' }).locator('figcaption');
+    await caption.waitFor();
+    const text = (await caption.textContent())!;
+    // The bars' total is the headline's, at the same moment (not the cases still open now).
+    expect(text).toContain(`${headline.toLocaleString('en-US')} cases open`);
+    const bars = [...text.matchAll(/([\d,]+) open (0–2 days|3–7 days|8–30 days|over 30 days)/g)].map((m) => Number(m[1].replace(/,/g, '')));
+    expect(bars).toHaveLength(4);
+    expect(bars.reduce((a, b) => a + b, 0)).toBe(headline);
+    await card.click();
+    await page.waitForURL(/\/cases\?.*measure=backlog.*as_of=/);
+    await page.getByText(new RegExp(`of ${headline.toLocaleString('en-US')}$`)).waitFor();
+  });
+
   it('an area’s count on the equity page opens the same number of cases', async () => {
     await page.goto(server.url + '/equity');
     const first = page.getByRole('table', { name: /Each area, worst first/ }).locator('tbody tr').first();
