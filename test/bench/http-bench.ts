@@ -128,7 +128,15 @@ export async function runHttpBench(opts: { seconds?: number; connections?: numbe
       { label: 'public KPIs (disclosure-controlled, anonymous)', path: 'GET /api/public/kpis', url: `${url}/api/public/kpis` },
     ];
     // Warm: code compiled, dimension lists cached (per data version), as a server that has served.
-    for (const t of targets) for (let i = 0; i < 3; i++) await (await fetch(t.url, { headers: t.headers })).text();
+    // Every route must answer 200 first: a run of refusals (the favicon of a dashboard never built
+    // measured 404s at 7,000 a second) would pass for a figure.
+    for (const t of targets) {
+      for (let i = 0; i < 3; i++) {
+        const res = await fetch(t.url, { headers: t.headers });
+        await res.text();
+        if (res.status !== 200) throw new Error(`${t.path} answered ${res.status} before its run${t.path === 'GET /favicon.svg' ? ' (is the dashboard built? npm run build; npm run bench builds it first)' : ''}`);
+      }
+    }
     await (await fetch(url + HEAVY_PATH, { headers: auth })).text();
 
     const loadBefore = loadavg();
