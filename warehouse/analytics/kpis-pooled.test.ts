@@ -1,21 +1,14 @@
 // A Kaplan–Meier measure read for several cuts at once, each pooled from the finest grouping's
 // durations (kmMeasureByGroupings, what the public release reads its medians from), is the staff
 // KPIs' figure for that cut, to the bit — with a filter, a scope and another area kind too.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { demoWarehouse } from '../../test/demo-warehouse.ts';
-import { resolveWindow } from './window.ts';
+import { describe, expect, it } from 'vitest';
+import { useDemoWindow } from '../../test/demo-window.ts';
 import { computeKpis, kmMeasureByGroupings } from './kpis.ts';
-import type { CaseFilter, CaseWindow, Dimension } from '../queries/case-predicates.ts';
+import type { CaseFilter, Dimension } from '../queries/case-predicates.ts';
 import type { KpiOptions } from './kpis.ts';
 
 describe('Kaplan–Meier measures pooled over cuts of one grouping', () => {
-  let t: Awaited<ReturnType<typeof demoWarehouse>>;
-  let w: CaseWindow;
-  beforeAll(async () => {
-    t = await demoWarehouse();
-    w = await resolveWindow(t.wh, { from: '2026-08-03', to: '2026-10-25', as_of: '2026-11-01T12:00:00Z' }, 'America/New_York');
-  });
-  afterAll(() => t?.cleanup());
+  const demo = useDemoWindow();
 
   const finest: Dimension[] = ['service_group', 'service', 'area', 'week'];
   const cuts: Dimension[][] = [[], ['week'], ['service_group'], ['service_group', 'week'], ['service_group', 'service'], ['service_group', 'service', 'week'], ['area'], ['area', 'week'], finest];
@@ -29,11 +22,11 @@ describe('Kaplan–Meier measures pooled over cuts of one grouping', () => {
   ];
   for (const c of cases) {
     it(`equals computeKpis for every cut: ${c.name}`, async () => {
-      const got = await kmMeasureByGroupings(t.wh, c.measure, finest, cuts, w, c.filter, c.opts);
+      const got = await kmMeasureByGroupings(demo.t.wh, c.measure, finest, cuts, demo.w, c.filter, c.opts);
       let compared = 0;
       let valued = 0;
       for (const by of cuts) {
-        const staff = await computeKpis(t.wh, by, w, c.filter, c.opts);
+        const staff = await computeKpis(demo.t.wh, by, demo.w, c.filter, c.opts);
         const mine = got.get(by.join())!;
         const want = new Map(staff.rows.map((r) => [JSON.stringify(by.map((d) => r[d])), r[c.measure as keyof typeof r] as number | null]));
         // Every group with a figure has the same one, and no group is invented.
@@ -50,13 +43,13 @@ describe('Kaplan–Meier measures pooled over cuts of one grouping', () => {
   }
 
   it('refuses a cut outside the finest grouping, and a measure that is not Kaplan–Meier', async () => {
-    await expect(kmMeasureByGroupings(t.wh, 'median_hours_to_close', ['service'], [['area']], w)).rejects.toThrow(/not within/);
-    await expect(kmMeasureByGroupings(t.wh, 'opened', ['service'], [['service']], w)).rejects.toThrow(/not a Kaplan–Meier measure/);
+    await expect(kmMeasureByGroupings(demo.t.wh, 'median_hours_to_close', ['service'], [['area']], demo.w)).rejects.toThrow(/not within/);
+    await expect(kmMeasureByGroupings(demo.t.wh, 'opened', ['service'], [['service']], demo.w)).rejects.toThrow(/not a Kaplan–Meier measure/);
   });
 
   it('leaves the Kaplan–Meier measures null when computeKpis is asked for no durations, the counts unchanged', async () => {
-    const full = await computeKpis(t.wh, ['service'], w);
-    const counts = await computeKpis(t.wh, ['service'], w, {}, { durations: false });
+    const full = await computeKpis(demo.t.wh, ['service'], demo.w);
+    const counts = await computeKpis(demo.t.wh, ['service'], demo.w, {}, { durations: false });
     expect(counts.rows.map((r) => [r.service, r.opened, r.on_time_rate, r.backlog])).toEqual(full.rows.map((r) => [r.service, r.opened, r.on_time_rate, r.backlog]));
     expect(full.rows.some((r) => r.median_hours_to_close !== null)).toBe(true);
     expect(counts.rows.every((r) => r.median_hours_to_close === null && r.p90_hours_to_close === null && r.median_hours_to_first_response === null)).toBe(true);

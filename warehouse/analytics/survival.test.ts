@@ -1,31 +1,23 @@
 // The drawn Kaplan–Meier curve against the reference estimator (stats/kaplan-meier.ts, held to R
 // survival): a thinned curve's points are the exact curve's values at those times, to the bit, and
 // a pooled group is the curve of its groups' cases taken together.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { demoWarehouse } from '../../test/demo-warehouse.ts';
-import { resolveWindow } from './window.ts';
+import { describe, expect, it } from 'vitest';
+import { useDemoWindow } from '../../test/demo-window.ts';
 import { computeSurvival } from './survival.ts';
 import { resolveSelection } from './dimensions.ts';
 import { buildKmObservationsQuery } from '../queries/kpi-sql.ts';
 import { kaplanMeier, kmSummary, type KmObservation } from '../stats/kaplan-meier.ts';
-import type { CaseWindow } from '../queries/case-predicates.ts';
 
 describe('the drawn Kaplan–Meier curve', () => {
-  let t: Awaited<ReturnType<typeof demoWarehouse>>;
-  let w: CaseWindow;
-  beforeAll(async () => {
-    t = await demoWarehouse();
-    w = await resolveWindow(t.wh, { from: '2026-08-03', to: '2026-10-25', as_of: '2026-11-01T12:00:00Z' }, 'America/New_York');
-  });
-  afterAll(() => t?.cleanup());
+  const demo = useDemoWindow();
 
   /** The reference curve of some services' cases, from their observations (censored at as_of as the KPI censors them). */
   async function reference(services: string[]) {
     const merged = new Map<number, KmObservation>();
     for (const service of services) {
-      const sel = await resolveSelection(t.wh, w, { filter: { service } });
+      const sel = await resolveSelection(demo.t.wh, demo.w, { filter: { service } });
       const q = buildKmObservationsQuery([], sel, 'close');
-      for (const r of await t.wh.all<{ seconds: number; events: number; censored: number }>(q.sql, q.params)) {
+      for (const r of await demo.t.wh.all<{ seconds: number; events: number; censored: number }>(q.sql, q.params)) {
         const o = merged.get(r.seconds) ?? { time: r.seconds, events: 0, censored: 0 };
         o.events += r.events;
         o.censored += r.censored;
@@ -36,8 +28,8 @@ describe('the drawn Kaplan–Meier curve', () => {
   }
 
   it('thinned: every point is the exact curve at that time; unthinned: the exact curve, step for step', async () => {
-    const thin = await computeSurvival(t.wh, w, { service: 'TRASH' });
-    const full = await computeSurvival(t.wh, w, { service: 'TRASH' }, { maxSteps: 1_000_000 });
+    const thin = await computeSurvival(demo.t.wh, demo.w, { service: 'TRASH' });
+    const full = await computeSurvival(demo.t.wh, demo.w, { service: 'TRASH' }, { maxSteps: 1_000_000 });
     expect(thin.thinned).toBe(true);
     expect(full.thinned).toBe(false);
     const ref = await reference(['TRASH']);
@@ -65,7 +57,7 @@ describe('the drawn Kaplan–Meier curve', () => {
   });
 
   it('a pooled group is the curve of its groups’ cases together', async () => {
-    const s = await computeSurvival(t.wh, w, {}, { by: 'service' });
+    const s = await computeSurvival(demo.t.wh, demo.w, {}, { by: 'service' });
     const pooled = s.groups.find((g) => g.group === '(other services)')!;
     expect(pooled.pooled).toHaveLength(2);
     const ref = await reference(pooled.pooled!);
@@ -77,10 +69,10 @@ describe('the drawn Kaplan–Meier curve', () => {
   });
 
   it('past 8 areas the smallest are pooled too; with a filter to fewer groups, none is', async () => {
-    const few = await computeSurvival(t.wh, w, { agency: 'Sanitation' }, { by: 'service' });
+    const few = await computeSurvival(demo.t.wh, demo.w, { agency: 'Sanitation' }, { by: 'service' });
     expect(few.groups.map((g) => g.group)).toEqual(['Bulky Item Pickup', 'Illegal Dumping', 'Missed Trash Pickup']);
     expect(few.groups.every((g) => g.pooled === undefined)).toBe(true);
-    const areas = await computeSurvival(t.wh, w, {}, { by: 'area' });
+    const areas = await computeSurvival(demo.t.wh, demo.w, {}, { by: 'area' });
     expect(areas.groups.length).toBeLessThanOrEqual(8);
   });
 });
