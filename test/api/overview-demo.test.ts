@@ -126,11 +126,16 @@ describe('GET /api/overview and GET /api/survival on the demo city', () => {
     expect(onTime.target).not.toBe(0.85);
     expect(onTime.status).toBe(onTime.value! >= onTime.target! ? 'meets target' : 'below target');
     expect(onTime.status).toBe('below target');
+    // The backlog columns are taken when the headline's is: at the window's end (it ends before the as-of day).
+    const backlogByService = await kpis(`from=2026-08-03&to=2026-10-25&as_of=${o.backlog_as_of}&by=service`);
+    expect(o.worst_services.reduce((n, s) => n + s.backlog, 0)).toBe(figure('backlog').value);
+    expect(byService.reduce((n, r) => n + r.backlog, 0)).not.toBe(figure('backlog').value);
     for (const s of o.worst_services) {
       expect([s.service, s.target]).toEqual([s.service, TARGET_BY_NAME.get(s.service)]);
       expect(s.service_code).toBe(DEMO_SERVICES.find((d) => d.name === s.service)!.code);
       const k = byService.find((r) => r.service === s.service)!;
-      expect(s).toMatchObject({ opened: k.opened, on_time: k.on_time, on_time_denominator: k.on_time_denominator, on_time_rate: k.on_time_rate, median_hours_to_close: k.median_hours_to_close, backlog: k.backlog, backlog_past_due: k.backlog_past_due });
+      const b = backlogByService.find((r) => r.service === s.service)!;
+      expect(s).toMatchObject({ opened: k.opened, on_time: k.on_time, on_time_denominator: k.on_time_denominator, on_time_rate: k.on_time_rate, median_hours_to_close: k.median_hours_to_close, backlog: b.backlog, backlog_past_due: b.backlog_past_due });
       expect(s.gap).toBeCloseTo(k.on_time_rate! - s.target!, 12);
     }
     expect(o.worst_services.map((s) => s.service).sort()).toEqual(byService.map((r) => r.service).sort());
@@ -142,6 +147,8 @@ describe('GET /api/overview and GET /api/survival on the demo city', () => {
   it('the slow district comes first among the areas, far below the rest', async () => {
     const byArea = await kpis(`${WINDOW}&by=area`);
     expect(o.worst_areas.map((a) => a.area).sort()).toEqual(byArea.map((r) => r.area).sort());
+    const backlogByArea = await kpis(`from=2026-08-03&to=2026-10-25&as_of=${o.backlog_as_of}&by=area`);
+    for (const a of o.worst_areas) expect([a.area, a.backlog, a.backlog_past_due]).toEqual([a.area, ...(['backlog', 'backlog_past_due'] as const).map((m) => backlogByArea.find((r) => r.area === a.area)?.[m] ?? 0)]);
     const [first, ...rest] = o.worst_areas;
     expect(first.area).toBe(t.manifest.slow_area.district);
     expect(first.area_id).toBe('D6');

@@ -165,9 +165,21 @@ describe('the managers’ dashboard', () => {
     const bars = [...text.matchAll(/([\d,]+) open (0–2 days|3–7 days|8–30 days|over 30 days)/g)].map((m) => Number(m[1].replace(/,/g, '')));
     expect(bars).toHaveLength(4);
     expect(bars.reduce((a, b) => a + b, 0)).toBe(headline);
+    // The table by area: its backlog column at the same moment, summing to the headline.
+    const table = page.getByRole('table', { name: /Key figures by area.*; backlog at Jun 29, 2026, 12:00 AM EDT, the end of the window/ });
+    await table.waitFor();
+    const headers = await table.locator('thead th').allTextContents();
+    const at = headers.findIndex((h) => h.trim().startsWith('Backlog'));
+    expect(at).toBeGreaterThan(0);
+    const cells = await table.locator('tbody tr').evaluateAll((rows, i) => rows.map((r) => r.querySelectorAll('th, td')[i]?.textContent ?? ''), at);
+    expect(cells.reduce((n, c) => n + Number(c.replace(/,/g, '')), 0)).toBe(headline);
     await card.click();
     await page.waitForURL(/\/cases\?.*measure=backlog.*as_of=/);
     await page.getByText(new RegExp(`of ${headline.toLocaleString('en-US')}$`)).waitFor();
+    // Back to the newest data: the same list without the moment.
+    await page.getByRole('link', { name: 'List them as of the newest data instead' }).click();
+    await page.waitForURL((u) => u.pathname === '/cases' && !u.searchParams.has('as_of'));
+    await page.getByText(/Open at Nov \d+, 2026/).waitFor();
   });
 
   it('an area’s count on the equity page opens the same number of cases', async () => {

@@ -201,6 +201,7 @@ class ListsTogether implements Stepwise {
 
   advance(budget: number): number {
     let did = 0;
+    budget = Math.max(1, budget);
     while (this.part < this.parts.length && did < budget) {
       const p = this.parts[this.part];
       const n = Math.min(p.length - this.from, budget - did);

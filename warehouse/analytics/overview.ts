@@ -70,6 +70,7 @@ export interface TargetRow {
   /** on_time_rate − target (a share; negative = below target). */
   gap: number | null;
   median_hours_to_close: number | null;
+  /** Open at backlog_as_of (as the headline's backlog), and of those, past due. */
   backlog: number;
   backlog_past_due: number;
   status: TargetStatus | null;
@@ -218,7 +219,7 @@ async function buildOverview(wh: Warehouse, window: CaseWindow, filter: CaseFilt
 
   // The current window first: it checks the filters (an unknown name is a 400 before anything else runs).
   const now = await kpis(wh, [], window, filter, opts);
-  const [before, beforeBacklog, nowBacklogKpis, weekly, byService, byArea, byAreaService] = await together<[KpiResult, KpiResult, KpiResult | null, KpiResult, KpiResult, KpiResult, KpiResult]>(wh, [
+  const [before, beforeBacklog, nowBacklogKpis, weekly, byService, byArea, byAreaService, serviceBacklog, areaBacklog] = await together<[KpiResult, KpiResult, KpiResult | null, KpiResult, KpiResult, KpiResult, KpiResult, KpiResult | null, KpiResult | null]>(wh, [
     () => kpis(wh, [], prev, filter, opts),
     () => kpis(wh, [], prevBacklog, filter, opts),
     () => (nowBacklog ? kpis(wh, [], nowBacklog, filter, opts) : Promise.resolve(null)),
@@ -226,7 +227,16 @@ async function buildOverview(wh: Warehouse, window: CaseWindow, filter: CaseFilt
     () => kpis(wh, ['service'], window, filter, opts),
     () => kpis(wh, ['area'], window, filter, opts),
     () => kpis(wh, ['area', 'service'], window, filter, opts),
+    // The tables' backlogs are taken when the headline's is (as the staff report's are).
+    () => (nowBacklog ? kpis(wh, ['service'], nowBacklog, filter, opts) : Promise.resolve(null)),
+    () => (nowBacklog ? kpis(wh, ['area'], nowBacklog, filter, opts) : Promise.resolve(null)),
   ]);
+  /** A group's row with its backlog figures taken at backlog_as_of. */
+  const atBacklogTime = (r: KpiRow, dim: 'service' | 'area', at: KpiResult | null): KpiRow => {
+    if (!at) return r;
+    const b = at.rows.find((x) => x[dim] === r[dim]);
+    return { ...r, backlog: b?.backlog ?? 0, backlog_past_due: b?.backlog_past_due ?? 0 };
+  };
   const targets = await onTimeTargets(wh, opts.targets);
   const span = await requestSpan(wh, window.as_of, window.timezone);
   const partial = span.first_day === null || span.first_day > prev.from;
@@ -286,7 +296,7 @@ async function buildOverview(wh: Warehouse, window: CaseWindow, filter: CaseFilt
   const worst_services = byService.rows
     .map((r): ServiceTargetRow => {
       const codes = [...new Set(codesOf.get(r.service!) ?? [])];
-      return { service: r.service!, service_code: codes.length === 1 ? codes[0] : null, ...targetRow(r, targets.forService(r.service!), min) };
+      return { service: r.service!, service_code: codes.length === 1 ? codes[0] : null, ...targetRow(atBacklogTime(r, 'service', serviceBacklog), targets.forService(r.service!), min) };
     })
     .sort(worstFirst((r) => r.service));
 
@@ -298,7 +308,7 @@ async function buildOverview(wh: Warehouse, window: CaseWindow, filter: CaseFilt
     .map((r): AreaTargetRow => ({
       area: r.area!,
       area_id: r.area === NO_AREA ? null : (idOf.get(r.area!) ?? null),
-      ...targetRow(r, weightedTarget(partsOf.get(r.area!) ?? []), min),
+      ...targetRow(atBacklogTime(r, 'area', areaBacklog), weightedTarget(partsOf.get(r.area!) ?? []), min),
     }))
     .sort(worstFirst((r) => r.area));
 

@@ -103,7 +103,7 @@ describe('repeat locations on a hand-made warehouse', () => {
     await expect(computeRepeatLocations(t.wh, { window, resolution: 9 })).rejects.toThrow(/resolution must be 10 or 11/);
     await expect(computeRepeatLocations(t.wh, { window, days: 0 })).rejects.toThrow(/days must be a whole number from 1 to 365/);
     // Past the most requests searched at once: a 413 saying how many and what to narrow.
-    await expect(computeRepeatLocations(t.wh, { window, max_requests: 10 })).rejects.toMatchObject({ status: 413, message: expect.stringMatching(/over 11 requests with a location is more than this server searches at once \(10\)\. Narrow it: a shorter window/) });
+    await expect(computeRepeatLocations(t.wh, { window, max_requests: 10 })).rejects.toMatchObject({ status: 413, message: expect.stringMatching(/^This window has 11 requests with a location; repeat locations search at most 10 at once\. Narrow it: a shorter window/) });
     expect((await computeRepeatLocations(t.wh, { window, max_requests: 11 })).requests_with_point).toBe(11);
   });
 });

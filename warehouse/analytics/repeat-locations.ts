@@ -9,7 +9,7 @@
 // one latLngToCell (about 2–3 µs): a 10-million-case warehouse's 12 weeks with 30 days of
 // look-back are about 3 million cases, under ten seconds, computed once per data version (memo).
 import { cellToLatLng } from 'h3-js';
-import { NARROW, type Warehouse } from '../db.ts';
+import type { Warehouse } from '../db.ts';
 import { CivicError, ParameterError } from '../errors.ts';
 import { appliedFilter, type CaseFilter, type CaseScope, type CaseWindow } from '../queries/case-predicates.ts';
 import { buildLocalDaysQuery, buildRepeatCasesQuery, buildRepeatCoverageQuery } from '../queries/repeat-locations-sql.ts';
@@ -95,7 +95,7 @@ export async function computeRepeatLocations(wh: Warehouse, o: RepeatOptions): P
   const coverage = (await wh.one<{ with_point: number; without_point: number }>(cov.sql, cov.params))!;
   const most = o.max_requests ?? MAX_REPEAT_REQUESTS;
   if (coverage.with_point > most) {
-    throw new CivicError(`Repeat locations over ${coverage.with_point.toLocaleString('en-US')} requests with a location is more than this server searches at once (${most.toLocaleString('en-US')}). Narrow it: ${NARROW}.`, { status: 413 });
+    throw new CivicError(`This window has ${coverage.with_point.toLocaleString('en-US')} requests with a location; repeat locations search at most ${most.toLocaleString('en-US')} at once. Narrow it: a shorter window (from/to, or fewer weeks) or a filter (service, agency, area…).`, { status: 413 });
   }
   const q = buildRepeatCasesQuery(sel, days);
   const arena = new DoubleArena();
