@@ -166,7 +166,8 @@ describe('the managers’ dashboard', () => {
     expect(bars).toHaveLength(4);
     expect(bars.reduce((a, b) => a + b, 0)).toBe(headline);
     // The table by area: its backlog column at the same moment, summing to the headline.
-    const table = page.getByRole('table', { name: /Key figures by area.*; backlog at Jun 29, 2026, 12:00 AM EDT, the end of the window/ });
+    await page.getByText('Backlog and past due at the end of the window, Jun 29, 2026, 12:00 AM EDT, as in the headline.').waitFor();
+    const table = page.getByRole('table', { name: /Key figures by area/ });
     await table.waitFor();
     const headers = await table.locator('thead th').allTextContents();
     const at = headers.findIndex((h) => h.trim().startsWith('Backlog'));
