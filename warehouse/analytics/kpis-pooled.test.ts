@@ -45,6 +45,7 @@ describe('Kaplan–Meier measures pooled over cuts of one grouping', () => {
   it('refuses a cut outside the finest grouping, and a measure that is not Kaplan–Meier', async () => {
     await expect(kmMeasureByGroupings(demo.t.wh, 'median_hours_to_close', ['service'], [['area']], demo.w)).rejects.toThrow(/not within/);
     await expect(kmMeasureByGroupings(demo.t.wh, 'opened', ['service'], [['service']], demo.w)).rejects.toThrow(/not a Kaplan–Meier measure/);
+    await expect(kmMeasureByGroupings(demo.t.wh, 'no_such_measure', ['service'], [['service']], demo.w)).rejects.toThrow(/not a Kaplan–Meier measure/);
   });
 
   it('leaves the Kaplan–Meier measures null when computeKpis is asked for no durations, the counts unchanged', async () => {

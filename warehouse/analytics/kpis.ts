@@ -242,8 +242,8 @@ export async function kmMeasureByGroupings(
   filter: CaseFilter = {},
   opts: Omit<KpiOptions, 'durations'> = {},
 ): Promise<Map<string, Map<string, number | null>>> {
-  const m = measure(measureName) as DurationMeasure;
-  if (m.kind !== 'km') throw new Error(`${measureName} is not a Kaplan–Meier measure`);
+  const m = measure(measureName) as DurationMeasure | undefined;
+  if (m?.kind !== 'km') throw new Error(`${measureName} is not a Kaplan–Meier measure`);
   for (const g of groupings) {
     const extra = g.filter((d) => !finest.includes(d));
     if (extra.length) throw new Error(`grouping ${g.join(' × ')} is not within ${finest.join(' × ')}`);
