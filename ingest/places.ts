@@ -57,7 +57,7 @@ export async function placeStagedCases(wh: Warehouse, primaryKind?: string): Pro
 
 /** Drops the temp tables placing leaves behind (after the caller has read `place_results`). */
 export async function dropPlaceTables(wh: Warehouse): Promise<void> {
-  for (const t of ['place_targets', 'place_results', 'place_areas', 'place_points', 'point_cells', 'point_areas', 'name_areas']) {
+  for (const t of ['place_targets', 'place_results', 'place_areas', 'place_points', 'point_cells', 'cell_names', 'point_areas', 'name_areas']) {
     await wh.run(`DROP TABLE IF EXISTS ${t}`);
   }
 }
@@ -93,7 +93,12 @@ async function placeTargets(wh: Warehouse, requestedKind?: string): Promise<Assi
     `CREATE OR REPLACE TEMP TABLE place_points AS
      SELECT (row_number() OVER ())::INTEGER AS n, lat, lon FROM (SELECT DISTINCT t.lat, t.lon FROM place_targets t WHERE ${VALID_POINT('t')})`,
   );
-  await wh.run(`CREATE OR REPLACE TEMP TABLE point_cells (n INTEGER, h3_r7 VARCHAR, h3_r8 VARCHAR, h3_r9 VARCHAR)`);
+  // A point's cell by number; each distinct finest cell's names (and its parents') once. Points
+  // far outnumber cells (a million points of the demo city's kind fall in some 5,000 cells), and
+  // handing DuckDB a string per value was most of this loop's time after latLngToCell itself.
+  await wh.run(`CREATE OR REPLACE TEMP TABLE point_cells (n INTEGER, cell INTEGER)`);
+  await wh.run(`CREATE OR REPLACE TEMP TABLE cell_names (cell INTEGER, h3_r7 VARCHAR, h3_r8 VARCHAR, h3_r9 VARCHAR)`);
+  const cellNumbers = new Map<string, number>();
   await wh.run(`CREATE OR REPLACE TEMP TABLE point_areas (n INTEGER, area_kind VARCHAR, area_id VARCHAR)`);
   await wh.run(`CREATE OR REPLACE TEMP TABLE name_areas (area_name VARCHAR, area_kind VARCHAR, area_id VARCHAR)`);
   const points = (await wh.one<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM place_points`))!.n;
@@ -101,6 +106,7 @@ async function placeTargets(wh: Warehouse, requestedKind?: string): Promise<Assi
     const page = await wh.conn.runAndReadAll(`SELECT n, lat, lon FROM place_points WHERE n > $from AND n <= $to`, { from, to: from + PAGE });
     const [ns, lats, lons] = page.getColumnsJS() as [number[], number[], number[]];
     const cells = await wh.conn.createAppender('point_cells', 'main', 'temp');
+    const cellNames = await wh.conn.createAppender('cell_names', 'main', 'temp');
     const inAreas = await wh.conn.createAppender('point_areas', 'main', 'temp');
     for (let i = 0; i < ns.length; i++) {
       const lat = lats[i], lon = lons[i];
@@ -112,13 +118,22 @@ async function placeTargets(wh: Warehouse, requestedKind?: string): Promise<Assi
         inAreas.appendVarchar(areaId);
         inAreas.endRow();
       }
-      // One point lookup at the finest resolution; the coarser cells are its parents (much cheaper).
+      // One point lookup at the finest resolution; the coarser cells are its parents, found once per cell.
       const finest = latLngToCell(lat, lon, H3_FINEST);
+      let cell = cellNumbers.get(finest);
+      if (cell === undefined) {
+        cell = cellNumbers.size;
+        cellNumbers.set(finest, cell);
+        cellNames.appendInteger(cell);
+        for (const res of H3_RESOLUTIONS) cellNames.appendVarchar(res === H3_FINEST ? finest : cellToParent(finest, res));
+        cellNames.endRow();
+      }
       cells.appendInteger(ns[i]);
-      for (const res of H3_RESOLUTIONS) cells.appendVarchar(res === H3_FINEST ? finest : cellToParent(finest, res));
+      cells.appendInteger(cell);
       cells.endRow();
     }
     cells.closeSync();
+    cellNames.closeSync();
     inAreas.closeSync();
   }
   if (locators.length > 0) {
@@ -152,7 +167,8 @@ async function placeTargets(wh: Warehouse, requestedKind?: string): Promise<Assi
      SELECT t.case_id, pa.area_id, c.h3_r7, c.h3_r8, c.h3_r9
      FROM place_targets t
      LEFT JOIN place_points p ON p.lat = t.lat AND p.lon = t.lon
-     LEFT JOIN point_cells c ON c.n = p.n
+     LEFT JOIN point_cells pc ON pc.n = p.n
+     LEFT JOIN cell_names c ON c.cell = pc.cell
      LEFT JOIN place_areas pa ON pa.case_id = t.case_id AND pa.area_kind = $primary`,
     { primary: primary ?? '' },
   );
