@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DoubleArena, dropSpareBlocks, returnBlock, spareNumbers, takeBlock } from './double-arena.ts';
+import { DoubleArena, dropSpareBlocks, ListsTogether, returnBlock, spareNumbers, takeBlock } from './double-arena.ts';
 
 describe('DoubleArena', () => {
   it('carves arrays that do not overlap out of shared blocks, and a long one out of its own', () => {
@@ -47,5 +47,29 @@ describe('DoubleArena', () => {
     returnBlock(big);
     expect(takeBlock(1000)).not.toBe(big);
     expect(takeBlock(5 << 20)).toBe(big);
+  });
+});
+
+describe('ListsTogether', () => {
+  it('copies the parts in order, whatever the budget of a step, empty parts included', () => {
+    const parts = [[1, 2, 3], [], [4], [5, 6, 7, 8, 9], [], [10, 11]].map((p) => Float64Array.from(p));
+    for (const budget of [1, 2, 3, 4, 7, 100]) {
+      const arena = new DoubleArena();
+      const t = new ListsTogether(parts, arena);
+      const steps: number[] = [];
+      while (!t.done) steps.push(t.advance(budget));
+      expect([...t.out]).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+      // No step copies more than its budget, and every step but the last uses all of it.
+      expect(steps.every((n) => n <= budget)).toBe(true);
+      expect(steps.slice(0, -1).every((n) => n === budget)).toBe(true);
+      expect(steps.reduce((a, b) => a + b, 0)).toBe(11);
+      arena.release();
+    }
+  });
+
+  it('steps past empty parts without copying anything', () => {
+    const t = new ListsTogether([new Float64Array(0), new Float64Array(0)], new DoubleArena());
+    expect(t.advance(5)).toBe(0);
+    expect([t.done, t.out.length]).toEqual([true, 0]);
   });
 });

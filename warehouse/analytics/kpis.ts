@@ -8,9 +8,9 @@ import { appliedFilter, compareLabels, isPeriod, type CaseFilter, type CaseScope
 import { measure, MEASURES, type DurationMeasure, type Measure, type MeasureValues } from '../queries/measures.ts';
 import { SortedKmWalk, type KmSummary } from '../stats/kaplan-meier.ts';
 import { GroupDurationsSort } from '../stats/sort-durations.ts';
-import { DoubleArena } from '../double-arena.ts';
+import { DoubleArena, ListsTogether } from '../double-arena.ts';
 import { checkCellBudget, resolveSelection } from './dimensions.ts';
-import { mapInTurns, Pacer, VALUES_PER_TURN, type Stepwise } from '../turns.ts';
+import { mapInTurns, Pacer, VALUES_PER_TURN } from '../turns.ts';
 
 export { dataAsOf, resolveWindow, WindowError } from './window.ts';
 
@@ -183,39 +183,6 @@ export async function computeKpis(wh: Warehouse, by: readonly Dimension[], windo
     return 0;
   });
   return { as_of: window.as_of, from: window.from, to: window.to, timezone: window.timezone, area_kind: sel.area_kind, by: [...by], filter: appliedFilter(sel.filter), rows };
-}
-
-/** Lists put together in one array of an arena, copied a budget of numbers per step. */
-class ListsTogether implements Stepwise {
-  readonly out: Float64Array;
-  private part = 0;
-  private at = 0;
-  private from = 0;
-  constructor(private readonly parts: readonly Float64Array[], arena: DoubleArena) {
-    this.out = arena.alloc(parts.reduce((n, x) => n + x.length, 0));
-  }
-
-  get done(): boolean {
-    return this.part >= this.parts.length;
-  }
-
-  advance(budget: number): number {
-    let did = 0;
-    budget = Math.max(1, budget);
-    while (this.part < this.parts.length && did < budget) {
-      const p = this.parts[this.part];
-      const n = Math.min(p.length - this.from, budget - did);
-      this.out.set(p.subarray(this.from, this.from + n), this.at);
-      this.at += n;
-      this.from += n;
-      did += n;
-      if (this.from === p.length) {
-        this.part++;
-        this.from = 0;
-      }
-    }
-    return did;
-  }
 }
 
 /**
