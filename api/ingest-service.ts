@@ -7,6 +7,7 @@ import type { Profile } from '../ingest/profile.ts';
 export class IngestService {
   private tail: Promise<unknown> = Promise.resolve();
   private readonly landed: ((r: IngestResult) => void)[] = [];
+  private readonly settled: (() => void)[] = [];
   private constructor(private readonly writer: Warehouse) {}
 
   /**
@@ -18,13 +19,24 @@ export class IngestService {
     this.landed.push(fn);
   }
 
+  /**
+   * `fn` runs after every batch, landed or failed, before the onLanded listeners: for what is
+   * kept while the data does not change (the server's data version), which a failed batch's
+   * own records (its ingest_batches row) may change too.
+   */
+  onSettled(fn: () => void): void {
+    this.settled.push(fn);
+  }
+
   static async create(wh: Warehouse): Promise<IngestService> {
     return new IngestService(await wh.connect());
   }
 
   run(file: string, profile: Profile, opts: Pick<IngestOptions, 'jurisdiction'> = {}): Promise<IngestResult> {
     const next = this.tail.then(async () => {
-      const r = await ingestFile(this.writer, file, profile, { memoryLimit: null, ...opts });
+      const r = await ingestFile(this.writer, file, profile, { memoryLimit: null, ...opts }).finally(() => {
+        for (const fn of this.settled) fn();
+      });
       for (const fn of this.landed) {
         try {
           fn(r);

@@ -6,6 +6,8 @@ import fp from 'fastify-plugin';
 import type { Warehouse } from '../../warehouse/db.ts';
 import type { Config } from '../config.ts';
 import { IngestService } from '../ingest-service.ts';
+import { keepDataVersion } from '../../warehouse/analytics/dimensions.ts';
+import { keepCredentialChecks } from '../../warehouse/access/kept-checks.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -33,6 +35,12 @@ export default fp<{ warehouse: Warehouse; limits?: ReadLimitsConfig }>(
       readers.close();
       throw err;
     }
+    // The server is the warehouse's only writer (DuckDB's lock) and loads only through `ingest`:
+    // its data version is read once per batch, not twice per request.
+    ingest.onSettled(keepDataVersion(readers));
+    // …and of its tokens and sessions: a good credential check is kept a few seconds, dropped at
+    // once when a token is revoked or a session ends (warehouse/access/kept-checks.ts).
+    keepCredentialChecks(readers);
     fastify.decorate('warehouse', readers);
     fastify.decorate('ingest', ingest);
     fastify.addHook('onClose', async () => {

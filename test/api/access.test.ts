@@ -14,6 +14,7 @@ import { demoWarehouse } from '../demo-warehouse.ts';
 import { bearer, injectAs, testApp, type Inject } from '../app-helper.ts';
 import { parseConfig } from '../../api/config.ts';
 import { checkAgencies, createToken, parseExpiry } from '../../warehouse/access/tokens.ts';
+import { forgetCredentialChecks } from '../../warehouse/access/kept-checks.ts';
 
 const TZ_CONFIG = { timezone: 'America/New_York', jurisdiction: 'Riverton (demo city)' };
 const WINDOW = 'from=2026-09-01&to=2026-09-30&as_of=2026-10-03T00:00:00Z';
@@ -166,6 +167,9 @@ describe('access: routes, tokens, sessions, scopes and the audit log', () => {
       const headers = { authorization: `Bearer ${token}` };
       expect((await fastify.inject({ url: '/api/dimensions', headers })).statusCode).toBe(200);
       await t.wh.run(`UPDATE api_tokens SET expires_at = now() - INTERVAL 1 MINUTE WHERE token_id = $id`, { id: token_id });
+      // Time moved by hand, which no server path does: the check the server kept is dropped as a
+      // revocation would drop it (a real expiry is honoured by the kept check itself: kept-checks.test.ts).
+      forgetCredentialChecks();
       const res = await fastify.inject({ url: '/api/dimensions', headers });
       expect(res.statusCode).toBe(401);
       expect(res.json().message).toBe('The token has expired: ask an admin for a new one (civic token create).');
@@ -270,6 +274,7 @@ describe('access: routes, tokens, sessions, scopes and the audit log', () => {
         expect(Number(/Max-Age=(\d+)/.exec(String(res.headers['set-cookie']))![1])).toBeLessThanOrEqual(1800);
         const cookie = cookieOf(res);
         await t.wh.run(`UPDATE sessions SET expires_at = now() - INTERVAL 1 SECOND WHERE token_id = $id`, { id: token_id });
+        forgetCredentialChecks(); // time moved by hand (see the token expiry test above)
         const expired = await short.inject({ url: '/api/dimensions', headers: { cookie } });
         expect(expired.statusCode).toBe(401);
         expect(expired.json().message).toBe('The session has expired: sign in again at /signin.');
@@ -414,6 +419,34 @@ describe('access: routes, tokens, sessions, scopes and the audit log', () => {
 
       expect((await unscoped('/api/audit')).statusCode).toBe(403);
       expect((await fastify.inject('/api/audit')).statusCode).toBe(401);
+    });
+
+    it('records every one of many requests that arrive together, each with its own scope, parameters and status', async () => {
+      // Rows that arrive while a write runs go in together (api/plugins/audit.ts): none may be
+      // lost, doubled or given another request's values.
+      const [a, b] = await Promise.all([
+        createToken(t.wh, { name: 'burst a', role: 'manager', agencies: [AGENCY] }),
+        createToken(t.wh, { name: 'burst b', role: 'planner' }),
+      ]);
+      const asA = { authorization: `Bearer ${a.token}` };
+      const asB = { authorization: `Bearer ${b.token}` };
+      const asOf = (i: number) => `2026-10-03T00:${String(i).padStart(2, '0')}:00Z`;
+      const sent = Array.from({ length: 60 }, (_, i) => (i % 3 === 2
+        ? { headers: asB, url: '/api/tokens', status: 403 }
+        // Each request's own as-of time (minutes past midnight = its number) tells its row apart.
+        : { headers: i % 3 ? asB : asA, url: `/api/kpis?by=service&from=2026-09-01&to=2026-09-30&as_of=${asOf(i)}`, status: 200 }));
+      const answers = await Promise.all(sent.map((r) => fastify.inject({ url: r.url, headers: r.headers })));
+      expect(answers.map((r) => r.statusCode)).toEqual(sent.map((r) => r.status));
+      const ofA = (await admin(`/api/audit?principal=${a.token_id}&limit=1000`)).json();
+      const ofB = (await admin(`/api/audit?principal=${b.token_id}&limit=1000`)).json();
+      expect([ofA.total, ofB.total]).toEqual([20, 40]);
+      type Entry = { route: string; status: number; agencies: string[] | null; parameters: { as_of?: string }; rows_returned: number | null; request_id: string };
+      expect(new Set(ofA.entries.map((e: Entry) => e.parameters.as_of))).toEqual(new Set(sent.flatMap((r, i) => (r.headers === asA ? [asOf(i)] : []))));
+      expect(ofA.entries.every((e: Entry) => e.route === '/api/kpis' && e.status === 200 && e.rows_returned === 3 && e.agencies?.join() === AGENCY)).toBe(true);
+      const refusedB = ofB.entries.filter((e: Entry) => e.route === '/api/tokens');
+      expect(refusedB).toHaveLength(20);
+      expect(refusedB.every((e: Entry) => e.status === 403 && e.rows_returned === null && e.agencies === null)).toBe(true);
+      expect(new Set([...ofA.entries, ...ofB.entries].map((e: Entry) => e.request_id)).size).toBe(60);
     });
 
     it('records sign-in and sign-out, and the body of a token creation (never a token)', async () => {

@@ -246,4 +246,22 @@ describe('a listening server after a load', () => {
     expect(await until('default overview computed ahead of the first visit after a load')).toBe(true);
     expect(await until('public release computed ahead of the first visit after a load')).toBe(true);
   });
+
+  it('answers from the new data as soon as a batch lands: what it kept for the old data is not served again', async () => {
+    // The server keeps its data version between loads (warehouse/analytics/dimensions.ts
+    // keepDataVersion), so what it answers from memory must be dropped by the load itself.
+    const { token } = await createToken(t.wh, { name: 'reader', role: 'admin' });
+    const headers = { authorization: `Bearer ${token}` };
+    const services = async () => ((await fastify.inject({ url: '/api/dimensions', headers })).json() as { services: { name: string }[] }).services.map((s) => s.name);
+    const namesBefore = await services();
+    const res = await fastify.inject({ method: 'POST', url: '/api/ingest?profile=open311&filename=chicago.json', payload: readFileSync(fixture('open311/chicago_open311_requests_2014_sample.json')), headers: { 'content-type': 'application/json', ...headers } });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ loaded: 50 });
+    const namesAfter = await services();
+    expect(namesAfter.length).toBeGreaterThan(namesBefore.length);
+    // A batch that fails changes nothing, and the server goes on answering from the same data.
+    const bad = await fastify.inject({ method: 'POST', url: '/api/ingest?profile=open311&filename=x.json', payload: '{"not": "a list"', headers: { 'content-type': 'application/json', ...headers } });
+    expect(bad.statusCode).toBe(400);
+    expect(await services()).toEqual(namesAfter);
+  });
 });

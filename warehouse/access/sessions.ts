@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Warehouse } from '../db.ts';
 import { hashToken, ISO, type Principal, type Role } from './tokens.ts';
+import { checkGeneration, forgetCredentialChecks, keepCheck, keptCheck } from './kept-checks.ts';
 
 export interface NewSession {
   /** The random id for the cookie: given once, only its hash is stored. */
@@ -43,6 +44,11 @@ export type SessionCheck = { principal: Principal } | { reason: 'unknown' | 'end
 
 /** The principal a session id stands for now, or why it stands for none. */
 export async function checkSession(wh: Warehouse, id: string): Promise<SessionCheck> {
+  const h = hashToken(id);
+  const key = `session:${h}`;
+  const hit = keptCheck(wh, key);
+  if (hit) return { principal: hit };
+  const startedIn = checkGeneration();
   const row = await wh.one<{
     via: 'token' | 'oidc'; token_id: string | null; subject: string | null; name: string; role: Role; agencies: string[] | null;
     expires_at: string; expired: boolean; ended: boolean;
@@ -54,19 +60,28 @@ export async function checkSession(wh: Warehouse, id: string): Promise<SessionCh
             t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now()) AS t_ok
      FROM sessions s LEFT JOIN api_tokens t ON t.token_id = s.token_id
      WHERE s.session_hash = $h`,
-    { h: hashToken(id) },
+    { h },
   );
   if (!row) return { reason: 'unknown' };
   if (row.ended) return { reason: 'ended' };
   if (row.expired) return { reason: 'expired' };
+  let principal: Principal;
   if (row.via === 'token') {
     if (!row.t_ok || !row.t_role) return { reason: 'credential' };
-    return { principal: { token_id: row.token_id!, name: row.t_name!, role: row.t_role, agencies: row.t_agencies, via: 'session', expires_at: iso(row.expires_at) } };
+    principal = { token_id: row.token_id!, name: row.t_name!, role: row.t_role, agencies: row.t_agencies, via: 'session', expires_at: iso(row.expires_at) };
+  } else {
+    principal = { token_id: row.subject!, name: row.name, role: row.role, agencies: row.agencies, via: 'session', expires_at: iso(row.expires_at) };
   }
-  return { principal: { token_id: row.subject!, name: row.name, role: row.role, agencies: row.agencies, via: 'session', expires_at: iso(row.expires_at) } };
+  // Kept no longer than the session's end, which is never after its token's (createSession).
+  keepCheck(wh, key, principal, startedIn);
+  return { principal };
 }
 
 /** Ends a session (sign-out); false when there was none to end. */
 export async function endSession(wh: Warehouse, id: string): Promise<boolean> {
-  return (await wh.changed(`UPDATE sessions SET ended_at = now() WHERE session_hash = $h AND ended_at IS NULL`, { h: hashToken(id) })) > 0;
+  try {
+    return (await wh.changed(`UPDATE sessions SET ended_at = now() WHERE session_hash = $h AND ended_at IS NULL`, { h: hashToken(id) })) > 0;
+  } finally {
+    forgetCredentialChecks();
+  }
 }

@@ -4,6 +4,7 @@
 // Keep the imports light: `civic token` loads this module before it knows whether it needs DuckDB.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Warehouse } from '../db.ts';
+import { checkGeneration, forgetCredentialChecks, keepCheck, keptCheck } from './kept-checks.ts';
 import { CivicError, closest } from '../errors.ts';
 export const ROLES = ['admin', 'manager', 'planner', 'public'] as const;
 export type Role = (typeof ROLES)[number];
@@ -128,13 +129,20 @@ export type TokenCheck = { principal: Principal } | { reason: 'unknown' | 'revok
 
 /** The principal a token stands for, or why it stands for none. */
 export async function checkToken(wh: Warehouse, token: string): Promise<TokenCheck> {
+  const h = hashToken(token);
+  const key = `token:${h}`;
+  const hit = keptCheck(wh, key);
+  if (hit) return { principal: hit };
+  const startedIn = checkGeneration();
   const row = await wh.one<{ token_id: string; name: string; role: Role; agencies: string[] | null; expires_at: string | null; status: TokenStatus }>(
     `SELECT token_id, name, role, agencies, strftime(expires_at, ${ISO}) AS expires_at, ${STATUS} AS status FROM api_tokens WHERE token_hash = $h`,
-    { h: hashToken(token) },
+    { h },
   );
   if (!row) return { reason: 'unknown' };
   if (row.status !== 'active') return { reason: row.status };
-  return { principal: { token_id: row.token_id, name: row.name, role: row.role, agencies: row.agencies, via: 'token', expires_at: row.expires_at } };
+  const principal: Principal = { token_id: row.token_id, name: row.name, role: row.role, agencies: row.agencies, via: 'token', expires_at: row.expires_at };
+  keepCheck(wh, key, principal, startedIn);
+  return { principal };
 }
 
 export async function verifyToken(wh: Warehouse, token: string): Promise<Principal | null> {
@@ -143,7 +151,12 @@ export async function verifyToken(wh: Warehouse, token: string): Promise<Princip
 }
 
 export async function revokeToken(wh: Warehouse, tokenId: string): Promise<boolean> {
-  return (await wh.changed(`UPDATE api_tokens SET revoked_at = now() WHERE token_id = $id AND revoked_at IS NULL`, { id: tokenId })) > 0;
+  try {
+    return (await wh.changed(`UPDATE api_tokens SET revoked_at = now() WHERE token_id = $id AND revoked_at IS NULL`, { id: tokenId })) > 0;
+  } finally {
+    // The token and every session made from it stop working at once, kept checks included.
+    forgetCredentialChecks();
+  }
 }
 
 export async function getToken(wh: Warehouse, tokenId: string): Promise<TokenInfo | null> {

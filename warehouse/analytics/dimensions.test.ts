@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { estimateCells, periodsIn, type Dimensions } from './dimensions.ts';
+import { dataVersion, estimateCells, keepDataVersion, periodsIn, type Dimensions } from './dimensions.ts';
+import { tempWarehouse } from '../../test/helpers.ts';
 import type { CaseSelection } from '../queries/case-predicates.ts';
 
 const dims: Dimensions = {
@@ -63,4 +64,46 @@ describe('listDimensions: one read per data version', () => {
       t.cleanup();
     }
   }, 60_000);
+});
+
+describe('the data version a server keeps (keepDataVersion)', () => {
+  const batch = (wh: import('../db.ts').Warehouse, id: string) =>
+    wh.run(`INSERT INTO ingest_batches (batch_id, source, kind, started_at, finished_at) VALUES ($id, 'test', 'cases', now(), now())`, { id });
+
+  it('is read again on every call until kept; kept, only after it is forgotten', async () => {
+    const t = await tempWarehouse();
+    try {
+      const v0 = await dataVersion(t.wh);
+      await batch(t.wh, 'b1');
+      const v1 = await dataVersion(t.wh);
+      expect(v1).not.toBe(v0);
+      const forget = keepDataVersion(t.wh);
+      expect(await dataVersion(t.wh)).toBe(v1);
+      await batch(t.wh, 'b2');
+      // Kept: the server's loads say when they land, and nothing else can write.
+      expect(await dataVersion(t.wh)).toBe(v1);
+      forget();
+      const v2 = await dataVersion(t.wh);
+      expect(v2).not.toBe(v1);
+      expect(await dataVersion(t.wh)).toBe(v2);
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('does not keep a read that was under way when it was forgotten', async () => {
+    const t = await tempWarehouse();
+    try {
+      const forget = keepDataVersion(t.wh);
+      const before = await dataVersion(t.wh);
+      forget();
+      const underWay = dataVersion(t.wh);
+      forget(); // a batch lands while the read runs
+      await batch(t.wh, 'b1');
+      await underWay;
+      expect(await dataVersion(t.wh)).not.toBe(before);
+    } finally {
+      t.cleanup();
+    }
+  });
 });

@@ -60,8 +60,44 @@ interface Cached {
  */
 const cache = new WeakMap<Warehouse, { version: string; value: Promise<Cached> }>();
 
+/**
+ * Data versions a server keeps instead of reading them per request (keepDataVersion): the read
+ * below is five scalar subqueries, about 4 ms of DuckDB, and every staff request asked it twice
+ * (its memo and its dimension lists) — most of what a request answered from memory cost.
+ */
+const kept = new WeakMap<Warehouse, { current: Promise<string> | null }>();
+
+/**
+ * From now on `wh`'s data version is read once and kept until the returned function is called.
+ * Only for a warehouse whose every data change is known to its caller: the server (api/plugins/
+ * warehouse.ts) holds DuckDB's single-writer lock, so no other process can load anything, and
+ * its own loads go through one IngestService, which calls the function after every batch.
+ */
+export function keepDataVersion(wh: Warehouse): () => void {
+  const slot: { current: Promise<string> | null } = { current: null };
+  kept.set(wh, slot);
+  return () => {
+    slot.current = null;
+  };
+}
+
 /** Changes whenever a batch lands or areas are loaded, so the cached lists are never stale. */
-export async function dataVersion(wh: Warehouse): Promise<string> {
+export function dataVersion(wh: Warehouse): Promise<string> {
+  const slot = kept.get(wh);
+  if (!slot) return readDataVersion(wh);
+  if (!slot.current) {
+    // Kept from the moment the read starts: a forget() while it runs drops it, so a read that
+    // began before a batch committed is never kept after it.
+    const read = readDataVersion(wh);
+    slot.current = read;
+    read.catch(() => {
+      if (slot.current === read) slot.current = null;
+    });
+  }
+  return slot.current;
+}
+
+async function readDataVersion(wh: Warehouse): Promise<string> {
   const r = await wh.one<{ v: string }>(
     `SELECT concat_ws('|', (SELECT count(*) FROM ingest_batches), (SELECT max(coalesce(finished_at, started_at)) FROM ingest_batches),
                       (SELECT count(*) FROM areas), (SELECT count(*) FROM case_areas), (SELECT count(*) FROM services)) AS v`,
