@@ -35,7 +35,13 @@ export class IngestService {
   run(file: string, profile: Profile, opts: Pick<IngestOptions, 'jurisdiction'> = {}): Promise<IngestResult> {
     const next = this.tail.then(async () => {
       const r = await ingestFile(this.writer, file, profile, { memoryLimit: null, ...opts }).finally(() => {
-        for (const fn of this.settled) fn();
+        for (const fn of this.settled) {
+          try {
+            fn();
+          } catch {
+            // A listener's failure is not the batch's: its result stands.
+          }
+        }
       });
       for (const fn of this.landed) {
         try {

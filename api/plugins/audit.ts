@@ -72,26 +72,46 @@ const AUDIT_ROWS_PER_WRITE = 200;
 export default fp(
   async (fastify) => {
     // Rows wait while the last write runs, then go in one statement: no wait when the server is
-    // quiet, and one INSERT per write's time (not per request) when it is busy.
+    // quiet, and one INSERT per write's time (not per request) when it is busy. One loop drains
+    // the queue (no chain of promises that grows while the load lasts); a flush waits for the
+    // rows queued before it, not for a queue that never empties under steady load.
     const queued: { entry: AuditEntry; log: FastifyRequest['log'] }[] = [];
-    let writing: Promise<void> | null = null;
-    const writeQueued = (): Promise<void> => {
-      const batch = queued.splice(0, AUDIT_ROWS_PER_WRITE);
-      return recordAudits(fastify.warehouse, batch.map((q) => q.entry))
-        .catch((err) => {
-          for (const q of batch) q.log.error({ err }, 'could not write the audit row');
-        })
-        .then(() => {
-          writing = queued.length ? writeQueued() : null;
-          return writing ?? undefined;
-        });
+    let queuedTotal = 0;
+    let writtenTotal = 0;
+    let draining: Promise<void> | null = null;
+    const waiting: { upTo: number; resolve: () => void }[] = [];
+    const writeBatch = async (batch: typeof queued) => {
+      try {
+        await recordAudits(fastify.warehouse, batch.map((q) => q.entry));
+      } catch (err) {
+        // One bad row must not cost the others theirs: each is tried alone.
+        if (batch.length === 1) {
+          batch[0].log.error({ err }, 'could not write the audit row');
+          return;
+        }
+        for (const q of batch) await writeBatch([q]);
+      }
+    };
+    // Never throws: writeBatch keeps every failure to the log.
+    const drain = async () => {
+      while (queued.length) {
+        const batch = queued.splice(0, AUDIT_ROWS_PER_WRITE);
+        await writeBatch(batch);
+        writtenTotal += batch.length;
+        for (let i = waiting.length - 1; i >= 0; i--) {
+          if (waiting[i].upTo <= writtenTotal) waiting.splice(i, 1)[0].resolve();
+        }
+      }
+      draining = null;
     };
     const enqueue = (entry: AuditEntry, log: FastifyRequest['log']) => {
       queued.push({ entry, log });
-      if (!writing) writing = writeQueued();
+      queuedTotal++;
+      if (!draining) draining = drain();
     };
     fastify.decorate('auditFlush', async () => {
-      while (writing) await writing;
+      if (writtenTotal >= queuedTotal) return;
+      await new Promise<void>((resolve) => waiting.push({ upTo: queuedTotal, resolve }));
     });
     fastify.decorateRequest('auditRows', null);
 

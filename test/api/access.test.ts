@@ -177,6 +177,18 @@ describe('access: routes, tokens, sessions, scopes and the audit log', () => {
       expect(listed).toMatchObject({ status: 'expired', expires_at: expect.stringMatching(/^\d{4}-/), revoked_at: null });
     });
 
+    it('expire on the clock: a token the server has just accepted is refused once its time has passed', async () => {
+      // No hand-made UPDATE here: the check the server kept (kept-checks.ts) ends with the token.
+      const { token } = await createToken(t.wh, { name: 'a second and a half', role: 'planner', expires_at: new Date(Date.now() + 1500).toISOString() });
+      const headers = { authorization: `Bearer ${token}` };
+      expect((await fastify.inject({ url: '/api/dimensions', headers })).statusCode).toBe(200);
+      expect((await fastify.inject({ url: '/api/dimensions', headers })).statusCode).toBe(200);
+      await new Promise((r) => setTimeout(r, 1600));
+      const res = await fastify.inject({ url: '/api/dimensions', headers });
+      expect(res.statusCode).toBe(401);
+      expect(res.json().message).toBe('The token has expired: ask an admin for a new one (civic token create).');
+    });
+
     it('last 90 days unless told otherwise; "never" on purpose; a time in the past is refused', async () => {
       const created = (await admin({ method: 'POST', url: '/api/tokens', payload: { role: 'planner' } })).json();
       const days = (new Date(created.expires_at).getTime() - Date.now()) / 86400e3;

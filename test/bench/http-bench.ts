@@ -144,7 +144,9 @@ export async function runHttpBench(opts: { seconds?: number; connections?: numbe
     const record = (label: string, path: string, { r, fixed }: { r: Result; fixed: boolean }, eventLoop: EventLoopDelay) => {
       // A refusal in the middle of a run (a rate limit, a 503 from a busy warehouse, an expired
       // token) would count as an answer: such a run is no figure, and the part fails saying so.
-      if (r.non2xx > 0) throw new Error(`${path}: ${r.non2xx} of ${r.requests.total} answers during its timed run were not 2xx; its figure would count refusals`);
+      if (r.non2xx > 0 || r.errors > 0 || r.timeouts > 0) {
+        throw new Error(`${path}: during its timed run ${r.non2xx} of ${r.requests.total} answers were not 2xx, ${r.errors} requests failed and ${r.timeouts} timed out; its figure would count them`);
+      }
       const run: HttpRun = {
         label,
         path,

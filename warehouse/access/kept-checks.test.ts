@@ -1,6 +1,6 @@
 // The credential checks a server keeps (kept-checks.ts): a good check saves a query for a few
 // seconds, but never outlives the credential, its revocation or the end of its session.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { tempWarehouse, type TempWarehouse } from '../../test/helpers.ts';
 import type { Warehouse } from '../db.ts';
 import { checkToken, createToken, revokeToken, type Principal } from './tokens.ts';
@@ -87,6 +87,35 @@ describe('kept credential checks', () => {
     expect(keptCheck(server, 'x:soon')).toBeNull();
     expect(keptCheck(server, 'x:never')).not.toBeNull();
     expect(KEEP_MS).toBeLessThanOrEqual(10_000);
+  });
+
+  it('asks again once KEEP_MS has passed, even for a credential that never expires', async () => {
+    const { token } = await createToken(t.wh, { name: 'five seconds', role: 'planner', expires_at: null });
+    const s = counted(server);
+    const before = s.queries();
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      await checkToken(s.wh, token);
+      vi.setSystemTime(Date.now() + KEEP_MS - 10);
+      await checkToken(s.wh, token);
+      expect(s.queries() - before).toBe(1);
+      vi.setSystemTime(Date.now() + 20);
+      await checkToken(s.wh, token);
+      expect(s.queries() - before).toBe(2);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('checkToken does not keep an answer read while a token was being revoked', async () => {
+    const { token } = await createToken(t.wh, { name: 'raced', role: 'planner' });
+    const s = counted(server);
+    const before = s.queries();
+    const underWay = checkToken(s.wh, token);
+    forgetCredentialChecks(); // a revocation lands while the check's query runs
+    expect(await underWay).toMatchObject({ principal: { name: 'raced' } });
+    await checkToken(s.wh, token);
+    expect(s.queries() - before).toBe(2);
   });
 
   it('does not keep a check that was under way when a credential was taken away', () => {

@@ -79,9 +79,12 @@ export async function checkSession(wh: Warehouse, id: string): Promise<SessionCh
 
 /** Ends a session (sign-out); false when there was none to end. */
 export async function endSession(wh: Warehouse, id: string): Promise<boolean> {
+  let changed = 1; // a failed UPDATE may have taken effect: forget all the same
   try {
-    return (await wh.changed(`UPDATE sessions SET ended_at = now() WHERE session_hash = $h AND ended_at IS NULL`, { h: hashToken(id) })) > 0;
+    changed = await wh.changed(`UPDATE sessions SET ended_at = now() WHERE session_hash = $h AND ended_at IS NULL`, { h: hashToken(id) });
+    return changed > 0;
   } finally {
-    forgetCredentialChecks();
+    // Sign-out is a public route: a stale cookie signing out again ends nothing and drops nothing.
+    if (changed > 0) forgetCredentialChecks();
   }
 }

@@ -151,11 +151,14 @@ export async function verifyToken(wh: Warehouse, token: string): Promise<Princip
 }
 
 export async function revokeToken(wh: Warehouse, tokenId: string): Promise<boolean> {
+  let changed = 1; // if the UPDATE fails, whether it took effect is unknown: forget all the same
   try {
-    return (await wh.changed(`UPDATE api_tokens SET revoked_at = now() WHERE token_id = $id AND revoked_at IS NULL`, { id: tokenId })) > 0;
+    changed = await wh.changed(`UPDATE api_tokens SET revoked_at = now() WHERE token_id = $id AND revoked_at IS NULL`, { id: tokenId });
+    return changed > 0;
   } finally {
-    // The token and every session made from it stop working at once, kept checks included.
-    forgetCredentialChecks();
+    // The token and every session made from it stop working at once, kept checks included. A
+    // call that revoked nothing (unknown, or revoked before) leaves them: none of them is its.
+    if (changed > 0) forgetCredentialChecks();
   }
 }
 
