@@ -61,5 +61,21 @@ export async function refreshTouchedCases(wh: Warehouse, o: RefreshOptions): Pro
     await dropPlaceTables(wh);
     for (const t of ['refreshed_cases', 'refresh_targets']) await wh.run(`DROP TABLE IF EXISTS ${t}`);
   }
+  // The days whose duration runs the batch changed: each touched case's day before and after.
+  await wh.run(`CREATE OR REPLACE TEMP TABLE run_days AS
+    SELECT old_opened_day AS opened_day FROM refresh_all WHERE old_opened_day IS NOT NULL
+    UNION SELECT c.opened_day FROM cases c SEMI JOIN refresh_all t ON t.case_id = c.case_id WHERE c.opened_day IS NOT NULL`);
   for (const t of ['refresh_all', 'refresh_strays']) await wh.run(`DROP TABLE IF EXISTS ${t}`);
+}
+
+/**
+ * Rebuilds the stored duration runs (warehouse/models/refresh-duration-runs.sql) of the days a
+ * batch touched (temp table `run_days`, left by refreshTouchedCases; none: nothing to do), or of
+ * every day with `all` — the warehouse's zone changed and every case's local days with it. Runs
+ * inside the batch's transaction, after the local days are cut (ingest/load.ts).
+ */
+export async function refreshDurationRuns(wh: Warehouse, o: { all?: boolean } = {}): Promise<void> {
+  if (o.all) await wh.run(model('duration-run-days-all'));
+  else if ((await wh.one<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM duckdb_tables() WHERE temporary AND table_name = 'run_days'`))!.n === 0) return;
+  await wh.run(model('refresh-duration-runs'));
 }

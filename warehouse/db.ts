@@ -430,6 +430,7 @@ export class Warehouse {
     }
   }
 
+  /** Applies the migrations not yet applied, each in its own transaction (with what it derives). */
   async migrate(): Promise<string[]> {
     await this.conn.run(
       'CREATE TABLE IF NOT EXISTS schema_migrations (version VARCHAR PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())',
@@ -441,6 +442,7 @@ export class Warehouse {
       const sql = readFileSync(join(MIGRATIONS_DIR, file), 'utf8');
       await this.transaction(async () => {
         await this.conn.run(sql);
+        for (const derive of DERIVED_BY_MIGRATION[file] ?? []) await this.conn.run(model(derive));
         await this.conn.run('INSERT INTO schema_migrations (version) VALUES ($v)', { v: file });
       });
       applied.push(file);
@@ -479,6 +481,14 @@ function availableMemory(): number {
 
 const modelCache = new Map<string, string>();
 /** A fixed query from warehouse/models/<name>.sql. */
+/**
+ * A table a migration adds that is derived from the data: built from what the warehouse holds, in
+ * the migration's transaction, by the model that keeps it afterwards (one definition of it).
+ */
+const DERIVED_BY_MIGRATION: Record<string, readonly string[]> = {
+  '015_duration_runs.sql': ['duration-run-days-all', 'refresh-duration-runs'],
+};
+
 export function model(name: string): string {
   let sql = modelCache.get(name);
   if (sql === undefined) {

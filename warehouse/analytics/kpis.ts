@@ -3,11 +3,11 @@
 // leave DuckDB as one row per group and cohort; for Kaplan–Meier, each group's durations, as
 // arrays of numbers, sorted here.
 import { TooManyRowsError, type Warehouse } from '../db.ts';
-import { buildClosedCohortQuery, buildKmDurationsQuery, buildKpiCountsQuery, type KmDuration } from '../queries/kpi-sql.ts';
-import { appliedFilter, compareLabels, isPeriod, type CaseFilter, type CaseScope, type CaseSelection, type CaseWindow, type Dimension } from '../queries/case-predicates.ts';
+import { buildClosedCohortQuery, buildKmDurationsQuery, buildKmNotEndedQuery, buildKmRunsQuery, buildKpiCountsQuery, type KmDuration } from '../queries/kpi-sql.ts';
+import { appliedFilter, compareLabels, isPeriod, runsServe, type CaseFilter, type CaseScope, type CaseSelection, type CaseWindow, type Dimension } from '../queries/case-predicates.ts';
 import { measure, MEASURES, type DurationMeasure, type Measure, type MeasureValues } from '../queries/measures.ts';
 import { SortedKmWalk, type KmSummary } from '../stats/kaplan-meier.ts';
-import { GroupDurationsSort } from '../stats/sort-durations.ts';
+import { DurationSort, GroupDurationsSort, SortedRemoval } from '../stats/sort-durations.ts';
 import { DoubleArena, ListsTogether } from '../double-arena.ts';
 import { checkCellBudget, resolveSelection } from './dimensions.ts';
 import { mapInTurns, Pacer, VALUES_PER_TURN } from '../turns.ts';
@@ -39,9 +39,56 @@ const REGISTRY = MEASURES as readonly Measure[];
 
 const NO_SUMMARY: KmSummary = { n: 0, events: 0, median: null, median_lower: null, median_upper: null, p90: null };
 
+/** One group's Kaplan–Meier observations: its labels, ended durations and censored ones (seconds, any order). */
+type KmGroup = SqlRow & { ends: Float64Array; censored: Float64Array; endsSorted?: boolean };
+
+/**
+ * Each group's durations for Kaplan–Meier, in `arena`. From the cases (buildKmDurationsQuery); or,
+ * when the stored duration runs can stand in for them (runsServe: the as-of time after every
+ * case's times, days cut in the window's zone, no areas), the ended durations from the runs
+ * (buildKmRunsQuery, each group's runs put together in steps) and only the cases not ended from
+ * the cases (buildKmCensoredQuery): the same numbers, without listing every case's duration again.
+ */
+async function kmGroups(wh: Warehouse, by: readonly Dimension[], sel: CaseSelection, duration: KmDuration, key: (r: SqlRow) => string, arena: DoubleArena, pacer: Pacer): Promise<KmGroup[]> {
+  if (!runsServe(sel, by)) {
+    const q = buildKmDurationsQuery(by, sel, duration);
+    return wh.allWithLists(q.sql, q.params, ['ends', 'censored'] as const, { arena });
+  }
+  const read = async <L extends string>(q: { sql: string; params: Record<string, unknown> }, list: L) =>
+    wh.allWithLists(q.sql, q.params as never, [list] as const, { arena });
+  const runs = await read(buildKmRunsQuery(by, sel, duration), 'ends');
+  const q = buildKmNotEndedQuery(by, sel, duration);
+  const notEnded = await wh.allWithLists(q.sql, q.params, ['censored', 'retracted'] as const, { arena });
+  const none = new Float64Array(0);
+  const groups = new Map<string, { dims: SqlRow; runs: Float64Array[]; retracted: Float64Array; censored: Float64Array }>();
+  const group = (row: SqlRow) => {
+    const k = key(row);
+    let g = groups.get(k);
+    if (!g) groups.set(k, (g = { dims: row, runs: [], retracted: none, censored: none }));
+    return g;
+  };
+  for (const row of runs) group(row).runs.push(row.ends);
+  for (const row of notEnded) Object.assign(group(row), { retracted: row.retracted, censored: row.censored });
+  const out: KmGroup[] = [];
+  for (const g of groups.values()) {
+    // The group's runs together, sorted, less what had not ended by the as-of time.
+    const together = new ListsTogether(g.runs, arena);
+    await pacer.run(together);
+    await pacer.run(new DurationSort(together.out));
+    await pacer.run(new DurationSort(g.retracted));
+    const ended = new SortedRemoval(together.out, g.retracted);
+    await pacer.run(ended);
+    if (ended.out!.length === 0 && g.censored.length === 0) continue;
+    const row: SqlRow = {};
+    for (const d of by) row[d] = g.dims[d];
+    out.push(Object.assign(row, { ends: ended.out!, censored: g.censored, endsSorted: true }));
+  }
+  return out;
+}
+
 /**
  * Kaplan–Meier summaries per group, read by R's rules straight off each group's durations
- * (buildKmDurationsQuery), sorted here (DurationSort) and walked (SortedKmWalk): the reference
+ * (kmGroups), sorted here (DurationSort) and walked (SortedKmWalk): the reference
  * implementation's arithmetic, to the bit. Sorting and walking go in steps of the event loop (one
  * group can hold millions of durations: all of a year); meanwhile DuckDB already lists the next
  * duration's, on its own threads.
@@ -49,13 +96,12 @@ const NO_SUMMARY: KmSummary = { n: 0, events: 0, median: null, median_lower: nul
 async function kmByGroup(wh: Warehouse, by: readonly Dimension[], sel: CaseSelection, key: (r: SqlRow) => string) {
   const summaries = new Map<string, KmSummary>();
   const durations = ['close', 'first_response'] as const;
+  const pacer = new Pacer(VALUES_PER_TURN);
   // Each duration's lists in an arena of reused memory, given back once its groups are summarised.
   const list = (duration: KmDuration) => {
-    const q = buildKmDurationsQuery(by, sel, duration);
     const arena = new DoubleArena();
-    return { arena, groups: wh.allWithLists(q.sql, q.params, ['ends', 'censored'] as const, { arena }) };
+    return { arena, groups: kmGroups(wh, by, sel, duration, key, arena, pacer) };
   };
-  const pacer = new Pacer(VALUES_PER_TURN);
   // One duration's lists at a time: the next one's query is started as this one's lists arrive.
   let next = list(durations[0]);
   for (const [d, duration] of durations.entries()) {
@@ -70,7 +116,7 @@ async function kmByGroup(wh: Warehouse, by: readonly Dimension[], sel: CaseSelec
       // Only the quantiles the registry reads for this duration (time to first response: its median).
       const wanted = REGISTRY.flatMap((m) => (m.kind === 'km' && m.duration === duration ? [m.statistic] : []));
       for (const g of groups) {
-        await pacer.run(new GroupDurationsSort(g));
+        await pacer.run(g.endsSorted ? new DurationSort(g.censored) : new GroupDurationsSort(g));
         const walk = new SortedKmWalk(g.ends, g.censored, wanted);
         await pacer.run(walk);
         summaries.set(`${duration}${key(g)}`, walk.summary());
@@ -98,6 +144,12 @@ export interface KpiOptions {
    * coarser ones (kmMeasureByGroupings). Default true.
    */
   durations?: boolean;
+  /**
+   * false: Kaplan–Meier lists every case's durations from the cases, never from the stored
+   * duration runs — the definition the runs must reproduce to the bit (duration-runs.test.ts
+   * compares the two). Default true: the runs when they can stand in (runsServe).
+   */
+  durationRuns?: boolean;
 }
 
 /**
@@ -124,7 +176,7 @@ export async function computeKpis(wh: Warehouse, by: readonly Dimension[], windo
   const q2 = buildClosedCohortQuery(by, sel, { contacts: Boolean(held?.contacts) });
   const closedRows = await wh.all<SqlRow>(q2.sql, q2.params, cap);
   if (Number.isFinite(cap.maxRows) && new Set([...countRows, ...closedRows].map(key)).size > cap.maxRows) throw new TooManyRowsError(cap.maxRows, cap.what);
-  const km = opts.durations === false ? () => NO_SUMMARY : await kmByGroup(wh, by, sel, key);
+  const km = opts.durations === false ? () => NO_SUMMARY : await kmByGroup(wh, by, opts.durationRuns === false ? { ...sel, duration_runs: false } : sel, key);
   // Backlog at T is every case opened by T and not closed by T (DESIGN.md), however long ago it
   // opened. Rows cut by period keep the backlog of their own period's cases (that is aging by
   // cohort); rows that are not cut by period count the whole backlog.

@@ -265,3 +265,49 @@ FROM d
 ${by.length ? 'GROUP BY ALL' : ''}`;
   return query(sql, d.params);
 }
+
+/** The stored run of each duration (migration 015). */
+const RUN_COLUMN: Record<KmDuration, string> = { close: 'close_ends', first_response: 'response_ends' };
+
+/**
+ * The durations of a selection read from the stored runs (selectCases `runs`: only for a selection
+ * runsServe allows): one row per stored run, labelled with `by`, its durations (seconds,
+ * ascending) as `ends`. A run holds every case of its day whose end is stamped and counted
+ * (models/refresh-duration-runs.sql); the ones that ended after the as-of time, or opened after
+ * it, are taken back out (buildKmRetractedQuery), and what is left is the `ends`
+ * buildKmDurationsQuery lists.
+ */
+export function buildKmRunsQuery(by: readonly Dimension[], sel: CaseSelection, duration: KmDuration): Query {
+  kmTerms(duration);
+  const k = selectCases(sel, { by, columns: [`c.${RUN_COLUMN[duration]} AS ends`], runs: true });
+  const sql = `${k.sql}
+      AND len(c.${RUN_COLUMN[duration]}) > 0`;
+  return query(sql, k.params);
+}
+
+/**
+ * What the stored runs do not say, per group, from one pass over the window's cases (opened
+ * after the as-of time too): `censored`, the counted cases that had not ended by the as-of time
+ * (seconds to it, as buildKmDurationsQuery lists them), and `retracted`, the durations the runs
+ * hold that had not ended by then (stamped and counted, but after it; or the case opened after
+ * it), computed as the runs computed them: each is taken out of its group's runs once.
+ */
+export function buildKmNotEndedQuery(by: readonly Dimension[], sel: CaseSelection, duration: KmDuration): Query {
+  const t = kmTerms(duration);
+  const k = selectCases(sel, { by, columns: ['c.opened_at', `c.${t.end}`], state: true, openedAfterAsOf: true });
+  const opened = `opened_at <= $as_of::TIMESTAMPTZ`;
+  const later = `${t.end} >= opened_at AND ${t.end} > $as_of::TIMESTAMPTZ`;
+  const sql = `
+WITH k AS (
+  ${k.sql}
+), d AS (
+  SELECT ${[...by, `${t.us} AS us`, `(epoch_us(${t.end}) - epoch_us(opened_at)) AS run_us`,
+    `${opened} AND ${t.counted} AND NOT ${t.ended} AS censored`, `coalesce(${later}, false) AS retracted`].join(', ')}
+  FROM k
+  WHERE NOT coalesce(${t.ended} AND ${opened}, false)
+)
+SELECT ${[...by, `list(us / 1e6) FILTER (WHERE censored) AS censored`, `list(run_us / 1e6) FILTER (WHERE retracted) AS retracted`].join(',\n  ')}
+FROM d
+${by.length ? 'GROUP BY ALL' : ''}`;
+  return query(sql, { ...k.params, as_of: sel.window.as_of });
+}

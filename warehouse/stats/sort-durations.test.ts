@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DurationSort, GroupDurationsSort, sortDurations } from './sort-durations.ts';
+import { DurationSort, GroupDurationsSort, SortedRemoval, sortDurations } from './sort-durations.ts';
 import { seededRandom } from './random.ts';
 
 /** The built-in sort's answer, compared value by value (Object.is: -0 and NaN too). */
@@ -90,5 +90,32 @@ describe('sortDurations', () => {
     expect(work).toBeGreaterThanOrEqual(ends.length + censored.length);
     expectSortedAsBuiltin(ends, g.ends);
     expectSortedAsBuiltin(censored, g.censored);
+  });
+});
+
+describe('SortedRemoval', () => {
+  const run = (from: number[], take: number[], budget = 2) => {
+    const r = new SortedRemoval(Float64Array.from(from), Float64Array.from(take));
+    let steps = 0;
+    while (!r.done) {
+      r.advance(budget);
+      steps++;
+    }
+    return { out: [...r.out!], steps };
+  };
+
+  it('takes one occurrence of each value out, in steps', () => {
+    const { out, steps } = run([1, 2, 2, 2, 3.5, 7, 9], [2, 2, 9]);
+    expect(out).toEqual([1, 2, 3.5, 7]);
+    expect(steps).toBeGreaterThan(2);
+    expect(run([1, 2], []).out).toEqual([1, 2]);
+    expect(run([4], [4]).out).toEqual([]);
+    expect(run([], []).out).toEqual([]);
+  });
+
+  it('throws when a value to take is not there (the lists describe different cases)', () => {
+    expect(() => run([1, 2, 3], [2.5])).toThrow(/2.5 is not in the list/);
+    expect(() => run([1, 2, 3], [4])).toThrow(/4 is not in the list/);
+    expect(() => run([1, 2, 2], [2, 2, 2])).toThrow(/is not in the list/);
   });
 });

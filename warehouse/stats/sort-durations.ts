@@ -229,3 +229,38 @@ export class GroupDurationsSort {
     return s ? s.advance(budget) : 0;
   }
 }
+
+/**
+ * Takes one occurrence of each of `take`'s values out of `from`, both sorted ascending, in place
+ * and in steps: `out` is what is left (a view of `from`'s start). Every value to take must be
+ * there: one that is not means the two lists do not describe the same cases, and it throws
+ * rather than answer from them.
+ */
+export class SortedRemoval {
+  private read = 0;
+  private write = 0;
+  private t = 0;
+  out: Float64Array | null = null;
+  constructor(private readonly from: Float64Array, private readonly take: Float64Array) {}
+
+  get done(): boolean {
+    return this.out !== null;
+  }
+
+  advance(budget: number): number {
+    const { from, take } = this;
+    const stop = Math.min(from.length, this.read + Math.max(1, budget));
+    const start = this.read;
+    while (this.read < stop) {
+      const v = from[this.read++];
+      if (this.t < take.length && take[this.t] === v) this.t++;
+      else if (this.t < take.length && take[this.t] < v) throw new Error(`SortedRemoval: ${take[this.t]} is not in the list`);
+      else from[this.write++] = v;
+    }
+    if (this.read === from.length) {
+      if (this.t < take.length) throw new Error(`SortedRemoval: ${take[this.t]} is not in the list`);
+      this.out = from.subarray(0, this.write);
+    }
+    return Math.max(1, this.read - start);
+  }
+}
