@@ -12,6 +12,10 @@ import { Warehouse } from '../db.ts';
 import { runsServe, type CaseFilter, type CaseScope, type CaseWindow, type Dimension } from '../queries/case-predicates.ts';
 import { listDimensions, resolveSelection } from './dimensions.ts';
 import { computeKpis, resolveWindow } from './kpis.ts';
+import { listKmDurations } from './km-durations.ts';
+import { buildKmDurationsQuery } from '../queries/kpi-sql.ts';
+import { DoubleArena } from '../double-arena.ts';
+import { Pacer, VALUES_PER_TURN } from '../turns.ts';
 
 const DAY = 86_400_000;
 const shift = (iso: string, ms: number) => new Date(Date.parse(iso) + ms).toISOString();
@@ -64,6 +68,28 @@ describe('Kaplan–Meier from the stored duration runs (demo city)', () => {
     // The comparison is about real figures, not empty tables.
     expect(compared).toBeGreaterThan(100);
     expect(withDurations).toBeGreaterThan(50);
+  });
+
+  it('lists each group the same durations as the cases do (what the survival chart and the public medians read)', async () => {
+    const w = { ...window, as_of: shift(window.as_of, -20 * DAY) };
+    const sel = await resolveSelection(t.wh, w, {});
+    const pacer = new Pacer(VALUES_PER_TURN);
+    for (const duration of ['close', 'first_response'] as const) {
+      const arena = new DoubleArena();
+      try {
+        const fromRuns = await listKmDurations(t.wh, ['service'], sel, duration, { arena, pacer });
+        const q = buildKmDurationsQuery(['service'], sel, duration);
+        const fromCases = await t.wh.allWithLists(q.sql, q.params, ['ends', 'censored'] as const, { arena });
+        const sorted = (a: Float64Array) => [...a].sort((x, y) => x - y);
+        const shape = (gs: { service?: unknown; ends: Float64Array; censored: Float64Array }[]) =>
+          gs.map((g) => ({ service: g.service, ends: sorted(g.ends), censored: sorted(g.censored) })).sort((a, b) => String(a.service).localeCompare(String(b.service)));
+        expect(fromRuns.every((g) => g.endsSorted)).toBe(true);
+        expect(shape(fromRuns)).toEqual(shape(fromCases));
+        expect(fromRuns.reduce((n, g) => n + g.censored.length, 0)).toBeGreaterThan(0);
+      } finally {
+        arena.release();
+      }
+    }
   });
 
   it('is not read by area (runs are not cut by area)', async () => {

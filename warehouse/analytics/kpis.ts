@@ -3,11 +3,12 @@
 // leave DuckDB as one row per group and cohort; for Kaplan–Meier, each group's durations, as
 // arrays of numbers, sorted here.
 import { TooManyRowsError, type Warehouse } from '../db.ts';
-import { buildClosedCohortQuery, buildKmDurationsQuery, buildKmNotEndedQuery, buildKmRunsQuery, buildKpiCountsQuery, type KmDuration } from '../queries/kpi-sql.ts';
-import { appliedFilter, compareLabels, isPeriod, runsServe, type CaseFilter, type CaseScope, type CaseSelection, type CaseWindow, type Dimension } from '../queries/case-predicates.ts';
+import { buildClosedCohortQuery, buildKpiCountsQuery, type KmDuration } from '../queries/kpi-sql.ts';
+import { listKmDurations } from './km-durations.ts';
+import { appliedFilter, compareLabels, isPeriod, type CaseFilter, type CaseScope, type CaseSelection, type CaseWindow, type Dimension } from '../queries/case-predicates.ts';
 import { measure, MEASURES, type DurationMeasure, type Measure, type MeasureValues } from '../queries/measures.ts';
 import { SortedKmWalk, type KmSummary } from '../stats/kaplan-meier.ts';
-import { DurationSort, GroupDurationsSort, SortedRemoval } from '../stats/sort-durations.ts';
+import { DurationSort, GroupDurationsSort } from '../stats/sort-durations.ts';
 import { DoubleArena, ListsTogether } from '../double-arena.ts';
 import { checkCellBudget, resolveSelection } from './dimensions.ts';
 import { mapInTurns, Pacer, VALUES_PER_TURN } from '../turns.ts';
@@ -39,56 +40,9 @@ const REGISTRY = MEASURES as readonly Measure[];
 
 const NO_SUMMARY: KmSummary = { n: 0, events: 0, median: null, median_lower: null, median_upper: null, p90: null };
 
-/** One group's Kaplan–Meier observations: its labels, ended durations and censored ones (seconds, any order). */
-type KmGroup = SqlRow & { ends: Float64Array; censored: Float64Array; endsSorted?: boolean };
-
-/**
- * Each group's durations for Kaplan–Meier, in `arena`. From the cases (buildKmDurationsQuery); or,
- * when the stored duration runs can stand in for them (runsServe: the as-of time after every
- * case's times, days cut in the window's zone, no areas), the ended durations from the runs
- * (buildKmRunsQuery, each group's runs put together in steps) and only the cases not ended from
- * the cases (buildKmCensoredQuery): the same numbers, without listing every case's duration again.
- */
-async function kmGroups(wh: Warehouse, by: readonly Dimension[], sel: CaseSelection, duration: KmDuration, key: (r: SqlRow) => string, arena: DoubleArena, pacer: Pacer): Promise<KmGroup[]> {
-  if (!runsServe(sel, by)) {
-    const q = buildKmDurationsQuery(by, sel, duration);
-    return wh.allWithLists(q.sql, q.params, ['ends', 'censored'] as const, { arena });
-  }
-  const read = async <L extends string>(q: { sql: string; params: Record<string, unknown> }, list: L) =>
-    wh.allWithLists(q.sql, q.params as never, [list] as const, { arena });
-  const runs = await read(buildKmRunsQuery(by, sel, duration), 'ends');
-  const q = buildKmNotEndedQuery(by, sel, duration);
-  const notEnded = await wh.allWithLists(q.sql, q.params, ['censored', 'retracted'] as const, { arena });
-  const none = new Float64Array(0);
-  const groups = new Map<string, { dims: SqlRow; runs: Float64Array[]; retracted: Float64Array; censored: Float64Array }>();
-  const group = (row: SqlRow) => {
-    const k = key(row);
-    let g = groups.get(k);
-    if (!g) groups.set(k, (g = { dims: row, runs: [], retracted: none, censored: none }));
-    return g;
-  };
-  for (const row of runs) group(row).runs.push(row.ends);
-  for (const row of notEnded) Object.assign(group(row), { retracted: row.retracted, censored: row.censored });
-  const out: KmGroup[] = [];
-  for (const g of groups.values()) {
-    // The group's runs together, sorted, less what had not ended by the as-of time.
-    const together = new ListsTogether(g.runs, arena);
-    await pacer.run(together);
-    await pacer.run(new DurationSort(together.out));
-    await pacer.run(new DurationSort(g.retracted));
-    const ended = new SortedRemoval(together.out, g.retracted);
-    await pacer.run(ended);
-    if (ended.out!.length === 0 && g.censored.length === 0) continue;
-    const row: SqlRow = {};
-    for (const d of by) row[d] = g.dims[d];
-    out.push(Object.assign(row, { ends: ended.out!, censored: g.censored, endsSorted: true }));
-  }
-  return out;
-}
-
 /**
  * Kaplan–Meier summaries per group, read by R's rules straight off each group's durations
- * (kmGroups), sorted here (DurationSort) and walked (SortedKmWalk): the reference
+ * (listKmDurations), sorted here (DurationSort) and walked (SortedKmWalk): the reference
  * implementation's arithmetic, to the bit. Sorting and walking go in steps of the event loop (one
  * group can hold millions of durations: all of a year); meanwhile DuckDB already lists the next
  * duration's, on its own threads.
@@ -100,7 +54,7 @@ async function kmByGroup(wh: Warehouse, by: readonly Dimension[], sel: CaseSelec
   // Each duration's lists in an arena of reused memory, given back once its groups are summarised.
   const list = (duration: KmDuration) => {
     const arena = new DoubleArena();
-    return { arena, groups: kmGroups(wh, by, sel, duration, key, arena, pacer) };
+    return { arena, groups: listKmDurations(wh, by, sel, duration, { arena, pacer }) };
   };
   // One duration's lists at a time: the next one's query is started as this one's lists arrive.
   let next = list(durations[0]);
@@ -268,12 +222,11 @@ export async function kmMeasureByGroupings(
     if (extra.length) throw new Error(`grouping ${g.join(' × ')} is not within ${finest.join(' × ')}`);
   }
   const sel = await resolveSelection(wh, window, { filter, area_kind: opts.area_kind, scope: opts.scope });
-  const q = buildKmDurationsQuery(finest, sel, m.duration);
   const leaves = new DoubleArena();
   const out = new Map<string, Map<string, number | null>>();
   try {
-    const listed = await wh.allWithLists(q.sql, q.params, ['ends', 'censored'] as const, { arena: leaves });
     const pacer = new Pacer(VALUES_PER_TURN);
+    const listed = await listKmDurations(wh, finest, sel, m.duration, { arena: leaves, pacer });
     for (const grouping of groupings) {
       const parts = new Map<string, { ends: Float64Array[]; censored: Float64Array[] }>();
       for (const leaf of listed) {

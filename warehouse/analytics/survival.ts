@@ -1,10 +1,11 @@
 // The Kaplan–Meier curve itself (issue 11, item 4): the distribution of time to close (or to first
 // response), not only its median. Drawn from the same durations as the KPIs' medians
-// (buildKmDurationsQuery: censored at the as-of time), sorted and walked the same way
+// (listKmDurations: censored at the as-of time), sorted and walked the same way
 // (KmCurveWalk), so its quantiles are the KPIs' to the bit. It was drawn in SQL with window
 // functions until a large city's 12 weeks in one curve (1.1M cases) took minutes.
 import type { Warehouse } from '../db.ts';
-import { buildKmDurationsQuery, type KmDuration } from '../queries/kpi-sql.ts';
+import type { KmDuration } from '../queries/kpi-sql.ts';
+import { listKmDurations } from './km-durations.ts';
 import { appliedFilter, compareLabels, type CaseFilter, type CaseScope, type CaseWindow } from '../queries/case-predicates.ts';
 import { KmCurveWalk } from '../stats/kaplan-meier.ts';
 import { GroupDurationsSort } from '../stats/sort-durations.ts';
@@ -106,9 +107,9 @@ async function buildSurvival(wh: Warehouse, window: CaseWindow, filter: CaseFilt
     }
   }
   // Each group's durations (the KPIs' cases: kmTerms), the groups not kept pooled into one.
-  const q = buildKmDurationsQuery(by ? [by] : [], sel, o.duration);
   const arena = new DoubleArena();
-  const listed = await wh.allWithLists(q.sql, q.params, ['ends', 'censored'] as const, { arena });
+  const pacer = new Pacer(VALUES_PER_TURN);
+  const listed = await listKmDurations(wh, by ? [by] : [], sel, o.duration, { arena, pacer });
   const lists = new Map<string, { ends: Float64Array[]; censored: Float64Array[] }>();
   const keep = new Set(lump?.keep);
   for (const r of listed) {
@@ -121,7 +122,6 @@ async function buildSurvival(wh: Warehouse, window: CaseWindow, filter: CaseFilt
   }
 
   const order = [...lists.keys()].sort((a, b) => (a === lump?.label ? 1 : b === lump?.label ? -1 : compareLabels(a, b)));
-  const pacer = new Pacer(VALUES_PER_TURN);
   // A group's lists in one array (a lumped or pooled group has several), copied in steps.
   const together = async (parts: Float64Array[]) => {
     if (parts.length === 1) return parts[0];
