@@ -3,10 +3,9 @@
 // or from the stored duration runs when they can stand in for them.
 import type { Warehouse } from '../db.ts';
 import type { DoubleArena } from '../double-arena.ts';
-import { ListsTogether } from '../double-arena.ts';
 import { runsServe, type CaseSelection, type Dimension } from '../queries/case-predicates.ts';
 import { buildKmDurationsQuery, buildKmNotEndedQuery, buildKmRunsQuery, type KmDuration } from '../queries/kpi-sql.ts';
-import { DurationSort, SortedRemoval } from '../stats/sort-durations.ts';
+import { DurationSort, SortedRemoval, SortedRunsMerge } from '../stats/sort-durations.ts';
 import type { Pacer } from '../turns.ts';
 
 type SqlRow = Record<string, unknown>;
@@ -22,7 +21,7 @@ export type KmGroup = SqlRow & { ends: Float64Array; censored: Float64Array; end
  * Each group's durations, as buildKmDurationsQuery defines them (kmTerms: which cases count, which
  * ended, censored at the as-of time). From the cases; or, when the stored duration runs can stand
  * in for them (runsServe: days cut in the window's zone, the runs complete, no areas), the ended
- * durations from the runs (buildKmRunsQuery), each group's runs put together and sorted, less
+ * durations from the runs (buildKmRunsQuery), each group's runs merged, less
  * those that had not ended by the as-of time, and only the cases not ended read from the cases
  * (buildKmNotEndedQuery): the same numbers, to the bit, without listing every case's duration
  * again. Groups with no counted case are left out, as the query leaves them out.
@@ -51,12 +50,11 @@ export async function listKmDurations(
   for (const row of notEnded) Object.assign(group(row), { retracted: row.retracted, censored: row.censored });
   const out: KmGroup[] = [];
   for (const g of groups.values()) {
-    // The group's runs together, sorted, less what had not ended by the as-of time.
-    const together = new ListsTogether(g.runs, arena);
-    await pacer.run(together);
-    await pacer.run(new DurationSort(together.out));
+    // The group's runs merged (each is sorted), less what had not ended by the as-of time.
+    const merged = new SortedRunsMerge(g.runs, (n) => arena.alloc(n));
+    await pacer.run(merged);
     await pacer.run(new DurationSort(g.retracted));
-    const ended = new SortedRemoval(together.out, g.retracted);
+    const ended = new SortedRemoval(merged.out!, g.retracted);
     await pacer.run(ended);
     if (ended.out!.length === 0 && g.censored.length === 0) continue;
     const row: SqlRow = {};

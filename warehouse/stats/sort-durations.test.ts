@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DurationSort, GroupDurationsSort, SortedRemoval, sortDurations } from './sort-durations.ts';
+import { DurationSort, GroupDurationsSort, SortedRemoval, SortedRunsMerge, sortDurations } from './sort-durations.ts';
 import { seededRandom } from './random.ts';
 
 /** The built-in sort's answer, compared value by value (Object.is: -0 and NaN too). */
@@ -117,5 +117,32 @@ describe('SortedRemoval', () => {
     expect(() => run([1, 2, 3], [2.5])).toThrow(/2.5 is not in the list/);
     expect(() => run([1, 2, 3], [4])).toThrow(/4 is not in the list/);
     expect(() => run([1, 2, 2], [2, 2, 2])).toThrow(/is not in the list/);
+  });
+});
+
+describe('SortedRunsMerge', () => {
+  const merge = (runs: number[][], budget: number) => {
+    const m = new SortedRunsMerge(runs.map((r) => Float64Array.from(r)), (n) => new Float64Array(n));
+    let steps = 0;
+    while (!m.done) {
+      m.advance(budget);
+      if (++steps > 1e6) throw new Error('no progress');
+    }
+    return [...m.out!];
+  };
+
+  it('merges sorted runs into one sorted array, at once and in steps of any size', () => {
+    const random = seededRandom(7);
+    for (const count of [0, 1, 2, 3, 7, 8, 33]) {
+      const runs = Array.from({ length: count }, () =>
+        Array.from({ length: Math.floor(random() * 40) }, () => Math.round(random() * 1e6) / 100).sort((a, b) => a - b));
+      const want = runs.flat().sort((a, b) => a - b);
+      for (const budget of [1, 3, 17, Infinity]) expect(merge(runs, budget)).toEqual(want);
+    }
+  });
+
+  it('keeps ties and empty runs', () => {
+    expect(merge([[1, 1, 2], [], [1, 3], [0]], 2)).toEqual([0, 1, 1, 1, 2, 3]);
+    expect(merge([[], []], 5)).toEqual([]);
   });
 });

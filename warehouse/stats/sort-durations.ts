@@ -264,3 +264,91 @@ export class SortedRemoval {
     return Math.max(1, this.read - start);
   }
 }
+
+/**
+ * Sorted runs merged into one sorted array, in steps: runs put together, then adjacent runs merged
+ * pairwise, pass after pass (log₂ of the runs' count passes, each a linear walk) — for a group's
+ * stored duration runs, far cheaper than sorting them again. `out` is the result (in one of two
+ * buffers from `alloc`); the runs are only read.
+ */
+export class SortedRunsMerge {
+  out: Float64Array | null = null;
+  private src: Float64Array;
+  private dst: Float64Array;
+  /** Where each run of the current pass starts (and, last, the end). */
+  private bounds: number[];
+  private nextBounds: number[] = [0];
+  /** The pair being merged: its index, and the read positions in its two runs and the write position. */
+  private pair = 0;
+  private i = -1;
+  private j = -1;
+  private o = 0;
+  private copied = 0;
+  private readonly runs: readonly Float64Array[];
+
+  constructor(runs: readonly Float64Array[], alloc: (n: number) => Float64Array) {
+    this.runs = runs.filter((r) => r.length > 0);
+    const total = this.runs.reduce((n, r) => n + r.length, 0);
+    this.src = alloc(total);
+    this.dst = this.runs.length > 1 ? alloc(total) : this.src;
+    this.bounds = [0];
+    for (const r of this.runs) this.bounds.push(this.bounds[this.bounds.length - 1] + r.length);
+    if (this.runs.length === 0) this.out = this.src;
+  }
+
+  get done(): boolean {
+    return this.out !== null;
+  }
+
+  advance(budget: number): number {
+    let did = 0;
+    budget = Math.max(1, budget);
+    // First the runs are copied in, one after the other.
+    while (this.copied < this.runs.length && did < budget) {
+      const r = this.runs[this.copied];
+      this.src.set(r, this.bounds[this.copied]);
+      this.copied++;
+      did += r.length;
+    }
+    if (this.copied < this.runs.length) return did;
+    if (this.runs.length === 1) {
+      this.out = this.src;
+      return did;
+    }
+    while (this.out === null && did < budget) {
+      const runs = this.bounds.length - 1;
+      const a0 = this.bounds[this.pair * 2];
+      const a1 = this.bounds[Math.min(this.pair * 2 + 1, runs)];
+      const b1 = this.bounds[Math.min(this.pair * 2 + 2, runs)];
+      if (this.i < 0) {
+        this.i = a0;
+        this.j = a1;
+        this.o = a0;
+      }
+      const { src, dst } = this;
+      let { i, j, o } = this;
+      const stop = o + (budget - did);
+      while (o < stop && i < a1 && j < b1) dst[o++] = src[i] <= src[j] ? src[i++] : src[j++];
+      while (o < stop && i < a1) dst[o++] = src[i++];
+      while (o < stop && j < b1) dst[o++] = src[j++];
+      did += o - this.o;
+      this.i = i;
+      this.j = j;
+      this.o = o;
+      if (o === b1) {
+        // This pair is merged: the next, or the next pass.
+        this.nextBounds.push(b1);
+        this.pair++;
+        this.i = -1;
+        if (this.pair * 2 >= runs) {
+          this.bounds = this.nextBounds;
+          this.nextBounds = [0];
+          this.pair = 0;
+          [this.src, this.dst] = [this.dst, this.src];
+          if (this.bounds.length === 2) this.out = this.src;
+        }
+      }
+    }
+    return did;
+  }
+}
