@@ -479,16 +479,16 @@ function availableMemory(): number {
   return constrained > 0 && constrained < totalmem() ? constrained : totalmem();
 }
 
-const modelCache = new Map<string, string>();
-/** A fixed query from warehouse/models/<name>.sql. */
 /**
- * A table a migration adds that is derived from the data: built from what the warehouse holds, in
- * the migration's transaction, by the model that keeps it afterwards (one definition of it).
+ * Tables a migration adds that are derived from the data: built from what the warehouse holds, in
+ * the migration's transaction, by the models that keep them afterwards (one definition of each).
  */
 const DERIVED_BY_MIGRATION: Record<string, readonly string[]> = {
   '015_duration_runs.sql': ['duration-run-days-all', 'refresh-duration-runs'],
 };
 
+const modelCache = new Map<string, string>();
+/** A fixed query from warehouse/models/<name>.sql. */
 export function model(name: string): string {
   let sql = modelCache.get(name);
   if (sql === undefined) {

@@ -131,6 +131,9 @@ describe('the runs kept by each batch', () => {
     expect((await t.wh.one<{ n: number }>('SELECT sum(cases)::INTEGER AS n FROM case_duration_runs'))!.n).toBe(61);
     await t.wh.transaction(() => refreshDurationRuns(t.wh, { all: true }));
     expect(await runsOf(t.wh)).toEqual(kept);
+    // Rebuilt a few days at a time (a large batch's slices), the same runs.
+    await t.wh.transaction(() => refreshDurationRuns(t.wh, { all: true, casesPerSlice: 5 }));
+    expect(await runsOf(t.wh)).toEqual(kept);
   });
 
   it('follow a later batch that closes, moves and adds cases, equal to a rebuild', async () => {

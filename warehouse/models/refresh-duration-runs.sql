@@ -3,15 +3,14 @@
 -- and built again from `cases`. What counts as ended and counted is queries/kpi-sql.ts's kmTerms
 -- for an as-of time after every case's times: a case ended once its end is stamped, and is left
 -- out when the end is stamped before its opening. Seconds from whole microseconds, as
--- buildKmDurationsQuery lists them.
+-- buildKmDurationsQuery lists them. Each list is sorted once built (list_sort): an ordered
+-- aggregate keeps a sort per group and ran out of a batch's memory budget at a million cases.
 CREATE TEMP TABLE IF NOT EXISTS run_days (opened_day DATE);
 DELETE FROM case_duration_runs WHERE opened_day IN (SELECT opened_day FROM run_days);
 INSERT INTO case_duration_runs
 SELECT opened_day, day_zone, service_code, service_name, agency, channel, count(*)::INTEGER AS cases,
-       coalesce(list((epoch_us(closed_at) - epoch_us(opened_at)) / 1e6 ORDER BY epoch_us(closed_at) - epoch_us(opened_at))
-         FILTER (WHERE closed_at >= opened_at), []::DOUBLE[]) AS close_ends,
-       coalesce(list((epoch_us(first_response_at) - epoch_us(opened_at)) / 1e6 ORDER BY epoch_us(first_response_at) - epoch_us(opened_at))
-         FILTER (WHERE first_response_at >= opened_at), []::DOUBLE[]) AS response_ends
+       coalesce(list_sort(list((epoch_us(closed_at) - epoch_us(opened_at)) / 1e6) FILTER (WHERE closed_at >= opened_at)), []::DOUBLE[]) AS close_ends,
+       coalesce(list_sort(list((epoch_us(first_response_at) - epoch_us(opened_at)) / 1e6) FILTER (WHERE first_response_at >= opened_at)), []::DOUBLE[]) AS response_ends
 FROM cases
 WHERE opened_day IN (SELECT opened_day FROM run_days) AND opened_at IS NOT NULL AND day_zone IS NOT NULL
 GROUP BY opened_day, day_zone, service_code, service_name, agency, channel;
