@@ -8,7 +8,7 @@ import type { KmDuration } from '../queries/kpi-sql.ts';
 import { listKmDurations } from './km-durations.ts';
 import { appliedFilter, compareLabels, type CaseFilter, type CaseScope, type CaseWindow } from '../queries/case-predicates.ts';
 import { KmCurveWalk } from '../stats/kaplan-meier.ts';
-import { GroupDurationsSort } from '../stats/sort-durations.ts';
+import { DurationSort, GroupDurationsSort, SortedRunsMerge } from '../stats/sort-durations.ts';
 import { DoubleArena, ListsTogether } from '../double-arena.ts';
 import { Pacer, VALUES_PER_TURN } from '../turns.ts';
 import { computeKpis, type KpiResult } from './kpis.ts';
@@ -110,14 +110,15 @@ async function buildSurvival(wh: Warehouse, window: CaseWindow, filter: CaseFilt
   const arena = new DoubleArena();
   const pacer = new Pacer(VALUES_PER_TURN);
   const listed = await listKmDurations(wh, by ? [by] : [], sel, o.duration, { arena, pacer });
-  const lists = new Map<string, { ends: Float64Array[]; censored: Float64Array[] }>();
+  const lists = new Map<string, { ends: Float64Array[]; censored: Float64Array[]; endsSorted: boolean }>();
   const keep = new Set(lump?.keep);
   for (const r of listed) {
     const label = by ? String(r[by]) : '';
     const g = lump && !keep.has(label) ? lump.label : label;
-    const l = lists.get(g) ?? { ends: [], censored: [] };
+    const l = lists.get(g) ?? { ends: [], censored: [], endsSorted: true };
     l.ends.push(r.ends);
     l.censored.push(r.censored);
+    l.endsSorted &&= r.endsSorted === true;
     lists.set(g, l);
   }
 
@@ -134,9 +135,15 @@ async function buildSurvival(wh: Warehouse, window: CaseWindow, filter: CaseFilt
   try {
     for (const g of order) {
       const l = lists.get(g)!;
-      const ends = await together(l.ends);
+      // Ends already sorted (from the stored runs) are merged, not sorted again.
+      let ends: Float64Array;
+      if (l.endsSorted) {
+        const merged = new SortedRunsMerge(l.ends, (n) => arena.alloc(n));
+        await pacer.run(merged);
+        ends = merged.out!;
+      } else ends = await together(l.ends);
       const censored = await together(l.censored);
-      await pacer.run(new GroupDurationsSort({ ends, censored }));
+      await pacer.run(l.endsSorted ? new DurationSort(censored) : new GroupDurationsSort({ ends, censored }));
       const walk = new KmCurveWalk(ends, censored, o.maxSteps);
       await pacer.run(walk);
       const c = walk.result();

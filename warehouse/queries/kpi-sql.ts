@@ -304,7 +304,9 @@ WITH k AS (
   SELECT ${[...by, `${t.us} AS us`, `(epoch_us(${t.end}) - epoch_us(opened_at)) AS run_us`,
     `${opened} AND ${t.counted} AND NOT ${t.ended} AS censored`, `coalesce(${later}, false) AS retracted`].join(', ')}
   FROM k
-  WHERE NOT coalesce(${t.ended} AND ${opened}, false)
+  -- Neither censored nor taken back: ended by the as-of time, opened by it. Said on the columns
+  -- themselves, so DuckDB filters while it scans (the negated form was twice as slow on a year).
+  WHERE ${t.end} IS NULL OR ${t.end} > $as_of::TIMESTAMPTZ OR opened_at IS NULL OR opened_at > $as_of::TIMESTAMPTZ
 )
 SELECT ${[...by, `list(us / 1e6) FILTER (WHERE censored) AS censored`, `list(run_us / 1e6) FILTER (WHERE retracted) AS retracted`].join(',\n  ')}
 FROM d
