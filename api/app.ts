@@ -67,9 +67,12 @@ function knownParameters(schema: unknown, context: string): Record<string, { des
 /**
  * Options for the Fastify instance the app is registered on (server and tests alike): schemas
  * reject unknown parameters instead of silently dropping them (Fastify's default), so a typo in
- * a filter is a 400, not an answer about every case.
+ * a filter is a 400, not an answer about every case. Registering the app (every route's schemas
+ * compiled, the dashboard's files hashed for its CSP) takes a second or two, but on a busy machine
+ * (load average 7 on 2 cores) it passed Fastify's default 10 s plugin timeout and the server
+ * refused to start: it may take up to two minutes.
  */
-export const FASTIFY_OPTIONS = { ajv: { customOptions: { removeAdditional: false as const } }, routerOptions: { maxParamLength: MAX_PARAM_LENGTH } };
+export const FASTIFY_OPTIONS = { ajv: { customOptions: { removeAdditional: false as const } }, routerOptions: { maxParamLength: MAX_PARAM_LENGTH }, pluginTimeout: 120_000 };
 
 const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
   // One error handler: client errors say what was wrong; server errors hide their details.

@@ -23,7 +23,7 @@ SELECT c.case_id FROM cases c SEMI JOIN (SELECT case_key FROM mapped WHERE rejec
 /** `held_cases` with the columns the batch reads (see HELD_CASE_IDS_SQL); with none held, empty, without reading `cases`. */
 export const heldCasesSql = (anyHeld: boolean) => `
 CREATE OR REPLACE TEMP TABLE held_cases AS
-SELECT c.case_id, c.status, c.agency, c.last_event_at, c.lat, c.lon, c.area_name, c.area_id, c.h3_r7, c.h3_r8, c.h3_r9, c.opened_day
+SELECT c.case_id, c.status, c.agency, c.last_event_at, c.lat, c.lon, c.area_name, c.area_id, c.h3_r7, c.h3_r8, c.h3_r9
 FROM cases c ${anyHeld ? 'SEMI JOIN held_cases h ON h.case_id = c.case_id' : 'WHERE false'}`;
 
 /**

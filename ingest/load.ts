@@ -10,9 +10,9 @@ import { buildMapQuery, buildRejectsQuery, checkColumns, MappingError } from './
 import { buildNewEventsQuery, buildTrailRejectsQuery, DEDUPE_NEW_EVENTS_SQL, HELD_CASE_IDS_SQL, heldCasesSql } from './events-sql.ts';
 import { dropStage, stageFile } from './stage.ts';
 import { citizenHashKey } from './secret.ts';
+import { refreshTouchedCases } from './refresh-cases.ts';
 import { capMemory, INGEST_MEMORY_LIMIT, withoutInsertionOrder } from './memory-budget.ts';
 import { applyBusinessDueTimes } from './calendars.ts';
-import { refreshDurationRuns, refreshTouchedCases } from './refresh-cases.ts';
 import { ingestDigest } from './file-digest.ts';
 import { recordedJurisdiction, recordJurisdiction } from '../warehouse/analytics/jurisdiction.ts';
 
@@ -158,9 +158,7 @@ async function ingestOnce(wh: Warehouse, file: string, profile: Profile, opts: I
     if (profile.kind === 'cases' || profile.kind === 'case_events') {
       // Local days in the warehouse's zone (recorded by now if this batch is the first).
       const zone = (await recordedJurisdiction(wh))?.timezone ?? profile.timezone;
-      const recut = await wh.changed(model('refresh-local-days'), { tz: zone });
-      // Rows cut again in another zone: every day's runs change; else those of the days touched.
-      await refreshDurationRuns(wh, { all: recut > 0 });
+      await wh.run(model('refresh-local-days'), { tz: zone });
     }
     await wh.run(
       `UPDATE ingest_batches SET finished_at = now(), rows_read = $read, rows_loaded = $loaded, rows_rejected = $rejected,

@@ -61,43 +61,5 @@ export async function refreshTouchedCases(wh: Warehouse, o: RefreshOptions): Pro
     await dropPlaceTables(wh);
     for (const t of ['refreshed_cases', 'refresh_targets']) await wh.run(`DROP TABLE IF EXISTS ${t}`);
   }
-  // The days whose duration runs the batch changed: each touched case's day before and after.
-  await wh.run(`CREATE OR REPLACE TEMP TABLE run_days AS
-    SELECT old_opened_day AS opened_day FROM refresh_all WHERE old_opened_day IS NOT NULL
-    UNION SELECT c.opened_day FROM cases c SEMI JOIN refresh_all t ON t.case_id = c.case_id WHERE c.opened_day IS NOT NULL`);
   for (const t of ['refresh_all', 'refresh_strays']) await wh.run(`DROP TABLE IF EXISTS ${t}`);
-}
-
-/**
- * Cases whose duration runs are rebuilt in one statement: the lists of a million cases took about
- * 200 MiB of a batch's budget; the days of a larger batch are rebuilt a slice at a time.
- */
-export const RUN_CASES_PER_SLICE = 1_000_000;
-
-/**
- * Rebuilds the stored duration runs (warehouse/models/refresh-duration-runs.sql) of the days a
- * batch touched (temp table `run_days`, left by refreshTouchedCases; none: nothing to do), or of
- * every day with `all` — the warehouse's zone changed and every case's local days with it — in
- * slices of consecutive days of at most RUN_CASES_PER_SLICE cases (a day with more is a slice of
- * its own). Runs inside the batch's transaction, after the local days are cut (ingest/load.ts).
- */
-export async function refreshDurationRuns(wh: Warehouse, o: { all?: boolean; casesPerSlice?: number } = {}): Promise<void> {
-  if (o.all) await wh.run(model('duration-run-days-all'));
-  else if ((await wh.one<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM duckdb_tables() WHERE temporary AND table_name = 'run_days'`))!.n === 0) return;
-  const days = await wh.all<{ day: string; cases: number }>(
-    `SELECT strftime(r.opened_day, '%Y-%m-%d') AS day, count(c.opened_day)::DOUBLE AS cases
-     FROM (SELECT DISTINCT opened_day FROM run_days) r LEFT JOIN cases c ON c.opened_day = r.opened_day
-     GROUP BY r.opened_day ORDER BY r.opened_day`);
-  await wh.run(`CREATE OR REPLACE TEMP TABLE run_days_pending AS SELECT DISTINCT opened_day FROM run_days`);
-  const limit = o.casesPerSlice ?? RUN_CASES_PER_SLICE;
-  for (let i = 0; i < days.length; ) {
-    let j = i;
-    let cases = Number(days[i].cases);
-    while (j + 1 < days.length && cases + Number(days[j + 1].cases) <= limit) cases += Number(days[++j].cases);
-    await wh.run(`CREATE OR REPLACE TEMP TABLE run_days AS SELECT opened_day FROM run_days_pending WHERE opened_day BETWEEN $a::DATE AND $b::DATE`, { a: days[i].day, b: days[j].day });
-    await wh.run(model('refresh-duration-runs')); // drops run_days
-    i = j + 1;
-  }
-  await wh.run(`DROP TABLE IF EXISTS run_days`);
-  await wh.run(`DROP TABLE run_days_pending`);
 }

@@ -430,7 +430,6 @@ export class Warehouse {
     }
   }
 
-  /** Applies the migrations not yet applied, each in its own transaction (with what it derives). */
   async migrate(): Promise<string[]> {
     await this.conn.run(
       'CREATE TABLE IF NOT EXISTS schema_migrations (version VARCHAR PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())',
@@ -442,7 +441,6 @@ export class Warehouse {
       const sql = readFileSync(join(MIGRATIONS_DIR, file), 'utf8');
       await this.transaction(async () => {
         await this.conn.run(sql);
-        for (const derive of DERIVED_BY_MIGRATION[file] ?? []) await this.conn.run(model(derive));
         await this.conn.run('INSERT INTO schema_migrations (version) VALUES ($v)', { v: file });
       });
       applied.push(file);
@@ -478,14 +476,6 @@ function availableMemory(): number {
   const constrained = process.constrainedMemory?.() ?? 0;
   return constrained > 0 && constrained < totalmem() ? constrained : totalmem();
 }
-
-/**
- * Tables a migration adds that are derived from the data: built from what the warehouse holds, in
- * the migration's transaction, by the models that keep them afterwards (one definition of each).
- */
-const DERIVED_BY_MIGRATION: Record<string, readonly string[]> = {
-  '015_duration_runs.sql': ['duration-run-days-all', 'refresh-duration-runs'],
-};
 
 const modelCache = new Map<string, string>();
 /** A fixed query from warehouse/models/<name>.sql. */

@@ -9,8 +9,7 @@
 CREATE OR REPLACE TEMP TABLE refresh_all AS
 SELECT t.case_id, t.slice, t.spans, c.case_id IS NOT NULL AS existed,
        c.lat AS old_lat, c.lon AS old_lon, c.area_name AS old_area_name,
-       c.area_id AS old_area_id, c.h3_r7 AS old_h3_r7, c.h3_r8 AS old_h3_r8, c.h3_r9 AS old_h3_r9,
-       c.opened_day AS old_opened_day
+       c.area_id AS old_area_id, c.h3_r7 AS old_h3_r7, c.h3_r8 AS old_h3_r8, c.h3_r9 AS old_h3_r9
 FROM (
   SELECT case_key AS case_id,
          ((min(row_number) - 1) // $rows_per_slice::INTEGER)::INTEGER AS slice,

@@ -3,7 +3,6 @@
 // 2% still open, points near the centres of H3 cells over a small city. Every value is a hash of the case number,
 // so a table of N cases is the same in every run, and growing it from N to M adds cases N..M-1
 // without touching the first N: the 1M, 5M and 20M warehouses are one table grown in steps.
-import { refreshDurationRuns } from '../../ingest/refresh-cases.ts';
 import { cellToLatLng, cellToParent, polygonToCells } from 'h3-js';
 import type { Warehouse } from '../../warehouse/db.ts';
 
@@ -40,8 +39,7 @@ export async function prepareBenchCity(wh: Warehouse): Promise<{ cells: number }
 /**
  * Adds cases `from`..`to`-1. The local days of migration 010 (`opened_day`, `closed_day`,
  * `day_zone`) are filled as the loader fills them, so the analyses read stored days as they do
- * on a real warehouse whose zone is the window's; and the duration runs of migration 015 are
- * rebuilt for every day, as a batch touching every day would.
+ * on a real warehouse whose zone is the window's.
  */
 export async function addBenchCases(wh: Warehouse, from: number, to: number, cells: number): Promise<void> {
   for (let lo = from; lo < to; lo += CHUNK) {
@@ -68,5 +66,4 @@ export async function addBenchCases(wh: Warehouse, from: number, to: number, cel
       { lo, hi: Math.min(to, lo + CHUNK), ncells: cells, tz: BENCH_ZONE },
     );
   }
-  await refreshDurationRuns(wh, { all: true });
 }

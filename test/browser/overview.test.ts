@@ -117,6 +117,16 @@ describe('sign-in and the overview page', () => {
     expect(api.status()).toBe(401);
   });
 
+  it('a wrong address gets a titled page that says so, with a way back and no accessibility violations', async () => {
+    await page.goto(server.url + '/no-such-page');
+    await page.getByRole('heading', { name: 'Page not found' }).waitFor();
+    expect(await page.title()).toBe('Page not found · Civic Pulse');
+    await expect(page.getByText('There is no page at /no-such-page.').count()).resolves.toBe(1);
+    await expect(page.getByRole('link', { name: 'Back to the service overview' }).count()).resolves.toBe(1);
+    const results = await new AxeBuilder({ page }).withTags(AXE_TAGS).analyze();
+    expect(results.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
+  });
+
   it('logged no errors and fetched nothing from outside the server', () => {
     expect(problems).toEqual([]);
   });

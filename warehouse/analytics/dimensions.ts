@@ -51,11 +51,6 @@ interface Cached {
    * no case's state from the event log.
    */
   reopenedChangedUs: number;
-  /**
-   * The zone the stored duration runs (migration 015) are all cut in, if they hold exactly the
-   * cases with a local day; else null (then they are not read).
-   */
-  runsZone: string | null;
 }
 /**
  * The lists of the current data version, as a promise: callers that arrive together (the
@@ -114,9 +109,7 @@ async function cached(wh: Warehouse): Promise<Cached> {
   const version = await dataVersion(wh);
   let hit = cache.get(wh);
   if (!hit || hit.version !== version) {
-    const read = async (): Promise<Cached> => ({
-      version, dims: await readDimensions(wh), dayZone: await storedDayZone(wh), reopenedChangedUs: await reopenedChangedUs(wh), runsZone: await durationRunsZone(wh),
-    });
+    const read = async (): Promise<Cached> => ({ version, dims: await readDimensions(wh), dayZone: await storedDayZone(wh), reopenedChangedUs: await reopenedChangedUs(wh) });
     const entry = { version, value: read() };
     // A failed read is not kept: the next caller reads again.
     entry.value.catch(() => {
@@ -143,19 +136,6 @@ async function reopenedChangedUs(wh: Warehouse): Promise<number> {
      FROM cases WHERE reopen_count > 0`);
   if (!r || r.n === 0) return -Infinity;
   return r.nulls > 0 || r.latest === null ? Infinity : Number(r.latest);
-}
-
-/**
- * Cached.runsZone. The runs are kept by every batch; they are read only when they count exactly
- * the cases with a local day, all cut in one zone, so a warehouse whose runs fell behind (written
- * by another version of the code) is answered from the cases, never wrongly.
- */
-async function durationRunsZone(wh: Warehouse): Promise<string | null> {
-  const r = await wh.one<{ zones: number; zone: string | null; in_runs: number; cases: number }>(
-    `SELECT (SELECT count(DISTINCT day_zone) FROM case_duration_runs)::INTEGER AS zones, (SELECT min(day_zone) FROM case_duration_runs) AS zone,
-            (SELECT coalesce(sum(cases), 0) FROM case_duration_runs)::DOUBLE AS in_runs,
-            (SELECT count(*) FROM cases WHERE opened_day IS NOT NULL AND opened_at IS NOT NULL AND day_zone IS NOT NULL)::DOUBLE AS cases`);
-  return r !== undefined && r.zones === 1 && Number(r.in_runs) === Number(r.cases) ? r.zone : null;
 }
 
 /** Every value the data can be filtered by (for an unscoped caller; scope narrows agencies). */
@@ -226,7 +206,7 @@ const unknown = (parameter: string, value: string, what: string, valid: readonly
  * case selection every analysis runs on. Throws a ParameterError for a value the data does not have.
  */
 export async function resolveSelection(wh: Warehouse, window: CaseWindow, req: SelectionRequest = {}): Promise<CaseSelection> {
-  const { dims: all, dayZone, reopenedChangedUs: changedUs, runsZone } = await cached(wh);
+  const { dims: all, dayZone, reopenedChangedUs: changedUs } = await cached(wh);
   const dims = scoped(all, req.scope ?? {});
   const kinds = dims.area_kinds.map((k) => k.kind);
   const areaKind = req.area_kind ?? dims.area_kinds.find((k) => k.default)?.kind ?? SOURCE_AREA_KIND;
@@ -256,11 +236,7 @@ export async function resolveSelection(wh: Warehouse, window: CaseWindow, req: S
   // The as-of time in whole milliseconds (at most the true one): a reopened case changed within
   // the same millisecond reads the log, which is never wrong, only slower.
   const asOfUs = Date.parse(window.as_of) * 1000;
-  const localDays = dayZone === window.timezone;
-  return {
-    window, filter, area_kind: areaKind, scope: req.scope, local_days: localDays, state_log: !(changedUs <= asOfUs), reopenings: changedUs !== -Infinity,
-    duration_runs: localDays && runsZone === window.timezone,
-  };
+  return { window, filter, area_kind: areaKind, scope: req.scope, local_days: dayZone === window.timezone, state_log: !(changedUs <= asOfUs), reopenings: changedUs !== -Infinity };
 }
 
 /** A comma list of dimensions ("" = none: one overall row), each checked against the allow-list. */

@@ -6,7 +6,7 @@
 import type { Warehouse } from '../db.ts';
 import { ParameterError } from '../errors.ts';
 import { compareLabels, NO_AREA, SOURCE_AREA_KIND, type CaseFilter, type CaseScope, type CaseWindow } from '../queries/case-predicates.ts';
-import { listKmDurations } from './km-durations.ts';
+import { buildKmDurationsQuery } from '../queries/kpi-sql.ts';
 import { DistinctTimes } from '../stats/kaplan-meier.ts';
 import { LogRankWalk, proportionsTest, type GroupTest } from '../stats/group-tests.ts';
 import { GroupDurationsSort } from '../stats/sort-durations.ts';
@@ -95,11 +95,12 @@ export async function computeEquity(wh: Warehouse, o: EquityOptions): Promise<Eq
   // to send as rows (the row cap refused them) or to hold as an object each. Areas in the KPI
   // rows' (sorted) order: the test sums in a fixed order, so the same cases give the same
   // statistic to the last bit, whoever asks (scoped or filtered).
+  const q = buildKmDurationsQuery(['area'], sel, 'close');
   const arena = new DoubleArena();
   let timeToCloseTest: GroupTest | null;
   try {
+    const lists = new Map((await wh.allWithLists(q.sql, q.params, ['ends', 'censored'] as const, { arena })).map((g) => [String(g.area), g]));
     const pacer = new Pacer(VALUES_PER_TURN);
-    const lists = new Map((await listKmDurations(wh, ['area'], sel, 'close', { arena, pacer })).map((g) => [String(g.area), g]));
     const withCases = rows.flatMap((r) => {
       const g = lists.get(r.area!);
       return g && g.ends.length + g.censored.length > 0 ? [g] : [];

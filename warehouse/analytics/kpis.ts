@@ -3,12 +3,11 @@
 // leave DuckDB as one row per group and cohort; for Kaplan–Meier, each group's durations, as
 // arrays of numbers, sorted here.
 import { TooManyRowsError, type Warehouse } from '../db.ts';
-import { buildClosedCohortQuery, buildKpiCountsQuery, type KmDuration } from '../queries/kpi-sql.ts';
-import { listKmDurations } from './km-durations.ts';
+import { buildClosedCohortQuery, buildKmDurationsQuery, buildKpiCountsQuery, type KmDuration } from '../queries/kpi-sql.ts';
 import { appliedFilter, compareLabels, isPeriod, type CaseFilter, type CaseScope, type CaseSelection, type CaseWindow, type Dimension } from '../queries/case-predicates.ts';
 import { measure, MEASURES, type DurationMeasure, type Measure, type MeasureValues } from '../queries/measures.ts';
 import { SortedKmWalk, type KmSummary } from '../stats/kaplan-meier.ts';
-import { DurationSort, GroupDurationsSort } from '../stats/sort-durations.ts';
+import { GroupDurationsSort } from '../stats/sort-durations.ts';
 import { DoubleArena, ListsTogether } from '../double-arena.ts';
 import { checkCellBudget, resolveSelection } from './dimensions.ts';
 import { mapInTurns, Pacer, VALUES_PER_TURN } from '../turns.ts';
@@ -42,7 +41,7 @@ const NO_SUMMARY: KmSummary = { n: 0, events: 0, median: null, median_lower: nul
 
 /**
  * Kaplan–Meier summaries per group, read by R's rules straight off each group's durations
- * (listKmDurations), sorted here (DurationSort) and walked (SortedKmWalk): the reference
+ * (buildKmDurationsQuery), sorted here (DurationSort) and walked (SortedKmWalk): the reference
  * implementation's arithmetic, to the bit. Sorting and walking go in steps of the event loop (one
  * group can hold millions of durations: all of a year); meanwhile DuckDB already lists the next
  * duration's, on its own threads.
@@ -50,12 +49,13 @@ const NO_SUMMARY: KmSummary = { n: 0, events: 0, median: null, median_lower: nul
 async function kmByGroup(wh: Warehouse, by: readonly Dimension[], sel: CaseSelection, key: (r: SqlRow) => string) {
   const summaries = new Map<string, KmSummary>();
   const durations = ['close', 'first_response'] as const;
-  const pacer = new Pacer(VALUES_PER_TURN);
   // Each duration's lists in an arena of reused memory, given back once its groups are summarised.
   const list = (duration: KmDuration) => {
+    const q = buildKmDurationsQuery(by, sel, duration);
     const arena = new DoubleArena();
-    return { arena, groups: listKmDurations(wh, by, sel, duration, { arena, pacer }) };
+    return { arena, groups: wh.allWithLists(q.sql, q.params, ['ends', 'censored'] as const, { arena }) };
   };
+  const pacer = new Pacer(VALUES_PER_TURN);
   // One duration's lists at a time: the next one's query is started as this one's lists arrive.
   let next = list(durations[0]);
   for (const [d, duration] of durations.entries()) {
@@ -70,7 +70,7 @@ async function kmByGroup(wh: Warehouse, by: readonly Dimension[], sel: CaseSelec
       // Only the quantiles the registry reads for this duration (time to first response: its median).
       const wanted = REGISTRY.flatMap((m) => (m.kind === 'km' && m.duration === duration ? [m.statistic] : []));
       for (const g of groups) {
-        await pacer.run(g.endsSorted ? new DurationSort(g.censored) : new GroupDurationsSort(g));
+        await pacer.run(new GroupDurationsSort(g));
         const walk = new SortedKmWalk(g.ends, g.censored, wanted);
         await pacer.run(walk);
         summaries.set(`${duration}${key(g)}`, walk.summary());
@@ -98,12 +98,6 @@ export interface KpiOptions {
    * coarser ones (kmMeasureByGroupings). Default true.
    */
   durations?: boolean;
-  /**
-   * false: Kaplan–Meier lists every case's durations from the cases, never from the stored
-   * duration runs — the definition the runs must reproduce to the bit (duration-runs.test.ts
-   * compares the two). Default true: the runs when they can stand in (runsServe).
-   */
-  durationRuns?: boolean;
 }
 
 /**
@@ -130,7 +124,7 @@ export async function computeKpis(wh: Warehouse, by: readonly Dimension[], windo
   const q2 = buildClosedCohortQuery(by, sel, { contacts: Boolean(held?.contacts) });
   const closedRows = await wh.all<SqlRow>(q2.sql, q2.params, cap);
   if (Number.isFinite(cap.maxRows) && new Set([...countRows, ...closedRows].map(key)).size > cap.maxRows) throw new TooManyRowsError(cap.maxRows, cap.what);
-  const km = opts.durations === false ? () => NO_SUMMARY : await kmByGroup(wh, by, opts.durationRuns === false ? { ...sel, duration_runs: false } : sel, key);
+  const km = opts.durations === false ? () => NO_SUMMARY : await kmByGroup(wh, by, sel, key);
   // Backlog at T is every case opened by T and not closed by T (DESIGN.md), however long ago it
   // opened. Rows cut by period keep the backlog of their own period's cases (that is aging by
   // cohort); rows that are not cut by period count the whole backlog.
@@ -222,11 +216,12 @@ export async function kmMeasureByGroupings(
     if (extra.length) throw new Error(`grouping ${g.join(' × ')} is not within ${finest.join(' × ')}`);
   }
   const sel = await resolveSelection(wh, window, { filter, area_kind: opts.area_kind, scope: opts.scope });
+  const q = buildKmDurationsQuery(finest, sel, m.duration);
   const leaves = new DoubleArena();
   const out = new Map<string, Map<string, number | null>>();
   try {
+    const listed = await wh.allWithLists(q.sql, q.params, ['ends', 'censored'] as const, { arena: leaves });
     const pacer = new Pacer(VALUES_PER_TURN);
-    const listed = await listKmDurations(wh, finest, sel, m.duration, { arena: leaves, pacer });
     for (const grouping of groupings) {
       const parts = new Map<string, { ends: Float64Array[]; censored: Float64Array[] }>();
       for (const leaf of listed) {

@@ -1,14 +1,13 @@
 // The Kaplan–Meier curve itself (issue 11, item 4): the distribution of time to close (or to first
 // response), not only its median. Drawn from the same durations as the KPIs' medians
-// (listKmDurations: censored at the as-of time), sorted and walked the same way
+// (buildKmDurationsQuery: censored at the as-of time), sorted and walked the same way
 // (KmCurveWalk), so its quantiles are the KPIs' to the bit. It was drawn in SQL with window
 // functions until a large city's 12 weeks in one curve (1.1M cases) took minutes.
 import type { Warehouse } from '../db.ts';
-import type { KmDuration } from '../queries/kpi-sql.ts';
-import { listKmDurations } from './km-durations.ts';
+import { buildKmDurationsQuery, type KmDuration } from '../queries/kpi-sql.ts';
 import { appliedFilter, compareLabels, type CaseFilter, type CaseScope, type CaseWindow } from '../queries/case-predicates.ts';
 import { KmCurveWalk } from '../stats/kaplan-meier.ts';
-import { DurationSort, GroupDurationsSort, SortedRunsMerge } from '../stats/sort-durations.ts';
+import { GroupDurationsSort } from '../stats/sort-durations.ts';
 import { DoubleArena, ListsTogether } from '../double-arena.ts';
 import { Pacer, VALUES_PER_TURN } from '../turns.ts';
 import { computeKpis, type KpiResult } from './kpis.ts';
@@ -107,22 +106,22 @@ async function buildSurvival(wh: Warehouse, window: CaseWindow, filter: CaseFilt
     }
   }
   // Each group's durations (the KPIs' cases: kmTerms), the groups not kept pooled into one.
+  const q = buildKmDurationsQuery(by ? [by] : [], sel, o.duration);
   const arena = new DoubleArena();
-  const pacer = new Pacer(VALUES_PER_TURN);
-  const listed = await listKmDurations(wh, by ? [by] : [], sel, o.duration, { arena, pacer });
-  const lists = new Map<string, { ends: Float64Array[]; censored: Float64Array[]; endsSorted: boolean }>();
+  const listed = await wh.allWithLists(q.sql, q.params, ['ends', 'censored'] as const, { arena });
+  const lists = new Map<string, { ends: Float64Array[]; censored: Float64Array[] }>();
   const keep = new Set(lump?.keep);
   for (const r of listed) {
     const label = by ? String(r[by]) : '';
     const g = lump && !keep.has(label) ? lump.label : label;
-    const l = lists.get(g) ?? { ends: [], censored: [], endsSorted: true };
+    const l = lists.get(g) ?? { ends: [], censored: [] };
     l.ends.push(r.ends);
     l.censored.push(r.censored);
-    l.endsSorted &&= r.endsSorted === true;
     lists.set(g, l);
   }
 
   const order = [...lists.keys()].sort((a, b) => (a === lump?.label ? 1 : b === lump?.label ? -1 : compareLabels(a, b)));
+  const pacer = new Pacer(VALUES_PER_TURN);
   // A group's lists in one array (a lumped or pooled group has several), copied in steps.
   const together = async (parts: Float64Array[]) => {
     if (parts.length === 1) return parts[0];
@@ -135,15 +134,9 @@ async function buildSurvival(wh: Warehouse, window: CaseWindow, filter: CaseFilt
   try {
     for (const g of order) {
       const l = lists.get(g)!;
-      // Ends already sorted (from the stored runs) are merged, not sorted again.
-      let ends: Float64Array;
-      if (l.endsSorted) {
-        const merged = new SortedRunsMerge(l.ends, (n) => arena.alloc(n));
-        await pacer.run(merged);
-        ends = merged.out!;
-      } else ends = await together(l.ends);
+      const ends = await together(l.ends);
       const censored = await together(l.censored);
-      await pacer.run(l.endsSorted ? new DurationSort(censored) : new GroupDurationsSort({ ends, censored }));
+      await pacer.run(new GroupDurationsSort({ ends, censored }));
       const walk = new KmCurveWalk(ends, censored, o.maxSteps);
       await pacer.run(walk);
       const c = walk.result();

@@ -75,12 +75,6 @@ export interface CaseSelection {
   state_log?: boolean;
   /** false: no case in the warehouse was ever reopened, so no reopening needs looking up. */
   reopenings?: boolean;
-  /**
-   * true: the stored duration runs (migration 015) hold every case with a local day, cut in the
-   * window's zone (analytics/dimensions.ts decides). Kaplan–Meier then reads the runs (selectCases
-   * `runs`) and takes back the durations that ended after the as-of time.
-   */
-  duration_runs?: boolean;
 }
 
 /** The labels the outputs give a missing value; each is a valid filter value too. */
@@ -258,21 +252,6 @@ export interface SelectCasesOptions {
   sinceEver?: boolean;
   /** Add each case's state at the as-of time: `cancelled_at_as_of`, `open_at_as_of`. */
   state?: boolean;
-  /**
-   * Select the stored duration runs (`case_duration_runs`, one row per day, service, agency and
-   * channel) instead of the cases, by the same window, filters and scope, whatever the as-of time
-   * (a run holds every ended case of its day). Only for a selection with `duration_runs`, by the
-   * opening, and without areas (runs are not cut by area) or state.
-   */
-  runs?: boolean;
-  /** Keep the cases opened in the window after the as-of time too (what a run holds). */
-  openedAfterAsOf?: boolean;
-}
-
-/** Whether the duration runs can stand in for a selection's cases grouped by `by` (selectCases `runs`). */
-export function runsServe(sel: CaseSelection, by: readonly Dimension[]): boolean {
-  const f = sel.filter ?? {};
-  return sel.duration_runs === true && sel.local_days === true && !by.includes('area') && (f.area === undefined || f.area === null);
 }
 
 /**
@@ -295,12 +274,11 @@ export function selectCases(sel: CaseSelection, o: SelectCasesOptions = {}): Que
   const excluded = sel.scope?.exclude_services ?? [];
   const excludedCodes = sel.scope?.exclude_service_codes ?? [];
   const day = sel.local_days ? `c.${DAY_COLUMN[at]}` : null;
-  if ((o.runs || o.openedAfterAsOf) && (at !== 'opened_at' || (o.runs && o.state) || o.sinceEver || !runsServe(sel, by))) throw new Error('selectCases: the duration runs cannot stand in for this selection');
   const where = [
     // On a stored local day, or else on the instants the local days begin and end.
     ...(o.sinceEver ? [] : [day ? `${day} >= $from::DATE` : onOrAfterFromDay(`c.${at}`)]),
     day ? `${day} <= $to::DATE` : onOrBeforeToDay(`c.${at}`),
-    ...(o.runs || o.openedAfterAsOf ? [] : [`c.${at} <= $as_of::TIMESTAMPTZ`]),
+    `c.${at} <= $as_of::TIMESTAMPTZ`,
     ...active.map((f) => filterSql(f, sel.area_kind)),
     ...agencyScopeSql(agencies, 'c.agency'),
     ...(excluded.length ? [`${ATTRIBUTE_SQL.service} NOT IN (${excluded.map((_, i) => `$scope_excluded_${i}`).join(', ')})`] : []),
@@ -308,7 +286,7 @@ export function selectCases(sel: CaseSelection, o: SelectCasesOptions = {}): Que
   ];
   const select = [...by.map((d) => `${dimensionSql(d, sel.area_kind, at, sel.local_days)} AS ${d}`), ...(o.columns ?? []), ...(o.state ? (sel.state_log !== false ? STATE_COLUMNS : STATE_COLUMNS_WITHOUT_LOG) : [])];
   const sql = `SELECT ${select.length ? select.join(', ') : '1 AS one'}
-    FROM ${o.runs ? 'case_duration_runs' : 'cases'} c ${joins.join(' ')}
+    FROM cases c ${joins.join(' ')}
     WHERE ${where.join('\n      AND ')}`;
   const params: Params = { tz: sel.window.timezone, from: sel.window.from, to: sel.window.to, as_of: sel.window.as_of, area_kind: sel.area_kind };
   for (const f of active) params[`f_${f}`] = String(filter[f]);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DurationSort, GroupDurationsSort, SortedRemoval, SortedRunsMerge, sortDurations } from './sort-durations.ts';
+import { DurationSort, GroupDurationsSort, sortDurations } from './sort-durations.ts';
 import { seededRandom } from './random.ts';
 
 /** The built-in sort's answer, compared value by value (Object.is: -0 and NaN too). */
@@ -90,59 +90,5 @@ describe('sortDurations', () => {
     expect(work).toBeGreaterThanOrEqual(ends.length + censored.length);
     expectSortedAsBuiltin(ends, g.ends);
     expectSortedAsBuiltin(censored, g.censored);
-  });
-});
-
-describe('SortedRemoval', () => {
-  const run = (from: number[], take: number[], budget = 2) => {
-    const r = new SortedRemoval(Float64Array.from(from), Float64Array.from(take));
-    let steps = 0;
-    while (!r.done) {
-      r.advance(budget);
-      steps++;
-    }
-    return { out: [...r.out!], steps };
-  };
-
-  it('takes one occurrence of each value out, in steps', () => {
-    const { out, steps } = run([1, 2, 2, 2, 3.5, 7, 9], [2, 2, 9]);
-    expect(out).toEqual([1, 2, 3.5, 7]);
-    expect(steps).toBeGreaterThan(2);
-    expect(run([1, 2], []).out).toEqual([1, 2]);
-    expect(run([4], [4]).out).toEqual([]);
-    expect(run([], []).out).toEqual([]);
-  });
-
-  it('throws when a value to take is not there (the lists describe different cases)', () => {
-    expect(() => run([1, 2, 3], [2.5])).toThrow(/2.5 is not in the list/);
-    expect(() => run([1, 2, 3], [4])).toThrow(/4 is not in the list/);
-    expect(() => run([1, 2, 2], [2, 2, 2])).toThrow(/is not in the list/);
-  });
-});
-
-describe('SortedRunsMerge', () => {
-  const merge = (runs: number[][], budget: number) => {
-    const m = new SortedRunsMerge(runs.map((r) => Float64Array.from(r)), (n) => new Float64Array(n));
-    let steps = 0;
-    while (!m.done) {
-      m.advance(budget);
-      if (++steps > 1e6) throw new Error('no progress');
-    }
-    return [...m.out!];
-  };
-
-  it('merges sorted runs into one sorted array, at once and in steps of any size', () => {
-    const random = seededRandom(7);
-    for (const count of [0, 1, 2, 3, 7, 8, 33]) {
-      const runs = Array.from({ length: count }, () =>
-        Array.from({ length: Math.floor(random() * 40) }, () => Math.round(random() * 1e6) / 100).sort((a, b) => a - b));
-      const want = runs.flat().sort((a, b) => a - b);
-      for (const budget of [1, 3, 17, Infinity]) expect(merge(runs, budget)).toEqual(want);
-    }
-  });
-
-  it('keeps ties and empty runs', () => {
-    expect(merge([[1, 1, 2], [], [1, 3], [0]], 2)).toEqual([0, 1, 1, 1, 2, 3]);
-    expect(merge([[], []], 5)).toEqual([]);
   });
 });
