@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultMemoryLimit, Warehouse } from './db.ts';
+import { appendRowObjectsInTurns, defaultMemoryLimit, ROWS_PER_TURN, Warehouse } from './db.ts';
 import { DoubleArena } from './double-arena.ts';
 
 describe('Warehouse.open', () => {
@@ -60,6 +60,35 @@ describe('Warehouse.allWithLists', () => {
       await expect(wh.allWithLists('SELECT list(x) AS l FROM range(3) t(x)', {}, ['l'])).rejects.toThrow(/l is BIGINT\[\], not DOUBLE\[\]/);
       await expect(wh.allWithLists('SELECT 1 AS a', {}, ['b'])).rejects.toThrow(/no column b/);
       expect(await wh.one('SELECT 42 AS v')).toEqual({ v: 42 });
+    } finally {
+      wh.close();
+    }
+  });
+});
+
+describe('a pool of readers converts a large answer in turns of the event loop', () => {
+  it('gives the loop back every ROWS_PER_TURN rows of a chunk, with the rows the node API would give', async () => {
+    const wh = await Warehouse.open(':memory:');
+    const sql = `SELECT i, 'x' || i AS label, i % 3 = 0 AS third, map(['a'], [i]) AS m, [i, i + 1] AS l FROM range(2048) t(i)`;
+    try {
+      const conn = wh.conn;
+      const result = await conn.stream(sql);
+      const chunk = (await result.fetchChunk())!;
+      expect(chunk.rowCount).toBe(2048);
+      const rows: Record<string, unknown>[] = [];
+      // A task queued before the conversion runs once its first slice is done, not after the chunk.
+      const seen: number[] = [];
+      setImmediate(() => seen.push(rows.length));
+      await appendRowObjectsInTurns(chunk, result.deduplicatedColumnNames(), rows);
+      expect(seen).toEqual([ROWS_PER_TURN]);
+      expect(rows).toEqual((await conn.runAndReadAll(sql)).getRowObjectsJson());
+      // And through `all` on a pool (which has a row cap, so it streams): the same rows.
+      const readers = await wh.readers({ connections: 1 });
+      try {
+        expect(await readers.all(sql)).toEqual(rows);
+      } finally {
+        readers.close();
+      }
     } finally {
       wh.close();
     }

@@ -34,20 +34,31 @@ export interface Stepwise {
 }
 
 /**
+ * What setting up and finishing one piece of work costs, in units (values): a group's sort, walk
+ * and summary are some 25 µs however few its values, so a table of 4,000 small groups (service ×
+ * area × channel × day) was 100 ms of work that counted as almost none and never gave the loop
+ * back. About a thousand values' worth, as measured here, split between a group's sort and walk.
+ */
+export const UNITS_PER_RUN = 500;
+
+/**
  * Runs stepwise work (a sort, a Kaplan–Meier walk) to its end, giving the event loop back every
- * `perTurn` units, counted across all the work it runs: many small pieces share the turns.
+ * `perTurn` units, counted across all the work it runs: many small pieces share the turns. Each
+ * piece also counts UNITS_PER_RUN for itself, so many tiny pieces give the loop back too.
  */
 export class Pacer {
   private sinceTurn = 0;
   constructor(private readonly perTurn: number) {}
 
   async run(work: Stepwise): Promise<void> {
-    while (!work.done) {
-      this.sinceTurn += work.advance(this.perTurn - this.sinceTurn);
+    this.sinceTurn += UNITS_PER_RUN;
+    for (;;) {
       if (this.sinceTurn >= this.perTurn) {
         await nextTurn();
         this.sinceTurn = 0;
       }
+      if (work.done) return;
+      this.sinceTurn += work.advance(this.perTurn - this.sinceTurn);
     }
   }
 }
