@@ -152,18 +152,43 @@ export class Cube {
     const v = new Float64Array(this.size);
     for (const [leaves, value] of records) {
       if (value === 0) continue;
-      const sets = leaves.map((l, a) => {
-        const ls = typeof l === 'number' ? [l] : l;
-        for (const x of ls) if (!this.axes[a].isLeaf(x)) throw new Error(`cube.aggregate: ${this.axes[a].name} node ${this.axes[a].nodes[x].key} is not a leaf`);
-        return [...new Set(ls.flatMap((x) => this.axes[a].ancestry(x)))];
-      });
-      const walk = (a: number, base: number) => {
-        if (a === sets.length) v[base] += value;
-        else for (const n of sets[a]) walk(a + 1, base + n * this.strides[a]);
-      };
-      walk(0, 0);
+      for (const c of this.cellsOf(leaves)) v[c] += value;
     }
     return v;
+  }
+
+  /**
+   * The cells a record with these leaves adds to (aggregate): every combination of one node per
+   * axis among its leaves and their ancestors, each cell once. A caller adding several values of
+   * the same records finds each record's cells once (buildRelease: a city's 100,000 leaves × ten
+   * fields took seconds when each field found them again).
+   */
+  cellsOf(leaves: readonly (number | readonly number[])[]): number[] {
+    let cells = [0];
+    for (let a = 0; a < leaves.length; a++) {
+      const l = leaves[a];
+      const ls = typeof l === 'number' ? [l] : l;
+      // The leaves' nodes and their ancestors, each once, in the order first met.
+      const nodes: number[] = [];
+      for (const x of ls) {
+        if (!this.axes[a].isLeaf(x)) throw new Error(`cube.aggregate: ${this.axes[a].name} node ${this.axes[a].nodes[x].key} is not a leaf`);
+        for (const n of this.ancestryOf(a, x)) if (!nodes.includes(n)) nodes.push(n);
+      }
+      const next: number[] = [];
+      const stride = this.strides[a];
+      for (const base of cells) for (const n of nodes) next.push(base + n * stride);
+      cells = next;
+    }
+    return cells;
+  }
+
+  /** A node's ancestry on an axis (Axis.ancestry), kept: the axes are complete once a cube is built on them. */
+  private readonly ancestries = new Map<number, number[]>();
+  private ancestryOf(axis: number, node: number): number[] {
+    const key = node * this.axes.length + axis;
+    let got = this.ancestries.get(key);
+    if (!got) this.ancestries.set(key, (got = this.axes[axis].ancestry(node)));
+    return got;
   }
 
   /** Every line: along each axis, each node = Σ each of its partitions, at every combination of the other axes' nodes (margins included). */

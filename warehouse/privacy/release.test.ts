@@ -35,6 +35,37 @@ describe('a release', () => {
     expect(byService.map((c) => values.opened[c])).toEqual([120, 29, 12]); // in the axis' order: Pothole, Streetlight, Shelter
   });
 
+  it('sums every field as Cube.aggregate does, a slice of records per turn of the event loop', async () => {
+    // A city's release: 60 services in 6 groups × 25 areas × 12 months, two fields, sparse leaves.
+    const rows = new Axis('rows', 'All requests');
+    const services = Array.from({ length: 60 }, (_, i) => rows.node([`G${i % 6}`, `S${i}`], 'service'));
+    const areas = Array.from({ length: 25 }, (_, i) => rows.node([`A${i}`], 'area'));
+    const time = Axis.flat('month', Array.from({ length: 12 }, (_, i) => `m${i}`));
+    const months = time.leavesUnder(0);
+    // Each record says when its fields are first read, so the test sees how far the summing got.
+    let read = 0;
+    const records: { leaves: (number | number[])[]; fields: Record<string, number> }[] = [];
+    services.forEach((sv, i) => areas.forEach((ar, j) => months.forEach((m, k) => {
+      if ((i * 7 + j * 3 + k) % 4 === 0) return;
+      const fields = { opened: (i + j + k) % 17, closed: (i * j + k) % 5 };
+      let seen = false;
+      records.push({ leaves: [[sv, ar], m], get fields() {
+        if (!seen) (seen = true), read++;
+        return fields;
+      } });
+    })));
+    expect(records.length).toBeGreaterThan(10_000); // several slices
+    let readAtFirstTurn = -1;
+    setImmediate(() => (readAtFirstTurn = read));
+    const release = await buildRelease({ axes: [rows, time], records, countField: 'opened', fields: ['opened', 'closed'], k: 10 });
+    // The loop turned after the first slice of records, not after all of them.
+    expect(readAtFirstTurn).toBeGreaterThan(0);
+    expect(readAtFirstTurn).toBeLessThan(records.length / 2);
+    const cube = release.cube;
+    for (const f of ['opened', 'closed']) expect(release.values[f]).toEqual(cube.aggregate(records.map((r) => [r.leaves, r.fields[f]])));
+    expect(release.values.opened[0]).toBe(records.reduce((n, r) => n + r.fields.opened, 0));
+  });
+
   it('refuses to publish anything from values that are not counts', async () => {
     const rows = Axis.flat('area', ['N', 'S']);
     for (const bad of [Number.NaN, -1, Infinity]) {
