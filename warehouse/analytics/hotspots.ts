@@ -6,7 +6,9 @@ import type { Warehouse } from '../db.ts';
 import { appliedFilter, selectCases, type CaseFilter, type CaseScope, type CaseWindow } from '../queries/case-predicates.ts';
 import { resolveSelection } from './dimensions.ts';
 import { ParameterError } from '../errors.ts';
-import { confidenceBins, getisOrdGiStar, h3Neighbours, h3StudyArea, localMoran, withZeroCells, type MoranCluster } from '../stats/hotspots.ts';
+import { confidenceBins, getisOrdGiStar, h3NeighboursInTurns, h3StudyAreaInTurns, localMoranInTurns, withZeroCells, type MoranCluster } from '../stats/hotspots.ts';
+import { memoByData, memoKey } from './memo.ts';
+import { nextTurn, Pacer, VALUES_PER_TURN } from '../turns.ts';
 
 export interface HotspotOptions {
   /** H3 resolution, 5–9 (cases carry cells at 7, 8 and 9; coarser ones are their parents). */
@@ -61,33 +63,30 @@ export async function computeHotspots(wh: Warehouse, o: HotspotOptions): Promise
   // With an area filter, the study area is that area alone: the other areas' cells are not zeros
   // of this map, they are outside it (counting them would make the whole area a hot-spot).
   const areaFilter = sel.filter?.area ?? null;
-  const areas = await wh.all<{ geometry: string }>(
-    `SELECT geometry FROM areas WHERE kind = $kind AND ($area IS NULL OR area_id = $area OR name = $area)`,
-    { kind: sel.area_kind, area: areaFilter },
-  );
+  // The study area's cells depend on the polygons alone: kept until the data changes (a city's
+  // resolution-9 cells took h3-js a third of a second to find, every time).
+  const inAreas = await memoByData(wh, memoKey('hotspot-study-area', sel.area_kind, areaFilter, o.resolution),
+    () => cellsInAreas(wh, sel.area_kind, areaFilter, o.resolution), (cells) => (cells?.length ?? 0) / 100);
   let area: string[];
   let studyArea: HotspotResult['study_area'];
-  if (areas.length > 0) {
-    const set = new Set<string>();
-    for (const a of areas) {
-      const g = JSON.parse(a.geometry) as { type: string; coordinates: number[][][] | number[][][][] };
-      const polygons = g.type === 'MultiPolygon' ? (g.coordinates as number[][][][]) : [g.coordinates as number[][][]];
-      for (const poly of polygons) for (const c of polygonToCells(poly, o.resolution, true)) set.add(c);
-    }
+  if (inAreas) {
+    const set = new Set(inAreas);
     for (const c of counts.keys()) set.add(c); // a case just over a boundary still counts
     area = [...set].sort();
     studyArea = 'areas';
   } else {
-    area = h3StudyArea([...counts.keys()], o.k);
+    area = await h3StudyAreaInTurns([...counts.keys()], o.k);
     studyArea = 'cells_with_data';
   }
   const filled = withZeroCells(counts, area);
   const cells = [...filled.keys()];
   const values = cells.map((c) => filled.get(c)!);
-  const neighbours = h3Neighbours(cells, o.k);
+  // The neighbours and Local Moran's permutations (a city's resolution-9 cells: seconds of work)
+  // go in turns of the event loop, so the server answers its other requests meanwhile.
+  const neighbours = await h3NeighboursInTurns(cells, o.k);
   const gi = getisOrdGiStar(values, neighbours);
   const bins = confidenceBins(gi.map((g) => g.z), gi.map((g) => g.p), { fdr: o.fdr });
-  const moran = localMoran(values, neighbours.map((ns, i) => ns.filter((j) => j !== i)), { permutations: 499, seed: 311 });
+  const moran = await localMoranInTurns(values, neighbours.map((ns, i) => ns.filter((j) => j !== i)), { permutations: 499, seed: 311 }, new Pacer(VALUES_PER_TURN));
   const w = o.window;
   return {
     parameters: { resolution: o.resolution, k: o.k, fdr: o.fdr, from: w.from, to: w.to, as_of: w.as_of, timezone: w.timezone, area_kind: sel.area_kind, filter: appliedFilter(sel.filter) },
@@ -101,6 +100,28 @@ export async function computeHotspots(wh: Warehouse, o: HotspotOptions): Promise
       cluster: moran[i].cluster,
     })),
   };
+}
+
+/**
+ * Every cell of `resolution` inside the polygons of an area kind (one area with a filter), sorted;
+ * null when the kind has no polygons. A polygon at a time, a turn of the event loop between them.
+ */
+async function cellsInAreas(wh: Warehouse, kind: string, areaFilter: string | null, resolution: number): Promise<string[] | null> {
+  const areas = await wh.all<{ geometry: string }>(
+    `SELECT geometry FROM areas WHERE kind = $kind AND ($area IS NULL OR area_id = $area OR name = $area)`,
+    { kind, area: areaFilter },
+  );
+  if (areas.length === 0) return null;
+  const set = new Set<string>();
+  for (const a of areas) {
+    const g = JSON.parse(a.geometry) as { type: string; coordinates: number[][][] | number[][][][] };
+    const polygons = g.type === 'MultiPolygon' ? (g.coordinates as number[][][][]) : [g.coordinates as number[][][]];
+    for (const poly of polygons) {
+      for (const c of polygonToCells(poly, resolution, true)) set.add(c);
+      await nextTurn();
+    }
+  }
+  return [...set].sort();
 }
 
 /** The cells as a GeoJSON FeatureCollection (polygons in lon/lat), for maps and `/api/hotspots`. */

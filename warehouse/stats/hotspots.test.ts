@@ -11,11 +11,14 @@ import {
   h3Neighbours,
   h3StudyArea,
   localMoran,
+  localMoranInTurns,
+  h3NeighboursInTurns,
   normalUpperTail,
   twoSidedP,
   withZeroCells,
 } from './hotspots.ts';
 import { seededRandom } from './random.ts';
+import { Pacer } from '../turns.ts';
 
 const known = JSON.parse(readFileSync(new URL('../../test/fixtures/known_answers.json', import.meta.url), 'utf8'));
 
@@ -129,6 +132,12 @@ describe('H3 neighbours (h3-js facts)', () => {
     const edge = cells.findIndex((c) => gridDistance(origin, c) === 4);
     expect(k1[edge].length).toBeLessThan(7);
     expect(k1[edge].length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('in turns of the event loop: the same lists', async () => {
+    const cells = gridDisk('8928308280fffff', 9).sort(); // 271 cells: three turns' worth
+    expect(await h3NeighboursInTurns(cells, 2)).toEqual(h3Neighbours(cells, 2));
+    await expect(h3NeighboursInTurns([...cells, cells[0]], 1)).rejects.toThrow(/duplicate/);
   });
 
   it('around the pentagon 821c07fffffffff, k = 1 has 6 cells', () => {
@@ -305,6 +314,18 @@ describe("Local Moran's I (esda Moran_Local definitions)", () => {
       expect(got).toEqual(reference(counts, ragged, 199, seed));
       expect(got.filter((p) => Number.isNaN(p)).length).toBeGreaterThan(0);
     }
+  });
+
+  it('in turns of the event loop: the same results, the loop given back between cells', async () => {
+    const sync = localMoran(values, queen, { permutations: 999, seed: 42 });
+    let resultsAtFirstTurn: unknown = 'not yet';
+    let done = false;
+    setImmediate(() => (resultsAtFirstTurn = done));
+    // 144 cells × about 7 neighbours × 999 draws, 20,000 draws a turn: dozens of turns.
+    const inTurns = await localMoranInTurns(values, queen, { permutations: 999, seed: 42 }, new Pacer(20_000));
+    done = true;
+    expect(resultsAtFirstTurn).toBe(false);
+    expect(inTurns).toEqual(sync);
   });
 
   it('an island gets no p-value and is never significant', () => {
