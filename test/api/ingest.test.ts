@@ -215,7 +215,7 @@ describe('the inbox', () => {
 });
 
 describe('a listening server after a load', () => {
-  // The overview and the public release are computed ahead of the first visit when the server
+  // The overview, the public release and its home page are computed ahead of the first visit when the server
   // starts listening, and again after each batch it loads (api/ingest-service.ts onLanded).
   let t: TempWarehouse;
   let fastify: FastifyInstance;
@@ -238,13 +238,13 @@ describe('a listening server after a load', () => {
 
   it('computes the default overview and the public release again once the batch has landed', async () => {
     expect(await until('default overview computed ahead of the first visit since the server started')).toBe(true);
-    expect(await until('public release computed ahead of the first visit since the server started')).toBe(true);
+    expect(await until('public release and home page computed ahead of the first visit since the server started')).toBe(true);
     expect(logged('default overview computed ahead of the first visit after a load')).toBe(false);
     const { token } = await createToken(t.wh, { name: 'ops', role: 'admin' });
     const res = await fastify.inject({ method: 'POST', url: '/api/ingest?profile=myla311&filename=la.csv', payload: readFileSync(LA311_CSV), headers: { 'content-type': 'text/csv', authorization: `Bearer ${token}` } });
     expect(res.statusCode).toBe(200);
     expect(await until('default overview computed ahead of the first visit after a load')).toBe(true);
-    expect(await until('public release computed ahead of the first visit after a load')).toBe(true);
+    expect(await until('public release and home page computed ahead of the first visit after a load')).toBe(true);
   });
 
   it('answers from the new data as soon as a batch lands: what it kept for the old data is not served again', async () => {
@@ -254,10 +254,15 @@ describe('a listening server after a load', () => {
     const headers = { authorization: `Bearer ${token}` };
     const services = async () => ((await fastify.inject({ url: '/api/dimensions', headers })).json() as { services: { name: string }[] }).services.map((s) => s.name);
     const namesBefore = await services();
+    // The public home page is drawn once per data version: the one drawn before is not served after.
+    const home = async () => (await fastify.inject({ url: '/public' })).body;
+    const homeBefore = await home();
+    expect(await home()).toBe(homeBefore);
     const res = await fastify.inject({ method: 'POST', url: '/api/ingest?profile=open311&filename=chicago.json', payload: readFileSync(fixture('open311/chicago_open311_requests_2014_sample.json')), headers: { 'content-type': 'application/json', ...headers } });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ loaded: 50 });
     const namesAfter = await services();
     expect(namesAfter.length).toBeGreaterThan(namesBefore.length);
+    expect(await home()).not.toBe(homeBefore);
   });
 });

@@ -8,7 +8,7 @@ import { resolveSelection } from './dimensions.ts';
 import { ParameterError } from '../errors.ts';
 import { confidenceBins, getisOrdGiStar, h3NeighboursInTurns, h3StudyAreaInTurns, localMoranInTurns, withZeroCells, type MoranCluster } from '../stats/hotspots.ts';
 import { memoByData, memoKey } from './memo.ts';
-import { nextTurn, Pacer, VALUES_PER_TURN } from '../turns.ts';
+import { mapInTurns, nextTurn, Pacer, VALUES_PER_TURN } from '../turns.ts';
 
 export interface HotspotOptions {
   /** H3 resolution, 5–9 (cases carry cells at 7, 8 and 9; coarser ones are their parents). */
@@ -83,9 +83,12 @@ export async function computeHotspots(wh: Warehouse, o: HotspotOptions): Promise
   const values = cells.map((c) => filled.get(c)!);
   // The neighbours and Local Moran's permutations (a city's resolution-9 cells: seconds of work)
   // go in turns of the event loop, so the server answers its other requests meanwhile.
+  // Gi*, its bins and Moran's set-up are tens of milliseconds each on such a city: a turn between them.
   const neighbours = await h3NeighboursInTurns(cells, o.k);
   const gi = getisOrdGiStar(values, neighbours);
+  await nextTurn();
   const bins = confidenceBins(gi.map((g) => g.z), gi.map((g) => g.p), { fdr: o.fdr });
+  await nextTurn();
   const moran = await localMoranInTurns(values, neighbours.map((ns, i) => ns.filter((j) => j !== i)), { permutations: 499, seed: 311 }, new Pacer(VALUES_PER_TURN));
   const w = o.window;
   return {
@@ -124,11 +127,14 @@ async function cellsInAreas(wh: Warehouse, kind: string, areaFilter: string | nu
   return [...set].sort();
 }
 
-/** The cells as a GeoJSON FeatureCollection (polygons in lon/lat), for maps and `/api/hotspots`. */
-export function hotspotsGeoJson(r: HotspotResult) {
+/**
+ * The cells as a GeoJSON FeatureCollection (polygons in lon/lat), for maps and `/api/hotspots`:
+ * built a slice of cells per turn of the event loop (a boundary is some 10 µs of h3-js a cell).
+ */
+export async function hotspotsGeoJson(r: HotspotResult) {
   return {
     type: 'FeatureCollection' as const,
-    features: r.cells.map((c) => {
+    features: await mapInTurns(r.cells, (c) => {
       const ring = cellToBoundary(c.h3, true);
       return {
         type: 'Feature' as const,

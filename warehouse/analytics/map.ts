@@ -16,6 +16,7 @@ import { memoByData, memoKey } from './memo.ts';
 import { denominatorOf } from './overview.ts';
 import { DEFAULT_MIN_DENOMINATOR, tooFewCases } from './format.ts';
 import { resolveSelection } from './dimensions.ts';
+import { mapInTurns } from '../turns.ts';
 
 /** Measures a map can show: one number per area (a channel mix is a set of shares, not one). */
 export const MAP_MEASURES = (MEASURES as readonly Measure[]).filter((m) => m.kind !== 'mix').map((m) => m.name);
@@ -229,7 +230,8 @@ export async function computeHotspotLayer(wh: Warehouse, o: HotspotLayerOptions)
   const kind = r.parameters.area_kind;
   const locator = kind === SOURCE_AREA_KIND ? null : areaLocator(await loadAreaPolygons(wh, kind));
   const cells = o.cells === 'significant' ? r.cells.filter((c) => c.bin !== 0) : r.cells;
-  const features = cells.map((c) => {
+  // A slice of cells per turn of the event loop: a centre, its area and its boundary each.
+  const features = await mapInTurns(cells, (c) => {
     const [lat, lng] = cellToLatLng(c.h3);
     const a = locator?.locate(lng, lat) ?? null;
     return {

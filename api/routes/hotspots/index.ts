@@ -6,6 +6,7 @@ import { ErrorResponse } from '../../schemas/common.ts';
 import { filterOf, WindowQuery } from '../../schemas/window.ts';
 import { scopeOf } from '../../plugins/auth.ts';
 import { memoByData, memoKey } from '../../../warehouse/analytics/memo.ts';
+import { sendGeoJson } from '../../stream-rows.ts';
 
 const Query = Type.Object(
   {
@@ -36,7 +37,8 @@ const hotspots: FastifyPluginAsync = async (fastify) => {
       const window = await resolveWindow(fastify.warehouse, q, (await fastify.jurisdiction()).timezone);
       const o = { resolution: q.resolution, k: q.k, window, filter: filterOf(q), area_kind: q.area_kind, fdr: q.fdr, scope: scopeOf(request) };
       const r = await memoByData(fastify.warehouse, memoKey('hotspots', o), () => computeHotspots(fastify.warehouse, o), (h) => h.cells.length);
-      return reply.type('application/geo+json').send({ ...hotspotsGeoJson(r), properties: { ...r.parameters, study_area: r.study_area } });
+      const { type, features } = await hotspotsGeoJson(r);
+      return sendGeoJson(request, reply, { type, properties: { ...r.parameters, study_area: r.study_area } }, features);
     },
   );
 };

@@ -6,7 +6,7 @@ import { computeAreaLayer, computeHotspotLayer } from '../../../warehouse/analyt
 import { DEFAULT_MIN_DENOMINATOR } from '../../../warehouse/analytics/format.ts';
 import { filterOf } from '../../schemas/window.ts';
 import { scopeOf } from '../../plugins/auth.ts';
-import { sendCsvRows, sendJsonRows } from '../../stream-rows.ts';
+import { sendCsvRows, sendGeoJson, sendJsonRows } from '../../stream-rows.ts';
 import { areasLayerSchema, hotspotsLayerSchema, type AreasLayerQueryString, type HotspotsLayerQueryString } from './schema.ts';
 
 export interface MapRouteOptions {
@@ -19,8 +19,8 @@ export const CELL_COLUMNS = ['h3', 'count', 'z', 'p', 'bin', 'confidence', 'clus
 
 function send(request: FastifyRequest, reply: FastifyReply, format: string, layer: { features: { properties: object }[]; properties: object }, filename: string, columns: readonly string[], flat: (p: never) => Record<string, unknown> = (p) => p) {
   if (format === 'geojson') {
-    request.auditRows = layer.features.length;
-    return reply.type('application/geo+json; charset=utf-8').send(layer);
+    const { features, ...envelope } = layer;
+    return sendGeoJson(request, reply, envelope, features);
   }
   const rows = layer.features.map((f) => flat(f.properties as never));
   if (format === 'csv') return sendCsvRows(request, reply, filename, rows, columns);
