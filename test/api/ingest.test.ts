@@ -266,3 +266,50 @@ describe('a listening server after a load', () => {
     expect(await home()).not.toBe(homeBefore);
   });
 });
+
+describe('a public page drawn while a batch lands', () => {
+  it('is not kept under the new data: the next visitor gets a page of the new data', async () => {
+    // Public pages are drawn once per data version (api/routes/public-pages). A batch that lands
+    // while a page is being drawn must not leave the older data's page filed under its version.
+    const t = await tempWarehouse();
+    const build = async () => {
+      const f = Fastify({ ...FASTIFY_OPTIONS, logger: false });
+      await f.register(app, { warehouse: t.wh, config: { timezone: 'America/Los_Angeles', jurisdiction: 'LA' }, dashboardDir: '/nonexistent' });
+      await f.ready();
+      return f;
+    };
+    const fastify = await build();
+    try {
+      const { token } = await createToken(t.wh, { name: 'ops', role: 'admin' });
+      const headers = { authorization: `Bearer ${token}` };
+      const la = await fastify.inject({ method: 'POST', url: '/api/ingest?profile=myla311&filename=la.csv', payload: readFileSync(LA311_CSV), headers: { 'content-type': 'text/csv', ...headers } });
+      expect(la.statusCode).toBe(200);
+      // The second batch lands in the middle of the first visit's drawing: when the public view
+      // reads what data sources it holds (warehouse/analytics/data-sources.ts).
+      const wh = fastify.warehouse as unknown as { one: (sql: string, ...rest: unknown[]) => Promise<unknown> };
+      const one = wh.one.bind(wh);
+      let armed = true;
+      wh.one = async (sql: string, ...rest: unknown[]) => {
+        if (armed && sql.includes('AS survey_answers')) {
+          armed = false;
+          const res = await fastify.inject({ method: 'POST', url: '/api/ingest?profile=open311&filename=chicago.json', payload: readFileSync(fixture('open311/chicago_open311_requests_2014_sample.json')), headers: { 'content-type': 'application/json', ...headers } });
+          expect(res.statusCode).toBe(200);
+        }
+        return one(sql, ...rest);
+      };
+      await fastify.inject({ url: '/public' });
+      expect(armed).toBe(false); // the batch did land during the visit
+      const next = (await fastify.inject({ url: '/public' })).body;
+      // A server of its own (its own reader pool, so nothing kept) draws the page of the data as it is now.
+      const fresh = await build();
+      try {
+        expect(next).toBe((await fresh.inject({ url: '/public' })).body);
+      } finally {
+        await fresh.close();
+      }
+    } finally {
+      await fastify.close();
+      t.cleanup();
+    }
+  });
+});

@@ -165,6 +165,21 @@ describe('planner API on the demo city', () => {
       expect(new Set(hot.map((f) => f.properties.area))).toContain(t.manifest.hotspot.district);
     });
 
+    it('the study area is the filtered area alone, or the cells near the data without polygons: each kept apart', async () => {
+      // The polygons' cells are kept per data version (analytics/hotspots.ts): the whole city's
+      // must not stand in for one district's, nor either for an area kind without polygons.
+      const cells = async (q: string) => (await planner(`/api/hotspots?service=DUMPING&resolution=8&k=1${q}`)).json() as Layer;
+      const city = await cells('');
+      const district = await cells(`&area=${encodeURIComponent(t.manifest.hotspot.district)}`);
+      const source = await cells('&area_kind=source');
+      expect([city.properties.study_area, district.properties.study_area, source.properties.study_area]).toEqual(['areas', 'areas', 'cells_with_data']);
+      expect(district.features.length).toBeLessThan(city.features.length / 2);
+      expect(new Set(city.features.map((f) => f.id))).toEqual(new Set([...district.features.map((f) => f.id), ...city.features.map((f) => f.id)]));
+      expect(source.features.map((f) => f.id)).not.toEqual(city.features.map((f) => f.id));
+      // Asked again, the same cells.
+      expect((await cells('')).features.map((f) => f.id)).toEqual(city.features.map((f) => f.id));
+    });
+
     it('cells=significant keeps the hot and cold cells; CSV has the centre as two columns and no geometry', async () => {
       const sig = (await planner('/api/map/hotspots?service=DUMPING&cells=significant')).json() as Layer;
       expect(sig.features.length).toBe((sig.properties.hot as number) + (sig.properties.cold as number));

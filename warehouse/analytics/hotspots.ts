@@ -66,7 +66,7 @@ export async function computeHotspots(wh: Warehouse, o: HotspotOptions): Promise
   // The study area's cells depend on the polygons alone: kept until the data changes (a city's
   // resolution-9 cells took h3-js a third of a second to find, every time).
   const inAreas = await memoByData(wh, memoKey('hotspot-study-area', sel.area_kind, areaFilter, o.resolution),
-    () => cellsInAreas(wh, sel.area_kind, areaFilter, o.resolution), (cells) => (cells?.length ?? 0) / 100);
+    () => cellsInAreas(wh, sel.area_kind, areaFilter, o.resolution), (cells) => (cells?.length ?? 0) / 15); // a KPI row (a kilobyte) weighs 1
   let area: string[];
   let studyArea: HotspotResult['study_area'];
   if (inAreas) {

@@ -13,6 +13,7 @@ import {
   localMoran,
   localMoranInTurns,
   h3NeighboursInTurns,
+  h3StudyAreaInTurns,
   normalUpperTail,
   twoSidedP,
   withZeroCells,
@@ -137,6 +138,8 @@ describe('H3 neighbours (h3-js facts)', () => {
   it('in turns of the event loop: the same lists', async () => {
     const cells = gridDisk('8928308280fffff', 9).sort(); // 271 cells: three turns' worth
     expect(await h3NeighboursInTurns(cells, 2)).toEqual(h3Neighbours(cells, 2));
+    const some = cells.filter((_, i) => i % 7 === 0);
+    expect(await h3StudyAreaInTurns(some, 2)).toEqual(h3StudyArea(some, 2));
     await expect(h3NeighboursInTurns([...cells, cells[0]], 1)).rejects.toThrow(/duplicate/);
   });
 

@@ -58,12 +58,17 @@ const publicPages: FastifyPluginAsync<PublicPagesOptions> = async (fastify, opts
   // A public page is the same for every visitor until the data changes, and its charts and map
   // are drawn on the server (Vega to SVG, the areas' outlines simplified): on LA's 99
   // neighbourhood councils that held the event loop 80–120 ms on every visit. Each page's body is
-  // drawn once per data version (the policy and targets are the server's, fixed while it runs).
-  const drawn = (what: string, draw: () => Promise<SafeHtml>) => memoByData(fastify.warehouse, memoKey('public-page', what, policy, opts.targets ?? null), draw);
-  const homePage = async (measure: MapMeasure) => {
-    const v = await view();
-    return { v, body: await drawn(`home:${measure}`, () => homeBody(v, measure)) };
-  };
+  // drawn once per data version (the policy and targets are the server's, fixed while it runs),
+  // from the view read inside the kept computation, and kept with it: the page's frame (its as-of
+  // line) comes from the same view, and a batch landing meanwhile cannot file an older view's
+  // page under the newer data (memoByData reads the data version before the view is read).
+  // Weighed by size: a body with a map is tens to hundreds of kilobytes.
+  const drawn = <T extends SafeHtml | null>(what: string, draw: (v: PublicView) => Promise<T>) =>
+    memoByData(fastify.warehouse, memoKey('public-page', what, policy, opts.targets ?? null), async () => {
+      const v = await view();
+      return { v, body: await draw(v) };
+    }, (p) => 1 + Math.ceil((p.body?.value.length ?? 0) / 1000));
+  const homePage = (measure: MapMeasure) => drawn(`home:${measure}`, (v) => homeBody(v, measure));
 
   fastify.get<{ Querystring: HomeQueryString }>('/public', { schema: pageSchema('The public overview: requests, time to close and on time by service group and area, with their trends and a map', HomeQuery) }, async (request, reply) => {
     const { v, body } = await homePage((request.query.map ?? 'opened') as MapMeasure);
@@ -71,12 +76,14 @@ const publicPages: FastifyPluginAsync<PublicPagesOptions> = async (fastify, opts
   });
 
   fastify.get<{ Querystring: AreaQueryString }>('/public/area', { schema: pageSchema("One area's figures beside the whole city's, by period", AreaQuery) }, async (request, reply) => {
-    const v = await view();
     const area = request.query.area;
-    if (!v.areaNames.includes(area)) {
-      return send(reply, page({ title: 'Not found', jurisdiction: v.jurisdiction, path: '', asOf: asOfLine(v), body: notFoundBody(`There is no page for an area named “${area}”.`, v) }), 404);
-    }
-    return send(reply, page({ title: area, jurisdiction: v.jurisdiction, path: '/public/area', asOf: asOfLine(v), body: await drawn(`area:${area}`, () => areaBody(v, area)) }));
+    const notFound = (v: PublicView) => send(reply, page({ title: 'Not found', jurisdiction: v.jurisdiction, path: '', asOf: asOfLine(v), body: notFoundBody(`There is no page for an area named “${area}”.`, v) }), 404);
+    // Only a name the data knows is kept (any text can be asked for).
+    const known = await view();
+    if (!known.areaNames.includes(area)) return notFound(known);
+    const { v, body } = await drawn(`area:${area}`, async (v) => (v.areaNames.includes(area) ? areaBody(v, area) : null));
+    if (!body) return notFound(v);
+    return send(reply, page({ title: area, jurisdiction: v.jurisdiction, path: '/public/area', asOf: asOfLine(v), body }));
   });
 
   fastify.get('/public/methodology', { schema: pageSchema('How every public figure is defined and protected, the data sources and known quality issues (from the measure registry and the disclosure policy)', NoQuery) }, async (_request, reply) => {
@@ -141,9 +148,9 @@ const publicPages: FastifyPluginAsync<PublicPagesOptions> = async (fastify, opts
         const j = await fastify.jurisdiction();
         return send(reply, page({ title: 'Not found', jurisdiction: j.name, path: '', asOf: null, body: html`<h1>No such view</h1><p>There is no embeddable view named “${name}”. The public views are: ${EMBED_VIEWS.join(', ')}.</p>` }), 404);
       }
-      const v = await view();
-      const measure = (request.query.map ?? 'opened') as MapMeasure;
-      const body = await drawn(`embed:${name}:${measure}`, () => embedSection(v, name as EmbedView, measure));
+      // The map measure matters to the map views only: the others are kept once.
+      const measure = (name === 'areas' || name === 'map' ? (request.query.map ?? 'opened') : 'opened') as MapMeasure;
+      const { v, body } = await drawn(`embed:${name}:${measure}`, (v) => embedSection(v, name as EmbedView, measure));
       return send(reply, embedPage({ title: EMBED_TITLES[name as EmbedView], jurisdiction: v.jurisdiction, path: '', asOf: asOfLine(v), body, source: '/public' }));
     },
   );
