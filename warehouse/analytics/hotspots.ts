@@ -81,9 +81,9 @@ export async function computeHotspots(wh: Warehouse, o: HotspotOptions): Promise
   const filled = withZeroCells(counts, area);
   const cells = [...filled.keys()];
   const values = cells.map((c) => filled.get(c)!);
-  // The neighbours and Local Moran's permutations (a city's resolution-9 cells: seconds of work)
-  // go in turns of the event loop, so the server answers its other requests meanwhile.
-  // Gi*, its bins and Moran's set-up are tens of milliseconds each on such a city: a turn between them.
+  // In turns of the event loop, so the server answers its other requests meanwhile: the neighbours
+  // and Local Moran's permutations (a city's resolution-9 cells: seconds of work) a slice at a
+  // time, and a turn between Gi*, its bins and Moran's set-up (tens of milliseconds each).
   const neighbours = await h3NeighboursInTurns(cells, o.k);
   const gi = getisOrdGiStar(values, neighbours);
   await nextTurn();

@@ -171,7 +171,7 @@ export class Cube {
       // The leaves' nodes and their ancestors, each once, in the order first met.
       const nodes: number[] = [];
       for (const x of ls) {
-        if (!this.axes[a].isLeaf(x)) throw new Error(`cube.aggregate: ${this.axes[a].name} node ${this.axes[a].nodes[x].key} is not a leaf`);
+        if (!this.axes[a].isLeaf(x)) throw new Error(`cube: ${this.axes[a].name} node ${this.axes[a].nodes[x].key} is not a leaf`);
         for (const n of this.ancestryOf(a, x)) if (!nodes.includes(n)) nodes.push(n);
       }
       const next: number[] = [];
