@@ -117,7 +117,8 @@ function q(name: string): string {
 
 /**
  * Trail entries (notes) whose time cannot be read: the row loads, but each such entry is kept in
- * ingest_rejects under the row's number, with the entry named, so none vanishes silently.
+ * ingest_rejects (through temp table `batch_rejects`, as buildRejectsQuery's rows) under the row's
+ * number, with the entry named, so none vanishes silently.
  */
 export function buildTrailRejectsQuery(profile: Profile, batchId: string): Query | null {
   const t = profile.trail;
@@ -126,7 +127,7 @@ export function buildTrailRejectsQuery(profile: Profile, batchId: string): Query
   const params: Params = { batch_id: batchId, tz: profile.timezone, from: t.from, field: t.occurred_at, fmt: profile.timestamp_format ?? 'ISO 8601' };
   if (profile.timestamp_format) params.ts_format = profile.timestamp_format;
   const sql = `
-INSERT INTO ingest_rejects
+INSERT INTO batch_rejects
 SELECT $batch_id, tr.row_number, $from || '[' || tr.ordinal || '].' || $field,
        'unparseable date "' || tr.${q(t.occurred_at)} || '" (expected ' || $fmt || ') in a trail entry; the row itself loaded', NULL
 FROM stage_trail tr JOIN mapped m ON m.row_number = tr.row_number

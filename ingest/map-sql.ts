@@ -209,7 +209,8 @@ FROM ${isCases ? 'geo' : 'checked'}`;
 }
 
 /**
- * Rejected rows of `mapped` → ingest_rejects, with the row's mapped and kept source columns as
+ * Rejected rows of `mapped` → temp table `batch_rejects` (the batch's transaction copies it into
+ * ingest_rejects: ingest/load.ts), with the row's mapped and kept source columns as
  * JSON (never the others, which may be personal). Built only for rejected rows: building it for
  * every row cost a third of the mapping step's memory.
  */
@@ -223,7 +224,7 @@ export function buildRejectsQuery(profile: Profile, header: string[], batchId: s
   const cols = sourceColumns(profile).filter((c) => have.has(c) && !hashedCols.has(c));
   const pairs = cols.map((c, i) => ((params[`k${i}`] = c), `$k${i}, s.${quoteIdent(c)}`));
   const sql = `
-INSERT INTO ingest_rejects
+INSERT INTO batch_rejects
 SELECT $batch_id, m.row_number, m.reject_field, m.reject_reason, ${pairs.length ? `json_object(${pairs.join(', ')})` : 'NULL'}
 FROM mapped m JOIN stage s ON s.row_number = m.row_number
 WHERE m.reject_field IS NOT NULL`;

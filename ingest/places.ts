@@ -46,13 +46,19 @@ export async function assignPlaces(wh: Warehouse, opts: AssignPlacesOptions = {}
 /**
  * Places the cases of temp table `place_targets` (case_id, lat, lon, area_name) into temp tables
  * `place_results` (case_id, area_id of the primary kind, h3_r7/8/9) and `place_areas` (case_id,
- * area_kind, area_id, method), and writes what changed to `case_areas` — but not to `cases`: the
- * loader inserts its refreshed cases with these results instead of updating them afterwards.
+ * area_kind, area_id, method), writing nothing: the loader inserts its refreshed cases with these
+ * results, and writes the areas (applyPlaces) in its transaction.
  */
 export async function placeStagedCases(wh: Warehouse, primaryKind?: string): Promise<AssignPlacesResult> {
-  const placed = await placeTargets(wh, primaryKind);
-  await applyResults(wh, false, { updateCases: false });
-  return placed;
+  return placeTargets(wh, primaryKind);
+}
+
+/**
+ * What placing changed, into `case_areas`: for the cases of temp table `placed` (case_id), their
+ * areas as temp table `areas` (case_id, area_kind, area_id, method) has them.
+ */
+export async function applyPlaces(wh: Warehouse, tables: { placed: string; areas: string }): Promise<void> {
+  await applyResults(wh, false, { updateCases: false, ...tables });
 }
 
 /** Drops the temp tables placing leaves behind (after the caller has read `place_results`). */
@@ -233,20 +239,25 @@ async function stageTargets(wh: Warehouse, opts: AssignPlacesOptions): Promise<n
  * slow path (about a minute for a million `case_areas` rows, measured), while placing an
  * unchanged batch again should cost next to nothing.
  */
-async function applyResults(wh: Warehouse, allCases: boolean, o: { updateCases: boolean }): Promise<void> {
+async function applyResults(
+  wh: Warehouse, allCases: boolean,
+  o: { updateCases: boolean; placed?: string; areas?: string },
+): Promise<void> {
+  // Temp tables named by this module's callers, never by a request.
+  const placed = o.placed ?? 'place_results', areas = o.areas ?? 'place_areas';
   // A kind the case no longer falls in (when every case was placed: also rows of vanished cases).
   await wh.run(
-    `DELETE FROM case_areas WHERE ${allCases ? '' : 'case_id IN (SELECT case_id FROM place_results) AND '}
-       NOT EXISTS (SELECT 1 FROM place_areas p WHERE p.case_id = case_areas.case_id AND p.area_kind = case_areas.area_kind)`,
+    `DELETE FROM case_areas WHERE ${allCases ? '' : `case_id IN (SELECT case_id FROM ${placed}) AND `}
+       NOT EXISTS (SELECT 1 FROM ${areas} p WHERE p.case_id = case_areas.case_id AND p.area_kind = case_areas.area_kind)`,
   );
   await wh.run(
-    `UPDATE case_areas SET area_id = p.area_id, method = p.method FROM place_areas p
+    `UPDATE case_areas SET area_id = p.area_id, method = p.method FROM ${areas} p
      WHERE case_areas.case_id = p.case_id AND case_areas.area_kind = p.area_kind
        AND (case_areas.area_id <> p.area_id OR case_areas.method <> p.method)`,
   );
   await wh.run(
     `INSERT INTO case_areas (case_id, area_kind, area_id, method)
-     SELECT p.case_id, p.area_kind, p.area_id, p.method FROM place_areas p
+     SELECT p.case_id, p.area_kind, p.area_id, p.method FROM ${areas} p
      ANTI JOIN case_areas ca ON ca.case_id = p.case_id AND ca.area_kind = p.area_kind`,
   );
   if (!o.updateCases) return;

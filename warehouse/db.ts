@@ -439,6 +439,17 @@ export class Warehouse {
   }
 
   /**
+   * Runs `fn` with every statement on one connection, without a transaction: for work kept in
+   * temp tables, which are their connection's (an ingest batch builds its rows so before its
+   * transaction). A plain warehouse has one connection anyway.
+   */
+  async session<T>(fn: () => Promise<T>): Promise<T> {
+    const pool = this.pool;
+    if (pool && !this.held()) return pool.use((conn) => held.run({ pool, conn }, fn));
+    return fn();
+  }
+
+  /**
    * Runs `fn` in one transaction: all of it lands, or none of it. On a pool of readers the
    * transaction holds one connection, which every statement inside `fn` runs on.
    */

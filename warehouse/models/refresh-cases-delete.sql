@@ -1,3 +1,3 @@
 -- Removes the `cases` rows of the cases a batch touched that the warehouse held before (temp table
--- `refresh_targets`, ingest/sql/refresh-targets.sql); refresh-cases.sql has built their new rows.
-DELETE FROM cases WHERE case_id IN (SELECT case_id FROM refresh_targets WHERE existed);
+-- `refresh_all`, ingest/sql/refresh-targets.sql); refresh-cases.sql has built their new rows.
+DELETE FROM cases WHERE case_id IN (SELECT case_id FROM refresh_all WHERE existed);

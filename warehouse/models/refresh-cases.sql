@@ -1,8 +1,10 @@
 -- The fresh `cases` rows of every case a batch touched (temp table `refresh_targets`) → temp
 -- table `refreshed_cases`; ingest/refresh-cases.ts places them and writes them to `cases`.
 -- A case new to the warehouse has all its events in the batch's own `new_events`, so only the
--- cases held before are read back from case_events: a first load of a large file never reads
--- case_events back, and a daily load reads only the events of the cases it changed.
+-- cases held before are read back from case_events (with their new events from `new_events`): a
+-- first load of a large file never reads case_events back, and a daily load reads only the events
+-- of the cases it changed. It runs before the batch's transaction (ingest/load.ts): case_events
+-- does not hold the batch's events yet.
 -- A large batch is rebuilt a slice at a time (ingest/refresh-cases.ts): a new case's events are
 -- in the slice's rows $first_row…$last_row of `new_events`, or, for a case listed again in a
 -- later slice, in `refresh_strays`.
@@ -22,6 +24,12 @@ WITH ev AS (
   SELECT e.case_id, e.source, e.source_case_id, e.event_type, e.occurred_at,
          e.service_code, e.service_name, e.agency, e.channel, e.expected_at, e.lat, e.lon, e.area_name, e.quality_flags
   FROM case_events e SEMI JOIN (SELECT case_id FROM refresh_targets WHERE existed) t ON t.case_id = e.case_id
+  UNION ALL
+  -- …and their events in this batch, which are written to case_events only after (in the batch's
+  -- transaction): together, the events case_events will hold for them once it commits.
+  SELECT n.case_key, $source, n.case_id_raw, n.event_type, n.occurred_at,
+         n.service_code, n.service_name, n.agency, n.channel, n.expected_at, n.lat, n.lon, n.area_name, n.quality_flags
+  FROM new_events n SEMI JOIN (SELECT case_id FROM refresh_targets WHERE existed) t ON t.case_id = n.case_key
 ), lifecycle AS (
   SELECT
     case_id,
