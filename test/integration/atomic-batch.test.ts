@@ -55,15 +55,16 @@ describe('atomic batches', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('a process killed while loading leaves the warehouse exactly as it was', async () => {
+  // A batch is built in temp tables first ("load": staged, mapped, events and cases built) and
+  // written in one transaction ("append": events going in); killed in either, nothing of it stays.
+  it.each(['load', 'append'])('a process killed while loading (%s) leaves the warehouse exactly as it was', async (phase) => {
     const before = await snapshot(db);
     const child = spawn(process.execPath, [BIN, 'ingest', big, '--profile', 'demo-city', '--database', db, '--progress'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     const killed = new Promise<void>((resolve) => {
       child.stderr.on('data', (d: Buffer) => {
         stderr += d.toString();
-        // Kill once rows are being written: staging and mapping are done, events are going in.
-        if (/progress: load/.test(stderr) && child.exitCode === null && !child.killed) {
+        if (new RegExp(`progress: ${phase}\\b`).test(stderr) && child.exitCode === null && !child.killed) {
           child.kill('SIGKILL');
           resolve();
         }
@@ -73,6 +74,25 @@ describe('atomic batches', () => {
     await killed;
     expect(signal, `the ingest finished before it could be killed (exit ${code}): ${stderr}`).toBe('SIGKILL');
     expect(await snapshot(db)).toEqual(before);
+  });
+
+  it('a batch that fails, or lands, leaves no temp table behind on its connection', async () => {
+    const wh = await Warehouse.open(db);
+    const temps = async () => (await wh.all<{ name: string }>(
+      `SELECT table_name AS name FROM duckdb_tables() WHERE temporary UNION ALL SELECT view_name FROM duckdb_views() WHERE temporary AND NOT internal`)).map((r) => r.name);
+    try {
+      const before = await snapshot(db);
+      // Staged and read, then refused: the profile maps a column the file does not have.
+      const profile = { ...loadProfile('demo-city'), columns: { ...loadProfile('demo-city').columns, agency: 'no_such_column' } };
+      await expect(ingestFile(wh, big, profile)).rejects.toThrow(/no_such_column/);
+      expect(await temps()).toEqual([]);
+      const r = await ingestFile(wh, fixture('dirty-cases.csv'), loadProfile(fixture('dirty-profile.json')));
+      expect(r.read).toBeGreaterThan(0);
+      expect(await temps()).toEqual([]);
+      expect((await wh.one<{ batches: number }>(`SELECT count(*)::INTEGER AS batches FROM ingest_batches`))!.batches).toBe((before as { batches: number }).batches + 1);
+    } finally {
+      wh.close();
+    }
   });
 
   it('and the same file loads completely afterwards', async () => {
