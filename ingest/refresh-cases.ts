@@ -44,9 +44,8 @@ export const REFRESH_TABLES = ['batch_cases', 'batch_placed', 'batch_place_areas
  * into temp table `batch_cases` (and what placing them changes in `case_areas` into
  * `batch_placed` and `batch_place_areas`), a slice of rows at a time. Only reads the warehouse:
  * it runs before the batch's transaction (ingest/load.ts), as every step that builds the batch's
- * temp tables does, and writeTouchedCases writes them inside it. A temp table created inside a
- * transaction is held there until the commit, and DuckDB scans it on one thread: the 1M-row load
- * of the bench took 37.5 s with the tables built inside, 25 s outside.
+ * temp tables does, and writeTouchedCases writes them inside it: DuckDB reads a temp table created
+ * inside a transaction as slowly as on one thread (ingest/README.md, "Built first").
  */
 export async function prepareTouchedCases(wh: Warehouse, o: RefreshOptions): Promise<void> {
   const perSlice = Math.max(1, Math.floor(o.rowsPerSlice ?? ROWS_PER_SLICE));
