@@ -111,11 +111,12 @@ async function ingestOnce(wh: Warehouse, file: string, profile: Profile, opts: I
       }
 
       // First the batch is built in temp tables, reading the warehouse but writing nothing to it;
-      // then one transaction writes it (below), so a crash or a kill leaves the warehouse as it was.
-      // Built outside the transaction because DuckDB reads a temp table created inside one as
-      // slowly as on one thread (ingest/README.md, "Built first"): the bench's 1M-row load took
-      // 43 s built inside, 25 s outside. Only this batch writes cases and events meanwhile (one batch at a time:
-      // api/ingest-service.ts; the CLI holds the database file), so what it read is still so.
+      // then one transaction writes it (below), so a crash or a kill leaves the warehouse as it
+      // was. Built outside the transaction because DuckDB reads a temp table created inside one
+      // as slowly as on one thread (ingest/README.md, "Built first"): the bench's 1M-row load
+      // took 43 s built inside, 25 s outside. Only this batch writes cases and events meanwhile
+      // (one batch at a time: api/ingest-service.ts; the CLI holds the database file), so what
+      // it read is still so when it writes.
       await wh.run(`CREATE OR REPLACE TEMP TABLE batch_rejects AS SELECT * FROM ingest_rejects LIMIT 0`);
       const staged = await stageFile(wh, resolve(file), profile, format, (pct) => progress('read', pct));
       progress('map', 0);
