@@ -7,6 +7,7 @@ import { existsSync, statSync } from 'node:fs';
 import { model, type Warehouse } from '../warehouse/db.ts';
 import { formatOf, type Profile } from './profile.ts';
 import { buildMapQuery, buildRejectsQuery, checkColumns, MappingError } from './map-sql.ts';
+import { CivicError } from '../warehouse/errors.ts';
 import { buildNewEventsQuery, buildTrailRejectsQuery, DEDUPE_NEW_EVENTS_SQL, HELD_CASE_IDS_SQL, heldCasesSql } from './events-sql.ts';
 import { dropStage, stageFile } from './stage.ts';
 import { citizenHashKey } from './secret.ts';
@@ -55,6 +56,15 @@ export interface IngestOptions {
   rowsPerSlice?: number;
 }
 
+/**
+ * A batch that another batch landed beside while it was built (ingest/README.md, "Built first"):
+ * it wrote nothing. ingestFile builds it again once; a second race is reported.
+ */
+export class BatchRaceError extends CivicError {}
+
+/** What tells whether a batch landed meanwhile: ingest_batches only grows, and every landed batch finishes. */
+const LANDED_SQL = `SELECT count(*)::INTEGER AS n, coalesce(max(finished_at)::VARCHAR, '') AS last FROM ingest_batches`;
+
 /** The source name the demo city's profiles use: their data never names a real jurisdiction. */
 export const DEMO_SOURCE = 'demo';
 
@@ -62,7 +72,14 @@ export async function ingestFile(wh: Warehouse, file: string, profile: Profile, 
   const budget = opts.memoryLimit === null ? null : (opts.memoryLimit ?? process.env.CIVIC_INGEST_MEMORY_LIMIT ?? INGEST_MEMORY_LIMIT);
   const capped = { lowered: false };
   try {
-    return await ingestOnce(wh, file, profile, opts, budget, capped);
+    try {
+      return await ingestOnce(wh, file, profile, opts, budget, capped);
+    } catch (err) {
+      // Another batch landed while this one was built from what the warehouse held before it:
+      // nothing of this one was written, and it is built again from what is there now.
+      if (!(err instanceof BatchRaceError)) throw err;
+      return await ingestOnce(wh, file, profile, opts, budget, capped);
+    }
   } catch (err) {
     // Only a batch the budget made smaller is worth running again.
     if (!capped.lowered) throw err;
@@ -93,6 +110,14 @@ async function ingestOnce(wh: Warehouse, file: string, profile: Profile, opts: I
   capped.lowered = restore !== null;
   // Every statement of a batch on one connection: its temp tables are that connection's.
   const result = await wh.session(async () => {
+    // Batches run one at a time in this codebase; if another one still landed while this one was
+    // read and built (a second writer connection in the same process), it is not written from
+    // stale reads: its transaction checks first (landedSince).
+    const landedBefore = JSON.stringify(await wh.one(LANDED_SQL));
+    const landedSince = async () => {
+      if (JSON.stringify(await wh.one(LANDED_SQL)) === landedBefore) return;
+      throw new BatchRaceError(`Another batch landed in this warehouse while ${basename(file)} was being loaded; nothing of it was written. Load it again.`);
+    };
     try {
       progress('read', 0);
       // The file's fingerprint: taken first when the file could be the one loaded last (then an
@@ -103,7 +128,9 @@ async function ingestOnce(wh: Warehouse, file: string, profile: Profile, opts: I
       const last = REPEATABLE_KINDS.has(profile.kind) ? await lastBatch(wh, batchId) : null;
       if (last && last.file_bytes === bytes && last.kind === profile.kind) {
         const d = await fingerprint();
-        if (d === last.file_digest) return await wh.transaction(async () => (await recordBatch(), sameAs(wh, batchId, last, { file, kind: profile.kind, bytes, digest: d })));
+        if (d === last.file_digest) {
+          return await wh.transaction(async () => (await landedSince(), await recordBatch(), sameAs(wh, batchId, last, { file, kind: profile.kind, bytes, digest: d })));
+        }
         digest = Promise.resolve(d);
       } else {
         digest = fingerprint();
@@ -116,7 +143,7 @@ async function ingestOnce(wh: Warehouse, file: string, profile: Profile, opts: I
       // as slowly as on one thread (ingest/README.md, "Built first"): the bench's 1M-row load
       // took 43 s built inside, 25 s outside. Only this batch writes cases and events meanwhile
       // (one batch at a time: api/ingest-service.ts; the CLI holds the database file), so what
-      // it read is still so when it writes.
+      // it read is still so when it writes — and the transaction checks that no batch landed.
       await wh.run(`CREATE OR REPLACE TEMP TABLE batch_rejects AS SELECT * FROM ingest_rejects LIMIT 0`);
       const staged = await stageFile(wh, resolve(file), profile, format, (pct) => progress('read', pct));
       progress('map', 0);
@@ -156,6 +183,7 @@ async function ingestOnce(wh: Warehouse, file: string, profile: Profile, opts: I
       const prepared = await prepareKind(wh, profile, batchId, o);
 
       return await wh.transaction(async () => {
+        await landedSince();
         await recordBatch();
         await wh.run(`INSERT INTO ingest_rejects SELECT * FROM batch_rejects`);
         const loaded = await writeKind(wh, profile, batchId, prepared, o);

@@ -82,9 +82,7 @@ export async function writeTouchedCases(wh: Warehouse, o: { onPhase?: (phase: st
   o.onPhase?.('refresh-insert');
   await applyPlaces(wh, { placed: 'batch_placed', areas: 'batch_place_areas' });
   await wh.run(model('refresh-cases-delete'));
-  // No slice of rows had a case (every row rejected or a duplicate): nothing was built.
-  const built = (await wh.one<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM duckdb_tables() WHERE temporary AND table_name = 'batch_cases'`))!.n > 0;
-  if (built) await wh.run(ingestSql('insert-refreshed-cases'));
+  await wh.run(ingestSql('insert-refreshed-cases'));
 }
 
 /** Drops the refresh's temp tables (after the transaction, or when the batch failed). */

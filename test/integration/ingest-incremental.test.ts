@@ -125,22 +125,27 @@ describe('a daily load after a first one', () => {
     expect(await insertionOrder()).toBe(true);
   });
 
-  it('runs a batch again when its new events run out of memory under the budget, and puts insertion order back', async () => {
-    // Fault injection: the new-events statement fails as DuckDB fails when it runs out of memory
-    // there — inside the batch's transaction, which a failing statement aborts (then even the SET
-    // that turns insertion order back on is refused), with DuckDB's message.
+  // Fault injection: a statement fails as DuckDB fails when it runs out of memory, with DuckDB's
+  // message — while the batch is built (the new events, built without insertion order), and
+  // while it is written, inside its transaction, which a failing statement aborts (then even a
+  // SET that turns a setting back is refused).
+  it.each([
+    ['while it is built (its new events)', /TEMP TABLE new_events/, 'day4'],
+    ['while it is written (its events)', /INSERT INTO case_events/, 'day5'],
+  ])('runs a batch again when it runs out of memory under the budget %s, and puts insertion order back', async (_when, at, name) => {
     const wh = t.wh as unknown as { run: (sql: string, params?: unknown) => Promise<void> };
     const run = wh.run.bind(t.wh);
     let injected = 0;
     wh.run = async (sql, params) => {
-      if (injected === 0 && /TEMP TABLE new_events/.test(sql)) {
+      if (injected === 0 && at.test(sql)) {
         injected++;
         await run(`SELECT 'x'::INTEGER`).catch(() => undefined);
         throw new Error('Out of Memory Error: failed to pin block of size 256.0 KiB (injected)');
       }
       return run(sql, params);
     };
-    const file = t.write('day4.csv', `${HEADER}\nF,TREE,Tree Maintenance,Parks,web,open,2026-01-08T08:00:00Z,,41.2,-77.3,\n`);
+    const id = name.toUpperCase();
+    const file = t.write(`${name}.csv`, `${HEADER}\n${id},TREE,Tree Maintenance,Parks,web,open,2026-01-08T08:00:00Z,,41.2,-77.3,\n`);
     try {
       const r = await ingestFile(t.wh, file, profile, { memoryLimit: '256MiB' });
       expect(r).toMatchObject({ loaded: 1, events_added: 1 });
@@ -151,9 +156,9 @@ describe('a daily load after a first one', () => {
     }
     expect(injected).toBe(1);
     expect(await insertionOrder()).toBe(true);
-    // The first attempt left nothing behind: one batch, one case F.
-    expect(await t.wh.one(`SELECT count(*)::INTEGER AS n FROM ingest_batches WHERE file_name = 'day4.csv'`)).toEqual({ n: 1 });
-    expect(await t.wh.one(`SELECT count(*)::INTEGER AS n FROM case_events WHERE case_id = 'demo:F'`)).toEqual({ n: 1 });
+    // The first attempt left nothing behind: one batch, one case.
+    expect(await t.wh.one(`SELECT count(*)::INTEGER AS n FROM ingest_batches WHERE file_name = $f`, { f: `${name}.csv` })).toEqual({ n: 1 });
+    expect(await t.wh.one(`SELECT count(*)::INTEGER AS n FROM case_events WHERE case_id = $c`, { c: `demo:${id}` })).toEqual({ n: 1 });
   });
 
   const insertionOrder = async () => (await t.wh.one<{ v: boolean }>(`SELECT current_setting('preserve_insertion_order') AS v`))!.v;
@@ -184,5 +189,52 @@ describe('parseMemorySize', () => {
     expect(parseMemorySize('512MB')).toBe(512e6);
     expect(parseMemorySize('-1')).toBeNull();
     expect(parseMemorySize('lots')).toBeNull();
+  });
+});
+
+// A batch is built from what the warehouse holds before its transaction (ingest/load.ts). Batches
+// run one at a time here; were a second writer connection to land one meanwhile, the first is
+// not written from what it read before: it is built again from what is there.
+describe('a batch another one landed beside while it was built', () => {
+  it('is built again, and the warehouse is what loading the two one after the other gives', async () => {
+    const profile = loadProfile('demo-city');
+    const race = await tempWarehouse();
+    const calm = await tempWarehouse();
+    try {
+      const base = race.write('base.csv', `${HEADER}\nR1,POTHOLE,Pothole Repair,Streets,phone,open,2026-01-05T10:00:00Z,,41.2,-77.4,\n`);
+      // A closes R1 and opens R2; B moves R1 to Parks at another point, and opens R3.
+      const a = race.write('a.csv', `${HEADER}\nR1,POTHOLE,Pothole Repair,Streets,phone,closed,2026-01-05T10:00:00Z,2026-01-07T10:00:00Z,41.2,-77.4,\n` +
+        'R2,TREE,Tree Maintenance,Parks,web,open,2026-01-06T09:00:00Z,,41.21,-77.35,\n');
+      const b = race.write('b.csv', `${HEADER}\nR1,POTHOLE,Pothole Repair,Parks,phone,open,2026-01-05T10:00:00Z,,41.25,-77.2,\n` +
+        'R3,TREE,Tree Maintenance,Parks,web,open,2026-01-06T11:00:00Z,,41.22,-77.31,\n');
+      for (const f of [base, b, a]) await ingestFile(calm.wh, f, profile);
+
+      await ingestFile(race.wh, base, profile);
+      const other = await race.wh.connect();
+      const wh = race.wh as unknown as { run: (sql: string, params?: unknown) => Promise<void> };
+      const run = wh.run.bind(race.wh);
+      let built = 0;
+      wh.run = async (sql, params) => {
+        // A's cases are being rebuilt from what it read; B lands meanwhile, on its own connection.
+        if (/CREATE OR REPLACE TEMP TABLE refreshed_cases/.test(sql) && built++ === 0) await ingestFile(other, b, profile);
+        return run(sql, params);
+      };
+      try {
+        const r = await ingestFile(race.wh, a, profile);
+        expect(r).toMatchObject({ read: 2, loaded: 2 });
+      } finally {
+        delete (wh as { run?: unknown }).run;
+        other.close();
+      }
+      expect(built).toBe(2);
+      const state = (w: typeof race.wh) => w.all(`SELECT * EXCLUDE (refreshed_batch) FROM cases ORDER BY case_id`);
+      const events = (w: typeof race.wh) => w.all(`SELECT * EXCLUDE (batch_id) FROM case_events ORDER BY event_id`);
+      expect(await state(race.wh)).toEqual(await state(calm.wh));
+      expect(await events(race.wh)).toEqual(await events(calm.wh));
+      expect(await state(race.wh)).toContainEqual(expect.objectContaining({ case_id: 'demo:R1', agency: 'Streets', status: 'closed', lat: 41.2 }));
+    } finally {
+      race.cleanup();
+      calm.cleanup();
+    }
   });
 });
