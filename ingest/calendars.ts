@@ -1,5 +1,6 @@
 // Business calendars (working hours, holidays) and the due times they give: a service whose
 // `sla_calendar` names a calendar counts its SLA in that calendar's working hours.
+import { refreshSettledFacts } from '../warehouse/analytics/settled-facts.ts';
 import Type from 'typebox';
 import Value from 'typebox/value';
 import { readFileSync } from 'node:fs';
@@ -43,6 +44,8 @@ export async function loadCalendars(wh: Warehouse, file: string): Promise<{ cale
       });
     }
     const redated = await applyBusinessDueTimes(wh, { all: true });
+    // Due times changed without a batch: the settled facts are built again (on-time counts).
+    await refreshSettledFacts(wh);
     return { calendars: value.length, cases_redated: redated };
   });
 }

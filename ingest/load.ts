@@ -12,6 +12,7 @@ import { buildNewEventsQuery, buildTrailRejectsQuery, DEDUPE_NEW_EVENTS_SQL, HEL
 import { dropStage, stageFile } from './stage.ts';
 import { citizenHashKey } from './secret.ts';
 import { dropRefreshTables, prepareTouchedCases, writeTouchedCases } from './refresh-cases.ts';
+import { refreshSettledFacts, restampSettledFacts, settledFactsCurrent } from '../warehouse/analytics/settled-facts.ts';
 import { dropPlaceTables } from './places.ts';
 import { capMemory, INGEST_MEMORY_LIMIT, withoutInsertionOrder } from './memory-budget.ts';
 import { applyBusinessDueTimes } from './calendars.ts';
@@ -129,7 +130,14 @@ async function ingestOnce(wh: Warehouse, file: string, profile: Profile, opts: I
       if (last && last.file_bytes === bytes && last.kind === profile.kind) {
         const d = await fingerprint();
         if (d === last.file_digest) {
-          return await wh.transaction(async () => (await landedSince(), await recordBatch(), sameAs(wh, batchId, last, { file, kind: profile.kind, bytes, digest: d })));
+          const factsWereCurrent = await settledFactsCurrent(wh);
+          return await wh.transaction(async () => {
+            await landedSince();
+            await recordBatch();
+            const r = await sameAs(wh, batchId, last, { file, kind: profile.kind, bytes, digest: d });
+            await restampSettledFacts(wh, factsWereCurrent);
+            return r;
+          });
         }
         digest = Promise.resolve(d);
       } else {
@@ -181,6 +189,7 @@ async function ingestOnce(wh: Warehouse, file: string, profile: Profile, opts: I
       const timezone = await zoneAfterBatch(wh, profile, opts);
       const o = { hasTrail: staged.hasTrail, batchTime, timezone, progress, rowsPerSlice: opts.rowsPerSlice, budgeted: capped.lowered };
       const prepared = await prepareKind(wh, profile, batchId, o);
+      const factsWereCurrent = await settledFactsCurrent(wh);
 
       return await wh.transaction(async () => {
         await landedSince();
@@ -210,6 +219,18 @@ async function ingestOnce(wh: Warehouse, file: string, profile: Profile, opts: I
              rows_duplicate = $dup, rows_flagged = $flagged, events_added = $events, file_bytes = $bytes, file_digest = $digest WHERE batch_id = $b`,
           { b: batchId, read: r.read, loaded: r.loaded, rejected: r.rejected, dup: r.duplicate, flagged: r.flagged, events: r.events_added, bytes, digest: await digest },
         );
+        // The settled facts: a batch of cases or events changed the cases of some opening days
+        // only (none, if it added no event); any other kind may change any case's figures (due
+        // times, survey answers), so they are all built again.
+        progress('facts', 0);
+        const byDays = profile.kind === 'cases' || profile.kind === 'case_events';
+        if (byDays) {
+          await wh.run(`CREATE TEMP TABLE IF NOT EXISTS batch_fact_days (day DATE)`);
+          // No batch_cases: the batch added no event, so no case changed.
+          const rebuilt = await wh.one<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM duckdb_tables() WHERE temporary AND table_name = 'batch_cases'`);
+          if (rebuilt?.n) await wh.run(`INSERT INTO batch_fact_days SELECT DISTINCT opened_day FROM cases WHERE case_id IN (SELECT case_id FROM batch_cases)`);
+        }
+        await refreshSettledFacts(wh, { days: byDays ? 'batch_fact_days' : undefined, wasCurrent: factsWereCurrent });
         return r;
       });
     } finally {

@@ -3,13 +3,16 @@
 // leave DuckDB as one row per group and cohort; for Kaplan–Meier, each group's durations, as
 // arrays of numbers, sorted here.
 import { TooManyRowsError, type Warehouse } from '../db.ts';
-import { buildClosedCohortQuery, buildKmDurationsQuery, buildKpiCountsQuery, type KmDuration } from '../queries/kpi-sql.ts';
+import { buildClosedCohortQuery, buildKmDurationsQuery, buildKpiCountsQuery, buildSettledCountsQuery, buildSettledListsQuery, liveSource, type KmDuration } from '../queries/kpi-sql.ts';
+import { settledPlan } from './settled-facts.ts';
 import { appliedFilter, compareLabels, isPeriod, type CaseFilter, type CaseScope, type CaseSelection, type CaseWindow, type Dimension } from '../queries/case-predicates.ts';
 import { measure, MEASURES, type DurationMeasure, type Measure, type MeasureValues } from '../queries/measures.ts';
 import { SortedKmWalk, type KmSummary } from '../stats/kaplan-meier.ts';
 import { GroupDurationsSort } from '../stats/sort-durations.ts';
 import { DoubleArena, ListsTogether } from '../double-arena.ts';
 import { checkCellBudget, resolveSelection } from './dimensions.ts';
+
+type SettledPlan = Awaited<ReturnType<typeof settledPlan>>;
 import { mapInTurns, Pacer, VALUES_PER_TURN } from '../turns.ts';
 
 export { dataAsOf, resolveWindow, WindowError } from './window.ts';
@@ -46,16 +49,45 @@ const NO_SUMMARY: KmSummary = { n: 0, events: 0, median: null, median_lower: nul
  * group can hold millions of durations: all of a year); meanwhile DuckDB already lists the next
  * duration's, on its own threads.
  */
-async function kmByGroup(wh: Warehouse, by: readonly Dimension[], sel: CaseSelection, key: (r: SqlRow) => string) {
+async function kmByGroup(wh: Warehouse, by: readonly Dimension[], sel: CaseSelection, key: (r: SqlRow) => string, plan: SettledPlan | null) {
   const summaries = new Map<string, KmSummary>();
   const durations = ['close', 'first_response'] as const;
-  // Each duration's lists in an arena of reused memory, given back once its groups are summarised.
-  const list = (duration: KmDuration) => {
-    const q = buildKmDurationsQuery(by, sel, duration);
-    const arena = new DoubleArena();
-    return { arena, groups: wh.allWithLists(q.sql, q.params, ['ends', 'censored'] as const, { arena }) };
-  };
   const pacer = new Pacer(VALUES_PER_TURN);
+  // Each duration's lists in an arena of reused memory, given back once its groups are summarised.
+  // With stored facts, a group's lists are the live cases' and each fact's sorted ends, put together.
+  const list = (duration: KmDuration) => {
+    const q = buildKmDurationsQuery(by, sel, duration, plan ? liveSource(plan.cut, plan.horizon) : undefined);
+    const arena = new DoubleArena();
+    const live = wh.allWithLists(q.sql, q.params, ['ends', 'censored'] as const, { arena });
+    if (!plan) return { arena, groups: live };
+    const s = buildSettledListsQuery(by, sel, duration, plan.cut);
+    const groups = live.then(async (liveGroups) => {
+      const stored = await wh.allWithLists(s.sql, s.params, ['ends'] as const, { arena });
+      const parts = new Map<string, { row: SqlRow; ends: Float64Array[]; censored: Float64Array[] }>();
+      const part = (r: SqlRow) => {
+        const k = key(r);
+        let p = parts.get(k);
+        if (!p) parts.set(k, (p = { row: r, ends: [], censored: [] }));
+        return p;
+      };
+      for (const g of liveGroups) {
+        const p = part(g);
+        p.ends.push(g.ends);
+        p.censored.push(g.censored);
+      }
+      for (const f of stored) part(f).ends.push(f.ends);
+      const together = async (lists: Float64Array[]) => {
+        if (lists.length === 1) return lists[0];
+        const t = new ListsTogether(lists, arena);
+        await pacer.run(t);
+        return t.out;
+      };
+      const out: (SqlRow & { ends: Float64Array; censored: Float64Array })[] = [];
+      for (const p of parts.values()) out.push({ ...p.row, ends: await together(p.ends), censored: await together(p.censored) });
+      return out;
+    });
+    return { arena, groups };
+  };
   // One duration's lists at a time: the next one's query is started as this one's lists arrive.
   let next = list(durations[0]);
   for (const [d, duration] of durations.entries()) {
@@ -85,6 +117,40 @@ async function kmByGroup(wh: Warehouse, by: readonly Dimension[], sel: CaseSelec
     }
   }
   return (duration: KmDuration, groupKey: string) => summaries.get(`${duration}${groupKey}`) ?? NO_SUMMARY;
+}
+
+/**
+ * The live cases' count rows (one per group) with the stored facts' added (one per group and
+ * channel label): every count summed, and each channel's cases added to the mixes — a mix is
+ * the cases opened by channel label (measures.ts), which is what the facts' `opened` is per label.
+ */
+function withSettledCounts(live: SqlRow[], settled: SqlRow[], by: readonly Dimension[], key: (r: SqlRow) => string): SqlRow[] {
+  const counts = REGISTRY.filter((m) => m.kind === 'count' && (m.cohort === 'opened' || m.cohort === 'backlog'));
+  const mixes = REGISTRY.filter((m) => m.kind === 'mix');
+  for (const m of mixes) if (m.sql !== 'histogram(channel_label)') throw new Error(`${m.name}: the settled facts hold mixes by channel only`);
+  const rows = new Map<string, SqlRow>(live.map((r) => [key(r), { ...r }]));
+  for (const f of settled) {
+    const k = key(f);
+    let r = rows.get(k);
+    if (!r) {
+      r = Object.fromEntries(by.map((d) => [d, f[d]]));
+      for (const m of counts) r[m.name] = 0;
+      for (const m of mixes) r[m.name] = [];
+      rows.set(k, r);
+    }
+    for (const m of counts) r[m.name] = Number(r[m.name] ?? 0) + Number(f[m.name] ?? 0);
+    for (const m of mixes) {
+      const entries = [...((r[m.name] ?? []) as { key: string; value: string | number }[])];
+      const at = entries.findIndex((e) => e.key === f.channel_label);
+      const n = Number(f.opened ?? 0);
+      if (at >= 0) entries[at] = { key: entries[at].key, value: Number(entries[at].value) + n };
+      else if (n > 0) entries.push({ key: String(f.channel_label), value: n });
+      r[m.name] = entries;
+    }
+  }
+  // In the order histogram gives its keys (sorted), as the live rows have them.
+  for (const r of rows.values()) for (const m of mixes) (r[m.name] as { key: string }[]).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return [...rows.values()];
 }
 
 export interface KpiOptions {
@@ -119,12 +185,18 @@ export async function computeKpis(wh: Warehouse, by: readonly Dimension[], windo
   const held = await wh.one<{ surveys: boolean; contacts: boolean }>(
     'SELECT EXISTS (SELECT 1 FROM survey_responses) AS surveys, EXISTS (SELECT 1 FROM interactions) AS contacts');
   const surveys = Boolean(held?.surveys);
-  const q1 = buildKpiCountsQuery(by, sel, { surveys });
-  const countRows = await wh.all<SqlRow>(q1.sql, q1.params, cap);
+  // The settled cases' figures stored ahead, where they can be read (settled-facts.ts); else none.
+  const plan = await settledPlan(wh, sel, by);
+  const q1 = buildKpiCountsQuery(by, sel, { surveys, source: plan ? liveSource(plan.cut, plan.horizon) : undefined });
+  let countRows = await wh.all<SqlRow>(q1.sql, q1.params, cap);
+  if (plan) {
+    const q = buildSettledCountsQuery(by, sel, plan.cut);
+    countRows = withSettledCounts(countRows, await wh.all<SqlRow>(q.sql, q.params), by, key);
+  }
   const q2 = buildClosedCohortQuery(by, sel, { contacts: Boolean(held?.contacts) });
   const closedRows = await wh.all<SqlRow>(q2.sql, q2.params, cap);
   if (Number.isFinite(cap.maxRows) && new Set([...countRows, ...closedRows].map(key)).size > cap.maxRows) throw new TooManyRowsError(cap.maxRows, cap.what);
-  const km = opts.durations === false ? () => NO_SUMMARY : await kmByGroup(wh, by, sel, key);
+  const km = opts.durations === false ? () => NO_SUMMARY : await kmByGroup(wh, by, sel, key, plan);
   // Backlog at T is every case opened by T and not closed by T (DESIGN.md), however long ago it
   // opened. Rows cut by period keep the backlog of their own period's cases (that is aging by
   // cohort); rows that are not cut by period count the whole backlog.

@@ -8,8 +8,11 @@ import {
   SURVEY_ANSWERS_SQL,
   dimensionSql,
   selectCases,
+  settledAtSql,
+  settledSql,
   type CaseSelection,
   type Dimension,
+  type SelectCasesOptions,
 } from './case-predicates.ts';
 import { sqlMeasures, type Cohort } from './measures.ts';
 
@@ -22,6 +25,9 @@ const DAY_US = 86_400_000_000;
 export const REOPEN_WINDOW_DAYS = 30;
 /** Measured FCR: no new contact or reopening within this long after closing. */
 export const FCR_WINDOW_DAYS = 7;
+
+/** Where the cases are read from when not `cases` itself (selectCases `source`). */
+type CaseSource = SelectCasesOptions['source'];
 
 const groupBy = (by: readonly Dimension[]) =>
   by.length ? `GROUP BY ${by.map((_, i) => i + 1).join(', ')} ORDER BY ${by.map((_, i) => i + 1).join(', ')}` : '';
@@ -46,8 +52,8 @@ const SURVEY_COLUMNS = ['sv_n', 'csat_n', 'csat_sum', 'csat_top2', 'nps_n', 'pro
  * every case opened up to the window's end (the backlog's cohort). The KPI counts aggregate these
  * rows; the case list (case-list-sql.ts) selects from them by a measure's predicate.
  */
-export function openedCohortRows(by: readonly Dimension[], sel: CaseSelection, o: { sinceEver?: boolean; surveys?: boolean } = {}): Query {
-  const k = selectCases(sel, { by, columns: [...CASE_COLUMNS, `${dimensionSql('channel', sel.area_kind)} AS channel_label`], sinceEver: o.sinceEver, state: true });
+export function openedCohortRows(by: readonly Dimension[], sel: CaseSelection, o: { sinceEver?: boolean; surveys?: boolean; source?: CaseSource; columns?: readonly string[] } = {}): Query {
+  const k = selectCases(sel, { by, columns: [...CASE_COLUMNS, `${dimensionSql('channel', sel.area_kind)} AS channel_label`, ...(o.columns ?? [])], sinceEver: o.sinceEver, state: true, source: o.source });
   const surveys = o.surveys !== false;
   // Held once only when the survey answers are matched to its cases: holding a year of a large
   // city's cases cost more than half of the whole count.
@@ -82,7 +88,7 @@ WITH k AS ${surveys ? 'MATERIALIZED' : 'NOT MATERIALIZED'} (
  * Opened cohort, per group: the registry's opened and backlog measures over the cohort's rows
  * (openedCohortRows). With `sinceEver`, every case opened up to the window's end (the backlog's cohort).
  */
-export function buildKpiCountsQuery(by: readonly Dimension[], sel: CaseSelection, o: { sinceEver?: boolean; surveys?: boolean } = {}): Query {
+export function buildKpiCountsQuery(by: readonly Dimension[], sel: CaseSelection, o: { sinceEver?: boolean; surveys?: boolean; source?: CaseSource } = {}): Query {
   const rows = openedCohortRows(by, sel, o);
   const sql = `${rows.sql}
 SELECT ${[...by, ...measureColumns(['opened', 'backlog'])].join(',\n  ')}
@@ -214,9 +220,9 @@ function kmTerms(duration: KmDuration) {
  * Each case Kaplan–Meier counts, one row per case (the relation `d`): its groups, its duration in
  * whole microseconds (`us`) and whether it ended by the as-of time (`ended`), as kmTerms says.
  */
-function kmCaseRows(by: readonly Dimension[], sel: CaseSelection, duration: KmDuration): Query {
+function kmCaseRows(by: readonly Dimension[], sel: CaseSelection, duration: KmDuration, source?: CaseSource): Query {
   const t = kmTerms(duration);
-  const k = selectCases(sel, { by, columns: ['c.opened_at', `c.${t.end}`], state: true });
+  const k = selectCases(sel, { by, columns: ['c.opened_at', `c.${t.end}`], state: true, source });
   const sql = `
 WITH k AS (
   ${k.sql}
@@ -255,8 +261,8 @@ GROUP BY ALL`;
  * cases was no faster. Seconds from whole microseconds keep every distinct duration distinct (and
  * in order) up to about 270 years.
  */
-export function buildKmDurationsQuery(by: readonly Dimension[], sel: CaseSelection, duration: KmDuration): Query {
-  const d = kmCaseRows(by, sel, duration);
+export function buildKmDurationsQuery(by: readonly Dimension[], sel: CaseSelection, duration: KmDuration, source?: CaseSource): Query {
+  const d = kmCaseRows(by, sel, duration, source);
   const sql = `${d.sql}
 SELECT ${[...by,
     `list(us / 1e6) FILTER (WHERE ended) AS ends`,
@@ -264,4 +270,74 @@ SELECT ${[...by,
 FROM d
 ${by.length ? 'GROUP BY ALL' : ''}`;
   return query(sql, d.params);
+}
+
+/** A settled fact's key: what a case is grouped and filtered by, short of its area (and its time of opening, a local day). */
+export const SETTLED_KEY = ['opened_day', 'service_code', 'service_name', 'agency', 'channel'] as const;
+/** The durations a settled fact stores sorted, as columns `<duration>_ends`. */
+export const SETTLED_DURATIONS: readonly KmDuration[] = ['close', 'first_response'];
+/** The registry's counts of the opened cohort (and backlog, 0 for a settled case): a settled fact's columns. */
+const settledCounts = () => sqlMeasures(['opened', 'backlog']).filter((m) => m.kind === 'count');
+
+/**
+ * The settled cases' figures (case-predicates.ts settledSql), one row per key (SETTLED_KEY): each
+ * count of the opened cohort, when the last of its cases settled (`settled_at`), each duration's
+ * ends sorted (`close_ends`, `first_response_ends`), and how many would be censored (`censored`:
+ * none can be, settledSql sees to it; the refresh checks). Computed at an as-of time after
+ * every case's `settled_at` (infinity), which is what each figure is at any as-of time after it.
+ * `days`: only the cases opened on the days of that relation (column `day`); `surveys`: the
+ * warehouse holds survey answers (else none are matched).
+ */
+export function buildSettledFactsQuery(timezone: string, o: { days?: string; surveys?: boolean } = {}): Query {
+  const sel: CaseSelection = { window: { from: '0001-01-01', to: '9999-12-31', as_of: 'infinity', timezone }, area_kind: 'source', local_days: true, state_log: false, reopenings: false };
+  const surveys = o.surveys !== false;
+  const answered = surveys
+    ? `LEFT JOIN (SELECT case_id, max(answered_at) AS answered FROM (${SURVEY_ANSWERS_SQL}) GROUP BY case_id) sa ON sa.case_id = c.case_id`
+    : '';
+  const relation = `(SELECT c.*, ${settledAtSql('c.', surveys ? 'sa.answered' : 'NULL')} AS settled_at
+    FROM cases c ${answered}
+    WHERE ${settledSql('c.')}${o.days ? ` AND c.opened_day IN (SELECT day FROM ${o.days})` : ''})`;
+  const rows = openedCohortRows([], sel, { sinceEver: true, surveys, source: { relation }, columns: [...SETTLED_KEY.map((k) => `c.${k} AS key_${k}`), 'c.settled_at'] });
+  const lists = SETTLED_DURATIONS.map((d) => {
+    const t = kmTerms(d);
+    return `list_sort(list((${t.us}) / 1e6) FILTER (WHERE ${t.counted} AND ${t.ended})) AS ${d}_ends`;
+  });
+  const censored = SETTLED_DURATIONS.map((d) => `count_if(${kmTerms(d).counted} AND NOT ${kmTerms(d).ended})`).join(' + ');
+  const sql = `${rows.sql}
+SELECT ${[...SETTLED_KEY.map((k) => `key_${k} AS ${k}`), ...settledCounts().map((m) => `(${m.sql})::BIGINT AS ${m.name}`), 'max(settled_at) AS settled_at', ...lists, `(${censored})::BIGINT AS censored`].join(',\n  ')}
+FROM st
+GROUP BY ${SETTLED_KEY.map((_, i) => i + 1).join(', ')}`;
+  return query(sql, rows.params);
+}
+
+/** The stored facts of the opening days before `$settled_cut` (the rest are read live), as a selectCases source. */
+const settledSource = (cut: string): CaseSource => ({ relation: `(SELECT * FROM settled_facts WHERE opened_day < $settled_cut)`, params: { settled_cut: cut }, asOfKnown: true });
+
+/**
+ * The cases not stored ahead, as a selectCases source: every case opened on or after the cut day,
+ * and before it those not settled. From the copy kept beside the facts (`live_cases`: every case
+ * opened since the horizon day, and the ones not settled before it) when the cut is not before
+ * the horizon — a scan of a few weeks' cases instead of every case — else from `cases` itself.
+ */
+export const liveSource = (cut: string, horizon: string): CaseSource => ({
+  relation: cut >= horizon
+    ? `(SELECT * EXCLUDE (is_settled) FROM live_cases WHERE opened_day >= $settled_cut OR NOT is_settled)`
+    : `(SELECT * FROM cases WHERE opened_day >= $settled_cut UNION ALL BY NAME SELECT * EXCLUDE (is_settled) FROM live_cases WHERE opened_day < $settled_cut AND NOT is_settled)`,
+  params: { settled_cut: cut },
+});
+
+/** The stored facts' counts per group of `by` and channel label (the mixes are made of these), for the days before `cut`. */
+export function buildSettledCountsQuery(by: readonly Dimension[], sel: CaseSelection, cut: string): Query {
+  const counts = settledCounts();
+  const k = selectCases(sel, { by, columns: [...counts.map((m) => `c.${m.name}`), `${dimensionSql('channel', sel.area_kind)} AS channel_label`], source: settledSource(cut) });
+  const sql = `SELECT ${[...by, 'channel_label', ...counts.map((m) => `sum(${m.name})::BIGINT AS ${m.name}`)].join(', ')}
+FROM (${k.sql})
+GROUP BY ALL`;
+  return query(sql, k.params);
+}
+
+/** The stored facts' sorted ends of one duration, one list per fact (so several per group of `by`), for the days before `cut`. */
+export function buildSettledListsQuery(by: readonly Dimension[], sel: CaseSelection, duration: KmDuration, cut: string): Query {
+  const k = selectCases(sel, { by, columns: [`c.${duration}_ends AS ends`], source: settledSource(cut) });
+  return query(`SELECT ${[...by, 'ends'].join(', ')} FROM (${k.sql}) WHERE len(ends) > 0`, k.params);
 }

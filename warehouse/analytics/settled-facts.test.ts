@@ -1,0 +1,192 @@
+// The settled facts (settled-facts.ts) change no figure: every KPI read with them is the one read
+// from every case's row, to the bit — at as-of times before, inside and after the window, by every
+// dimension they carry, with filters and scopes — and a batch that updates them by its days leaves
+// exactly what building them all again gives. A question they cannot answer (by area; data they
+// were not built for) reads every case, as before.
+import { describe, expect, it } from 'vitest';
+import { useDemoWindow } from '../../test/demo-window.ts';
+import { tempWarehouse } from '../../test/helpers.ts';
+import { ingestFile } from '../../ingest/load.ts';
+import { loadProfile } from '../../ingest/profile.ts';
+import { computeKpis, type KpiOptions } from './kpis.ts';
+import { resolveSelection } from './dimensions.ts';
+import { refreshSettledFacts, settledFactsCurrent, settledPlan } from './settled-facts.ts';
+import type { Warehouse } from '../db.ts';
+import type { CaseFilter, CaseWindow, Dimension } from '../queries/case-predicates.ts';
+
+/** `fn` with the facts set aside: every case is read from its row (the meta row says the facts are of no data). */
+async function withoutFacts<T>(wh: Warehouse, fn: () => Promise<T>): Promise<T> {
+  const saved = await wh.all<Record<string, unknown>>(`SELECT stamp, zone, shape, horizon::VARCHAR AS horizon, built_at::VARCHAR AS built_at FROM settled_facts_meta`);
+  await wh.run(`DELETE FROM settled_facts_meta`);
+  try {
+    return await fn();
+  } finally {
+    for (const m of saved) await wh.run(`INSERT INTO settled_facts_meta VALUES ($stamp, $zone, $shape, $horizon::DATE, $built_at::TIMESTAMPTZ)`, m as Record<string, string>);
+  }
+}
+
+/** The same question with and without the facts; says whether the facts were read. */
+async function bothWays(wh: Warehouse, by: Dimension[], w: CaseWindow, filter: CaseFilter = {}, opts: KpiOptions = {}) {
+  const plan = await settledPlan(wh, await resolveSelection(wh, w, { filter, scope: opts.scope, area_kind: opts.area_kind }), by);
+  const fast = await computeKpis(wh, by, w, filter, opts);
+  const live = await withoutFacts(wh, () => computeKpis(wh, by, w, filter, opts));
+  return { plan, fast, live };
+}
+
+/** Every row of the facts and of live_cases, in a fixed order (for comparing two builds). */
+async function factsSnapshot(wh: Warehouse) {
+  return {
+    facts: await wh.all(`SELECT * FROM settled_facts ORDER BY ALL`),
+    live: await wh.all(`SELECT * EXCLUDE (refreshed_batch) FROM live_cases ORDER BY case_id`),
+    meta: await wh.all(`SELECT stamp, zone, shape, horizon FROM settled_facts_meta`),
+  };
+}
+
+describe('settled facts on the demo city', () => {
+  const demo = useDemoWindow();
+
+  it('are built as the city loads, current, and hold most of its cases', async () => {
+    const wh = demo.t.wh;
+    expect(await settledFactsCurrent(wh)).toBe(true);
+    const n = await wh.one<{ facts: number; cases: number; live: number }>(
+      `SELECT (SELECT sum(opened) FROM settled_facts)::INTEGER AS facts, (SELECT count(*) FROM cases)::INTEGER AS cases, (SELECT count(*) FROM live_cases)::INTEGER AS live`);
+    expect(n!.facts).toBeGreaterThan(n!.cases * 0.8);
+    expect(n!.live).toBeLessThan(n!.cases * 0.2);
+  });
+
+  const groupings: Dimension[][] = [['service', 'week'], ['agency', 'month'], [], ['service_group'], ['channel', 'day'], ['quarter']];
+  const asOfs = [
+    ['the window\'s as-of time', null],
+    ['inside the window', '2026-10-10T15:30:00Z'],
+    ['before the window ends', '2026-08-20T00:00:00Z'],
+    ['long after the data', '2027-06-01T00:00:00Z'],
+  ] as const;
+  for (const [label, asOf] of asOfs) {
+    it(`give every figure to the bit, as of ${label}, by every dimension they carry`, async () => {
+      const w = { ...demo.w, as_of: asOf ?? demo.w.as_of };
+      for (const by of groupings) {
+        const r = await bothWays(demo.t.wh, by, w);
+        expect(r.plan, by.join()).not.toBeNull();
+        expect(r.fast.rows.length, by.join()).toBeGreaterThan(0);
+        expect(r.fast, by.join()).toEqual(r.live);
+      }
+    });
+  }
+
+  const asked: { name: string; filter: CaseFilter; opts: KpiOptions }[] = [
+    { name: 'an agency filter', filter: { agency: 'Sanitation' }, opts: {} },
+    { name: 'a channel filter', filter: { channel: 'phone' }, opts: {} },
+    { name: 'a service filter by code', filter: { service: 'POTHOLE' }, opts: {} },
+    { name: 'an agency scope', filter: {}, opts: { scope: { agencies: ['Public Works', 'Sanitation'] } } },
+    { name: 'services left out', filter: {}, opts: { scope: { exclude_services: ['Pothole Repair'], exclude_service_codes: ['NOISE'] } } },
+  ];
+  for (const c of asked) {
+    it(`give every figure to the bit with ${c.name}`, async () => {
+      const r = await bothWays(demo.t.wh, ['service', 'week'], demo.w, c.filter, c.opts);
+      expect(r.plan).not.toBeNull();
+      expect(r.fast.rows.length).toBeGreaterThan(0);
+      expect(r.fast).toEqual(r.live);
+    });
+  }
+
+  it('leave a closed case with no first response to be read live (the model gives every close one; an update might not)', async () => {
+    const wh = demo.t.wh;
+    await wh.transaction(async () => {
+      await wh.run(`UPDATE cases SET first_response_at = NULL WHERE case_id IN (SELECT case_id FROM cases WHERE status = 'closed' AND opened_day BETWEEN $from::DATE AND $to::DATE ORDER BY case_id LIMIT 25)`, { from: demo.w.from, to: demo.w.to });
+      await refreshSettledFacts(wh);
+    });
+    const r = await bothWays(wh, ['service', 'week'], demo.w);
+    expect(r.plan).not.toBeNull();
+    expect(r.fast).toEqual(r.live);
+  });
+
+  it('are not read for a question by area, nor once the data has changed without them', async () => {
+    const wh = demo.t.wh;
+    const r = await bothWays(wh, ['area', 'week'], demo.w);
+    expect(r.plan).toBeNull();
+    expect(r.fast).toEqual(r.live);
+    const sel = await resolveSelection(wh, demo.w, {});
+    await wh.run(`INSERT INTO ingest_batches (batch_id, source, kind, started_at, finished_at) VALUES ('elsewhere', 'test', 'cases', now(), now())`);
+    expect(await settledPlan(wh, sel, ['service'])).toBeNull();
+    expect(await settledFactsCurrent(wh)).toBe(false);
+    await wh.run(`DELETE FROM ingest_batches WHERE batch_id = 'elsewhere'`);
+    expect(await settledPlan(wh, sel, ['service'])).not.toBeNull();
+  });
+});
+
+describe('settled facts kept up by daily loads', () => {
+  const HEADER = 'request_id,service_code,service_name,agency,channel,status,requested_at,closed_at,lat,lon,district';
+  const SERVICES = [['POTHOLE', 'Pothole Repair', 'Streets'], ['TRASH', 'Missed Trash Pickup', 'Sanitation'], ['NOISE', 'Noise Complaint', 'Code Enforcement']];
+  const CHANNELS = ['phone', 'web', 'app'];
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const DAY = 86_400_000;
+  const start = Date.parse('2026-03-02T13:00:00Z');
+  /** Case i of a seeded city: opened over 120 days, some closed after hours to weeks, some still open, some cancelled. */
+  const row = (i: number, o: { status?: string; closedAfterDays?: number; service?: number } = {}) => {
+    const opened = start + (i % 120) * DAY + (i * 7919 % 600) * 60_000;
+    const status = o.status ?? (i % 11 === 0 ? 'open' : i % 13 === 0 ? 'cancelled' : 'closed');
+    const closedAfter = o.closedAfterDays ?? ((i * 104729) % 2000) / 100;
+    const [code, name, agency] = SERVICES[o.service ?? i % 3];
+    const closed = status === 'open' ? '' : iso(opened + closedAfter * DAY);
+    return [`R${i}`, code, name, agency, CHANNELS[i % 3], status, iso(opened), closed, '41.2', '-77.3', i % 2 ? 'East' : 'West'].join(',');
+  };
+
+  it('update the days a batch touched, and leave what building them all again gives', async () => {
+    const t = await tempWarehouse();
+    try {
+      const profile = loadProfile('demo-city');
+      const events = loadProfile('demo-city-events');
+      const checkFull = async (label: string) => {
+        expect(await settledFactsCurrent(t.wh), label).toBe(true);
+        const byDays = await factsSnapshot(t.wh);
+        await t.wh.transaction(() => refreshSettledFacts(t.wh));
+        expect(await factsSnapshot(t.wh), label).toEqual(byDays);
+      };
+      const checkFigures = async (label: string) => {
+        for (const asOf of ['2026-05-01T00:00:00Z', '2026-07-15T00:00:00Z', '2026-12-01T00:00:00Z']) {
+          const w = { from: '2026-03-02', to: '2026-06-30', as_of: asOf, timezone: 'America/New_York' };
+          for (const by of [['service', 'week'], ['agency']] as Dimension[][]) {
+            const r = await bothWays(t.wh, by, w);
+            expect(r.plan, `${label} ${asOf} ${by.join()}`).not.toBeNull();
+            expect(r.fast, `${label} ${asOf} ${by.join()}`).toEqual(r.live);
+          }
+        }
+      };
+
+      // Day 1: 600 cases over four months, as first exported.
+      await ingestFile(t.wh, t.write('day1.csv', [HEADER, ...Array.from({ length: 600 }, (_, i) => row(i))].join('\n') + '\n'), profile);
+      await checkFull('day 1');
+      await checkFigures('day 1');
+
+      // Day 2: some open cases closed, some closed ones reopened and open again, a service
+      // changed, a close moved later by weeks, new cases.
+      const day2 = [HEADER];
+      for (let i = 0; i < 600; i += 11) day2.push(row(i, { status: 'closed', closedAfterDays: 3 }));
+      for (let i = 1; i < 600; i += 37) day2.push(row(i, { status: 'open' }));
+      for (let i = 2; i < 600; i += 41) day2.push(row(i, { service: (i + 1) % 3 }));
+      for (let i = 4; i < 600; i += 53) day2.push(row(i, { status: 'closed', closedAfterDays: 40 }));
+      for (let i = 600; i < 700; i++) day2.push(row(i));
+      await ingestFile(t.wh, t.write('day2.csv', day2.join('\n') + '\n'), profile);
+      await checkFull('day 2');
+      await checkFigures('day 2');
+
+      // Day 3: an event trail: responses, reopenings of closed cases and closes again.
+      const trail = ['request_id,event,at'];
+      for (let i = 3; i < 600; i += 29) {
+        trail.push(`R${i},acknowledged,${iso(start + (i % 120) * DAY + DAY / 2)}`);
+        trail.push(`R${i},reopened,${iso(Date.parse('2026-07-01T12:00:00Z') + i * 60_000)}`);
+        if (i % 2) trail.push(`R${i},closed,${iso(Date.parse('2026-07-09T12:00:00Z') + i * 60_000)}`);
+      }
+      await ingestFile(t.wh, t.write('day3.csv', trail.join('\n') + '\n'), events);
+      await checkFull('day 3');
+      await checkFigures('day 3');
+
+      // The same file again changes nothing, and the facts stay current.
+      const again = await ingestFile(t.wh, t.write('day3b.csv', trail.join('\n') + '\n'), events);
+      expect(again.loaded).toBe(0);
+      expect(await settledFactsCurrent(t.wh)).toBe(true);
+    } finally {
+      t.cleanup();
+    }
+  }, 120_000);
+});

@@ -1,0 +1,128 @@
+// Settled facts: what the KPIs read of the cases whose figures can no longer change, stored ahead.
+// A settled case (case-predicates.ts settledSql: closed or cancelled, responded to) counts the same
+// at every as-of time after its `settled_at`, so its counts are summed and its durations sorted
+// once, per opening day, service, agency and channel, when a batch lands (kpi-sql.ts
+// buildSettledFactsQuery, from the measure registry). A KPI question then reads those sums and
+// sorted lists for the opening days before the cut (the first day with a case settled at or after
+// the as-of time) and reads the rest live from `cases` — the days from the cut on, and before it
+// the cases not settled, kept in `unsettled_cases` so that reading them does not scan every case.
+// Same figures, to the bit: the KPI tests run both ways (settled-facts.test.ts).
+import { createHash } from 'node:crypto';
+import type { Warehouse } from '../db.ts';
+import { isPeriod, type CaseSelection, type Dimension } from '../queries/case-predicates.ts';
+import { settledSql } from '../queries/case-predicates.ts';
+import { buildSettledFactsQuery } from '../queries/kpi-sql.ts';
+
+/** The dimensions and filters the facts carry (everything but the area: that is per case). */
+const FACT_DIMENSIONS: ReadonlySet<string> = new Set(['service', 'service_group', 'agency', 'channel']);
+
+/** What the facts were built for: every landed batch (none lands without changing it). */
+const STAMP_SQL = `SELECT concat_ws('|', (SELECT count(*) FROM ingest_batches), (SELECT max(coalesce(finished_at, started_at)) FROM ingest_batches)) AS stamp`;
+
+async function stampNow(wh: Warehouse): Promise<string> {
+  return (await wh.one<{ stamp: string }>(STAMP_SQL))!.stamp;
+}
+
+/** The build's identity: the facts' SQL (registry and predicates) for a zone. */
+const shapes = new Map<string, string>();
+const shapeOf = (zone: string) => shapes.get(zone) ?? shapes.set(zone, createHash('sha256').update(buildSettledFactsQuery(zone, { days: 'days', surveys: true }).sql).digest('hex').slice(0, 16)).get(zone)!;
+
+interface Meta { stamp: string; zone: string; shape: string; horizon: string }
+async function meta(wh: Warehouse): Promise<Meta | null> {
+  return (await wh.one<Meta>(`SELECT stamp, zone, shape, strftime(horizon, '%Y-%m-%d') AS horizon FROM settled_facts_meta LIMIT 1`)) ?? null;
+}
+
+/**
+ * How many days before the newest opening `live_cases` keeps every case: four weeks, so that the
+ * usual question (as of the newest data, whose cut is within days of it) reads only those and
+ * the cases not settled.
+ */
+const HORIZON_DAYS = 27;
+
+/** The zone every case's local days are cut in, or null (none, or several: no facts then). */
+async function dayZone(wh: Warehouse): Promise<string | null> {
+  const r = await wh.all<{ z: string | null }>(`SELECT DISTINCT day_zone AS z FROM cases LIMIT 2`);
+  return r.length === 1 ? r[0].z : null;
+}
+
+/** Whether the stored facts are those of the data as it is now (asked before a batch writes: whether it may then update them by days). */
+export async function settledFactsCurrent(wh: Warehouse): Promise<boolean> {
+  const m = await meta(wh);
+  return m !== null && m.stamp === (await stampNow(wh)) && m.shape === shapeOf(m.zone) && (await tablesExist(wh));
+}
+
+const NOT_SETTLED = `NOT coalesce(${settledSql('c.')}, false)`;
+
+/**
+ * Brings the facts and `live_cases` up to the data as it is now, and stamps them so. `days` (a
+ * relation with a column `day`): only the cases opened on those days changed since the facts were
+ * current (`wasCurrent`, asked before the change) — then only those days are built again; else
+ * everything is. Run inside the transaction that changed the cases, after its last write to them.
+ */
+export async function refreshSettledFacts(wh: Warehouse, o: { days?: string; wasCurrent?: boolean } = {}): Promise<void> {
+  const zone = await dayZone(wh);
+  const before = await meta(wh);
+  await wh.run(`DELETE FROM settled_facts_meta`);
+  if (zone === null) {
+    await wh.run(`DROP TABLE IF EXISTS settled_facts`);
+    await wh.run(`DROP TABLE IF EXISTS live_cases`);
+    return;
+  }
+  const surveys = Boolean((await wh.one<{ any: boolean }>(`SELECT EXISTS (SELECT 1 FROM survey_responses) AS any`))?.any);
+  const newest = (await wh.one<{ h: string | null }>(`SELECT strftime(max(opened_day) - ${HORIZON_DAYS}, '%Y-%m-%d') AS h FROM cases`))?.h ?? '9999-12-31';
+  let horizon = newest;
+  if (o.days && o.wasCurrent && before && before.zone === zone) {
+    horizon = before.horizon;
+    const q = buildSettledFactsQuery(zone, { days: o.days, surveys });
+    await wh.run(`DELETE FROM settled_facts WHERE opened_day IN (SELECT day FROM ${o.days})`);
+    await wh.run(`INSERT INTO settled_facts BY NAME ${q.sql}`, q.params);
+    await wh.run(`DELETE FROM live_cases WHERE opened_day IN (SELECT day FROM ${o.days})`);
+    await wh.run(
+      `INSERT INTO live_cases BY NAME SELECT c.*, NOT (${NOT_SETTLED}) AS is_settled FROM cases c
+       WHERE c.opened_day IN (SELECT day FROM ${o.days}) AND (c.opened_day >= $horizon::DATE OR ${NOT_SETTLED})`, { horizon });
+    // The horizon moves on with the data: the settled cases it leaves behind are in the facts.
+    if (newest > horizon) {
+      await wh.run(`DELETE FROM live_cases WHERE opened_day < $horizon::DATE AND is_settled`, { horizon: newest });
+      horizon = newest;
+    }
+  } else {
+    const q = buildSettledFactsQuery(zone, { surveys });
+    await wh.run(`CREATE OR REPLACE TABLE settled_facts AS ${q.sql}`, q.params);
+    await wh.run(
+      `CREATE OR REPLACE TABLE live_cases AS SELECT c.*, NOT (${NOT_SETTLED}) AS is_settled FROM cases c
+       WHERE c.opened_day >= $horizon::DATE OR ${NOT_SETTLED}`, { horizon });
+  }
+  const bad = await wh.one<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM settled_facts WHERE censored > 0`);
+  if (bad && bad.n > 0) throw new Error(`settled facts: ${bad.n} facts hold a censored duration (settledSql admits a case that is not final)`);
+  await wh.run(`INSERT INTO settled_facts_meta VALUES ($stamp, $zone, $shape, $horizon::DATE, now())`, { stamp: await stampNow(wh), zone, shape: shapeOf(zone), horizon });
+}
+
+/** After a batch that changed no case (the same file again): the facts, if current before it, are still the data's. */
+export async function restampSettledFacts(wh: Warehouse, wasCurrent: boolean): Promise<void> {
+  if (wasCurrent) await wh.run(`UPDATE settled_facts_meta SET stamp = (${STAMP_SQL})`);
+  else await wh.run(`DELETE FROM settled_facts_meta`);
+}
+
+async function tablesExist(wh: Warehouse): Promise<boolean> {
+  const r = await wh.one<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM duckdb_tables() WHERE schema_name = 'main' AND NOT temporary AND table_name IN ('settled_facts', 'live_cases')`);
+  return r?.n === 2;
+}
+
+/**
+ * Whether a KPI question can read the stored facts, and from which opening day on it must read
+ * the cases live instead (`cut`, "YYYY-MM-DD"): the first day with a fact settled at or after
+ * the as-of time; `horizon`: from which day `live_cases` holds every case. Null — every case
+ * from `cases` — when the facts are not those of the data now, their days are cut in another
+ * zone than the question's, or it groups or filters by area.
+ */
+export async function settledPlan(wh: Warehouse, sel: CaseSelection, by: readonly Dimension[]): Promise<{ cut: string; horizon: string } | null> {
+  if (!sel.local_days) return null;
+  const filters = Object.entries(sel.filter ?? {}).filter(([, v]) => v !== undefined && v !== null).map(([k]) => k);
+  if (![...by, ...filters].every((d) => isPeriod(d) || FACT_DIMENSIONS.has(d))) return null;
+  const m = await meta(wh);
+  if (!m || m.zone !== sel.window.timezone || m.stamp !== (await stampNow(wh)) || m.shape !== shapeOf(m.zone)) return null;
+  const r = await wh.one<{ cut: string | null }>(
+    `SELECT strftime(min(opened_day), '%Y-%m-%d') AS cut FROM settled_facts WHERE settled_at >= $as_of::TIMESTAMPTZ`, { as_of: sel.window.as_of });
+  // Nothing settled at or after the as-of time: every stored day is read from the facts.
+  return { cut: r?.cut ?? '9999-12-31', horizon: m.horizon };
+}
