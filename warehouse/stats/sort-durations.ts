@@ -229,3 +229,89 @@ export class GroupDurationsSort {
     return s ? s.advance(budget) : 0;
   }
 }
+
+/**
+ * Sorted arrays merged into one sorted array (`out`), in resumable steps: the stored facts' ends,
+ * each sorted when the batch landed, with the live cases' (sorted first by DurationSort). A value
+ * is taken from the part with the smallest next value (a binary heap of the parts), so the result
+ * holds exactly the parts' values in ascending order: for the durations (finite, non-negative,
+ * never -0) exactly what sorting them all together gives, at a fraction of its cost.
+ */
+export class SortedMerge {
+  readonly out: Float64Array;
+  private readonly parts: Float64Array[];
+  private readonly at: number[];
+  /** Indices of the parts not yet used up, a min-heap on each one's next value. */
+  private readonly heap: number[] = [];
+  private written = 0;
+
+  constructor(parts: readonly Float64Array[], out: Float64Array) {
+    this.parts = parts.filter((p) => p.length > 0);
+    this.at = this.parts.map(() => 0);
+    this.out = out;
+    if (out.length !== this.parts.reduce((n, p) => n + p.length, 0)) throw new Error('SortedMerge: the output is not the parts\' length');
+    for (let i = 0; i < this.parts.length; i++) this.push(i);
+  }
+
+  get done(): boolean {
+    return this.written === this.out.length;
+  }
+
+  private head(i: number): number {
+    return this.parts[i][this.at[i]];
+  }
+
+  private push(i: number): void {
+    const h = this.heap;
+    h.push(i);
+    let c = h.length - 1;
+    while (c > 0) {
+      const p = (c - 1) >> 1;
+      if (this.head(h[p]) <= this.head(h[c])) break;
+      [h[p], h[c]] = [h[c], h[p]];
+      c = p;
+    }
+  }
+
+  private siftDown(): void {
+    const h = this.heap;
+    let c = 0;
+    for (;;) {
+      const l = 2 * c + 1;
+      if (l >= h.length) return;
+      const r = l + 1;
+      const m = r < h.length && this.head(h[r]) < this.head(h[l]) ? r : l;
+      if (this.head(h[c]) <= this.head(h[m])) return;
+      [h[c], h[m]] = [h[m], h[c]];
+      c = m;
+    }
+  }
+
+  advance(budget: number): number {
+    const h = this.heap;
+    const out = this.out;
+    let did = 0;
+    budget = Math.max(1, budget);
+    while (did < budget && h.length > 0) {
+      const i = h[0];
+      const part = this.parts[i];
+      // Take from the smallest part while it stays no larger than the next part's head: runs of a
+      // part come out without touching the heap.
+      const limit = h.length > 1 ? Math.min(this.head(h[1]), h.length > 2 ? this.head(h[2]) : Infinity) : Infinity;
+      let a = this.at[i];
+      do {
+        out[this.written++] = part[a++];
+        did++;
+      } while (a < part.length && part[a] <= limit && did < budget);
+      this.at[i] = a;
+      if (a === part.length) {
+        const last = h.pop()!;
+        if (h.length > 0) {
+          h[0] = last;
+          this.siftDown();
+        }
+      } else this.siftDown();
+    }
+    return did;
+  }
+}
