@@ -219,8 +219,8 @@ async function ingestOnce(wh: Warehouse, file: string, profile: Profile, opts: I
              rows_duplicate = $dup, rows_flagged = $flagged, events_added = $events, file_bytes = $bytes, file_digest = $digest WHERE batch_id = $b`,
           { b: batchId, read: r.read, loaded: r.loaded, rejected: r.rejected, dup: r.duplicate, flagged: r.flagged, events: r.events_added, bytes, digest: await digest },
         );
-        // The settled facts: a batch of cases or events changed the cases of some opening days
-        // only (none, if it added no event); any other kind may change any case's figures (due
+        // The settled facts: a batch of cases or events changed the cases of some days of opening
+        // and first close only (none, if it added no event); any other kind may change any case's figures (due
         // times, survey answers), so they are all built again.
         progress('facts', 0);
         const byDays = profile.kind === 'cases' || profile.kind === 'case_events';
@@ -228,7 +228,7 @@ async function ingestOnce(wh: Warehouse, file: string, profile: Profile, opts: I
           await wh.run(`CREATE TEMP TABLE IF NOT EXISTS batch_fact_days (day DATE)`);
           // No batch_cases: the batch added no event, so no case changed.
           const rebuilt = await wh.one<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM duckdb_tables() WHERE temporary AND table_name = 'batch_cases'`);
-          if (rebuilt?.n) await wh.run(`INSERT INTO batch_fact_days SELECT DISTINCT opened_day FROM cases WHERE case_id IN (SELECT case_id FROM batch_cases)`);
+          if (rebuilt?.n) await wh.run(`INSERT INTO batch_fact_days SELECT DISTINCT unnest([opened_day, closed_day]) FROM cases WHERE case_id IN (SELECT case_id FROM batch_cases)`);
         }
         await refreshSettledFacts(wh, { days: byDays ? 'batch_fact_days' : undefined, wasCurrent: factsWereCurrent });
         return r;

@@ -81,9 +81,9 @@ export async function prepareTouchedCases(wh: Warehouse, o: RefreshOptions): Pro
 export async function writeTouchedCases(wh: Warehouse, o: { onPhase?: (phase: string) => void } = {}): Promise<void> {
   o.onPhase?.('refresh-insert');
   await applyPlaces(wh, { placed: 'batch_placed', areas: 'batch_place_areas' });
-  // The opening days whose settled facts change (analytics/settled-facts.ts): the touched cases'
-  // days as they were, here, and as they are, once the batch has written everything (load.ts).
-  await wh.run(`CREATE OR REPLACE TEMP TABLE batch_fact_days AS SELECT DISTINCT opened_day AS day FROM cases WHERE case_id IN (SELECT case_id FROM refresh_all WHERE existed)`);
+  // The days whose settled facts change (analytics/settled-facts.ts): the touched cases' days of
+  // opening and first close as they were, here, and as they are once the batch has written everything (load.ts).
+  await wh.run(`CREATE OR REPLACE TEMP TABLE batch_fact_days AS SELECT DISTINCT unnest([opened_day, closed_day]) AS day FROM cases WHERE case_id IN (SELECT case_id FROM refresh_all WHERE existed)`);
   await wh.run(model('refresh-cases-delete'));
   await wh.run(ingestSql('insert-refreshed-cases'));
 }

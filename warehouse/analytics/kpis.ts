@@ -3,7 +3,7 @@
 // leave DuckDB as one row per group and cohort; for Kaplan–Meier, each group's durations, as
 // arrays of numbers, sorted here.
 import { TooManyRowsError, type Warehouse } from '../db.ts';
-import { buildClosedCohortQuery, buildKmDurationsQuery, buildKpiCountsQuery, buildSettledCountsQuery, buildSettledListsQuery, liveSource, type KmDuration } from '../queries/kpi-sql.ts';
+import { buildClosedCohortQuery, buildKmDurationsQuery, buildKpiCountsQuery, buildSettledClosedCountsQuery, buildSettledCountsQuery, buildSettledListsQuery, liveSource, type KmDuration } from '../queries/kpi-sql.ts';
 import { settledPlan } from './settled-facts.ts';
 import { appliedFilter, compareLabels, isPeriod, type CaseFilter, type CaseScope, type CaseSelection, type CaseWindow, type Dimension } from '../queries/case-predicates.ts';
 import { measure, MEASURES, type DurationMeasure, type Measure, type MeasureValues } from '../queries/measures.ts';
@@ -56,11 +56,11 @@ async function kmByGroup(wh: Warehouse, by: readonly Dimension[], sel: CaseSelec
   // Each duration's lists in an arena of reused memory, given back once its groups are summarised.
   // With stored facts, a group's lists are the live cases' and each fact's sorted ends, put together.
   const list = (duration: KmDuration) => {
-    const q = buildKmDurationsQuery(by, sel, duration, plan ? liveSource(plan.cut, plan.horizon) : undefined);
+    const q = buildKmDurationsQuery(by, sel, duration, plan ? liveSource('opened', plan) : undefined);
     const arena = new DoubleArena();
     const live = wh.allWithLists(q.sql, q.params, ['ends', 'censored'] as const, { arena });
     if (!plan) return { arena, groups: live };
-    const s = buildSettledListsQuery(by, sel, duration, plan.cut);
+    const s = buildSettledListsQuery(by, sel, duration, plan);
     const groups = live.then(async (liveGroups) => {
       const stored = await wh.allWithLists(s.sql, s.params, ['ends'] as const, { arena });
       const parts = new Map<string, { row: SqlRow; ends: Float64Array[]; censored: Float64Array[] }>();
@@ -126,14 +126,14 @@ async function kmByGroup(wh: Warehouse, by: readonly Dimension[], sel: CaseSelec
 }
 
 /**
- * The live cases' count rows (one per group) with the stored facts' added (one per group and
- * channel label): every count summed, and each channel's cases added to the mixes — a mix is
+ * The live cases' count rows of a cohort (one per group) with the stored facts' added (one per
+ * group, and for the opened cohort per channel label): every count summed, and each channel's cases added to the mixes — a mix is
  * the cases opened by channel label (measures.ts), which is what the facts' `opened` is per label.
  */
-function withSettledCounts(live: SqlRow[], settled: SqlRow[], by: readonly Dimension[], key: (r: SqlRow) => string): SqlRow[] {
-  const counts = REGISTRY.filter((m) => m.kind === 'count' && (m.cohort === 'opened' || m.cohort === 'backlog'));
-  const mixes = REGISTRY.filter((m) => m.kind === 'mix');
-  for (const m of mixes) if (m.sql !== 'histogram(channel_label)') throw new Error(`${m.name}: the settled facts hold mixes by channel only`);
+function withSettledCounts(live: SqlRow[], settled: SqlRow[], by: readonly Dimension[], key: (r: SqlRow) => string, cohort: 'opened' | 'closed'): SqlRow[] {
+  const counts = REGISTRY.filter((m) => m.kind === 'count' && (cohort === 'closed' ? m.cohort === 'closed' : m.cohort === 'opened' || m.cohort === 'backlog'));
+  const mixes = REGISTRY.filter((m) => m.kind === 'mix' && m.cohort === cohort);
+  for (const m of mixes) if (m.kind === 'mix' && m.sql !== 'histogram(channel_label)') throw new Error(`${m.name}: the settled facts hold mixes by channel only`);
   const rows = new Map<string, SqlRow>(live.map((r) => [key(r), { ...r }]));
   for (const f of settled) {
     const k = key(f);
@@ -193,14 +193,18 @@ export async function computeKpis(wh: Warehouse, by: readonly Dimension[], windo
   const surveys = Boolean(held?.surveys);
   // The settled cases' figures stored ahead, where they can be read (settled-facts.ts); else none.
   const plan = await settledPlan(wh, sel, by);
-  const q1 = buildKpiCountsQuery(by, sel, { surveys, source: plan ? liveSource(plan.cut, plan.horizon) : undefined });
+  const q1 = buildKpiCountsQuery(by, sel, { surveys, source: plan ? liveSource('opened', plan) : undefined });
   let countRows = await wh.all<SqlRow>(q1.sql, q1.params, cap);
   if (plan) {
-    const q = buildSettledCountsQuery(by, sel, plan.cut);
-    countRows = withSettledCounts(countRows, await wh.all<SqlRow>(q.sql, q.params), by, key);
+    const q = buildSettledCountsQuery(by, sel, plan);
+    countRows = withSettledCounts(countRows, await wh.all<SqlRow>(q.sql, q.params), by, key, 'opened');
   }
-  const q2 = buildClosedCohortQuery(by, sel, { contacts: Boolean(held?.contacts) });
-  const closedRows = await wh.all<SqlRow>(q2.sql, q2.params, cap);
+  const q2 = buildClosedCohortQuery(by, sel, { contacts: Boolean(held?.contacts), source: plan ? liveSource('closed', plan) : undefined });
+  let closedRows = await wh.all<SqlRow>(q2.sql, q2.params, cap);
+  if (plan) {
+    const q = buildSettledClosedCountsQuery(by, sel, plan);
+    closedRows = withSettledCounts(closedRows, await wh.all<SqlRow>(q.sql, q.params), by, key, 'closed');
+  }
   if (Number.isFinite(cap.maxRows) && new Set([...countRows, ...closedRows].map(key)).size > cap.maxRows) throw new TooManyRowsError(cap.maxRows, cap.what);
   const km = opts.durations === false ? () => NO_SUMMARY : await kmByGroup(wh, by, sel, key, plan);
   // Backlog at T is every case opened by T and not closed by T (DESIGN.md), however long ago it

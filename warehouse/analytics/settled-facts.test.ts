@@ -37,6 +37,7 @@ async function bothWays(wh: Warehouse, by: Dimension[], w: CaseWindow, filter: C
 async function factsSnapshot(wh: Warehouse) {
   return {
     facts: await wh.all(`SELECT * FROM settled_facts ORDER BY ALL`),
+    closed: await wh.all(`SELECT * FROM settled_closed_facts ORDER BY ALL`),
     live: await wh.all(`SELECT * EXCLUDE (refreshed_batch) FROM live_cases ORDER BY case_id`),
     meta: await wh.all(`SELECT stamp, zone, shape, horizon FROM settled_facts_meta`),
   };
@@ -98,6 +99,25 @@ describe('settled facts on the demo city', () => {
     const r = await bothWays(wh, ['service', 'week'], demo.w);
     expect(r.plan).not.toBeNull();
     expect(r.fast).toEqual(r.live);
+  });
+
+  it('keep a case read live until its last contact and survey answer, however long after its close', async () => {
+    const wh = demo.t.wh;
+    // Cases closed in the window, contacted again (and answering a survey) two months after their close.
+    await wh.transaction(async () => {
+      await wh.run(`INSERT INTO interactions (interaction_id, case_id, channel, direction, started_at)
+        SELECT 'late:' || case_id, case_id, 'phone', 'inbound', closed_at + INTERVAL 60 DAY FROM cases
+        WHERE status = 'closed' AND closed_day BETWEEN $from::DATE AND $to::DATE ORDER BY case_id LIMIT 40`, { from: demo.w.from, to: demo.w.to });
+      await wh.run(`INSERT INTO survey_responses (response_id, case_id, answered_at, csat, nps)
+        SELECT 'late:' || case_id, case_id, closed_at + INTERVAL 61 DAY, 1, 0 FROM cases
+        WHERE status = 'closed' AND opened_day BETWEEN $from::DATE AND $to::DATE ORDER BY case_id DESC LIMIT 40`, { from: demo.w.from, to: demo.w.to });
+      await refreshSettledFacts(wh);
+    });
+    for (const asOf of ['2026-10-20T00:00:00Z', '2026-12-10T00:00:00Z', '2027-03-01T00:00:00Z']) {
+      const r = await bothWays(wh, ['service', 'week'], { ...demo.w, as_of: asOf });
+      expect(r.plan).not.toBeNull();
+      expect(r.fast, asOf).toEqual(r.live);
+    }
   });
 
   it('are not read for a question by area, nor once the data has changed without them', async () => {

@@ -11,10 +11,12 @@ import { createHash } from 'node:crypto';
 import type { Warehouse } from '../db.ts';
 import { isPeriod, type CaseSelection, type Dimension } from '../queries/case-predicates.ts';
 import { settledSql } from '../queries/case-predicates.ts';
-import { buildSettledFactsQuery } from '../queries/kpi-sql.ts';
+import { buildSettledClosedFactsQuery, buildSettledFactsQuery, type SettledCuts } from '../queries/kpi-sql.ts';
 
 /** The dimensions and filters the facts carry (everything but the area: that is per case). */
 const FACT_DIMENSIONS: ReadonlySet<string> = new Set(['service', 'service_group', 'agency', 'channel']);
+
+const NOT_SETTLED = `NOT coalesce(${settledSql('c.')}, false)`;
 
 /** What the facts were built for: every landed batch (none lands without changing it). */
 const STAMP_SQL = `SELECT concat_ws('|', (SELECT count(*) FROM ingest_batches), (SELECT max(coalesce(finished_at, started_at)) FROM ingest_batches)) AS stamp`;
@@ -25,7 +27,11 @@ async function stampNow(wh: Warehouse): Promise<string> {
 
 /** The build's identity: the facts' SQL (registry and predicates) for a zone. */
 const shapes = new Map<string, string>();
-const shapeOf = (zone: string) => shapes.get(zone) ?? shapes.set(zone, createHash('sha256').update(buildSettledFactsQuery(zone, { days: 'days', surveys: true }).sql).digest('hex').slice(0, 16)).get(zone)!;
+const shapeOf = (zone: string) => shapes.get(zone) ?? shapes.set(zone, createHash('sha256')
+  .update(buildSettledFactsQuery(zone, { days: 'days', surveys: true }).sql)
+  .update(buildSettledClosedFactsQuery(zone, { days: 'days', contacts: true }).sql)
+  .update(LIVE_CASES_SQL)
+  .digest('hex').slice(0, 16)).get(zone)!;
 
 interface Meta { stamp: string; zone: string; shape: string; horizon: string }
 async function meta(wh: Warehouse): Promise<Meta | null> {
@@ -33,11 +39,17 @@ async function meta(wh: Warehouse): Promise<Meta | null> {
 }
 
 /**
- * How many days before the newest opening `live_cases` keeps every case: four weeks, so that the
- * usual question (as of the newest data, whose cut is within days of it) reads only those and
- * the cases not settled.
+ * How many days before the newest opening or close `live_cases` keeps every case opened or closed
+ * since: enough that the usual question (as of the newest data) has both its cuts after it — the
+ * opened cohort's within days of the newest data, the closed cohort's a reopen window (30 days)
+ * and a day before it.
  */
-const HORIZON_DAYS = 27;
+const HORIZON_DAYS = 45;
+
+/** The cases `live_cases` holds: opened or closed since the horizon day, or not settled. */
+const LIVE_CASES_SQL = `SELECT c.*, NOT (NOT_SETTLED) AS is_settled FROM cases c
+  WHERE (c.opened_day >= $horizon::DATE OR c.closed_day >= $horizon::DATE OR NOT_SETTLED)`;
+const liveCasesSql = (extra = '') => LIVE_CASES_SQL.replaceAll('NOT_SETTLED', NOT_SETTLED) + extra;
 
 /** The zone every case's local days are cut in, or null (none, or several: no facts then). */
 async function dayZone(wh: Warehouse): Promise<string | null> {
@@ -51,8 +63,6 @@ export async function settledFactsCurrent(wh: Warehouse): Promise<boolean> {
   return m !== null && m.stamp === (await stampNow(wh)) && m.shape === shapeOf(m.zone) && (await tablesExist(wh));
 }
 
-const NOT_SETTLED = `NOT coalesce(${settledSql('c.')}, false)`;
-
 /**
  * Brings the facts and `live_cases` up to the data as it is now, and stamps them so. `days` (a
  * relation with a column `day`): only the cases opened on those days changed since the facts were
@@ -64,33 +74,36 @@ export async function refreshSettledFacts(wh: Warehouse, o: { days?: string; was
   const before = await meta(wh);
   await wh.run(`DELETE FROM settled_facts_meta`);
   if (zone === null) {
-    await wh.run(`DROP TABLE IF EXISTS settled_facts`);
-    await wh.run(`DROP TABLE IF EXISTS live_cases`);
+    for (const t of ['settled_facts', 'settled_closed_facts', 'live_cases']) await wh.run(`DROP TABLE IF EXISTS ${t}`);
     return;
   }
-  const surveys = Boolean((await wh.one<{ any: boolean }>(`SELECT EXISTS (SELECT 1 FROM survey_responses) AS any`))?.any);
-  const newest = (await wh.one<{ h: string | null }>(`SELECT strftime(max(opened_day) - ${HORIZON_DAYS}, '%Y-%m-%d') AS h FROM cases`))?.h ?? '9999-12-31';
+  const held = (await wh.one<{ surveys: boolean; contacts: boolean }>(
+    'SELECT EXISTS (SELECT 1 FROM survey_responses) AS surveys, EXISTS (SELECT 1 FROM interactions) AS contacts'))!;
+  const newest = (await wh.one<{ h: string | null }>(
+    `SELECT strftime(greatest(max(opened_day), max(closed_day)) - ${HORIZON_DAYS}, '%Y-%m-%d') AS h FROM cases`))?.h ?? '9999-12-31';
   let horizon = newest;
   if (o.days && o.wasCurrent && before && before.zone === zone) {
     horizon = before.horizon;
-    const q = buildSettledFactsQuery(zone, { days: o.days, surveys });
-    await wh.run(`DELETE FROM settled_facts WHERE opened_day IN (SELECT day FROM ${o.days})`);
-    await wh.run(`INSERT INTO settled_facts BY NAME ${q.sql}`, q.params);
-    await wh.run(`DELETE FROM live_cases WHERE opened_day IN (SELECT day FROM ${o.days})`);
-    await wh.run(
-      `INSERT INTO live_cases BY NAME SELECT c.*, NOT (${NOT_SETTLED}) AS is_settled FROM cases c
-       WHERE c.opened_day IN (SELECT day FROM ${o.days}) AND (c.opened_day >= $horizon::DATE OR ${NOT_SETTLED})`, { horizon });
+    const days = `(SELECT day FROM ${o.days})`;
+    const opened = buildSettledFactsQuery(zone, { days: o.days, surveys: held.surveys });
+    await wh.run(`DELETE FROM settled_facts WHERE opened_day IN ${days}`);
+    await wh.run(`INSERT INTO settled_facts BY NAME ${opened.sql}`, opened.params);
+    const closed = buildSettledClosedFactsQuery(zone, { days: o.days, contacts: held.contacts });
+    await wh.run(`DELETE FROM settled_closed_facts WHERE closed_day IN ${days}`);
+    await wh.run(`INSERT INTO settled_closed_facts BY NAME ${closed.sql}`, closed.params);
+    await wh.run(`DELETE FROM live_cases WHERE opened_day IN ${days} OR closed_day IN ${days}`);
+    await wh.run(`INSERT INTO live_cases BY NAME ${liveCasesSql(` AND (c.opened_day IN ${days} OR c.closed_day IN ${days})`)}`, { horizon });
     // The horizon moves on with the data: the settled cases it leaves behind are in the facts.
     if (newest > horizon) {
-      await wh.run(`DELETE FROM live_cases WHERE opened_day < $horizon::DATE AND is_settled`, { horizon: newest });
+      await wh.run(`DELETE FROM live_cases WHERE is_settled AND opened_day < $horizon::DATE AND coalesce(closed_day < $horizon::DATE, true)`, { horizon: newest });
       horizon = newest;
     }
   } else {
-    const q = buildSettledFactsQuery(zone, { surveys });
-    await wh.run(`CREATE OR REPLACE TABLE settled_facts AS ${q.sql}`, q.params);
-    await wh.run(
-      `CREATE OR REPLACE TABLE live_cases AS SELECT c.*, NOT (${NOT_SETTLED}) AS is_settled FROM cases c
-       WHERE c.opened_day >= $horizon::DATE OR ${NOT_SETTLED}`, { horizon });
+    const opened = buildSettledFactsQuery(zone, { surveys: held.surveys });
+    await wh.run(`CREATE OR REPLACE TABLE settled_facts AS ${opened.sql}`, opened.params);
+    const closed = buildSettledClosedFactsQuery(zone, { contacts: held.contacts });
+    await wh.run(`CREATE OR REPLACE TABLE settled_closed_facts AS ${closed.sql}`, closed.params);
+    await wh.run(`CREATE OR REPLACE TABLE live_cases AS ${liveCasesSql()}`, { horizon });
   }
   const bad = await wh.one<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM settled_facts WHERE censored > 0`);
   if (bad && bad.n > 0) throw new Error(`settled facts: ${bad.n} facts hold a censored duration (settledSql admits a case that is not final)`);
@@ -104,8 +117,8 @@ export async function restampSettledFacts(wh: Warehouse, wasCurrent: boolean): P
 }
 
 async function tablesExist(wh: Warehouse): Promise<boolean> {
-  const r = await wh.one<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM duckdb_tables() WHERE schema_name = 'main' AND NOT temporary AND table_name IN ('settled_facts', 'live_cases')`);
-  return r?.n === 2;
+  const r = await wh.one<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM duckdb_tables() WHERE schema_name = 'main' AND NOT temporary AND table_name IN ('settled_facts', 'settled_closed_facts', 'live_cases')`);
+  return r?.n === 3;
 }
 
 /**
@@ -115,14 +128,16 @@ async function tablesExist(wh: Warehouse): Promise<boolean> {
  * from `cases` — when the facts are not those of the data now, their days are cut in another
  * zone than the question's, or it groups or filters by area.
  */
-export async function settledPlan(wh: Warehouse, sel: CaseSelection, by: readonly Dimension[]): Promise<{ cut: string; horizon: string } | null> {
+export async function settledPlan(wh: Warehouse, sel: CaseSelection, by: readonly Dimension[]): Promise<SettledCuts | null> {
   if (!sel.local_days) return null;
   const filters = Object.entries(sel.filter ?? {}).filter(([, v]) => v !== undefined && v !== null).map(([k]) => k);
   if (![...by, ...filters].every((d) => isPeriod(d) || FACT_DIMENSIONS.has(d))) return null;
   const m = await meta(wh);
   if (!m || m.zone !== sel.window.timezone || m.stamp !== (await stampNow(wh)) || m.shape !== shapeOf(m.zone)) return null;
-  const r = await wh.one<{ cut: string | null }>(
-    `SELECT strftime(min(opened_day), '%Y-%m-%d') AS cut FROM settled_facts WHERE settled_at >= $as_of::TIMESTAMPTZ`, { as_of: sel.window.as_of });
   // Nothing settled at or after the as-of time: every stored day is read from the facts.
-  return { cut: r?.cut ?? '9999-12-31', horizon: m.horizon };
+  const r = await wh.one<{ opened: string | null; closed: string | null }>(
+    `SELECT (SELECT strftime(min(opened_day), '%Y-%m-%d') FROM settled_facts WHERE settled_us >= epoch_us($as_of::TIMESTAMPTZ)) AS opened,
+            (SELECT strftime(min(closed_day), '%Y-%m-%d') FROM settled_closed_facts WHERE settled_us >= epoch_us($as_of::TIMESTAMPTZ)) AS closed`,
+    { as_of: sel.window.as_of });
+  return { opened: r?.opened ?? '9999-12-31', closed: r?.closed ?? '9999-12-31', horizon: m.horizon };
 }

@@ -106,8 +106,8 @@ ${groupBy(by)}`;
  * values without reading them. The KPI counts aggregate these rows; the case list
  * (case-list-sql.ts) selects from them by a measure's predicate.
  */
-export function closedCohortRows(by: readonly Dimension[], sel: CaseSelection, o: { contacts?: boolean } = {}): Query {
-  const k = selectCases(sel, { by, at: 'closed_at', columns: ['c.case_id', 'c.opened_at', 'c.closed_at', 'c.cancelled_at', 'c.due_at', 'c.status', 'c.reopen_count'], state: true });
+export function closedCohortRows(by: readonly Dimension[], sel: CaseSelection, o: { contacts?: boolean; source?: CaseSource; columns?: readonly string[] } = {}): Query {
+  const k = selectCases(sel, { by, at: 'closed_at', columns: ['c.case_id', 'c.opened_at', 'c.closed_at', 'c.cancelled_at', 'c.due_at', 'c.status', 'c.reopen_count', ...(o.columns ?? [])], state: true, source: o.source });
   const contacts = o.contacts !== false;
   const sinceClose = (t: string) => `(epoch_us(${t}) - epoch_us(k.closed_at))`;
   // A warehouse in which no case was ever reopened has no reopening to look up (and joining the
@@ -168,7 +168,7 @@ WITH k AS ${contacts ? 'MATERIALIZED' : 'NOT MATERIALIZED'} (
 }
 
 /** Closed cohort, per group: the registry's closed-cohort measures over the cohort's rows (closedCohortRows). */
-export function buildClosedCohortQuery(by: readonly Dimension[], sel: CaseSelection, o: { contacts?: boolean } = {}): Query {
+export function buildClosedCohortQuery(by: readonly Dimension[], sel: CaseSelection, o: { contacts?: boolean; source?: CaseSource } = {}): Query {
   const rows = closedCohortRows(by, sel, o);
   const sql = `${rows.sql}
 SELECT ${[...by, ...measureColumns(['closed'])].join(',\n  ')}
@@ -272,72 +272,115 @@ ${by.length ? 'GROUP BY ALL' : ''}`;
   return query(sql, d.params);
 }
 
-/** A settled fact's key: what a case is grouped and filtered by, short of its area (and its time of opening, a local day). */
-export const SETTLED_KEY = ['opened_day', 'service_code', 'service_name', 'agency', 'channel'] as const;
+/** A settled fact's key: what a case is grouped and filtered by, short of its area, and its local day (`day`: of opening, or of first close). */
+const settledKey = (day: 'opened_day' | 'closed_day') => [day, 'service_code', 'service_name', 'agency', 'channel'] as const;
 /** The durations a settled fact stores sorted, as columns `<duration>_ends`. */
 export const SETTLED_DURATIONS: readonly KmDuration[] = ['close', 'first_response'];
-/** The registry's counts of the opened cohort (and backlog, 0 for a settled case): a settled fact's columns. */
-const settledCounts = () => sqlMeasures(['opened', 'backlog']).filter((m) => m.kind === 'count');
+/** The registry's counts of a cohort (the backlog's with the opened one's: 0 for a settled case): a settled fact's columns. */
+const settledCounts = (cohort: 'opened' | 'closed') => sqlMeasures(cohort === 'opened' ? ['opened', 'backlog'] : ['closed']).filter((m) => m.kind === 'count');
+/** The selection a settled fact is computed in: every day, at an as-of time after everything (each figure is what it is at any as-of time after its case settled). */
+const settledSelection = (timezone: string): CaseSelection => ({ window: { from: '0001-01-01', to: '9999-12-31', as_of: 'infinity', timezone }, area_kind: 'source', local_days: true, state_log: false, reopenings: true });
 
 /**
- * The settled cases' figures (case-predicates.ts settledSql), one row per key (SETTLED_KEY): each
- * count of the opened cohort, when the last of its cases settled (`settled_at`), each duration's
- * ends sorted (`close_ends`, `first_response_ends`), and how many would be censored (`censored`:
- * none can be, settledSql sees to it; the refresh checks). Computed at an as-of time after
- * every case's `settled_at` (infinity), which is what each figure is at any as-of time after it.
- * `days`: only the cases opened on the days of that relation (column `day`); `surveys`: the
- * warehouse holds survey answers (else none are matched).
+ * The settled cases (case-predicates.ts settledSql) opened on each day, one row per key (service,
+ * agency, channel): each count of the opened cohort, when the last of its cases settled
+ * (`settled_us`, microseconds since the epoch: settledAtSql), each duration's ends sorted
+ * (`close_ends`, `first_response_ends`), and how many would be censored (`censored`: none can be,
+ * settledSql sees to it; the refresh checks). `days`: only the cases opened on the days of that
+ * relation (column `day`); `surveys`: the warehouse holds survey answers (else none are matched).
  */
 export function buildSettledFactsQuery(timezone: string, o: { days?: string; surveys?: boolean } = {}): Query {
-  const sel: CaseSelection = { window: { from: '0001-01-01', to: '9999-12-31', as_of: 'infinity', timezone }, area_kind: 'source', local_days: true, state_log: false, reopenings: false };
+  const key = settledKey('opened_day');
   const surveys = o.surveys !== false;
   const answered = surveys
     ? `LEFT JOIN (SELECT case_id, max(answered_at) AS answered FROM (${SURVEY_ANSWERS_SQL}) GROUP BY case_id) sa ON sa.case_id = c.case_id`
     : '';
-  const relation = `(SELECT c.*, ${settledAtSql('c.', surveys ? 'sa.answered' : 'NULL')} AS settled_at
+  const relation = `(SELECT c.*, epoch_us(${settledAtSql('c.', surveys ? 'sa.answered' : 'NULL')}) AS settled_us
     FROM cases c ${answered}
     WHERE ${settledSql('c.')}${o.days ? ` AND c.opened_day IN (SELECT day FROM ${o.days})` : ''})`;
-  const rows = openedCohortRows([], sel, { sinceEver: true, surveys, source: { relation }, columns: [...SETTLED_KEY.map((k) => `c.${k} AS key_${k}`), 'c.settled_at'] });
+  const rows = openedCohortRows([], settledSelection(timezone), { sinceEver: true, surveys, source: { relation }, columns: [...key.map((k) => `c.${k} AS key_${k}`), 'c.settled_us'] });
   const lists = SETTLED_DURATIONS.map((d) => {
     const t = kmTerms(d);
     return `list_sort(list((${t.us}) / 1e6) FILTER (WHERE ${t.counted} AND ${t.ended})) AS ${d}_ends`;
   });
   const censored = SETTLED_DURATIONS.map((d) => `count_if(${kmTerms(d).counted} AND NOT ${kmTerms(d).ended})`).join(' + ');
   const sql = `${rows.sql}
-SELECT ${[...SETTLED_KEY.map((k) => `key_${k} AS ${k}`), ...settledCounts().map((m) => `(${m.sql})::BIGINT AS ${m.name}`), 'max(settled_at) AS settled_at', ...lists, `(${censored})::BIGINT AS censored`].join(',\n  ')}
+SELECT ${[...key.map((k) => `key_${k} AS ${k}`), ...settledCounts('opened').map((m) => `(${m.sql})::BIGINT AS ${m.name}`), 'max(settled_us) AS settled_us', ...lists, `(${censored})::BIGINT AS censored`].join(',\n  ')}
 FROM st
-GROUP BY ${SETTLED_KEY.map((_, i) => i + 1).join(', ')}`;
+GROUP BY ${key.map((_, i) => i + 1).join(', ')}`;
   return query(sql, rows.params);
 }
 
-/** The stored facts of the opening days before `$settled_cut` (the rest are read live), as a selectCases source. */
-const settledSource = (cut: string): CaseSource => ({ relation: `(SELECT * FROM settled_facts WHERE opened_day < $settled_cut)`, params: { settled_cut: cut }, asOfKnown: true });
+/**
+ * The settled cases first closed on each day, one row per key: each count of the closed cohort and
+ * when the last of them settled for it (`settled_us`) — not before the reopen window after its
+ * close had passed (a reopening or a contact within it would still count) nor before its last
+ * inbound contact. `days`: only the cases closed on those days; `contacts`: the warehouse holds contacts.
+ */
+export function buildSettledClosedFactsQuery(timezone: string, o: { days?: string; contacts?: boolean } = {}): Query {
+  const key = settledKey('closed_day');
+  const contacts = o.contacts !== false;
+  const contacted = contacts
+    ? `LEFT JOIN (SELECT case_id, max(started_at) AS last_contact FROM interactions WHERE direction = 'inbound' GROUP BY case_id) ct ON ct.case_id = c.case_id`
+    : '';
+  const relation = `(SELECT c.*, greatest(epoch_us(${settledAtSql('c.', contacts ? 'ct.last_contact' : 'NULL')}), epoch_us(c.closed_at) + ${REOPEN_WINDOW_DAYS * DAY_US}) AS settled_us
+    FROM cases c ${contacted}
+    WHERE ${settledSql('c.')} AND c.closed_at IS NOT NULL${o.days ? ` AND c.closed_day IN (SELECT day FROM ${o.days})` : ''})`;
+  const rows = closedCohortRows([], settledSelection(timezone), { contacts, source: { relation }, columns: [...key.map((k) => `c.${k} AS key_${k}`), 'c.settled_us'] });
+  const sql = `${rows.sql}
+SELECT ${[...key.map((k) => `key_${k} AS ${k}`), ...settledCounts('closed').map((m) => `(${m.sql})::BIGINT AS ${m.name}`), 'max(settled_us) AS settled_us'].join(',\n  ')}
+FROM kc
+GROUP BY ${key.map((_, i) => i + 1).join(', ')}`;
+  return query(sql, rows.params);
+}
+
+/** Where a settled question reads its live cases and stored facts: the cut days (cohort's day) and the horizon of live_cases. */
+export interface SettledCuts { opened: string; closed: string; horizon: string }
+
+/** The stored facts before the cut day (the rest are read live), as a selectCases source. */
+const settledSource = (table: 'settled_facts' | 'settled_closed_facts', day: 'opened_day' | 'closed_day', cut: string): CaseSource =>
+  ({ relation: `(SELECT * FROM ${table} WHERE ${day} < $settled_cut)`, params: { settled_cut: cut }, asOfKnown: true });
 
 /**
- * The cases not stored ahead, as a selectCases source: every case opened on or after the cut day,
- * and before it those not settled. From the copy kept beside the facts (`live_cases`: every case
- * opened since the horizon day, and the ones not settled before it) when the cut is not before
- * the horizon — a scan of a few weeks' cases instead of every case — else from `cases` itself.
+ * The cases not stored ahead for a cohort, as a selectCases source: every case whose cohort day is
+ * on or after the cut, and before it those not settled. From the copy kept beside the facts
+ * (`live_cases`: every case opened or closed since the horizon day, and the ones not settled)
+ * when the cut is not before the horizon — a scan of a few weeks' cases instead of every case —
+ * else from `cases` itself.
  */
-export const liveSource = (cut: string, horizon: string): CaseSource => ({
-  relation: cut >= horizon
-    ? `(SELECT * EXCLUDE (is_settled) FROM live_cases WHERE opened_day >= $settled_cut OR NOT is_settled)`
-    : `(SELECT * FROM cases WHERE opened_day >= $settled_cut UNION ALL BY NAME SELECT * EXCLUDE (is_settled) FROM live_cases WHERE opened_day < $settled_cut AND NOT is_settled)`,
-  params: { settled_cut: cut },
-});
+export function liveSource(cohort: 'opened' | 'closed', cuts: SettledCuts): CaseSource {
+  const day = cohort === 'opened' ? 'opened_day' : 'closed_day';
+  const cut = cuts[cohort];
+  return {
+    relation: cut >= cuts.horizon
+      ? `(SELECT * EXCLUDE (is_settled) FROM live_cases WHERE ${day} >= $settled_cut OR NOT is_settled)`
+      : `(SELECT * FROM cases WHERE ${day} >= $settled_cut UNION ALL BY NAME SELECT * EXCLUDE (is_settled) FROM live_cases WHERE NOT (${day} >= $settled_cut) AND NOT is_settled)`,
+    params: { settled_cut: cut },
+  };
+}
 
-/** The stored facts' counts per group of `by` and channel label (the mixes are made of these), for the days before `cut`. */
-export function buildSettledCountsQuery(by: readonly Dimension[], sel: CaseSelection, cut: string): Query {
-  const counts = settledCounts();
-  const k = selectCases(sel, { by, columns: [...counts.map((m) => `c.${m.name}`), `${dimensionSql('channel', sel.area_kind)} AS channel_label`], source: settledSource(cut) });
+/** The stored facts' counts of the opened cohort per group of `by` and channel label (the mixes are made of these). */
+export function buildSettledCountsQuery(by: readonly Dimension[], sel: CaseSelection, cuts: SettledCuts): Query {
+  const counts = settledCounts('opened');
+  const k = selectCases(sel, { by, columns: [...counts.map((m) => `c.${m.name}`), `${dimensionSql('channel', sel.area_kind)} AS channel_label`], source: settledSource('settled_facts', 'opened_day', cuts.opened) });
   const sql = `SELECT ${[...by, 'channel_label', ...counts.map((m) => `sum(${m.name})::BIGINT AS ${m.name}`)].join(', ')}
 FROM (${k.sql})
 GROUP BY ALL`;
   return query(sql, k.params);
 }
 
-/** The stored facts' sorted ends of one duration, one list per fact (so several per group of `by`), for the days before `cut`. */
-export function buildSettledListsQuery(by: readonly Dimension[], sel: CaseSelection, duration: KmDuration, cut: string): Query {
-  const k = selectCases(sel, { by, columns: [`c.${duration}_ends AS ends`], source: settledSource(cut) });
+/** The stored facts' counts of the closed cohort per group of `by`. */
+export function buildSettledClosedCountsQuery(by: readonly Dimension[], sel: CaseSelection, cuts: SettledCuts): Query {
+  const counts = settledCounts('closed');
+  const k = selectCases(sel, { by, at: 'closed_at', columns: counts.map((m) => `c.${m.name}`), source: settledSource('settled_closed_facts', 'closed_day', cuts.closed) });
+  const sql = `SELECT ${[...by, ...counts.map((m) => `sum(${m.name})::BIGINT AS ${m.name}`)].join(', ')}
+FROM (${k.sql})
+${by.length ? 'GROUP BY ALL' : ''}`;
+  return query(sql, k.params);
+}
+
+/** The stored facts' sorted ends of one duration, one list per fact (so several per group of `by`). */
+export function buildSettledListsQuery(by: readonly Dimension[], sel: CaseSelection, duration: KmDuration, cuts: SettledCuts): Query {
+  const k = selectCases(sel, { by, columns: [`c.${duration}_ends AS ends`], source: settledSource('settled_facts', 'opened_day', cuts.opened) });
   return query(`SELECT ${[...by, 'ends'].join(', ')} FROM (${k.sql}) WHERE len(ends) > 0`, k.params);
 }
