@@ -290,19 +290,18 @@ export class SortedMerge {
   advance(budget: number): number {
     const h = this.heap;
     const out = this.out;
-    let did = 0;
-    budget = Math.max(1, budget);
-    while (did < budget && h.length > 0) {
+    let w = this.written;
+    const stop = w + Math.max(1, budget);
+    while (w < stop && h.length > 0) {
       const i = h[0];
       const part = this.parts[i];
       // Take from the smallest part while it stays no larger than the next part's head: runs of a
       // part come out without touching the heap.
       const limit = h.length > 1 ? Math.min(this.head(h[1]), h.length > 2 ? this.head(h[2]) : Infinity) : Infinity;
       let a = this.at[i];
-      do {
-        out[this.written++] = part[a++];
-        did++;
-      } while (a < part.length && part[a] <= limit && did < budget);
+      const end = Math.min(part.length, a + (stop - w));
+      out[w++] = part[a++];
+      while (a < end && part[a] <= limit) out[w++] = part[a++];
       this.at[i] = a;
       if (a === part.length) {
         const last = h.pop()!;
@@ -312,6 +311,8 @@ export class SortedMerge {
         }
       } else this.siftDown();
     }
+    const did = w - this.written;
+    this.written = w;
     return did;
   }
 }
