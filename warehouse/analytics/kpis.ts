@@ -4,7 +4,7 @@
 // arrays of numbers, sorted here.
 import { TooManyRowsError, type Warehouse } from '../db.ts';
 import { buildClosedCohortQuery, buildKmDurationsQuery, buildKpiCountsQuery, buildSettledClosedCountsQuery, buildSettledCountsQuery, buildSettledListsQuery, liveSource, type KmDuration } from '../queries/kpi-sql.ts';
-import { settledPlan } from './settled-facts.ts';
+import { settledPlan, settledStillCurrent } from './settled-facts.ts';
 import { appliedFilter, compareLabels, isPeriod, type CaseFilter, type CaseScope, type CaseSelection, type CaseWindow, type Dimension } from '../queries/case-predicates.ts';
 import { measure, MEASURES, type DurationMeasure, type Measure, type MeasureValues } from '../queries/measures.ts';
 import { SortedKmWalk, type KmSummary } from '../stats/kaplan-meier.ts';
@@ -155,7 +155,8 @@ function withSettledCounts(live: SqlRow[], settled: SqlRow[], by: readonly Dimen
     }
   }
   // In the order histogram gives its keys (sorted), as the live rows have them.
-  for (const r of rows.values()) for (const m of mixes) (r[m.name] as { key: string }[]).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  // (A live row's mix is null where no case was live: none is then [], as computeKpis reads it.)
+  for (const r of rows.values()) for (const m of mixes) r[m.name] = [...((r[m.name] ?? []) as { key: string }[])].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   return [...rows.values()];
 }
 
@@ -170,6 +171,11 @@ export interface KpiOptions {
    * coarser ones (kmMeasureByGroupings). Default true.
    */
   durations?: boolean;
+  /**
+   * false: every case is read from its row, none from the settled facts (settled-facts.ts) — the
+   * figures the facts must give to the bit; also the retry when a batch lands mid-question.
+   */
+  settled?: boolean;
 }
 
 /**
@@ -192,7 +198,7 @@ export async function computeKpis(wh: Warehouse, by: readonly Dimension[], windo
     'SELECT EXISTS (SELECT 1 FROM survey_responses) AS surveys, EXISTS (SELECT 1 FROM interactions) AS contacts');
   const surveys = Boolean(held?.surveys);
   // The settled cases' figures stored ahead, where they can be read (settled-facts.ts); else none.
-  const plan = await settledPlan(wh, sel, by);
+  const plan = opts.settled === false ? null : await settledPlan(wh, sel, by);
   const q1 = buildKpiCountsQuery(by, sel, { surveys, source: plan ? liveSource('opened', plan) : undefined });
   let countRows = await wh.all<SqlRow>(q1.sql, q1.params, cap);
   if (plan) {
@@ -207,6 +213,9 @@ export async function computeKpis(wh: Warehouse, by: readonly Dimension[], windo
   }
   if (Number.isFinite(cap.maxRows) && new Set([...countRows, ...closedRows].map(key)).size > cap.maxRows) throw new TooManyRowsError(cap.maxRows, cap.what);
   const km = opts.durations === false ? () => NO_SUMMARY : await kmByGroup(wh, by, sel, key, plan);
+  // A batch landed while the facts and the live cases were read: they may be of two versions of
+  // the data, so every case is read again from its row (each statement's own figures are whole).
+  if (plan && !(await settledStillCurrent(wh, plan))) return computeKpis(wh, by, window, filter, { ...opts, settled: false });
   // Backlog at T is every case opened by T and not closed by T (DESIGN.md), however long ago it
   // opened. Rows cut by period keep the backlog of their own period's cases (that is aging by
   // cohort); rows that are not cut by period count the whole backlog.
@@ -289,7 +298,7 @@ export async function kmMeasureByGroupings(
   groupings: readonly (readonly Dimension[])[],
   window: CaseWindow,
   filter: CaseFilter = {},
-  opts: Omit<KpiOptions, 'durations'> = {},
+  opts: Omit<KpiOptions, 'durations' | 'settled'> = {},
 ): Promise<Map<string, Map<string, number | null>>> {
   const m = measure(measureName) as DurationMeasure | undefined;
   if (m?.kind !== 'km') throw new Error(`${measureName} is not a Kaplan–Meier measure`);

@@ -120,6 +120,28 @@ describe('settled facts on the demo city', () => {
     }
   });
 
+  it('are read again from every case when a batch lands while a question reads them', async () => {
+    const wh = demo.t.wh;
+    const want = await computeKpis(wh, ['service', 'week'], demo.w, {}, { settled: false });
+    // The first duration's lists arrive, then a batch lands (as a load on the server would).
+    const lists = wh.allWithLists.bind(wh);
+    let landed = 0;
+    wh.allWithLists = (async (...a: Parameters<typeof lists>) => {
+      const r = await lists(...a);
+      if (landed++ === 0) await wh.run(`INSERT INTO ingest_batches (batch_id, source, kind, started_at, finished_at) VALUES ('mid', 'test', 'cases', now(), now())`);
+      return r;
+    }) as typeof wh.allWithLists;
+    try {
+      expect(await computeKpis(wh, ['service', 'week'], demo.w)).toEqual(want);
+      // Two durations' live and stored lists (4), then the retry's live lists only (2): the facts
+      // are not the data's once the batch has landed.
+      expect(landed).toBe(6);
+    } finally {
+      wh.allWithLists = lists;
+      await wh.run(`DELETE FROM ingest_batches WHERE batch_id = 'mid'`);
+    }
+  });
+
   it('are not read for a question by area, nor once the data has changed without them', async () => {
     const wh = demo.t.wh;
     const r = await bothWays(wh, ['area', 'week'], demo.w);

@@ -1,12 +1,16 @@
 // Settled facts: what the KPIs read of the cases whose figures can no longer change, stored ahead.
 // A settled case (case-predicates.ts settledSql: closed or cancelled, responded to) counts the same
-// at every as-of time after its `settled_at`, so its counts are summed and its durations sorted
-// once, per opening day, service, agency and channel, when a batch lands (kpi-sql.ts
-// buildSettledFactsQuery, from the measure registry). A KPI question then reads those sums and
-// sorted lists for the opening days before the cut (the first day with a case settled at or after
-// the as-of time) and reads the rest live from `cases` — the days from the cut on, and before it
-// the cases not settled, kept in `unsettled_cases` so that reading them does not scan every case.
-// Same figures, to the bit: the KPI tests run both ways (settled-facts.test.ts).
+// at every as-of time after its last time (settledAtSql), so its counts are summed and its
+// durations sorted once, when a batch lands, from the measure registry (kpi-sql.ts):
+// `settled_facts` per opening day, service, agency and channel (the opened cohort, and each
+// duration's ends sorted), `settled_closed_facts` per day of first close (the closed cohort; a case
+// settles for it once the reopen window after its close and its last contact are past). A KPI
+// question reads those sums and sorted runs for the days before its cut (the first day with a fact
+// settled at or after the as-of time) and the rest live: the days from the cut on, and before it
+// the cases not settled — from `live_cases`, a copy of every case opened or closed since a horizon
+// some weeks back and of those not settled, so a question as of the newest data scans a few weeks
+// of cases, not all. A question by area (the facts hold none) or of data they were not built for
+// reads every case from `cases`, as before. Same figures, to the bit: settled-facts.test.ts.
 import { createHash } from 'node:crypto';
 import type { Warehouse } from '../db.ts';
 import { isPeriod, type CaseSelection, type Dimension } from '../queries/case-predicates.ts';
@@ -128,7 +132,7 @@ async function tablesExist(wh: Warehouse): Promise<boolean> {
  * from `cases` — when the facts are not those of the data now, their days are cut in another
  * zone than the question's, or it groups or filters by area.
  */
-export async function settledPlan(wh: Warehouse, sel: CaseSelection, by: readonly Dimension[]): Promise<SettledCuts | null> {
+export async function settledPlan(wh: Warehouse, sel: CaseSelection, by: readonly Dimension[]): Promise<(SettledCuts & { stamp: string }) | null> {
   if (!sel.local_days) return null;
   const filters = Object.entries(sel.filter ?? {}).filter(([, v]) => v !== undefined && v !== null).map(([k]) => k);
   if (![...by, ...filters].every((d) => isPeriod(d) || FACT_DIMENSIONS.has(d))) return null;
@@ -139,5 +143,14 @@ export async function settledPlan(wh: Warehouse, sel: CaseSelection, by: readonl
     `SELECT (SELECT strftime(min(opened_day), '%Y-%m-%d') FROM settled_facts WHERE settled_us >= epoch_us($as_of::TIMESTAMPTZ)) AS opened,
             (SELECT strftime(min(closed_day), '%Y-%m-%d') FROM settled_closed_facts WHERE settled_us >= epoch_us($as_of::TIMESTAMPTZ)) AS closed`,
     { as_of: sel.window.as_of });
-  return { opened: r?.opened ?? '9999-12-31', closed: r?.closed ?? '9999-12-31', horizon: m.horizon };
+  return { opened: r?.opened ?? '9999-12-31', closed: r?.closed ?? '9999-12-31', horizon: m.horizon, stamp: m.stamp };
+}
+
+/**
+ * Whether the facts a plan read are still the data's: a batch that landed while a question read
+ * them (its statements each see the data committed when they start) could have had the facts of
+ * one version summed with the live cases of another; the question is then asked again.
+ */
+export async function settledStillCurrent(wh: Warehouse, plan: SettledCuts & { stamp: string }): Promise<boolean> {
+  return (await stampNow(wh)) === plan.stamp;
 }
