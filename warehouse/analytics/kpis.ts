@@ -11,9 +11,9 @@ import { SortedKmWalk, type KmSummary } from '../stats/kaplan-meier.ts';
 import { DurationSort, GroupDurationsSort, SortedMerge } from '../stats/sort-durations.ts';
 import { DoubleArena, ListsTogether } from '../double-arena.ts';
 import { checkCellBudget, resolveSelection } from './dimensions.ts';
+import { mapInTurns, Pacer, VALUES_PER_TURN } from '../turns.ts';
 
 type SettledPlan = Awaited<ReturnType<typeof settledPlan>>;
-import { mapInTurns, Pacer, VALUES_PER_TURN } from '../turns.ts';
 
 export { dataAsOf, resolveWindow, WindowError } from './window.ts';
 
@@ -45,7 +45,8 @@ const NO_SUMMARY: KmSummary = { n: 0, events: 0, median: null, median_lower: nul
 /**
  * Kaplan–Meier summaries per group, read by R's rules straight off each group's durations
  * (buildKmDurationsQuery), sorted here (DurationSort) and walked (SortedKmWalk): the reference
- * implementation's arithmetic, to the bit. Sorting and walking go in steps of the event loop (one
+ * implementation's arithmetic, to the bit. With a settled plan, a group's durations are its live
+ * cases' (sorted here) merged with the settled facts' runs, sorted when they were stored. Sorting and walking go in steps of the event loop (one
  * group can hold millions of durations: all of a year); meanwhile DuckDB already lists the next
  * duration's, on its own threads.
  */
@@ -127,8 +128,9 @@ async function kmByGroup(wh: Warehouse, by: readonly Dimension[], sel: CaseSelec
 
 /**
  * The live cases' count rows of a cohort (one per group) with the stored facts' added (one per
- * group, and for the opened cohort per channel label): every count summed, and each channel's cases added to the mixes — a mix is
- * the cases opened by channel label (measures.ts), which is what the facts' `opened` is per label.
+ * group, and for the opened cohort per channel label): every count summed, and each channel's
+ * cases added to the mixes — a mix is the cases opened by channel label (measures.ts), which is
+ * what the facts' `opened` is per label.
  */
 function withSettledCounts(live: SqlRow[], settled: SqlRow[], by: readonly Dimension[], key: (r: SqlRow) => string, cohort: 'opened' | 'closed'): SqlRow[] {
   const counts = REGISTRY.filter((m) => m.kind === 'count' && (cohort === 'closed' ? m.cohort === 'closed' : m.cohort === 'opened' || m.cohort === 'backlog'));
