@@ -229,8 +229,8 @@ async function ingestOnce(wh: Warehouse, file: string, profile: Profile, opts: I
           // No batch_cases: the batch added no event, so no case changed.
           const rebuilt = await wh.one<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM duckdb_tables() WHERE temporary AND table_name = 'batch_cases'`);
           if (rebuilt?.n) await wh.run(`INSERT INTO batch_fact_days SELECT DISTINCT unnest([opened_day, closed_day]) FROM cases WHERE case_id IN (SELECT case_id FROM batch_cases)`);
-        }
-        await refreshSettledFacts(wh, { days: byDays ? 'batch_fact_days' : undefined, wasCurrent: factsWereCurrent });
+          await refreshSettledFacts(wh, { days: 'batch_fact_days', cases: rebuilt?.n ? 'refresh_all' : undefined, wasCurrent: factsWereCurrent });
+        } else await refreshSettledFacts(wh);
         return r;
       });
     } finally {

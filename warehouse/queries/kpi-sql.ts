@@ -279,7 +279,7 @@ export const SETTLED_DURATIONS: readonly KmDuration[] = ['close', 'first_respons
 /** The registry's counts of a cohort (the backlog's with the opened one's: 0 for a settled case): a settled fact's columns. */
 const settledCounts = (cohort: 'opened' | 'closed') => sqlMeasures(cohort === 'opened' ? ['opened', 'backlog'] : ['closed']).filter((m) => m.kind === 'count');
 /** The selection a settled fact is computed in: every day, at an as-of time after everything (each figure is what it is at any as-of time after its case settled). */
-const settledSelection = (timezone: string): CaseSelection => ({ window: { from: '0001-01-01', to: '9999-12-31', as_of: 'infinity', timezone }, area_kind: 'source', local_days: true, state_log: false, reopenings: true });
+const settledSelection = (timezone: string, reopenings = true): CaseSelection => ({ window: { from: '0001-01-01', to: '9999-12-31', as_of: 'infinity', timezone }, area_kind: 'source', local_days: true, state_log: false, reopenings });
 
 /**
  * The settled cases (case-predicates.ts settledSql) opened on each day, one row per key (service,
@@ -315,9 +315,10 @@ GROUP BY ${key.map((_, i) => i + 1).join(', ')}`;
  * The settled cases first closed on each day, one row per key: each count of the closed cohort and
  * when the last of them settled for it (`settled_us`) — not before the reopen window after its
  * close had passed (a reopening or a contact within it would still count) nor before its last
- * inbound contact. `days`: only the cases closed on those days; `contacts`: the warehouse holds contacts.
+ * inbound contact. `days`: only the cases closed on those days; `contacts`: the warehouse holds
+ * contacts; `reopenings`: some case was ever reopened (else none is looked up).
  */
-export function buildSettledClosedFactsQuery(timezone: string, o: { days?: string; contacts?: boolean } = {}): Query {
+export function buildSettledClosedFactsQuery(timezone: string, o: { days?: string; contacts?: boolean; reopenings?: boolean } = {}): Query {
   const key = settledKey('closed_day');
   const contacts = o.contacts !== false;
   const contacted = contacts
@@ -326,7 +327,7 @@ export function buildSettledClosedFactsQuery(timezone: string, o: { days?: strin
   const relation = `(SELECT c.*, greatest(epoch_us(${settledAtSql('c.', contacts ? 'ct.last_contact' : 'NULL')}), epoch_us(c.closed_at) + ${REOPEN_WINDOW_DAYS * DAY_US}) AS settled_us
     FROM cases c ${contacted}
     WHERE ${settledSql('c.')} AND c.closed_at IS NOT NULL${o.days ? ` AND c.closed_day IN (SELECT day FROM ${o.days})` : ''})`;
-  const rows = closedCohortRows([], settledSelection(timezone), { contacts, source: { relation }, columns: [...key.map((k) => `c.${k} AS key_${k}`), 'c.settled_us'] });
+  const rows = closedCohortRows([], settledSelection(timezone, o.reopenings !== false), { contacts, source: { relation }, columns: [...key.map((k) => `c.${k} AS key_${k}`), 'c.settled_us'] });
   const sql = `${rows.sql}
 SELECT ${[...key.map((k) => `key_${k} AS ${k}`), ...settledCounts('closed').map((m) => `(${m.sql})::BIGINT AS ${m.name}`), 'max(settled_us) AS settled_us'].join(',\n  ')}
 FROM kc
