@@ -219,12 +219,13 @@ async function ingestOnce(wh: Warehouse, file: string, profile: Profile, opts: I
              rows_duplicate = $dup, rows_flagged = $flagged, events_added = $events, file_bytes = $bytes, file_digest = $digest WHERE batch_id = $b`,
           { b: batchId, read: r.read, loaded: r.loaded, rejected: r.rejected, dup: r.duplicate, flagged: r.flagged, events: r.events_added, bytes, digest: await digest },
         );
-        // The settled facts: a batch of cases or events changed the cases of some days of opening
-        // and first close only (none, if it added no event); any other kind may change any case's figures (due
-        // times, survey answers), so they are all built again.
+        // The settled facts (warehouse/analytics/settled-facts.ts): a batch of cases or events
+        // changed only its touched cases, on their days of opening and first close (none, if it
+        // added no event), and those are built again; any other kind may change any case's
+        // figures (due times, survey answers), and facts not current before are stale anyway:
+        // then they are all built again (and the days of a large first load are not worth finding).
         progress('facts', 0);
-        const byDays = profile.kind === 'cases' || profile.kind === 'case_events';
-        if (byDays) {
+        if ((profile.kind === 'cases' || profile.kind === 'case_events') && factsWereCurrent) {
           await wh.run(`CREATE TEMP TABLE IF NOT EXISTS batch_fact_days (day DATE)`);
           // No batch_cases: the batch added no event, so no case changed.
           const rebuilt = await wh.one<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM duckdb_tables() WHERE temporary AND table_name = 'batch_cases'`);

@@ -74,7 +74,7 @@ export async function settledFactsCurrent(wh: Warehouse): Promise<boolean> {
  * are built again, and only the rows of `cases` (a relation with a column `case_id`: every case
  * the change touched, none if absent) are copied again into live_cases; else everything is. Run inside the transaction that changed the cases, after its last write to them.
  */
-export async function refreshSettledFacts(wh: Warehouse, o: { days?: string; cases?: string; wasCurrent?: boolean } = {}): Promise<void> {
+export async function refreshSettledFacts(wh: Warehouse, o: { days?: string; cases?: string; wasCurrent?: boolean; casesPerSlice?: number } = {}): Promise<void> {
   const zone = await dayZone(wh);
   const before = await meta(wh);
   await wh.run(`DELETE FROM settled_facts_meta`);
@@ -89,15 +89,16 @@ export async function refreshSettledFacts(wh: Warehouse, o: { days?: string; cas
     `SELECT strftime(greatest(max(opened_day), max(closed_day)) - ${HORIZON_DAYS}, '%Y-%m-%d') AS h FROM cases`))?.h ?? '9999-12-31';
   const opened = (days: string) => buildSettledFactsQuery(zone, { days, surveys: held.surveys });
   const closed = (days: string) => buildSettledClosedFactsQuery(zone, { days, contacts: held.contacts, reopenings: held.reopenings });
+  const per = o.casesPerSlice ?? CASES_PER_SLICE;
   let horizon = newest;
   try {
     if (o.days && o.wasCurrent && before && before.zone === zone) {
       horizon = before.horizon;
       const days = `(SELECT day FROM ${o.days})`;
       await wh.run(`DELETE FROM settled_facts WHERE opened_day IN ${days}`);
-      await inSlices(wh, 'settled_facts', 'opened_day', opened, o.days);
+      await inSlices(wh, per, 'settled_facts', 'opened_day', opened, o.days);
       await wh.run(`DELETE FROM settled_closed_facts WHERE closed_day IN ${days}`);
-      await inSlices(wh, 'settled_closed_facts', 'closed_day', closed, o.days);
+      await inSlices(wh, per, 'settled_closed_facts', 'closed_day', closed, o.days);
       // Only the touched cases' rows can change in live_cases (whether a case is in it depends on its own row).
       if (o.cases) {
         await wh.run(`DELETE FROM live_cases WHERE case_id IN (SELECT case_id FROM ${o.cases})`);
@@ -115,8 +116,8 @@ export async function refreshSettledFacts(wh: Warehouse, o: { days?: string; cas
         const q = build('fact_slice');
         await wh.run(`CREATE OR REPLACE TABLE ${table} AS ${q.sql}`, q.params);
       }
-      await inSlices(wh, 'settled_facts', 'opened_day', opened);
-      await inSlices(wh, 'settled_closed_facts', 'closed_day', closed);
+      await inSlices(wh, per, 'settled_facts', 'opened_day', opened);
+      await inSlices(wh, per, 'settled_closed_facts', 'closed_day', closed);
       await wh.run(`CREATE OR REPLACE TABLE live_cases AS ${liveCasesSql()}`, { horizon });
     }
   } finally {
@@ -136,9 +137,9 @@ const CASES_PER_SLICE = 250_000;
 
 /**
  * Inserts into `table` the facts `build` makes for the days of `dayColumn` (every day with a case,
- * or only those of the relation `only`), a slice of days of about CASES_PER_SLICE cases at a time.
+ * or only those of the relation `only`), a slice of days of about `per` cases at a time.
  */
-async function inSlices(wh: Warehouse, table: string, dayColumn: 'opened_day' | 'closed_day', build: (days: string) => { sql: string; params: Record<string, unknown> }, only?: string): Promise<void> {
+async function inSlices(wh: Warehouse, per: number, table: string, dayColumn: 'opened_day' | 'closed_day', build: (days: string) => { sql: string; params: Record<string, unknown> }, only?: string): Promise<void> {
   const slices = await wh.all<{ lo: string; hi: string }>(
     `WITH d AS (
        SELECT ${dayColumn} AS day, count(*) AS n FROM cases
@@ -146,7 +147,7 @@ async function inSlices(wh: Warehouse, table: string, dayColumn: 'opened_day' | 
        GROUP BY 1
      ), s AS (SELECT day, floor((sum(n) OVER (ORDER BY day) - n) / $per) AS slice FROM d)
      SELECT strftime(min(day), '%Y-%m-%d') AS lo, strftime(max(day), '%Y-%m-%d') AS hi FROM s GROUP BY slice ORDER BY slice`,
-    { per: CASES_PER_SLICE },
+    { per },
   );
   for (const { lo, hi } of slices) {
     await wh.run(
