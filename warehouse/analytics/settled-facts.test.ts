@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { useDemoWindow } from '../../test/demo-window.ts';
 import { tempWarehouse } from '../../test/helpers.ts';
 import { ingestFile } from '../../ingest/load.ts';
-import { loadProfile } from '../../ingest/profile.ts';
+import { loadProfile, parseProfile } from '../../ingest/profile.ts';
+import { loadCalendars } from '../../ingest/calendars.ts';
 import { computeKpis, type KpiOptions } from './kpis.ts';
 import { resolveSelection } from './dimensions.ts';
 import { refreshSettledFacts, settledFactsCurrent, settledPlan } from './settled-facts.ts';
@@ -153,6 +154,34 @@ describe('settled facts on the demo city', () => {
     expect(await settledFactsCurrent(wh)).toBe(false);
     await wh.run(`DELETE FROM ingest_batches WHERE batch_id = 'elsewhere'`);
     expect(await settledPlan(wh, sel, ['service'])).not.toBeNull();
+  });
+});
+
+describe('settled facts and a calendar that re-dates cases without a batch', () => {
+  it('are built again with the new due times, so on time is what every case says', async () => {
+    const t = await tempWarehouse();
+    try {
+      const services = parseProfile({ name: 's', kind: 'services', source: 'c', timezone: 'UTC', columns: { service_code: 'code', name: 'name', sla_hours: 'sla', sla_calendar: 'cal' } });
+      const cases = parseProfile({ name: 'c', kind: 'cases', source: 'c', timezone: 'America/New_York', columns: { case_id: 'id', opened_at: 'opened', closed_at: 'closed', service_code: 'code', status: 'status' } });
+      const hours = (end: string) => [{ calendar_id: 'hall', timezone: 'America/New_York', hours: Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri'].map((d) => [d, ['08:00', end]])), holidays: [] }];
+      await loadCalendars(t.wh, t.write('cal.json', JSON.stringify(hours('17:00'))));
+      await ingestFile(t.wh, t.write('s.csv', 'code,name,sla,cal\nPERMIT,Permit question,9,hall\n'), services);
+      // Opened Monday 15:00, closed Tuesday 14:00; 9 working hours are due Tuesday 15:00 in an 08:00–17:00 day (on time), 12:00 in an 08:00–20:00 one (late).
+      const rows = Array.from({ length: 30 }, (_, i) => `P${i},2026-03-${String(2 + (i % 4) * 7).padStart(2, '0')} 15:00:00,2026-03-${String(3 + (i % 4) * 7).padStart(2, '0')} 14:00:00,PERMIT,closed`);
+      await ingestFile(t.wh, t.write('c.csv', ['id,opened,closed,code,status', ...rows].join('\n') + '\n'), cases);
+      const w = { from: '2026-03-01', to: '2026-03-31', as_of: '2026-06-01T00:00:00Z', timezone: 'America/New_York' };
+      const before = await bothWays(t.wh, [], w);
+      expect(before.plan).not.toBeNull();
+      expect(before.fast.rows[0].on_time).toBe(30);
+      await loadCalendars(t.wh, t.write('cal2.json', JSON.stringify(hours('20:00'))));
+      expect(await settledFactsCurrent(t.wh)).toBe(true);
+      const after = await bothWays(t.wh, [], w);
+      expect(after.plan).not.toBeNull();
+      expect(after.fast).toEqual(after.live);
+      expect(after.fast.rows[0].on_time).toBe(0);
+    } finally {
+      t.cleanup();
+    }
   });
 });
 
