@@ -246,6 +246,8 @@ describe('settled facts kept up by daily loads', () => {
 
       // Day 3: an event trail: responses, reopenings of closed cases and closes again.
       const trail = ['request_id,event,at'];
+      // Cases known only by later events (no opening): one closed in the window, one closed and reopened.
+      trail.push(`X1,closed,2026-06-20T12:00:00Z`, `X2,closed,2026-06-10T12:00:00Z`, `X2,reopened,2026-06-25T12:00:00Z`);
       for (let i = 3; i < 600; i += 29) {
         trail.push(`R${i},acknowledged,${iso(start + (i % 120) * DAY + DAY / 2)}`);
         trail.push(`R${i},reopened,${iso(Date.parse('2026-07-01T12:00:00Z') + i * 60_000)}`);

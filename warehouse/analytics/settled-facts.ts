@@ -37,9 +37,9 @@ const shapeOf = (zone: string) => shapes.get(zone) ?? shapes.set(zone, createHas
   .update(LIVE_CASES_SQL)
   .digest('hex').slice(0, 16)).get(zone)!;
 
-interface Meta { stamp: string; zone: string; shape: string; horizon: string }
+interface Meta { stamp: string; zone: string; shape: string; horizon: string; built: string }
 async function meta(wh: Warehouse): Promise<Meta | null> {
-  return (await wh.one<Meta>(`SELECT stamp, zone, shape, strftime(horizon, '%Y-%m-%d') AS horizon FROM settled_facts_meta LIMIT 1`)) ?? null;
+  return (await wh.one<Meta>(`SELECT stamp, zone, shape, strftime(horizon, '%Y-%m-%d') AS horizon, epoch_us(built_at)::VARCHAR AS built FROM settled_facts_meta LIMIT 1`)) ?? null;
 }
 
 /**
@@ -72,7 +72,8 @@ export async function settledFactsCurrent(wh: Warehouse): Promise<boolean> {
  * relation with a column `day`): only the cases opened or first closed on those days changed
  * since the facts were current (`wasCurrent`, asked before the change) — then only those days
  * are built again, and only the rows of `cases` (a relation with a column `case_id`: every case
- * the change touched, none if absent) are copied again into live_cases; else everything is. Run inside the transaction that changed the cases, after its last write to them.
+ * the change touched, none if absent) are copied again into live_cases; else everything is. Run
+ * after the change has committed, in a transaction of its own (ingest/load.ts refreshFactsAfter).
  */
 export async function refreshSettledFacts(wh: Warehouse, o: { days?: string; cases?: string; wasCurrent?: boolean; casesPerSlice?: number } = {}): Promise<void> {
   const zone = await dayZone(wh);
@@ -102,9 +103,9 @@ export async function refreshSettledFacts(wh: Warehouse, o: { days?: string; cas
       // Only the touched cases' rows can change in live_cases (whether a case is in it depends on its own row).
       if (o.cases) {
         await wh.run(`DELETE FROM live_cases WHERE case_id IN (SELECT case_id FROM ${o.cases})`);
-        // (Each touched case was opened on one of the days: a filter on the day lets the scan skip
-        // what the days' range does not reach.)
-        await wh.run(`INSERT INTO live_cases BY NAME ${liveCasesSql(` AND c.opened_day IN ${days} AND c.case_id IN (SELECT case_id FROM ${o.cases})`)}`, { horizon });
+        // (Each touched case was opened on one of the days, or has no opening — a case known only
+        // by later events: a filter on the day lets the scan skip what the days' range does not reach.)
+        await wh.run(`INSERT INTO live_cases BY NAME ${liveCasesSql(` AND (c.opened_day IN ${days} OR c.opened_day IS NULL) AND c.case_id IN (SELECT case_id FROM ${o.cases})`)}`, { horizon });
       }
       // The horizon moves on with the data: the settled cases it leaves behind are in the facts.
       if (newest > horizon) {
@@ -123,7 +124,8 @@ export async function refreshSettledFacts(wh: Warehouse, o: { days?: string; cas
       await wh.run(`CREATE OR REPLACE TABLE live_cases AS ${liveCasesSql()}`, { horizon });
     }
   } finally {
-    await wh.run(`DROP TABLE IF EXISTS fact_slice`);
+    // (In a failed transaction this fails too, and the rollback drops the table: the cause stands.)
+    await wh.run(`DROP TABLE IF EXISTS fact_slice`).catch(() => undefined);
   }
   const bad = await wh.one<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM settled_facts WHERE censored > 0`);
   if (bad && bad.n > 0) throw new Error(`settled facts: ${bad.n} facts hold a censored duration (settledSql admits a case that is not final)`);
@@ -178,7 +180,7 @@ async function tablesExist(wh: Warehouse): Promise<boolean> {
  * from `cases` — when the facts are not those of the data now, their days are cut in another
  * zone than the question's, or it groups or filters by area.
  */
-export async function settledPlan(wh: Warehouse, sel: CaseSelection, by: readonly Dimension[]): Promise<(SettledCuts & { stamp: string }) | null> {
+export async function settledPlan(wh: Warehouse, sel: CaseSelection, by: readonly Dimension[]): Promise<(SettledCuts & { stamp: string; built: string }) | null> {
   if (!sel.local_days) return null;
   const filters = Object.entries(sel.filter ?? {}).filter(([, v]) => v !== undefined && v !== null).map(([k]) => k);
   if (![...by, ...filters].every((d) => isPeriod(d) || FACT_DIMENSIONS.has(d))) return null;
@@ -189,7 +191,7 @@ export async function settledPlan(wh: Warehouse, sel: CaseSelection, by: readonl
     `SELECT (SELECT strftime(min(opened_day), '%Y-%m-%d') FROM settled_facts WHERE settled_us >= epoch_us($as_of::TIMESTAMPTZ)) AS opened,
             (SELECT strftime(min(closed_day), '%Y-%m-%d') FROM settled_closed_facts WHERE settled_us >= epoch_us($as_of::TIMESTAMPTZ)) AS closed`,
     { as_of: sel.window.as_of });
-  return { opened: r?.opened ?? '9999-12-31', closed: r?.closed ?? '9999-12-31', horizon: m.horizon, stamp: m.stamp };
+  return { opened: r?.opened ?? '9999-12-31', closed: r?.closed ?? '9999-12-31', horizon: m.horizon, stamp: m.stamp, built: m.built };
 }
 
 /**
@@ -197,6 +199,8 @@ export async function settledPlan(wh: Warehouse, sel: CaseSelection, by: readonl
  * them (its statements each see the data committed when they start) could have had the facts of
  * one version summed with the live cases of another; the question is then asked again.
  */
-export async function settledStillCurrent(wh: Warehouse, plan: SettledCuts & { stamp: string }): Promise<boolean> {
-  return (await stampNow(wh)) === plan.stamp;
+export async function settledStillCurrent(wh: Warehouse, plan: SettledCuts & { stamp: string; built: string }): Promise<boolean> {
+  // The build too, not only the stamp: a writer without a batch (civic calendars) builds them again under the same stamp.
+  const m = await meta(wh);
+  return m !== null && m.built === plan.built && (await stampNow(wh)) === plan.stamp;
 }

@@ -272,8 +272,8 @@ export interface SelectCasesOptions {
   /**
    * Read from this relation (aliased `c`) instead of `cases`: one with the columns the query
    * reads, e.g. the cases not stored ahead (analytics/settled-facts.ts). Its values are bound by
-   * the caller. `asOfKnown`: every row is known to be opened by the as-of time (the stored facts,
-   * which have no opening time), so that test is left out.
+   * the caller. `asOfKnown`: every row's `at` time (opening, or first close) is known to be by the
+   * as-of time (the stored facts, which have no such time), so that test is left out.
    */
   source?: { relation: string; params?: Params; asOfKnown?: boolean };
 }
