@@ -103,9 +103,12 @@ export async function refreshSettledFacts(wh: Warehouse, o: { days?: string; cas
       // Only the touched cases' rows can change in live_cases (whether a case is in it depends on its own row).
       if (o.cases) {
         await wh.run(`DELETE FROM live_cases WHERE case_id IN (SELECT case_id FROM ${o.cases})`);
-        // (Each touched case was opened on one of the days, or has no opening — a case known only
-        // by later events: a filter on the day lets the scan skip what the days' range does not reach.)
-        await wh.run(`INSERT INTO live_cases BY NAME ${liveCasesSql(` AND (c.opened_day IN ${days} OR c.opened_day IS NULL) AND c.case_id IN (SELECT case_id FROM ${o.cases})`)}`, { horizon });
+        // Each touched case was opened on one of the days (a filter on the day lets the scan skip
+        // what the days' range does not reach; with an OR it could not), or has no opening — a case
+        // known only by later events.
+        for (const opened of [`c.opened_day IN ${days}`, 'c.opened_day IS NULL']) {
+          await wh.run(`INSERT INTO live_cases BY NAME ${liveCasesSql(` AND ${opened} AND c.case_id IN (SELECT case_id FROM ${o.cases})`)}`, { horizon });
+        }
       }
       // The horizon moves on with the data: the settled cases it leaves behind are in the facts.
       if (newest > horizon) {
