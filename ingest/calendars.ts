@@ -1,6 +1,5 @@
 // Business calendars (working hours, holidays) and the due times they give: a service whose
 // `sla_calendar` names a calendar counts its SLA in that calendar's working hours.
-import { refreshSettledFacts } from '../warehouse/analytics/settled-facts.ts';
 import Type from 'typebox';
 import Value from 'typebox/value';
 import { readFileSync } from 'node:fs';
@@ -37,20 +36,15 @@ export async function loadCalendars(wh: Warehouse, file: string): Promise<{ cale
     throw new MappingError(`${file}: ${e.instancePath || '/'} ${e.message}`);
   }
   for (const c of value) if (!isValidTimeZone(c.timezone)) throw new MappingError(`${file}: calendar "${c.calendar_id}": "${c.timezone}" is not an IANA time zone`);
-  const loaded = await wh.transaction(async () => {
+  return wh.transaction(async () => {
     for (const c of value) {
       await wh.run(`INSERT OR REPLACE INTO calendars VALUES ($id, $tz, $hours, $holidays::VARCHAR::DATE[])`, {
         id: c.calendar_id, tz: c.timezone, hours: JSON.stringify(c.hours), holidays: `[${c.holidays.join(', ')}]`,
       });
     }
     const redated = await applyBusinessDueTimes(wh, { all: true });
-    // Due times changed without a batch, so the settled facts' stamp still says current: they
-    // are set aside here (nothing reads them), and built again once the new due times are in.
-    await wh.run(`DELETE FROM settled_facts_meta`);
     return { calendars: value.length, cases_redated: redated };
   });
-  await wh.transaction(() => refreshSettledFacts(wh));
-  return loaded;
 }
 
 /**

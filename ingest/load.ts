@@ -12,7 +12,6 @@ import { buildNewEventsQuery, buildTrailRejectsQuery, DEDUPE_NEW_EVENTS_SQL, HEL
 import { dropStage, stageFile } from './stage.ts';
 import { citizenHashKey } from './secret.ts';
 import { dropRefreshTables, prepareTouchedCases, writeTouchedCases } from './refresh-cases.ts';
-import { refreshSettledFacts, restampSettledFacts, settledFactsCurrent } from '../warehouse/analytics/settled-facts.ts';
 import { dropPlaceTables } from './places.ts';
 import { capMemory, INGEST_MEMORY_LIMIT, withoutInsertionOrder } from './memory-budget.ts';
 import { applyBusinessDueTimes } from './calendars.ts';
@@ -130,14 +129,7 @@ async function ingestOnce(wh: Warehouse, file: string, profile: Profile, opts: I
       if (last && last.file_bytes === bytes && last.kind === profile.kind) {
         const d = await fingerprint();
         if (d === last.file_digest) {
-          const factsWereCurrent = await settledFactsCurrent(wh);
-          return await wh.transaction(async () => {
-            await landedSince();
-            await recordBatch();
-            const r = await sameAs(wh, batchId, last, { file, kind: profile.kind, bytes, digest: d });
-            await restampSettledFacts(wh, factsWereCurrent);
-            return r;
-          });
+          return await wh.transaction(async () => (await landedSince(), await recordBatch(), sameAs(wh, batchId, last, { file, kind: profile.kind, bytes, digest: d })));
         }
         digest = Promise.resolve(d);
       } else {
@@ -189,9 +181,8 @@ async function ingestOnce(wh: Warehouse, file: string, profile: Profile, opts: I
       const timezone = await zoneAfterBatch(wh, profile, opts);
       const o = { hasTrail: staged.hasTrail, batchTime, timezone, progress, rowsPerSlice: opts.rowsPerSlice, budgeted: capped.lowered };
       const prepared = await prepareKind(wh, profile, batchId, o);
-      const factsWereCurrent = await settledFactsCurrent(wh);
 
-      const landed = await wh.transaction(async () => {
+      return await wh.transaction(async () => {
         await landedSince();
         await recordBatch();
         await wh.run(`INSERT INTO ingest_rejects SELECT * FROM batch_rejects`);
@@ -221,18 +212,6 @@ async function ingestOnce(wh: Warehouse, file: string, profile: Profile, opts: I
         );
         return r;
       });
-      // Then the KPIs' settled facts, in a transaction of their own (reading what the batch wrote
-      // inside its own transaction was several times slower: DuckDB reads a transaction's own
-      // uncommitted rows as it reads a temp table made in it). Meanwhile, and if this fails, the
-      // facts are stamped for an earlier batch, so nothing reads them: the KPIs read every case,
-      // and the next batch builds them all again.
-      progress('facts', 0);
-      try {
-        await wh.transaction(() => refreshFactsAfter(wh, profile.kind, factsWereCurrent));
-      } catch (err) {
-        landed.warnings.push(`The KPIs' stored figures (settled facts) were not updated (${(err as Error).message}); until the next load every KPI is read from the cases, which is slower but gives the same figures.`);
-      }
-      return landed;
     } finally {
       // Landed or not, the batch's temp tables go (a rolled-back transaction no longer drops them).
       await dropBatchTables(wh);
@@ -240,25 +219,6 @@ async function ingestOnce(wh: Warehouse, file: string, profile: Profile, opts: I
   }).finally(restore ?? (async () => undefined));
   progress('done', 100);
   return result;
-}
-
-/**
- * The KPIs' settled facts (warehouse/analytics/settled-facts.ts) brought up to a batch that has
- * landed: a batch of cases or events changed only its touched cases, on their days of opening and
- * first close (none, if it added no event), and those are built again; any other kind may change
- * any case's figures (due times, survey answers), and facts not current before the batch were
- * stale anyway — then they are all built again (and the days of a large first load are not worth
- * finding). Run in the batch's session, while its temp tables (`batch_cases`, `refresh_all`) are there.
- */
-async function refreshFactsAfter(wh: Warehouse, kind: Profile['kind'], wasCurrent: boolean): Promise<void> {
-  if (!((kind === 'cases' || kind === 'case_events') && wasCurrent)) return refreshSettledFacts(wh);
-  await wh.run(`CREATE TEMP TABLE IF NOT EXISTS batch_fact_days (day DATE)`);
-  // No batch_cases: the batch added no event, so no case changed.
-  const rebuilt = await wh.one<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM duckdb_tables() WHERE temporary AND table_name = 'batch_cases'`);
-  // The touched cases' days as they are now: their rows as the batch wrote them (what it did to
-  // them since, due times, changes no day; a change of zone builds everything again).
-  if (rebuilt?.n) await wh.run(`INSERT INTO batch_fact_days SELECT DISTINCT unnest([opened_day, closed_day]) FROM batch_cases`);
-  await refreshSettledFacts(wh, { days: 'batch_fact_days', cases: rebuilt?.n ? 'refresh_all' : undefined, wasCurrent });
 }
 
 /** Every temp table a batch may leave behind. */

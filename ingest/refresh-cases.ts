@@ -37,7 +37,7 @@ export interface RefreshOptions {
 export const ROWS_PER_SLICE = 500_000;
 
 /** The temp tables a batch's refresh leaves for its transaction (writeTouchedCases), and the ones it works in. */
-export const REFRESH_TABLES = ['batch_cases', 'batch_placed', 'batch_place_areas', 'batch_fact_days', 'refresh_all', 'refresh_strays', 'refreshed_cases', 'refresh_targets'] as const;
+export const REFRESH_TABLES = ['batch_cases', 'batch_placed', 'batch_place_areas', 'refresh_all', 'refresh_strays', 'refreshed_cases', 'refresh_targets'] as const;
 
 /**
  * Builds the fresh `cases` rows of every case with an event in temp table `new_events`, placed,
@@ -81,9 +81,6 @@ export async function prepareTouchedCases(wh: Warehouse, o: RefreshOptions): Pro
 export async function writeTouchedCases(wh: Warehouse, o: { onPhase?: (phase: string) => void } = {}): Promise<void> {
   o.onPhase?.('refresh-insert');
   await applyPlaces(wh, { placed: 'batch_placed', areas: 'batch_place_areas' });
-  // The days whose settled facts change (analytics/settled-facts.ts): the touched cases' days of
-  // opening and first close as they were, here, and as they are once the batch has written everything (load.ts).
-  await wh.run(`CREATE OR REPLACE TEMP TABLE batch_fact_days AS SELECT DISTINCT unnest([opened_day, closed_day]) AS day FROM cases WHERE case_id IN (SELECT case_id FROM refresh_all WHERE existed)`);
   await wh.run(model('refresh-cases-delete'));
   await wh.run(ingestSql('insert-refreshed-cases'));
 }

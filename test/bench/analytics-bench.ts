@@ -14,7 +14,6 @@ import { computeRepeatLocations } from '../../warehouse/analytics/repeat-locatio
 import { publicKpis } from '../../warehouse/analytics/public-kpis.ts';
 import { DEFAULT_POLICY } from '../../warehouse/privacy/policy.ts';
 import { addBenchCases, BENCH_YEAR, BENCH_ZONE, prepareBenchCity } from './bench-cases.ts';
-import { refreshSettledFacts, restampSettledFacts, settledFactsCurrent } from '../../warehouse/analytics/settled-facts.ts';
 
 export const FULL_SIZES = [1_000_000, 5_000_000, 20_000_000];
 // The quick run: 1M, and a small size so the growth table still has a step.
@@ -26,8 +25,6 @@ export interface AnalyticsSize {
   cases: number;
   /** Seconds to add this size's new cases (the table grows from the previous size). */
   build_seconds: number;
-  /** Seconds to build the settled facts of every case, as a batch that touched every day would (absent in older figures). */
-  facts_seconds?: number;
   /** The warehouse file after CHECKPOINT. */
   file_mib: number;
   /** The bench process's resident memory after this size's analyses, and its peak so far. */
@@ -137,10 +134,7 @@ async function measureSize(wh: Warehouse, cases: number, log: (l: string) => voi
   // The release is kept per data version (the dimension lists): each run first records a batch,
   // as a load does, so each is built again.
   const release = await timePair(async () => {
-    // A batch that changed no case (the loader then keeps the settled facts current, as here).
-    const current = await settledFactsCurrent(wh);
     await wh.run(`INSERT INTO ingest_batches (batch_id, source, kind, started_at, finished_at) VALUES ($id, 'bench', 'cases', now(), now())`, { id: `bench-${publicRuns++}` });
-    await restampSettledFacts(wh, current);
     return publicKpis(wh, ['service_group', 'service', 'area', 'month'], { period: 'month', policy: DEFAULT_POLICY, timezone: BENCH_ZONE });
   }, () => wh.all(BARE_MONTHS, { from: year.from, to: year.to }), kpiRepeat);
   push('public', release, release.value.tables.reduce((n, t) => n + t.rows.length, 0), kpiRepeat);
@@ -177,18 +171,13 @@ export async function runAnalyticsBench(opts: { sizes?: number[]; log?: (l: stri
       await wh.run('CHECKPOINT');
       const build = (performance.now() - t0) / 1000;
       have = n;
-      // The settled facts, as the loader builds them when a batch lands (here every case is new).
-      const t1 = performance.now();
-      await wh.transaction(() => refreshSettledFacts(wh));
-      await wh.run('CHECKPOINT');
-      const facts = (performance.now() - t1) / 1000;
       const zones = await wh.all<{ z: string | null }>(`SELECT DISTINCT day_zone AS z FROM cases`);
       // The product reads stored days only when every case's are cut in the window's zone.
       if (zones.length !== 1 || zones[0].z !== BENCH_ZONE) throw new Error(`cases' day_zone is ${JSON.stringify(zones)}, expected only ${BENCH_ZONE}`);
       const fileMib = mib(statSync(file).size);
-      log(`  added in ${build.toFixed(1)} s, settled facts built in ${facts.toFixed(1)} s; file ${fileMib} MiB after CHECKPOINT`);
+      log(`  added in ${build.toFixed(1)} s; file ${fileMib} MiB after CHECKPOINT`);
       const runs = await measureSize(wh, n, log);
-      out.push({ cases: n, build_seconds: build, facts_seconds: facts, file_mib: fileMib, rss_mib: mib(process.memoryUsage().rss), peak_rss_mib: peakRssMib(), runs });
+      out.push({ cases: n, build_seconds: build, file_mib: fileMib, rss_mib: mib(process.memoryUsage().rss), peak_rss_mib: peakRssMib(), runs });
     }
     const targets = TARGETS.map((t) => {
       const s = out.find((x) => x.cases === t.cases)?.runs.find((r) => r.key === t.key)?.seconds ?? null;
@@ -219,8 +208,8 @@ export function formatAnalyticsBench(b: AnalyticsBench): string {
     '|---|--:|--:|--:|--:|--:|--:|',
   ];
   for (const s of b.sizes) for (const r of s.runs) lines.push(`| ${r.label} | ${cases(s.cases)} | ${r.repeats} | ${sec(r.seconds)} | ${sec(r.bare_seconds)} | ${r.ratio.toFixed(1)} | ${r.rows_out.toLocaleString('en-US')} |`);
-  lines.push('', '| warehouse | cases added in s | settled facts built in s | file MiB (after CHECKPOINT) | bench process RSS MiB (peak so far) |', '|--:|--:|--:|--:|--:|');
-  for (const s of b.sizes) lines.push(`| ${cases(s.cases)} | ${s.build_seconds.toFixed(1)} | ${s.facts_seconds?.toFixed(1) ?? '–'} | ${s.file_mib.toLocaleString('en-US')} | ${s.rss_mib.toLocaleString('en-US')} (${s.peak_rss_mib.toLocaleString('en-US')}) |`);
+  lines.push('', '| warehouse | cases added in s | file MiB (after CHECKPOINT) | bench process RSS MiB (peak so far) |', '|--:|--:|--:|--:|');
+  for (const s of b.sizes) lines.push(`| ${cases(s.cases)} | ${s.build_seconds.toFixed(1)} | ${s.file_mib.toLocaleString('en-US')} | ${s.rss_mib.toLocaleString('en-US')} (${s.peak_rss_mib.toLocaleString('en-US')}) |`);
   if (b.growth.length) {
     const steps = [...new Set(b.growth.map((g) => `${g.from}-${g.to}`))].map((k) => b.growth.find((g) => `${g.from}-${g.to}` === k)!);
     lines.push('', `How cost grows with the cases (× from one size to the next; linear would be the cases' own ×):`, '');

@@ -3,17 +3,14 @@
 // leave DuckDB as one row per group and cohort; for Kaplan–Meier, each group's durations, as
 // arrays of numbers, sorted here.
 import { TooManyRowsError, type Warehouse } from '../db.ts';
-import { buildClosedCohortQuery, buildKmDurationsQuery, buildKpiCountsQuery, buildSettledClosedCountsQuery, buildSettledCountsQuery, buildSettledListsQuery, liveSource, type KmDuration } from '../queries/kpi-sql.ts';
-import { settledPlan, settledStillCurrent } from './settled-facts.ts';
+import { buildClosedCohortQuery, buildKmDurationsQuery, buildKpiCountsQuery, type KmDuration } from '../queries/kpi-sql.ts';
 import { appliedFilter, compareLabels, isPeriod, type CaseFilter, type CaseScope, type CaseSelection, type CaseWindow, type Dimension } from '../queries/case-predicates.ts';
 import { measure, MEASURES, type DurationMeasure, type Measure, type MeasureValues } from '../queries/measures.ts';
 import { SortedKmWalk, type KmSummary } from '../stats/kaplan-meier.ts';
-import { DurationSort, GroupDurationsSort, SortedMerge } from '../stats/sort-durations.ts';
+import { GroupDurationsSort } from '../stats/sort-durations.ts';
 import { DoubleArena, ListsTogether } from '../double-arena.ts';
 import { checkCellBudget, resolveSelection } from './dimensions.ts';
 import { mapInTurns, Pacer, VALUES_PER_TURN } from '../turns.ts';
-
-type SettledPlan = Awaited<ReturnType<typeof settledPlan>>;
 
 export { dataAsOf, resolveWindow, WindowError } from './window.ts';
 
@@ -45,56 +42,20 @@ const NO_SUMMARY: KmSummary = { n: 0, events: 0, median: null, median_lower: nul
 /**
  * Kaplan–Meier summaries per group, read by R's rules straight off each group's durations
  * (buildKmDurationsQuery), sorted here (DurationSort) and walked (SortedKmWalk): the reference
- * implementation's arithmetic, to the bit. With a settled plan, a group's durations are its live
- * cases' (sorted here) merged with the settled facts' runs, sorted when they were stored. Sorting and walking go in steps of the event loop (one
+ * implementation's arithmetic, to the bit. Sorting and walking go in steps of the event loop (one
  * group can hold millions of durations: all of a year); meanwhile DuckDB already lists the next
  * duration's, on its own threads.
  */
-async function kmByGroup(wh: Warehouse, by: readonly Dimension[], sel: CaseSelection, key: (r: SqlRow) => string, plan: SettledPlan | null) {
+async function kmByGroup(wh: Warehouse, by: readonly Dimension[], sel: CaseSelection, key: (r: SqlRow) => string) {
   const summaries = new Map<string, KmSummary>();
   const durations = ['close', 'first_response'] as const;
-  const pacer = new Pacer(VALUES_PER_TURN);
   // Each duration's lists in an arena of reused memory, given back once its groups are summarised.
-  // With stored facts, a group's lists are the live cases' and each fact's sorted ends, put together.
   const list = (duration: KmDuration) => {
-    const q = buildKmDurationsQuery(by, sel, duration, plan ? liveSource('opened', plan) : undefined);
+    const q = buildKmDurationsQuery(by, sel, duration);
     const arena = new DoubleArena();
-    const live = wh.allWithLists(q.sql, q.params, ['ends', 'censored'] as const, { arena });
-    if (!plan) return { arena, groups: live };
-    const s = buildSettledListsQuery(by, sel, duration, plan);
-    const groups = live.then(async (liveGroups) => {
-      const stored = await wh.allWithLists(s.sql, s.params, ['ends'] as const, { arena });
-      const parts = new Map<string, { row: SqlRow; ends: Float64Array[]; censored: Float64Array[] }>();
-      const part = (r: SqlRow) => {
-        const k = key(r);
-        let p = parts.get(k);
-        if (!p) parts.set(k, (p = { row: r, ends: [], censored: [] }));
-        return p;
-      };
-      for (const g of liveGroups) {
-        const p = part(g);
-        p.ends.push(g.ends);
-        p.censored.push(g.censored);
-      }
-      for (const f of stored) part(f).ends.push(f.ends);
-      // Each list comes out sorted: the live ones sorted, then merged with the facts' (sorted when
-      // stored) — a merge of a few sorted runs, where sorting them all again cost most of the time.
-      const sorted = async (lists: Float64Array[], live: number) => {
-        for (const l of lists.slice(0, live)) await pacer.run(new DurationSort(l));
-        if (lists.length === 1) return lists[0];
-        const m = new SortedMerge(lists, arena.alloc(lists.reduce((n, l) => n + l.length, 0)));
-        await pacer.run(m);
-        return m.out;
-      };
-      const out: (SqlRow & { ends: Float64Array; censored: Float64Array; sorted: true })[] = [];
-      for (const p of parts.values()) {
-        const live = p.censored.length;
-        out.push({ ...p.row, ends: await sorted(p.ends, live), censored: await sorted(p.censored.length ? p.censored : [new Float64Array(0)], live), sorted: true });
-      }
-      return out;
-    });
-    return { arena, groups };
+    return { arena, groups: wh.allWithLists(q.sql, q.params, ['ends', 'censored'] as const, { arena }) };
   };
+  const pacer = new Pacer(VALUES_PER_TURN);
   // One duration's lists at a time: the next one's query is started as this one's lists arrive.
   let next = list(durations[0]);
   for (const [d, duration] of durations.entries()) {
@@ -109,7 +70,7 @@ async function kmByGroup(wh: Warehouse, by: readonly Dimension[], sel: CaseSelec
       // Only the quantiles the registry reads for this duration (time to first response: its median).
       const wanted = REGISTRY.flatMap((m) => (m.kind === 'km' && m.duration === duration ? [m.statistic] : []));
       for (const g of groups) {
-        if (!('sorted' in g)) await pacer.run(new GroupDurationsSort(g));
+        await pacer.run(new GroupDurationsSort(g));
         const walk = new SortedKmWalk(g.ends, g.censored, wanted);
         await pacer.run(walk);
         summaries.set(`${duration}${key(g)}`, walk.summary());
@@ -126,42 +87,6 @@ async function kmByGroup(wh: Warehouse, by: readonly Dimension[], sel: CaseSelec
   return (duration: KmDuration, groupKey: string) => summaries.get(`${duration}${groupKey}`) ?? NO_SUMMARY;
 }
 
-/**
- * The live cases' count rows of a cohort (one per group) with the stored facts' added (one per
- * group, and for the opened cohort per channel label): every count summed, and each channel's
- * cases added to the mixes — a mix is the cases opened by channel label (measures.ts), which is
- * what the facts' `opened` is per label.
- */
-function withSettledCounts(live: SqlRow[], settled: SqlRow[], by: readonly Dimension[], key: (r: SqlRow) => string, cohort: 'opened' | 'closed'): SqlRow[] {
-  const counts = REGISTRY.filter((m) => m.kind === 'count' && (cohort === 'closed' ? m.cohort === 'closed' : m.cohort === 'opened' || m.cohort === 'backlog'));
-  const mixes = REGISTRY.filter((m) => m.kind === 'mix' && m.cohort === cohort);
-  for (const m of mixes) if (m.kind === 'mix' && m.sql !== 'histogram(channel_label)') throw new Error(`${m.name}: the settled facts hold mixes by channel only`);
-  const rows = new Map<string, SqlRow>(live.map((r) => [key(r), { ...r }]));
-  for (const f of settled) {
-    const k = key(f);
-    let r = rows.get(k);
-    if (!r) {
-      r = Object.fromEntries(by.map((d) => [d, f[d]]));
-      for (const m of counts) r[m.name] = 0;
-      for (const m of mixes) r[m.name] = [];
-      rows.set(k, r);
-    }
-    for (const m of counts) r[m.name] = Number(r[m.name] ?? 0) + Number(f[m.name] ?? 0);
-    for (const m of mixes) {
-      const entries = [...((r[m.name] ?? []) as { key: string; value: string | number }[])];
-      const at = entries.findIndex((e) => e.key === f.channel_label);
-      const n = Number(f.opened ?? 0);
-      if (at >= 0) entries[at] = { key: entries[at].key, value: Number(entries[at].value) + n };
-      else if (n > 0) entries.push({ key: String(f.channel_label), value: n });
-      r[m.name] = entries;
-    }
-  }
-  // In the order histogram gives its keys (sorted), as the live rows have them.
-  // (A live row's mix is null where no case was live: none is then [], as computeKpis reads it.)
-  for (const r of rows.values()) for (const m of mixes) r[m.name] = [...((r[m.name] ?? []) as { key: string }[])].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  return [...rows.values()];
-}
-
 export interface KpiOptions {
   /** The area kind of the `area` dimension and filter (default: the data's default kind). */
   area_kind?: string;
@@ -173,11 +98,6 @@ export interface KpiOptions {
    * coarser ones (kmMeasureByGroupings). Default true.
    */
   durations?: boolean;
-  /**
-   * false: every case is read from its row, none from the settled facts (settled-facts.ts) — the
-   * figures the facts must give to the bit; also the retry when a batch lands mid-question.
-   */
-  settled?: boolean;
 }
 
 /**
@@ -199,25 +119,12 @@ export async function computeKpis(wh: Warehouse, by: readonly Dimension[], windo
   const held = await wh.one<{ surveys: boolean; contacts: boolean }>(
     'SELECT EXISTS (SELECT 1 FROM survey_responses) AS surveys, EXISTS (SELECT 1 FROM interactions) AS contacts');
   const surveys = Boolean(held?.surveys);
-  // The settled cases' figures stored ahead, where they can be read (settled-facts.ts); else none.
-  const plan = opts.settled === false ? null : await settledPlan(wh, sel, by);
-  const q1 = buildKpiCountsQuery(by, sel, { surveys, source: plan ? liveSource('opened', plan) : undefined });
-  let countRows = await wh.all<SqlRow>(q1.sql, q1.params, cap);
-  if (plan) {
-    const q = buildSettledCountsQuery(by, sel, plan);
-    countRows = withSettledCounts(countRows, await wh.all<SqlRow>(q.sql, q.params), by, key, 'opened');
-  }
-  const q2 = buildClosedCohortQuery(by, sel, { contacts: Boolean(held?.contacts), source: plan ? liveSource('closed', plan) : undefined });
-  let closedRows = await wh.all<SqlRow>(q2.sql, q2.params, cap);
-  if (plan) {
-    const q = buildSettledClosedCountsQuery(by, sel, plan);
-    closedRows = withSettledCounts(closedRows, await wh.all<SqlRow>(q.sql, q.params), by, key, 'closed');
-  }
+  const q1 = buildKpiCountsQuery(by, sel, { surveys });
+  const countRows = await wh.all<SqlRow>(q1.sql, q1.params, cap);
+  const q2 = buildClosedCohortQuery(by, sel, { contacts: Boolean(held?.contacts) });
+  const closedRows = await wh.all<SqlRow>(q2.sql, q2.params, cap);
   if (Number.isFinite(cap.maxRows) && new Set([...countRows, ...closedRows].map(key)).size > cap.maxRows) throw new TooManyRowsError(cap.maxRows, cap.what);
-  const km = opts.durations === false ? () => NO_SUMMARY : await kmByGroup(wh, by, sel, key, plan);
-  // A batch landed while the facts and the live cases were read: they may be of two versions of
-  // the data, so every case is read again from its row (each statement's own figures are whole).
-  if (plan && !(await settledStillCurrent(wh, plan))) return computeKpis(wh, by, window, filter, { ...opts, settled: false });
+  const km = opts.durations === false ? () => NO_SUMMARY : await kmByGroup(wh, by, sel, key);
   // Backlog at T is every case opened by T and not closed by T (DESIGN.md), however long ago it
   // opened. Rows cut by period keep the backlog of their own period's cases (that is aging by
   // cohort); rows that are not cut by period count the whole backlog.
@@ -300,7 +207,7 @@ export async function kmMeasureByGroupings(
   groupings: readonly (readonly Dimension[])[],
   window: CaseWindow,
   filter: CaseFilter = {},
-  opts: Omit<KpiOptions, 'durations' | 'settled'> = {},
+  opts: Omit<KpiOptions, 'durations'> = {},
 ): Promise<Map<string, Map<string, number | null>>> {
   const m = measure(measureName) as DurationMeasure | undefined;
   if (m?.kind !== 'km') throw new Error(`${measureName} is not a Kaplan–Meier measure`);

@@ -213,33 +213,16 @@ export const contactedByAsOf = (p = 'i.') => `${p}started_at <= $as_of::TIMESTAM
 
 /**
  * The survey answers given by the as-of time, with the case they are about: directly, or through
- * the contact they rate. Columns: case_id, csat, nps, answered_at.
+ * the contact they rate. Columns: case_id, csat, nps.
  */
 export const SURVEY_ANSWERS_SQL = `
-  SELECT r.case_id, r.csat, r.nps, r.answered_at
+  SELECT r.case_id, r.csat, r.nps
   FROM survey_responses r
   WHERE r.case_id IS NOT NULL AND ${answeredByAsOf()}
   UNION ALL
-  SELECT i.case_id, r.csat, r.nps, r.answered_at
+  SELECT i.case_id, r.csat, r.nps
   FROM survey_responses r JOIN interactions i ON i.interaction_id = r.interaction_id
   WHERE r.case_id IS NULL AND ${answeredByAsOf()}`;
-
-/**
- * Settled: a case whose every figure is final — closed (or cancelled) with its time, responded
- * to, and nothing of it (events, response, due time, survey answers) later than `settledAtSql`.
- * At any as-of time after that, each of its opened-cohort measures and durations is what it is at
- * any later one: no comparison with the as-of time can change (each of its times is before it),
- * it is not open, so not censored, and it needs no event log. Such cases' figures are stored
- * ahead (analytics/settled-facts.ts); the others are read from their rows at every question.
- */
-export const settledSql = (p = 'c.') =>
-  `((${p}status = 'closed' AND ${p}closed_at IS NOT NULL) OR (${p}status = 'cancelled' AND ${p}cancelled_at IS NOT NULL)) AND ${p}first_response_at IS NOT NULL AND ${p}last_event_at IS NOT NULL`;
-/**
- * When a settled case's figures stopped changing: the latest of its times (greatest skips NULLs),
- * `answered` the latest survey answer about it (an expression, or NULL).
- */
-export const settledAtSql = (p = 'c.', answered = 'NULL') =>
-  `greatest(${p}last_event_at, ${p}opened_at, ${p}first_response_at, ${p}closed_at, ${p}cancelled_at, ${p}due_at, ${answered})`;
 
 /** A filter matches what the outputs label a case with (so "(no area)" filters too), or its id. */
 function filterSql(f: keyof CaseFilter, areaKind: string): string {
@@ -269,13 +252,6 @@ export interface SelectCasesOptions {
   sinceEver?: boolean;
   /** Add each case's state at the as-of time: `cancelled_at_as_of`, `open_at_as_of`. */
   state?: boolean;
-  /**
-   * Read from this relation (aliased `c`) instead of `cases`: one with the columns the query
-   * reads, e.g. the cases not stored ahead (analytics/settled-facts.ts). Its values are bound by
-   * the caller. `asOfKnown`: every row's `at` time (opening, or first close) is known to be by the
-   * as-of time (the stored facts, which have no such time), so that test is left out.
-   */
-  source?: { relation: string; params?: Params; asOfKnown?: boolean };
 }
 
 /**
@@ -302,7 +278,7 @@ export function selectCases(sel: CaseSelection, o: SelectCasesOptions = {}): Que
     // On a stored local day, or else on the instants the local days begin and end.
     ...(o.sinceEver ? [] : [day ? `${day} >= $from::DATE` : onOrAfterFromDay(`c.${at}`)]),
     day ? `${day} <= $to::DATE` : onOrBeforeToDay(`c.${at}`),
-    ...(o.source?.asOfKnown ? [] : [`c.${at} <= $as_of::TIMESTAMPTZ`]),
+    `c.${at} <= $as_of::TIMESTAMPTZ`,
     ...active.map((f) => filterSql(f, sel.area_kind)),
     ...agencyScopeSql(agencies, 'c.agency'),
     ...(excluded.length ? [`${ATTRIBUTE_SQL.service} NOT IN (${excluded.map((_, i) => `$scope_excluded_${i}`).join(', ')})`] : []),
@@ -310,14 +286,13 @@ export function selectCases(sel: CaseSelection, o: SelectCasesOptions = {}): Que
   ];
   const select = [...by.map((d) => `${dimensionSql(d, sel.area_kind, at, sel.local_days)} AS ${d}`), ...(o.columns ?? []), ...(o.state ? (sel.state_log !== false ? STATE_COLUMNS : STATE_COLUMNS_WITHOUT_LOG) : [])];
   const sql = `SELECT ${select.length ? select.join(', ') : '1 AS one'}
-    FROM ${o.source?.relation ?? 'cases'} c ${joins.join(' ')}
+    FROM cases c ${joins.join(' ')}
     WHERE ${where.join('\n      AND ')}`;
   const params: Params = { tz: sel.window.timezone, from: sel.window.from, to: sel.window.to, as_of: sel.window.as_of, area_kind: sel.area_kind };
   for (const f of active) params[`f_${f}`] = String(filter[f]);
   Object.assign(params, agencyScopeParams(agencies));
   excluded.forEach((name, i) => (params[`scope_excluded_${i}`] = name));
   excludedCodes.forEach((code, i) => (params[`scope_excluded_code_${i}`] = code));
-  Object.assign(params, o.source?.params);
   return query(sql, params);
 }
 

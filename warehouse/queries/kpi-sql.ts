@@ -8,11 +8,8 @@ import {
   SURVEY_ANSWERS_SQL,
   dimensionSql,
   selectCases,
-  settledAtSql,
-  settledSql,
   type CaseSelection,
   type Dimension,
-  type SelectCasesOptions,
 } from './case-predicates.ts';
 import { sqlMeasures, type Cohort } from './measures.ts';
 
@@ -25,9 +22,6 @@ const DAY_US = 86_400_000_000;
 export const REOPEN_WINDOW_DAYS = 30;
 /** Measured FCR: no new contact or reopening within this long after closing. */
 export const FCR_WINDOW_DAYS = 7;
-
-/** Where the cases are read from when not `cases` itself (selectCases `source`). */
-type CaseSource = SelectCasesOptions['source'];
 
 const groupBy = (by: readonly Dimension[]) =>
   by.length ? `GROUP BY ${by.map((_, i) => i + 1).join(', ')} ORDER BY ${by.map((_, i) => i + 1).join(', ')}` : '';
@@ -52,8 +46,8 @@ const SURVEY_COLUMNS = ['sv_n', 'csat_n', 'csat_sum', 'csat_top2', 'nps_n', 'pro
  * every case opened up to the window's end (the backlog's cohort). The KPI counts aggregate these
  * rows; the case list (case-list-sql.ts) selects from them by a measure's predicate.
  */
-export function openedCohortRows(by: readonly Dimension[], sel: CaseSelection, o: { sinceEver?: boolean; surveys?: boolean; source?: CaseSource; columns?: readonly string[] } = {}): Query {
-  const k = selectCases(sel, { by, columns: [...CASE_COLUMNS, `${dimensionSql('channel', sel.area_kind)} AS channel_label`, ...(o.columns ?? [])], sinceEver: o.sinceEver, state: true, source: o.source });
+export function openedCohortRows(by: readonly Dimension[], sel: CaseSelection, o: { sinceEver?: boolean; surveys?: boolean } = {}): Query {
+  const k = selectCases(sel, { by, columns: [...CASE_COLUMNS, `${dimensionSql('channel', sel.area_kind)} AS channel_label`], sinceEver: o.sinceEver, state: true });
   const surveys = o.surveys !== false;
   // Held once only when the survey answers are matched to its cases: holding a year of a large
   // city's cases cost more than half of the whole count.
@@ -88,7 +82,7 @@ WITH k AS ${surveys ? 'MATERIALIZED' : 'NOT MATERIALIZED'} (
  * Opened cohort, per group: the registry's opened and backlog measures over the cohort's rows
  * (openedCohortRows). With `sinceEver`, every case opened up to the window's end (the backlog's cohort).
  */
-export function buildKpiCountsQuery(by: readonly Dimension[], sel: CaseSelection, o: { sinceEver?: boolean; surveys?: boolean; source?: CaseSource } = {}): Query {
+export function buildKpiCountsQuery(by: readonly Dimension[], sel: CaseSelection, o: { sinceEver?: boolean; surveys?: boolean } = {}): Query {
   const rows = openedCohortRows(by, sel, o);
   const sql = `${rows.sql}
 SELECT ${[...by, ...measureColumns(['opened', 'backlog'])].join(',\n  ')}
@@ -106,8 +100,8 @@ ${groupBy(by)}`;
  * values without reading them. The KPI counts aggregate these rows; the case list
  * (case-list-sql.ts) selects from them by a measure's predicate.
  */
-export function closedCohortRows(by: readonly Dimension[], sel: CaseSelection, o: { contacts?: boolean; source?: CaseSource; columns?: readonly string[] } = {}): Query {
-  const k = selectCases(sel, { by, at: 'closed_at', columns: ['c.case_id', 'c.opened_at', 'c.closed_at', 'c.cancelled_at', 'c.due_at', 'c.status', 'c.reopen_count', ...(o.columns ?? [])], state: true, source: o.source });
+export function closedCohortRows(by: readonly Dimension[], sel: CaseSelection, o: { contacts?: boolean } = {}): Query {
+  const k = selectCases(sel, { by, at: 'closed_at', columns: ['c.case_id', 'c.opened_at', 'c.closed_at', 'c.cancelled_at', 'c.due_at', 'c.status', 'c.reopen_count'], state: true });
   const contacts = o.contacts !== false;
   const sinceClose = (t: string) => `(epoch_us(${t}) - epoch_us(k.closed_at))`;
   // A warehouse in which no case was ever reopened has no reopening to look up (and joining the
@@ -168,7 +162,7 @@ WITH k AS ${contacts ? 'MATERIALIZED' : 'NOT MATERIALIZED'} (
 }
 
 /** Closed cohort, per group: the registry's closed-cohort measures over the cohort's rows (closedCohortRows). */
-export function buildClosedCohortQuery(by: readonly Dimension[], sel: CaseSelection, o: { contacts?: boolean; source?: CaseSource } = {}): Query {
+export function buildClosedCohortQuery(by: readonly Dimension[], sel: CaseSelection, o: { contacts?: boolean } = {}): Query {
   const rows = closedCohortRows(by, sel, o);
   const sql = `${rows.sql}
 SELECT ${[...by, ...measureColumns(['closed'])].join(',\n  ')}
@@ -220,9 +214,9 @@ function kmTerms(duration: KmDuration) {
  * Each case Kaplan–Meier counts, one row per case (the relation `d`): its groups, its duration in
  * whole microseconds (`us`) and whether it ended by the as-of time (`ended`), as kmTerms says.
  */
-function kmCaseRows(by: readonly Dimension[], sel: CaseSelection, duration: KmDuration, source?: CaseSource): Query {
+function kmCaseRows(by: readonly Dimension[], sel: CaseSelection, duration: KmDuration): Query {
   const t = kmTerms(duration);
-  const k = selectCases(sel, { by, columns: ['c.opened_at', `c.${t.end}`], state: true, source });
+  const k = selectCases(sel, { by, columns: ['c.opened_at', `c.${t.end}`], state: true });
   const sql = `
 WITH k AS (
   ${k.sql}
@@ -261,8 +255,8 @@ GROUP BY ALL`;
  * cases was no faster. Seconds from whole microseconds keep every distinct duration distinct (and
  * in order) up to about 270 years.
  */
-export function buildKmDurationsQuery(by: readonly Dimension[], sel: CaseSelection, duration: KmDuration, source?: CaseSource): Query {
-  const d = kmCaseRows(by, sel, duration, source);
+export function buildKmDurationsQuery(by: readonly Dimension[], sel: CaseSelection, duration: KmDuration): Query {
+  const d = kmCaseRows(by, sel, duration);
   const sql = `${d.sql}
 SELECT ${[...by,
     `list(us / 1e6) FILTER (WHERE ended) AS ends`,
@@ -270,118 +264,4 @@ SELECT ${[...by,
 FROM d
 ${by.length ? 'GROUP BY ALL' : ''}`;
   return query(sql, d.params);
-}
-
-/** A settled fact's key: what a case is grouped and filtered by, short of its area, and its local day (`day`: of opening, or of first close). */
-const settledKey = (day: 'opened_day' | 'closed_day') => [day, 'service_code', 'service_name', 'agency', 'channel'] as const;
-/** The durations a settled fact stores sorted, as columns `<duration>_ends`. */
-export const SETTLED_DURATIONS: readonly KmDuration[] = ['close', 'first_response'];
-/** The registry's counts of a cohort (the backlog's with the opened one's: 0 for a settled case): a settled fact's columns. */
-const settledCounts = (cohort: 'opened' | 'closed') => sqlMeasures(cohort === 'opened' ? ['opened', 'backlog'] : ['closed']).filter((m) => m.kind === 'count');
-/** The selection a settled fact is computed in: every day, at an as-of time after everything (each figure is what it is at any as-of time after its case settled). */
-const settledSelection = (timezone: string, reopenings = true): CaseSelection => ({ window: { from: '0001-01-01', to: '9999-12-31', as_of: 'infinity', timezone }, area_kind: 'source', local_days: true, state_log: false, reopenings });
-
-/**
- * The settled cases (case-predicates.ts settledSql) opened on each day, one row per key (service,
- * agency, channel): each count of the opened cohort, when the last of its cases settled
- * (`settled_us`, microseconds since the epoch: settledAtSql), each duration's ends sorted
- * (`close_ends`, `first_response_ends`), and how many would be censored (`censored`: none can be,
- * settledSql sees to it; the refresh checks). `days`: only the cases opened on the days of that
- * relation (column `day`); `surveys`: the warehouse holds survey answers (else none are matched).
- */
-export function buildSettledFactsQuery(timezone: string, o: { days?: string; surveys?: boolean } = {}): Query {
-  const key = settledKey('opened_day');
-  const surveys = o.surveys !== false;
-  const answered = surveys
-    ? `LEFT JOIN (SELECT case_id, max(answered_at) AS answered FROM (${SURVEY_ANSWERS_SQL}) GROUP BY case_id) sa ON sa.case_id = c.case_id`
-    : '';
-  const relation = `(SELECT c.*, epoch_us(${settledAtSql('c.', surveys ? 'sa.answered' : 'NULL')}) AS settled_us
-    FROM cases c ${answered}
-    WHERE ${settledSql('c.')}${o.days ? ` AND c.opened_day IN (SELECT day FROM ${o.days})` : ''})`;
-  const rows = openedCohortRows([], settledSelection(timezone), { sinceEver: true, surveys, source: { relation }, columns: [...key.map((k) => `c.${k} AS key_${k}`), 'c.settled_us'] });
-  const lists = SETTLED_DURATIONS.map((d) => {
-    const t = kmTerms(d);
-    return `list_sort(list((${t.us}) / 1e6) FILTER (WHERE ${t.counted} AND ${t.ended})) AS ${d}_ends`;
-  });
-  const censored = SETTLED_DURATIONS.map((d) => `count_if(${kmTerms(d).counted} AND NOT ${kmTerms(d).ended})`).join(' + ');
-  const sql = `${rows.sql}
-SELECT ${[...key.map((k) => `key_${k} AS ${k}`), ...settledCounts('opened').map((m) => `(${m.sql})::BIGINT AS ${m.name}`), 'max(settled_us) AS settled_us', ...lists, `(${censored})::BIGINT AS censored`].join(',\n  ')}
-FROM st
-GROUP BY ${key.map((_, i) => i + 1).join(', ')}`;
-  return query(sql, rows.params);
-}
-
-/**
- * The settled cases first closed on each day, one row per key: each count of the closed cohort and
- * when the last of them settled for it (`settled_us`) — not before the reopen window after its
- * close had passed (a reopening or a contact within it would still count) nor before its last
- * inbound contact. `days`: only the cases closed on those days; `contacts`: the warehouse holds
- * contacts; `reopenings`: some case was ever reopened (else none is looked up).
- */
-export function buildSettledClosedFactsQuery(timezone: string, o: { days?: string; contacts?: boolean; reopenings?: boolean } = {}): Query {
-  const key = settledKey('closed_day');
-  const contacts = o.contacts !== false;
-  const contacted = contacts
-    ? `LEFT JOIN (SELECT case_id, max(started_at) AS last_contact FROM interactions WHERE direction = 'inbound' GROUP BY case_id) ct ON ct.case_id = c.case_id`
-    : '';
-  const relation = `(SELECT c.*, greatest(epoch_us(${settledAtSql('c.', contacts ? 'ct.last_contact' : 'NULL')}), epoch_us(c.closed_at) + ${REOPEN_WINDOW_DAYS * DAY_US}) AS settled_us
-    FROM cases c ${contacted}
-    WHERE ${settledSql('c.')} AND c.closed_at IS NOT NULL${o.days ? ` AND c.closed_day IN (SELECT day FROM ${o.days})` : ''})`;
-  const rows = closedCohortRows([], settledSelection(timezone, o.reopenings !== false), { contacts, source: { relation }, columns: [...key.map((k) => `c.${k} AS key_${k}`), 'c.settled_us'] });
-  const sql = `${rows.sql}
-SELECT ${[...key.map((k) => `key_${k} AS ${k}`), ...settledCounts('closed').map((m) => `(${m.sql})::BIGINT AS ${m.name}`), 'max(settled_us) AS settled_us'].join(',\n  ')}
-FROM kc
-GROUP BY ${key.map((_, i) => i + 1).join(', ')}`;
-  return query(sql, rows.params);
-}
-
-/** Where a settled question reads its live cases and stored facts: the cut days (cohort's day) and the horizon of live_cases. */
-export interface SettledCuts { opened: string; closed: string; horizon: string }
-
-/** The stored facts before the cut day (the rest are read live), as a selectCases source. */
-const settledSource = (table: 'settled_facts' | 'settled_closed_facts', day: 'opened_day' | 'closed_day', cut: string): CaseSource =>
-  ({ relation: `(SELECT * FROM ${table} WHERE ${day} < $settled_cut)`, params: { settled_cut: cut }, asOfKnown: true });
-
-/**
- * The cases not stored ahead for a cohort, as a selectCases source: every case whose cohort day is
- * on or after the cut, and before it those not settled. From the copy kept beside the facts
- * (`live_cases`: every case opened or closed since the horizon day, and the ones not settled)
- * when the cut is not before the horizon — a scan of a few weeks' cases instead of every case —
- * else from `cases` itself.
- */
-export function liveSource(cohort: 'opened' | 'closed', cuts: SettledCuts): CaseSource {
-  const day = cohort === 'opened' ? 'opened_day' : 'closed_day';
-  const cut = cuts[cohort];
-  return {
-    relation: cut >= cuts.horizon
-      ? `(SELECT * EXCLUDE (is_settled) FROM live_cases WHERE ${day} >= $settled_cut OR NOT is_settled)`
-      : `(SELECT * FROM cases WHERE ${day} >= $settled_cut UNION ALL BY NAME SELECT * EXCLUDE (is_settled) FROM live_cases WHERE NOT (${day} >= $settled_cut) AND NOT is_settled)`,
-    params: { settled_cut: cut },
-  };
-}
-
-/** The stored facts' counts of the opened cohort per group of `by` and channel label (the mixes are made of these). */
-export function buildSettledCountsQuery(by: readonly Dimension[], sel: CaseSelection, cuts: SettledCuts): Query {
-  const counts = settledCounts('opened');
-  const k = selectCases(sel, { by, columns: [...counts.map((m) => `c.${m.name}`), `${dimensionSql('channel', sel.area_kind)} AS channel_label`], source: settledSource('settled_facts', 'opened_day', cuts.opened) });
-  const sql = `SELECT ${[...by, 'channel_label', ...counts.map((m) => `sum(${m.name})::BIGINT AS ${m.name}`)].join(', ')}
-FROM (${k.sql})
-GROUP BY ALL`;
-  return query(sql, k.params);
-}
-
-/** The stored facts' counts of the closed cohort per group of `by`. */
-export function buildSettledClosedCountsQuery(by: readonly Dimension[], sel: CaseSelection, cuts: SettledCuts): Query {
-  const counts = settledCounts('closed');
-  const k = selectCases(sel, { by, at: 'closed_at', columns: counts.map((m) => `c.${m.name}`), source: settledSource('settled_closed_facts', 'closed_day', cuts.closed) });
-  const sql = `SELECT ${[...by, ...counts.map((m) => `sum(${m.name})::BIGINT AS ${m.name}`)].join(', ')}
-FROM (${k.sql})
-${by.length ? 'GROUP BY ALL' : ''}`;
-  return query(sql, k.params);
-}
-
-/** The stored facts' sorted ends of one duration, one list per fact (so several per group of `by`). */
-export function buildSettledListsQuery(by: readonly Dimension[], sel: CaseSelection, duration: KmDuration, cuts: SettledCuts): Query {
-  const k = selectCases(sel, { by, columns: [`c.${duration}_ends AS ends`], source: settledSource('settled_facts', 'opened_day', cuts.opened) });
-  return query(`SELECT ${[...by, 'ends'].join(', ')} FROM (${k.sql}) WHERE len(ends) > 0`, k.params);
 }

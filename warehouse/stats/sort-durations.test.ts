@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DurationSort, GroupDurationsSort, SortedMerge, sortDurations } from './sort-durations.ts';
+import { DurationSort, GroupDurationsSort, sortDurations } from './sort-durations.ts';
 import { seededRandom } from './random.ts';
 
 /** The built-in sort's answer, compared value by value (Object.is: -0 and NaN too). */
@@ -90,26 +90,5 @@ describe('sortDurations', () => {
     expect(work).toBeGreaterThanOrEqual(ends.length + censored.length);
     expectSortedAsBuiltin(ends, g.ends);
     expectSortedAsBuiltin(censored, g.censored);
-  });
-});
-
-describe('SortedMerge', () => {
-  it('merges sorted parts (ties, runs, empty parts, one part) into what sorting them all gives, in steps', () => {
-    const rnd = seededRandom(17);
-    for (const [parts, size, ties] of [[1, 1000, false], [7, 300, true], [31, 50, true], [3, 0, false], [12, 2000, false], [2, 5, true]] as const) {
-      const lists = Array.from({ length: parts }, (_, p) => {
-        // Some parts empty, some all one value, the rest random (whole seconds when ties are wanted).
-        const n = p % 5 === 4 ? 0 : Math.floor(rnd() * size);
-        const a = Float64Array.from({ length: n }, () => (p % 7 === 6 ? 3600 : ties ? Math.floor(rnd() * 50) : rnd() * 1e6));
-        return a.sort();
-      });
-      const all = new Float64Array(lists.reduce((n, l) => n + l.length, 0));
-      const m = new SortedMerge(lists, all);
-      while (!m.done) m.advance(97);
-      let k = 0;
-      const together = new Float64Array(all.length);
-      for (const l of lists) { together.set(l, k); k += l.length; }
-      expectSortedAsBuiltin(together, m.out);
-    }
   });
 });
