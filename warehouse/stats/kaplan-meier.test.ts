@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { kaplanMeier, kmQuantile, kmSummary, kmSummaryOfSorted, observationsFrom, SortedKmWalk, type KmCurve, type KmPoint } from './kaplan-meier.ts';
+import { kaplanMeier, KmCurveWalk, kmQuantile, kmSummary, kmSummaryOfSorted, observationsFrom, SortedKmWalk, type KmCurve, type KmPoint } from './kaplan-meier.ts';
 import { seededRandom } from './random.ts';
 
 const known = JSON.parse(readFileSync(new URL('../../test/fixtures/known_answers.json', import.meta.url), 'utf8'));
@@ -189,5 +189,55 @@ describe('kmQuantile (R\'s rule, read point by point)', () => {
     expect(median.summary).toEqual({ ...all.summary, median_lower: null, median_upper: null, p90: null });
     expect(median.steps).toBe(7);
     expect(() => kmSummaryOfSorted(Float64Array.from([1, Number.NaN]), new Float64Array(0))).toThrow(/not a number/);
+  });
+});
+
+describe('KmCurveWalk (the drawn curve: read straight off sorted durations)', () => {
+  const full = (ends: number[], censored: number[]) =>
+    kaplanMeier(observationsFrom([...ends, ...censored], [...ends.map(() => 1 as const), ...censored.map(() => 0 as const)]));
+  const drawn = (ends: number[], censored: number[], maxSteps: number, budget: number) => {
+    const walk = new KmCurveWalk(Float64Array.from(ends).sort(), Float64Array.from(censored).sort(), maxSteps);
+    while (!walk.done) walk.advance(budget);
+    return walk.result();
+  };
+
+  it('draws the exact curve\'s points, bands and all, every step or the evenly spaced ones, with every point the quantiles depend on', () => {
+    const rnd = seededRandom(20261130);
+    let thinned = 0;
+    let whole = 0;
+    for (let g = 0; g < 300; g++) {
+      const n = 1 + Math.floor(rnd() * (g % 4 === 0 ? 15 : g % 25 === 1 ? 30_000 : 600));
+      const distinct = 1 + Math.floor(rnd() * (g % 2 ? 8 : 2_000_000));
+      const share = g % 5 === 0 ? 0 : rnd() ** 2;
+      const ends: number[] = [];
+      const censored: number[] = [];
+      for (let i = 0; i < n; i++) (rnd() < share ? censored : ends).push(Math.floor(rnd() ** 2 * distinct) * 0.25);
+      const maxSteps = [1, 3, 40, 100_000][g % 4];
+      const ref = full(ends, censored);
+      const c = drawn(ends, censored, maxSteps, 1 + Math.floor(rnd() * 50));
+      const at = new Map(ref.points.map((p) => [p.time, p]));
+      // Every drawn point is the exact curve's at its time, field for field (S, the bands, the counts).
+      for (const p of c.points) expect(p, `group ${g} at ${p.time}`).toEqual(at.get(p.time));
+      expect(c.points.map((p) => p.time), `group ${g}: in order`).toEqual([...new Set(c.points.map((p) => p.time))].sort((a, b) => a - b));
+      const steps = ref.points.filter((p) => p.n_event > 0);
+      expect([c.n, c.events, c.steps, c.thinned], `group ${g}`).toEqual([ref.n, ref.events, steps.length, steps.length > maxSteps]);
+      // The end of follow-up, and the event times: all of them, or those where the events so far cross each of maxSteps shares.
+      const times = new Set(c.points.map((p) => p.time));
+      if (ref.points.length) expect(times.has(ref.points.at(-1)!.time), `group ${g}: end of follow-up`).toBe(true);
+      let sofar = 0;
+      for (const p of steps) {
+        const before = sofar;
+        sofar += p.n_event;
+        const crosses = Math.floor((sofar * maxSteps) / ref.events) > Math.floor((before * maxSteps) / ref.events);
+        if (!c.thinned || crosses) expect(times.has(p.time), `group ${g}: step at ${p.time}`).toBe(true);
+      }
+      // R's quantile rules read off the drawn points alone give the whole curve's summary.
+      expect(kmSummary({ n: c.n, events: c.events, points: c.points }), `group ${g}`).toEqual(kmSummary(ref));
+      expect(c.summary, `group ${g}`).toEqual(kmSummary(ref));
+      if (c.thinned) thinned++;
+      else if (ref.points.length) whole++;
+    }
+    expect(thinned).toBeGreaterThan(100);
+    expect(whole).toBeGreaterThan(50);
   });
 });

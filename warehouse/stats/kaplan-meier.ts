@@ -406,25 +406,28 @@ export class KmCurveWalk {
     const at = this.at;
     const from = at.walked;
     const total = ends.length;
+    const maxSteps = this.maxSteps;
+    const [median, lower, upper, p90] = readers;
     while (!this.done && at.walked - from < budget) {
       const time = at.next();
       const events = at.events;
       walk.step(time, events, at.censored, p);
-      // The bands at every point while the median's interval is undecided, else only where drawn.
-      const bandsRead = !readers[1].done || !readers[2].done;
-      if (bandsRead) walk.bands(p);
-      let mark = false;
-      for (const r of readers) {
-        const before = r.progress;
-        r.read(p);
-        if (r.progress !== before) mark = true;
-      }
+      // A point is kept where a reader's progress changes at it (the quantiles depend on it). The
+      // bands' exponentials only where a band can be near its level, as SortedKmWalk reads them:
+      // the lower band is at least its floor, the upper band at least S; elsewhere reading one
+      // would change nothing. Computing both bands at every step cost the curve of a million
+      // cases over a second.
+      const progress = median.progress + lower.progress + upper.progress + p90.progress;
+      median.readValue(time, p.surv);
+      p90.readValue(time, p.surv);
+      if (!lower.done && walk.lowerBandFloor() < lower.quietAbove + BAND_MARGIN) lower.readValue(time, walk.lowerBand());
+      if (!upper.done && p.surv < upper.quietAbove) upper.readValue(time, walk.upperBand());
+      const mark = median.progress + lower.progress + upper.progress + p90.progress !== progress;
       const last = at.done;
       const before = this.eventsTo;
       this.eventsTo += events;
-      const share = (e: number) => Math.floor((e * this.maxSteps) / total);
-      if (mark || last || (events > 0 && (this.steps <= this.maxSteps || share(this.eventsTo) > share(before)))) {
-        if (!bandsRead) walk.bands(p);
+      if (mark || last || (events > 0 && (this.steps <= maxSteps || Math.floor((this.eventsTo * maxSteps) / total) > Math.floor((before * maxSteps) / total)))) {
+        walk.bands(p);
         this.points.push({ ...p });
       }
       if (last) this.done = true;
