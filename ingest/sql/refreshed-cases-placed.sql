@@ -3,7 +3,10 @@
 -- slice's rows are added to temp table `batch_cases` (ingest/refresh-cases.ts), which the batch's
 -- transaction writes to `cases` in one statement (insert-refreshed-cases.sql): complete rows,
 -- rather than inserted and then updated (an UPDATE of every row a large batch inserted kept a
--- copy of each in memory until the commit).
+-- copy of each in memory until the commit). In order of opening: `cases` is stored as its rows are
+-- written, and a window of days then reads only the row groups whose days it covers (DuckDB skips
+-- the others by their min/max). A file in request order is stored wholly in time order; any other
+-- is stored in runs of one slice each (ingest/README.md, "Stored in order of opening").
 SELECT r.*,
        CASE WHEN p.case_id IS NULL THEN t.old_area_id ELSE p.area_id END AS area_id,
        CASE WHEN p.case_id IS NULL THEN t.old_h3_r7 ELSE p.h3_r7 END AS h3_r7,
@@ -12,3 +15,4 @@ SELECT r.*,
 FROM refreshed_cases r
 JOIN refresh_targets t ON t.case_id = r.case_id
 LEFT JOIN place_results p ON p.case_id = r.case_id
+ORDER BY r.opened_day, r.opened_at, r.case_id

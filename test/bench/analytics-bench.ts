@@ -198,7 +198,7 @@ const sec = (s: number) => (s < 10 ? s.toFixed(3) : s.toFixed(1));
 /** Markdown: the figures per size beside their limit, how they grow, and the targets. */
 export function formatAnalyticsBench(b: AnalyticsBench): string {
   const lines = [
-    `Synthetic city, \`cases\` built in SQL (a year, 9 services, 2% open, stored local days in ${b.zone}), one table grown ` +
+    `Synthetic city, \`cases\` built in SQL (a year, 9 services, 2% open, stored local days in ${b.zone}; each step's cases stored in order of opening, as ingest stores an export in request order), one table grown ` +
       `${b.sizes.map((s) => cases(s.cases)).join(' → ')}. Each figure is the best of its runs, each run followed by the limit: ` +
       `DuckDB's own \`median\` of time to close over the same cases grouped by service and week on the stored local day ` +
       `(for hot-spots: a count per resolution-8 cell; for the survival curve: the median of every case's time to close, ungrouped; ` +

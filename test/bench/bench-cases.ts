@@ -37,7 +37,7 @@ export async function prepareBenchCity(wh: Warehouse): Promise<{ cells: number }
 }
 
 /**
- * Adds cases `from`..`to`-1. The local days of migration 010 (`opened_day`, `closed_day`,
+ * Adds cases `from`..`to`-1, each step's in order of opening. The local days of migration 010 (`opened_day`, `closed_day`,
  * `day_zone`) are filled as the loader fills them, so the analyses read stored days as they do
  * on a real warehouse whose zone is the window's.
  */
@@ -62,7 +62,10 @@ export async function addBenchCases(wh: Warehouse, from: number, to: number, cel
               round(b.lat + ((hash(d.i, 5) % 1001)::INTEGER - 500) * 1e-6, 6), round(b.lon + ((hash(d.i, 6) % 1001)::INTEGER - 500) * 1e-6, 6), NULL, NULL,
               'bench', 'city', b.c7, b.c8, b.c9, coalesce(closed, opened),
               (opened AT TIME ZONE $tz)::DATE, (closed AT TIME ZONE $tz)::DATE, $tz
-       FROM d JOIN bench_cells b ON b.i = d.cell_i`,
+       FROM d JOIN bench_cells b ON b.i = d.cell_i
+       -- Stored in order of opening, as ingest stores an export in request order (each slice's
+       -- cases in order of opening: ingest/README.md): a window of days reads the row groups of its days.
+       ORDER BY d.opened, d.i`,
       { lo, hi: Math.min(to, lo + CHUNK), ncells: cells, tz: BENCH_ZONE },
     );
   }
