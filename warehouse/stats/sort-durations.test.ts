@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DurationSort, GroupDurationsSort, sortDurations } from './sort-durations.ts';
+import { DurationSort, GroupDurationsSort, GroupScatter, sortDurations, SortedRunsMerge } from './sort-durations.ts';
+import { DoubleArena } from '../double-arena.ts';
 import { seededRandom } from './random.ts';
 
 /** The built-in sort's answer, compared value by value (Object.is: -0 and NaN too). */
@@ -90,5 +91,39 @@ describe('sortDurations', () => {
     expect(work).toBeGreaterThanOrEqual(ends.length + censored.length);
     expectSortedAsBuiltin(ends, g.ends);
     expectSortedAsBuiltin(censored, g.censored);
+  });
+});
+
+describe('SortedRunsMerge and GroupScatter (a group pooled from sorted parts)', () => {
+  it('merges sorted runs into their sort, each value tagged with its run, and deals any union of runs out in order, in steps', () => {
+    const rnd = seededRandom(113018);
+    const arena = new DoubleArena();
+    try {
+      for (let g = 0; g < 200; g++) {
+        // One run to hundreds, some empty, ties within and across runs.
+        const count = g % 9 === 0 ? 1 : 1 + Math.floor(rnd() * (g % 3 ? 10 : 300));
+        const distinct = 1 + Math.floor(rnd() * (g % 2 ? 6 : 1_000_000));
+        const runs = Array.from({ length: count }, () =>
+          Float64Array.from({ length: rnd() < 0.15 ? 0 : Math.floor(rnd() * 200) }, () => Math.floor(rnd() ** 2 * distinct) * 0.25).sort());
+        const merge = new SortedRunsMerge(runs, arena);
+        const budget = 1 + (g % 50);
+        while (!merge.done) expect(merge.advance(budget)).toBeLessThanOrEqual(budget);
+        const all = Float64Array.from(runs.flatMap((r) => [...r])).sort();
+        expect([...merge.values], `case ${g}`).toEqual([...all]);
+        // Each run's values, picked out by their tags, are that run.
+        runs.forEach((r, k) => expect([...merge.values].filter((_, i) => merge.tags[i] === k), `case ${g} run ${k}`).toEqual([...r]));
+        // Runs dealt to a few groups: each group's values are its runs' together, sorted.
+        const groups = 1 + Math.floor(rnd() * 4);
+        const groupOf = Int32Array.from(runs, () => Math.floor(rnd() * groups));
+        const sizes = new Array<number>(groups).fill(0);
+        runs.forEach((r, k) => (sizes[groupOf[k]] += r.length));
+        const outs = sizes.map((n) => new Float64Array(n));
+        const scatter = new GroupScatter(merge.values, merge.tags, groupOf, outs);
+        while (!scatter.done) scatter.advance(budget);
+        outs.forEach((o, q) => expect([...o], `case ${g} group ${q}`).toEqual([...Float64Array.from(runs.filter((_, k) => groupOf[k] === q).flatMap((r) => [...r])).sort()]));
+      }
+    } finally {
+      arena.release();
+    }
   });
 });

@@ -11,7 +11,7 @@
 // from the warehouse, whose durations are elapsed microseconds) goes to the built-in numeric sort,
 // so the result is always exactly `Float64Array.prototype.sort`'s.
 
-import { returnBlock, takeBlock } from '../double-arena.ts';
+import { returnBlock, takeBlock, type DoubleArena } from '../double-arena.ts';
 
 /** Below this many values the built-in sort is as fast and needs no histograms. */
 const SMALL = 512;
@@ -227,5 +227,138 @@ export class GroupDurationsSort {
   advance(budget: number): number {
     const s = this.sorts.find((x) => !x.done);
     return s ? s.advance(budget) : 0;
+  }
+}
+
+/**
+ * Sorted runs merged into one sorted array, each value tagged with the run it came from, in
+ * steps: the runs are copied side by side, then adjacent runs are merged pairwise, pass after
+ * pass, between two buffers (log₂ of the runs' number of passes, each a plain sequential merge).
+ * The values come out as `Float64Array.prototype.sort` of the runs together would give them, for
+ * any durations (non-negative numbers: no -0 to tell from 0, no NaN). Merged once, the values of
+ * any union of runs come out in order by one pass over the tags (GroupScatter): what
+ * kmMeasureByGroupings needs for each of its cuts.
+ */
+export class SortedRunsMerge {
+  private a: Float64Array;
+  private b: Float64Array;
+  private ta: Int32Array;
+  private tb: Int32Array;
+  /** Where each run of `a` starts, and its end. */
+  private bounds: number[];
+  /** The bounds of the pass being written into `b`. */
+  private next: number[] = [0];
+  /** The pair of runs being merged (runs 2·pair and 2·pair + 1), and where it has got. */
+  private pair = 0;
+  private i = -1;
+  private j = 0;
+  private o = 0;
+  done = false;
+
+  constructor(runs: readonly Float64Array[], arena: DoubleArena) {
+    const n = runs.reduce((s, r) => s + r.length, 0);
+    this.a = arena.alloc(n);
+    this.ta = new Int32Array(n);
+    this.bounds = [0];
+    let at = 0;
+    for (const [k, r] of runs.entries()) {
+      if (r.length === 0) continue;
+      this.a.set(r, at);
+      this.ta.fill(k, at, at + r.length);
+      at += r.length;
+      this.bounds.push(at);
+    }
+    const merging = this.bounds.length > 2;
+    this.b = merging ? arena.alloc(n) : this.a;
+    this.tb = merging ? new Int32Array(n) : this.ta;
+    this.done = !merging;
+  }
+
+  /** The merged values (only once `done`). */
+  get values(): Float64Array {
+    if (!this.done) throw new Error('SortedRunsMerge: not done yet');
+    return this.a;
+  }
+
+  /** Each merged value's run: its index in the runs given (only once `done`). */
+  get tags(): Int32Array {
+    if (!this.done) throw new Error('SortedRunsMerge: not done yet');
+    return this.ta;
+  }
+
+  /** Merges about `budget` values; returns how many. */
+  advance(budget: number): number {
+    let work = 0;
+    while (!this.done && work < budget) {
+      const { a, b, ta, tb, bounds } = this;
+      if (2 * this.pair >= bounds.length - 1) {
+        // A pass is over: its output is the next pass's input.
+        [this.a, this.b, this.ta, this.tb] = [b, a, tb, ta];
+        this.bounds = this.next;
+        this.next = [0];
+        this.pair = 0;
+        if (this.bounds.length <= 2) this.done = true;
+        continue;
+      }
+      const s = bounds[2 * this.pair];
+      const m = bounds[2 * this.pair + 1];
+      // The last run of an odd number is copied through.
+      const e = 2 * this.pair + 2 < bounds.length ? bounds[2 * this.pair + 2] : m;
+      if (this.i < 0) {
+        this.i = s;
+        this.j = m;
+        this.o = s;
+      }
+      let { i, j, o } = this;
+      const end = Math.min(e, o + Math.max(1, budget - work));
+      while (o < end) {
+        if (j >= e || (i < m && a[i] <= a[j])) {
+          b[o] = a[i];
+          tb[o++] = ta[i++];
+        } else {
+          b[o] = a[j];
+          tb[o++] = ta[j++];
+        }
+      }
+      work += o - this.o;
+      this.i = i;
+      this.j = j;
+      this.o = o;
+      if (o === e) {
+        this.next.push(e);
+        this.pair++;
+        this.i = -1;
+      }
+    }
+    return work;
+  }
+}
+
+/**
+ * Tagged values in order (SortedRunsMerge) dealt out to groups of their runs, in steps: each
+ * group's array (`outs[group]`, sized to its runs' values) receives its values in the same order,
+ * so sorted. One pass, where sorting each group again cost a radix sort per cut.
+ */
+export class GroupScatter {
+  private at = 0;
+  private readonly fill: Int32Array;
+  done: boolean;
+
+  constructor(private readonly values: Float64Array, private readonly tags: Int32Array, private readonly groupOfRun: Int32Array, private readonly outs: readonly Float64Array[]) {
+    this.fill = new Int32Array(outs.length);
+    this.done = values.length === 0;
+  }
+
+  advance(budget: number): number {
+    const { values, tags, groupOfRun, outs, fill } = this;
+    const from = this.at;
+    const end = Math.min(values.length, from + Math.max(1, budget));
+    for (let i = from; i < end; i++) {
+      const g = groupOfRun[tags[i]];
+      outs[g][fill[g]++] = values[i];
+    }
+    this.at = end;
+    if (end === values.length) this.done = true;
+    return end - from;
   }
 }
