@@ -59,7 +59,8 @@ export async function capMemory(wh: Warehouse, budget: string): Promise<(() => P
 /**
  * Runs `fn` with DuckDB's preserve_insertion_order off, then puts the setting back as it was. An
  * ordered CREATE … AS over a UNION ALL buffers its input to keep the order; unordered, it streams
- * within the budget. Only for statements whose result is never read in stored order.
+ * within the budget. Only for statements whose result is never read in stored order (not the
+ * insert of the rebuilt cases: `cases` is kept in order of opening, withInsertionOrder).
  * When `fn` fails inside a transaction, DuckDB refuses every statement until the rollback, the
  * SET that turns the order back on included: `fn`'s own error is what is thrown (the batch's
  * fallback reads it), and capMemory's restore puts the setting back after the rollback.
@@ -72,5 +73,22 @@ export async function withoutInsertionOrder<T>(wh: Warehouse, fn: () => Promise<
     return await fn();
   } finally {
     await wh.run(`SET preserve_insertion_order = true`).catch(() => undefined);
+  }
+}
+
+/**
+ * Runs `fn` with DuckDB's preserve_insertion_order on (its default), then puts the setting back as
+ * it was. `cases` is stored in the order its rows are written, and a batch writes its rebuilt
+ * cases in order of opening (ingest/README.md, "Stored in order of opening"): a window of days
+ * then reads only its days' row groups. Only speed depends on it, never a figure.
+ */
+export async function withInsertionOrder<T>(wh: Warehouse, fn: () => Promise<T>): Promise<T> {
+  const was = (await wh.one<{ v: boolean }>(`SELECT current_setting('preserve_insertion_order') AS v`))!.v;
+  if (was) return fn();
+  await wh.run(`SET preserve_insertion_order = true`);
+  try {
+    return await fn();
+  } finally {
+    await wh.run(`SET preserve_insertion_order = false`).catch(() => undefined);
   }
 }

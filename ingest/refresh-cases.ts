@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { model, type Warehouse } from '../warehouse/db.ts';
 import { applyPlaces, dropPlaceTables, placeStagedCases } from './places.ts';
+import { withInsertionOrder } from './memory-budget.ts';
 
 const SQL_DIR = new URL('./sql/', import.meta.url);
 const cache = new Map<string, string>();
@@ -82,7 +83,7 @@ export async function writeTouchedCases(wh: Warehouse, o: { onPhase?: (phase: st
   o.onPhase?.('refresh-insert');
   await applyPlaces(wh, { placed: 'batch_placed', areas: 'batch_place_areas' });
   await wh.run(model('refresh-cases-delete'));
-  await wh.run(ingestSql('insert-refreshed-cases'));
+  await withInsertionOrder(wh, () => wh.run(ingestSql('insert-refreshed-cases')));
 }
 
 /** Drops the refresh's temp tables (after the transaction, or when the batch failed). */

@@ -5,8 +5,9 @@
 -- rather than inserted and then updated (an UPDATE of every row a large batch inserted kept a
 -- copy of each in memory until the commit). In order of opening: `cases` is stored as its rows are
 -- written, and a window of days then reads only the row groups whose days it covers (DuckDB skips
--- the others by their min/max). A file in request order is stored wholly in time order; any other
--- is stored in runs of one slice each (ingest/README.md, "Stored in order of opening").
+-- the others by their min/max). A file in request order is stored in time order but for a few
+-- cases at each seam between slices; a shuffled one in a sorted run per slice (ingest/README.md,
+-- "Stored in order of opening").
 SELECT r.*,
        CASE WHEN p.case_id IS NULL THEN t.old_area_id ELSE p.area_id END AS area_id,
        CASE WHEN p.case_id IS NULL THEN t.old_h3_r7 ELSE p.h3_r7 END AS h3_r7,

@@ -63,8 +63,9 @@ export async function addBenchCases(wh: Warehouse, from: number, to: number, cel
               'bench', 'city', b.c7, b.c8, b.c9, coalesce(closed, opened),
               (opened AT TIME ZONE $tz)::DATE, (closed AT TIME ZONE $tz)::DATE, $tz
        FROM d JOIN bench_cells b ON b.i = d.cell_i
-       -- Stored in order of opening, as ingest stores an export in request order (each slice's
-       -- cases in order of opening: ingest/README.md): a window of days reads the row groups of its days.
+       -- Each step stored in order of opening, as ingest stores an export in request order (each
+       -- slice's cases in order of opening: ingest/README.md): a window of days reads the row
+       -- groups of its days. The 5M table is two sorted runs (1M, then 4M), the 20M five.
        ORDER BY d.opened, d.i`,
       { lo, hi: Math.min(to, lo + CHUNK), ncells: cells, tz: BENCH_ZONE },
     );

@@ -218,6 +218,7 @@ export async function kmMeasureByGroupings(
   const sel = await resolveSelection(wh, window, { filter, area_kind: opts.area_kind, scope: opts.scope });
   const q = buildKmDurationsQuery(finest, sel, m.duration);
   const leaves = new DoubleArena();
+  const merges: SortedRunsMerge[] = [];
   const out = new Map<string, Map<string, number | null>>();
   try {
     const listed = await wh.allWithLists(q.sql, q.params, ['ends', 'censored'] as const, { arena: leaves });
@@ -228,7 +229,8 @@ export async function kmMeasureByGroupings(
     // of the cuts, was most of a large city's public release.
     for (const leaf of listed) await pacer.run(new GroupDurationsSort(leaf));
     const mergeLeaves = async (runs: Float64Array[]) => {
-      const merge = new SortedRunsMerge(runs, leaves);
+      const merge = new SortedRunsMerge(runs);
+      merges.push(merge);
       await pacer.run(merge);
       return merge;
     };
@@ -269,6 +271,7 @@ export async function kmMeasureByGroupings(
     }
   } finally {
     leaves.release();
+    for (const merge of merges) merge.release();
   }
   return out;
 }

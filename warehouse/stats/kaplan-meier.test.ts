@@ -208,7 +208,8 @@ describe('KmCurveWalk (the drawn curve: read straight off sorted durations)', ()
     for (let g = 0; g < 300; g++) {
       const n = 1 + Math.floor(rnd() * (g % 4 === 0 ? 15 : g % 25 === 1 ? 30_000 : 600));
       const distinct = 1 + Math.floor(rnd() * (g % 2 ? 8 : 2_000_000));
-      const share = g % 5 === 0 ? 0 : rnd() ** 2;
+      // None censored, some, or all (a group with no end: no step, only the end of follow-up).
+      const share = g % 5 === 0 ? 0 : g % 11 === 3 ? 1 : rnd() ** 2;
       const ends: number[] = [];
       const censored: number[] = [];
       for (let i = 0; i < n; i++) (rnd() < share ? censored : ends).push(Math.floor(rnd() ** 2 * distinct) * 0.25);
@@ -239,5 +240,8 @@ describe('KmCurveWalk (the drawn curve: read straight off sorted durations)', ()
     }
     expect(thinned).toBeGreaterThan(100);
     expect(whole).toBeGreaterThan(50);
+    // No case at all: no point, and the empty summary.
+    const none = drawn([], [], 10, 5);
+    expect(none).toEqual({ n: 0, events: 0, steps: 0, thinned: false, points: [], summary: kmSummary({ n: 0, events: 0, points: [] }) });
   });
 });

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { DurationSort, GroupDurationsSort, GroupScatter, sortDurations, SortedRunsMerge } from './sort-durations.ts';
-import { DoubleArena } from '../double-arena.ts';
 import { seededRandom } from './random.ts';
 
 /** The built-in sort's answer, compared value by value (Object.is: -0 and NaN too). */
@@ -97,33 +96,34 @@ describe('sortDurations', () => {
 describe('SortedRunsMerge and GroupScatter (a group pooled from sorted parts)', () => {
   it('merges sorted runs into their sort, each value tagged with its run, and deals any union of runs out in order, in steps', () => {
     const rnd = seededRandom(113018);
-    const arena = new DoubleArena();
-    try {
-      for (let g = 0; g < 200; g++) {
-        // One run to hundreds, some empty, ties within and across runs.
-        const count = g % 9 === 0 ? 1 : 1 + Math.floor(rnd() * (g % 3 ? 10 : 300));
-        const distinct = 1 + Math.floor(rnd() * (g % 2 ? 6 : 1_000_000));
-        const runs = Array.from({ length: count }, () =>
-          Float64Array.from({ length: rnd() < 0.15 ? 0 : Math.floor(rnd() * 200) }, () => Math.floor(rnd() ** 2 * distinct) * 0.25).sort());
-        const merge = new SortedRunsMerge(runs, arena);
+    for (let g = 0; g < 200; g++) {
+      // One run to hundreds, some empty, ties within and across runs.
+      const count = g % 9 === 0 ? 1 : 1 + Math.floor(rnd() * (g % 3 ? 10 : 300));
+      const distinct = 1 + Math.floor(rnd() * (g % 2 ? 6 : 1_000_000));
+      const runs = Array.from({ length: count }, () =>
+        Float64Array.from({ length: rnd() < 0.15 ? 0 : Math.floor(rnd() * 200) }, () => Math.floor(rnd() ** 2 * distinct) * 0.25).sort());
+      const merge = new SortedRunsMerge(runs);
+      try {
+        if (!merge.done) expect(() => merge.values).toThrow(/not done/);
         const budget = 1 + (g % 50);
         while (!merge.done) expect(merge.advance(budget)).toBeLessThanOrEqual(budget);
         const all = Float64Array.from(runs.flatMap((r) => [...r])).sort();
         expect([...merge.values], `case ${g}`).toEqual([...all]);
         // Each run's values, picked out by their tags, are that run.
         runs.forEach((r, k) => expect([...merge.values].filter((_, i) => merge.tags[i] === k), `case ${g} run ${k}`).toEqual([...r]));
-        // Runs dealt to a few groups: each group's values are its runs' together, sorted.
+        // Runs dealt to a few groups: each group's values are its runs' together, sorted, filling
+        // the group's array exactly (it starts as NaN: a value not written would show).
         const groups = 1 + Math.floor(rnd() * 4);
         const groupOf = Int32Array.from(runs, () => Math.floor(rnd() * groups));
         const sizes = new Array<number>(groups).fill(0);
         runs.forEach((r, k) => (sizes[groupOf[k]] += r.length));
-        const outs = sizes.map((n) => new Float64Array(n));
+        const outs = sizes.map((n) => new Float64Array(n).fill(Number.NaN));
         const scatter = new GroupScatter(merge.values, merge.tags, groupOf, outs);
         while (!scatter.done) scatter.advance(budget);
         outs.forEach((o, q) => expect([...o], `case ${g} group ${q}`).toEqual([...Float64Array.from(runs.filter((_, k) => groupOf[k] === q).flatMap((r) => [...r])).sort()]));
+      } finally {
+        merge.release();
       }
-    } finally {
-      arena.release();
     }
   });
 });

@@ -11,7 +11,7 @@
 // from the warehouse, whose durations are elapsed microseconds) goes to the built-in numeric sort,
 // so the result is always exactly `Float64Array.prototype.sort`'s.
 
-import { returnBlock, takeBlock, type DoubleArena } from '../double-arena.ts';
+import { DoubleArena, returnBlock, takeBlock } from '../double-arena.ts';
 
 /** Below this many values the built-in sort is as fast and needs no histograms. */
 const SMALL = 512;
@@ -233,17 +233,23 @@ export class GroupDurationsSort {
 /**
  * Sorted runs merged into one sorted array, each value tagged with the run it came from, in
  * steps: the runs are copied side by side, then adjacent runs are merged pairwise, pass after
- * pass, between two buffers (log₂ of the runs' number of passes, each a plain sequential merge).
- * The values come out as `Float64Array.prototype.sort` of the runs together would give them, for
- * any durations (non-negative numbers: no -0 to tell from 0, no NaN). Merged once, the values of
- * any union of runs come out in order by one pass over the tags (GroupScatter): what
- * kmMeasureByGroupings needs for each of its cuts.
+ * pass, between two buffers (⌈log₂ runs⌉ passes, each a plain sequential merge). Each run must be
+ * sorted ascending, without -0 or NaN (durations are whole microseconds from 0 up, in seconds);
+ * the values then come out as `Float64Array.prototype.sort` of the runs together would give them.
+ * Merged once, the values of any union of runs come out in order by one pass over the tags
+ * (GroupScatter): what kmMeasureByGroupings needs for each of its cuts. Its buffers are its own
+ * (reused memory, double-arena.ts): the one the merge ends in is held until `release()`, the other
+ * given back as soon as it is done.
  */
 export class SortedRunsMerge {
+  /** Two buffers, each in an arena of its own, so the one not holding the result can go back early. */
+  private readonly arenas = [new DoubleArena(), new DoubleArena()];
   private a: Float64Array;
   private b: Float64Array;
   private ta: Int32Array;
   private tb: Int32Array;
+  /** Which arena holds `a` and `ta`. */
+  private side = 0;
   /** Where each run of `a` starts, and its end. */
   private bounds: number[];
   /** The bounds of the pass being written into `b`. */
@@ -255,10 +261,9 @@ export class SortedRunsMerge {
   private o = 0;
   done = false;
 
-  constructor(runs: readonly Float64Array[], arena: DoubleArena) {
+  constructor(runs: readonly Float64Array[]) {
     const n = runs.reduce((s, r) => s + r.length, 0);
-    this.a = arena.alloc(n);
-    this.ta = new Int32Array(n);
+    [this.a, this.ta] = this.buffers(0, n);
     this.bounds = [0];
     let at = 0;
     for (const [k, r] of runs.entries()) {
@@ -268,10 +273,15 @@ export class SortedRunsMerge {
       at += r.length;
       this.bounds.push(at);
     }
-    const merging = this.bounds.length > 2;
-    this.b = merging ? arena.alloc(n) : this.a;
-    this.tb = merging ? new Int32Array(n) : this.ta;
-    this.done = !merging;
+    if (this.bounds.length > 2) [this.b, this.tb] = this.buffers(1, n);
+    else [this.b, this.tb, this.done] = [this.a, this.ta, true];
+  }
+
+  /** n values and n tags (the tags on the same kept memory, two to a number). */
+  private buffers(side: number, n: number): [Float64Array, Int32Array] {
+    const values = this.arenas[side].alloc(n);
+    const t = this.arenas[side].alloc(Math.ceil(n / 2));
+    return [values, new Int32Array(t.buffer, t.byteOffset, n)];
   }
 
   /** The merged values (only once `done`). */
@@ -286,6 +296,11 @@ export class SortedRunsMerge {
     return this.ta;
   }
 
+  /** Gives the buffers back: the values and tags must no longer be used. */
+  release(): void {
+    for (const arena of this.arenas) arena.release();
+  }
+
   /** Merges about `budget` values; returns how many. */
   advance(budget: number): number {
     let work = 0;
@@ -294,10 +309,15 @@ export class SortedRunsMerge {
       if (2 * this.pair >= bounds.length - 1) {
         // A pass is over: its output is the next pass's input.
         [this.a, this.b, this.ta, this.tb] = [b, a, tb, ta];
+        this.side = 1 - this.side;
         this.bounds = this.next;
         this.next = [0];
         this.pair = 0;
-        if (this.bounds.length <= 2) this.done = true;
+        if (this.bounds.length <= 2) {
+          this.done = true;
+          // The other buffer is free: back for reuse now, not when the merged values are.
+          this.arenas[1 - this.side].release();
+        }
         continue;
       }
       const s = bounds[2 * this.pair];
