@@ -16,4 +16,4 @@ SELECT r.*,
 FROM refreshed_cases r
 JOIN refresh_targets t ON t.case_id = r.case_id
 LEFT JOIN place_results p ON p.case_id = r.case_id
-ORDER BY r.opened_day, r.opened_at, r.case_id
+ORDER BY r.opened_at, r.case_id
