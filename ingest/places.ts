@@ -2,7 +2,8 @@
 // point) and its H3 cells. Runs in TypeScript because DuckDB's spatial extension cannot be
 // installed (STACK.md); a grid index keeps a million points to seconds.
 import * as turf from '@turf/turf';
-import { cellToParent, latLngToCell } from 'h3-js';
+import { cellToParent } from 'h3-js';
+import { cellsOfPoints } from '../warehouse/h3-cells.ts';
 import type { Warehouse } from '../warehouse/db.ts';
 import { defaultAreaKindOf } from '../warehouse/queries/case-predicates.ts';
 import { CivicError } from '../warehouse/errors.ts';
@@ -108,39 +109,54 @@ async function placeTargets(wh: Warehouse, requestedKind?: string): Promise<Assi
   await wh.run(`CREATE OR REPLACE TEMP TABLE point_areas (n INTEGER, area_kind VARCHAR, area_id VARCHAR)`);
   await wh.run(`CREATE OR REPLACE TEMP TABLE name_areas (area_name VARCHAR, area_kind VARCHAR, area_id VARCHAR)`);
   const points = (await wh.one<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM place_points`))!.n;
-  for (let from = 0; from < points; from += PAGE) {
+  // Pages in a pipeline: while this thread locates one page's points in the areas and appends
+  // its results, the workers compute the H3 cells of that page and of the next, already read.
+  const readPage = async (from: number) => {
     const page = await wh.conn.runAndReadAll(`SELECT n, lat, lon FROM place_points WHERE n > $from AND n <= $to`, { from, to: from + PAGE });
     const [ns, lats, lons] = page.getColumnsJS() as [number[], number[], number[]];
-    const cells = await wh.conn.createAppender('point_cells', 'main', 'temp');
-    const cellNames = await wh.conn.createAppender('cell_names', 'main', 'temp');
+    const found = cellsOfPoints(Float64Array.from(lats), Float64Array.from(lons), H3_FINEST);
+    found.catch(() => undefined); // awaited in its turn; not an unhandled rejection if an earlier page fails first
+    return { ns, lats, lons, found };
+  };
+  let next = points > 0 ? readPage(0) : undefined;
+  for (let from = 0; next; from += PAGE) {
+    const { ns, lats, lons, found } = await next;
+    next = from + PAGE < points ? readPage(from + PAGE) : undefined;
+    if (next) await next; // read before this page's appenders open: one statement at a time on the connection
     const inAreas = await wh.conn.createAppender('point_areas', 'main', 'temp');
     for (let i = 0; i < ns.length; i++) {
-      const lat = lats[i], lon = lons[i];
       for (const l of locators) {
-        const areaId = l.index.locate(lon, lat);
+        const areaId = l.index.locate(lons[i], lats[i]);
         if (areaId === null) continue;
         inAreas.appendInteger(ns[i]);
         inAreas.appendVarchar(l.kind);
         inAreas.appendVarchar(areaId);
         inAreas.endRow();
       }
-      // One point lookup at the finest resolution; the coarser cells are its parents, found once per cell.
-      const finest = latLngToCell(lat, lon, H3_FINEST);
-      let cell = cellNumbers.get(finest);
-      if (cell === undefined) {
-        cell = cellNumbers.size;
-        cellNumbers.set(finest, cell);
-        cellNames.appendInteger(cell);
+    }
+    inAreas.closeSync();
+    const { cell, cells: pageCells } = await found;
+    const cells = await wh.conn.createAppender('point_cells', 'main', 'temp');
+    const cellNames = await wh.conn.createAppender('cell_names', 'main', 'temp');
+    // One lookup per point at the finest resolution; the coarser cells are its parents, found once per cell.
+    const number = pageCells.map((finest) => {
+      let n = cellNumbers.get(finest);
+      if (n === undefined) {
+        n = cellNumbers.size;
+        cellNumbers.set(finest, n);
+        cellNames.appendInteger(n);
         for (const res of H3_RESOLUTIONS) cellNames.appendVarchar(res === H3_FINEST ? finest : cellToParent(finest, res));
         cellNames.endRow();
       }
+      return n;
+    });
+    for (let i = 0; i < ns.length; i++) {
       cells.appendInteger(ns[i]);
-      cells.appendInteger(cell);
+      cells.appendInteger(number[cell[i]]);
       cells.endRow();
     }
     cells.closeSync();
     cellNames.closeSync();
-    inAreas.closeSync();
   }
   if (locators.length > 0) {
     const names = await wh.all<{ area_name: string }>(

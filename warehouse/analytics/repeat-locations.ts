@@ -6,8 +6,9 @@
 //
 // Why not a stored r10/r11 column: it would need a migration that cannot fill itself (no H3 in
 // SQL) and a rewrite of every placed case. Here each distinct point of the cases concerned costs
-// one latLngToCell (about 2–3 µs): a 10-million-case warehouse's 12 weeks with 30 days of
-// look-back are about 3 million cases, under ten seconds, computed once per data version (memo).
+// one latLngToCell (1–3 µs, on worker threads: ../h3-cells.ts): a 10-million-case warehouse's 12
+// weeks with 30 days of look-back are about 3 million cases, some seconds, computed once per data
+// version (memo).
 import { cellToLatLng } from 'h3-js';
 import type { Warehouse } from '../db.ts';
 import { CivicError, ParameterError } from '../errors.ts';

@@ -2,10 +2,11 @@
 // concerned cases' numbers, in TypeScript: a place is an H3 cell at resolution 10 or 11, which
 // only h3-js can compute here, and a large city's 12 weeks are millions of cases — binding each
 // point's cell back to DuckDB (as JSON, in pages under the row cap) ran past the statement time
-// limit on a 10-million-case warehouse. Here each distinct point costs one latLngToCell, the cases
-// are grouped by place and service with two counting sorts, and each group's repeats are found by
-// a binary search of its sorted closes. Everything runs in turns of the event loop.
-import { latLngToCell } from 'h3-js';
+// limit on a 10-million-case warehouse. Here each distinct point costs one latLngToCell, on worker
+// threads (../h3-cells.ts), the cases are grouped by place and service with two counting sorts, and
+// each group's repeats are found by a binary search of its sorted closes. What runs on this thread
+// runs in turns of the event loop.
+import { cellsOfPoints } from '../h3-cells.ts';
 import { nextTurn } from '../turns.ts';
 
 /** The concerned cases of one service, as buildRepeatCasesQuery lists them. */
@@ -45,7 +46,7 @@ export interface RepeatPlaces {
   top: RepeatGroup[];
 }
 
-/** Cases per turn: latLngToCell is a few microseconds. */
+/** Cases per turn: numbering a case's point is a hash-table probe, a fraction of a microsecond. */
 const CASES_PER_TURN = 10_000;
 
 type ArrayOf<T> = new (buffer: ArrayBuffer) => T;
@@ -75,24 +76,29 @@ function ranks(names: readonly string[]): Int32Array {
 }
 
 /**
- * Points → cell numbers, each distinct point looked up once (a 311 export repeats addresses: the
- * same point for many requests). Open addressing (linear probing) over the points' bits.
+ * Points → point numbers, each distinct point numbered once (a 311 export repeats addresses: the
+ * same point for many requests), so each distinct point's cell is computed once, afterwards and
+ * off this thread (warehouse/h3-cells.ts). Open addressing (linear probing) over the points' bits.
  */
-class PointCells {
+class DistinctPoints {
   /** Each slot's point, lat and lon side by side (one page to touch per probe). */
   private readonly keys: Float64Array;
-  /** Each slot's cell number plus one; 0: empty. */
+  /** Each slot's point number plus one; 0: empty. */
   private readonly value: Int32Array;
   private readonly size: number;
   private readonly bits = new Float64Array(2);
   private readonly words = new Uint32Array(this.bits.buffer);
-  readonly cells: string[] = [];
-  private readonly cellIds = new Map<string, number>();
+  /** The distinct points in order of their numbers (the first `count` entries). */
+  readonly lat: Float64Array;
+  readonly lon: Float64Array;
+  count = 0;
 
-  constructor(points: number, private readonly resolution: number) {
+  constructor(points: number) {
     this.size = Math.max(16, Math.ceil(points * 1.5));
     this.keys = unfilled(Float64Array, 2 * this.size);
     this.value = unfilled(Int32Array, this.size);
+    this.lat = unfilled(Float64Array, points);
+    this.lon = unfilled(Float64Array, points);
   }
 
   /**
@@ -105,7 +111,7 @@ class PointCells {
     await fillInTurns(this.keys);
   }
 
-  cellOf(lat: number, lon: number): number {
+  numberOf(lat: number, lon: number): number {
     this.bits[0] = lat;
     this.bits[1] = lon;
     const w = this.words;
@@ -117,13 +123,9 @@ class PointCells {
       if (this.keys[2 * h] === lat && this.keys[2 * h + 1] === lon) return v - 1;
       h = h + 1 === this.size ? 0 : h + 1;
     }
-    const cell = latLngToCell(lat, lon, this.resolution);
-    let id = this.cellIds.get(cell);
-    if (id === undefined) {
-      id = this.cells.length;
-      this.cells.push(cell);
-      this.cellIds.set(cell, id);
-    }
+    const id = this.count++;
+    this.lat[id] = lat;
+    this.lon[id] = lon;
     this.keys[2 * h] = lat;
     this.keys[2 * h + 1] = lon;
     this.value[h] = id + 1;
@@ -159,7 +161,7 @@ export async function findRepeatPlaces(lists: readonly RepeatCases[], days: numb
   const inWindow = unfilled(Uint8Array, n);
   const serviceIds = new Map<string, number>();
   const areaIds = new Map<string, number>();
-  const points = new PointCells(n, resolution);
+  const points = new DistinctPoints(n);
   await points.clear();
   let at = 0;
   for (const l of lists) {
@@ -175,17 +177,24 @@ export async function findRepeatPlaces(lists: readonly RepeatCases[], days: numb
       svc[at] = s;
       area[at] = areaOf[a];
       inWindow[at] = l.in_window[i] === 1 ? 1 : 0;
-      cell[at] = points.cellOf(l.lat[i], l.lon[i]);
+      cell[at] = points.numberOf(l.lat[i], l.lon[i]);
       if (at % CASES_PER_TURN === CASES_PER_TURN - 1) await nextTurn();
     }
   }
+  // Each distinct point's cell, on the workers; then each case's cell in place of its point.
+  const located = await cellsOfPoints(points.lat.subarray(0, points.count), points.lon.subarray(0, points.count), resolution);
+  for (let i = 0; i < n; i++) {
+    cell[i] = located.cell[cell[i]];
+    if (i % (CASES_PER_TURN * 10) === CASES_PER_TURN * 10 - 1) await nextTurn();
+  }
+  const cellNames = located.cells;
   // Grouped by cell, and within a cell by service (a stable sort by service, then by cell).
   let order: Uint32Array<ArrayBuffer> = unfilled(Uint32Array, n);
   for (let i = 0; i < n; i++) order[i] = i;
   await nextTurn();
   order = countingSort(order, svc, services.length);
   await nextTurn();
-  order = countingSort(order, cell, points.cells.length);
+  order = countingSort(order, cell, cellNames.length);
   await nextTurn();
 
   // A tie for a place's area goes to the first by name, and places tied on repeats and requests
@@ -251,7 +260,7 @@ export async function findRepeatPlaces(lists: readonly RepeatCases[], days: numb
         }
       }
       if (repeats > 0) {
-        found.push({ cell: points.cells[c], service: services[s], area: areas[best], requests, repeats, first_request: first, last_request: last, last_repeat: lastRepeat });
+        found.push({ cell: cellNames[c], service: services[s], area: areas[best], requests, repeats, first_request: first, last_request: last, last_repeat: lastRepeat });
         rank.push(serviceRank[s]);
       }
       s0 = s1;

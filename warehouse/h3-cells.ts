@@ -1,0 +1,149 @@
+// Points → H3 cells, on worker threads. h3-js computes a cell in a few microseconds on the thread
+// that calls it: the million points of a large batch held the batch's one JavaScript thread for
+// about 3 s, and a large city's repeat locations held the server's event loop, in short turns, for
+// 4 s of its 7. Here the points go to a pool of workers (h3-worker.mjs) in chunks: the work runs on
+// the machine's other cores, and the caller's thread stays free meanwhile (the server answers
+// other requests; a batch locates the same points in its areas). Cells are h3-js's own, so they
+// are exactly what latLngToCell gives (h3-cells.test.ts compares them point for point).
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { latLngToCell } from 'h3-js';
+
+/** Each point's cell as a number into `cells`: the distinct cells, in the order of their first point. */
+export interface PointCells {
+  cell: Int32Array;
+  cells: string[];
+}
+
+/** Points per job sent to a worker: large enough that posting it costs little, small enough to share out. */
+export const POINTS_PER_JOB = 32_768;
+/** Fewer points than this are done on the calling thread (a few milliseconds): a worker's first start costs more. */
+export const POINTS_INLINE = 4_096;
+/** Workers at most: one per core, but no more than this, so DuckDB keeps cores for its own threads. */
+const MAX_WORKERS = 4;
+
+interface Job { id: number; lat: Float64Array<ArrayBuffer>; lon: Float64Array<ArrayBuffer>; resolution: number }
+/** A job's cells: each point's as 13 hexadecimal digits read as a number, after the two all share (h3-worker.mjs). */
+interface Keys { key: Float64Array; prefix: string }
+interface Answer { id: number; key?: Float64Array; prefix?: string; error?: string }
+interface Pending { job: Job; resolve: (a: Keys) => void; reject: (e: Error) => void }
+
+class CellPool {
+  private readonly idle: Worker[] = [];
+  private readonly busy = new Map<Worker, Pending>();
+  private readonly queue: Pending[] = [];
+  private workers = 0;
+  private nextId = 0;
+
+  constructor(private readonly size: number) {}
+
+  run(lat: Float64Array<ArrayBuffer>, lon: Float64Array<ArrayBuffer>, resolution: number): Promise<Keys> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ job: { id: this.nextId++, lat, lon, resolution }, resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  private dispatch(): void {
+    while (this.queue.length > 0) {
+      const worker = this.idle.pop() ?? (this.workers < this.size ? this.start() : undefined);
+      if (!worker) return;
+      const p = this.queue.shift()!;
+      this.busy.set(worker, p);
+      // A worker with a job keeps the process alive until it answers; an idle one does not.
+      worker.ref();
+      worker.postMessage(p.job, [p.job.lat.buffer, p.job.lon.buffer]);
+    }
+  }
+
+  private start(): Worker {
+    const worker = new Worker(new URL('./h3-worker.mjs', import.meta.url));
+    this.workers++;
+    worker.on('message', (a: Answer) => {
+      const p = this.busy.get(worker);
+      this.busy.delete(worker);
+      worker.unref();
+      this.idle.push(worker);
+      if (p) {
+        if (a.error !== undefined || !a.key || a.prefix === undefined) p.reject(new Error(`H3 cells: ${a.error ?? 'no answer'}`));
+        else p.resolve({ key: a.key, prefix: a.prefix });
+      }
+      this.dispatch();
+    });
+    // A worker that fails outside a job's own error (it could not start, it ran out of memory)
+    // fails its job and is replaced by the next dispatch.
+    const lost = (err: Error) => {
+      const p = this.busy.get(worker);
+      this.busy.delete(worker);
+      const at = this.idle.indexOf(worker);
+      if (at >= 0) this.idle.splice(at, 1);
+      this.workers--;
+      p?.reject(err);
+      this.dispatch();
+    };
+    worker.on('error', lost);
+    worker.on('exit', (code) => {
+      if (this.busy.has(worker) || this.idle.includes(worker)) lost(new Error(`H3 cells: a worker stopped (exit code ${code})`));
+    });
+    return worker;
+  }
+}
+
+let pool: CellPool | undefined;
+const thePool = () => (pool ??= new CellPool(Math.max(1, Math.min(MAX_WORKERS, availableParallelism()))));
+
+/**
+ * Each point's H3 cell at `resolution` (lat[i], lon[i] in degrees; the caller passes only valid
+ * points: h3-js refuses others, and so does this, naming the point). The numbering of `cells` is
+ * the first-seen order over the points, as a loop over them on one thread would give.
+ */
+export async function cellsOfPoints(lat: Float64Array, lon: Float64Array, resolution: number): Promise<PointCells> {
+  const n = lat.length;
+  if (lon.length !== n) throw new Error(`H3 cells: ${n} latitudes but ${lon.length} longitudes`);
+  if (n < POINTS_INLINE) return cellsHere(lat, lon, resolution);
+  const p = thePool();
+  const parts: Promise<Keys>[] = [];
+  // Copies (slice): the chunks are handed over to the workers, the caller's arrays stay its own.
+  for (let from = 0; from < n; from += POINTS_PER_JOB) parts.push(p.run(lat.slice(from, from + POINTS_PER_JOB), lon.slice(from, from + POINTS_PER_JOB), resolution));
+  const answers = await Promise.all(parts);
+  const cell = new Int32Array(n);
+  const cells: string[] = [];
+  const numbers = new Map<number, number>();
+  let at = 0;
+  for (const a of answers) {
+    if (a.key.length > 0 && a.prefix !== answers[0].prefix) throw new Error(`H3 cells: cells at one resolution start ${answers[0].prefix} and ${a.prefix}`);
+    for (let i = 0; i < a.key.length; i++) {
+      const k = a.key[i];
+      let g = numbers.get(k);
+      if (g === undefined) {
+        g = cells.length;
+        numbers.set(k, g);
+        cells.push(a.prefix + k.toString(16).padStart(13, '0'));
+      }
+      cell[at++] = g;
+    }
+  }
+  return { cell, cells };
+}
+
+function cellsHere(lat: Float64Array, lon: Float64Array, resolution: number): PointCells {
+  const cell = new Int32Array(lat.length);
+  const cells: string[] = [];
+  const numbers = new Map<string, number>();
+  for (let i = 0; i < lat.length; i++) {
+    let name: string;
+    try {
+      name = latLngToCell(lat[i], lon[i], resolution);
+    } catch (err) {
+      throw new Error(`H3 cells: point (${lat[i]}, ${lon[i]}) at resolution ${resolution}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    let k = numbers.get(name);
+    if (k === undefined) {
+      k = cells.length;
+      numbers.set(name, k);
+      cells.push(name);
+    }
+    cell[i] = k;
+  }
+  return { cell, cells };
+}
