@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { latLngToCell } from 'h3-js';
-import { cellsOfPoints, POINTS_INLINE, POINTS_PER_JOB } from './h3-cells.ts';
+import { CellNumbers, cellKeysOfPoints, cellsOfPoints, POINTS_INLINE, POINTS_PER_JOB } from './h3-cells.ts';
 
 /** Seeded points: clustered (repeated addresses, shared cells) and scattered over the globe. */
 function points(n: number, seed: number): { lat: Float64Array; lon: Float64Array } {
@@ -50,6 +50,21 @@ describe('cellsOfPoints', () => {
       expect(lat).toEqual(latCopy);
       expect(lon).toEqual(lonCopy);
     }
+  });
+
+  it('numbers cells asked for in parts as one pass over all the points would', async () => {
+    const { lat, lon } = points(2 * POINTS_PER_JOB + 321, 11);
+    const want = expected(lat, lon, 10);
+    const numbers = new CellNumbers();
+    const cell = new Int32Array(lat.length);
+    // Parts on the workers and inline, asked for together and numbered in order.
+    const cuts = [0, 100, POINTS_INLINE + 100, POINTS_PER_JOB + 7, lat.length];
+    const parts = cuts.slice(1).map((to, k) => ({ from: cuts[k], keys: cellKeysOfPoints(lat.subarray(cuts[k], to), lon.subarray(cuts[k], to), 10) }));
+    for (const p of parts) numbers.add(await p.keys, cell, p.from);
+    expect(numbers.cells).toEqual(want.cells);
+    expect(Array.from(cell)).toEqual(want.cell);
+    // Keys of another resolution are not numbered with these.
+    expect(() => numbers.add({ key: new Float64Array([1]), prefix: '8b' }, new Int32Array(1))).toThrow(/start 8a and 8b/);
   });
 
   it('runs concurrent calls without mixing their points up', async () => {

@@ -7,7 +7,7 @@
 // are exactly what latLngToCell gives (h3-cells.test.ts compares them point for point).
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { latLngToCell } from 'h3-js';
+import { cellKeys, cellName, type CellKeys } from './h3-keys.mjs';
 
 /** Each point's cell as a number into `cells`: the distinct cells, in the order of their first point. */
 export interface PointCells {
@@ -23,10 +23,8 @@ export const POINTS_INLINE = 4_096;
 const MAX_WORKERS = 4;
 
 interface Job { id: number; lat: Float64Array<ArrayBuffer>; lon: Float64Array<ArrayBuffer>; resolution: number }
-/** A job's cells: each point's as 13 hexadecimal digits read as a number, after the two all share (h3-worker.mjs). */
-interface Keys { key: Float64Array; prefix: string }
-interface Answer { id: number; key?: Float64Array; prefix?: string; error?: string }
-interface Pending { job: Job; resolve: (a: Keys) => void; reject: (e: Error) => void }
+interface Answer { id: number; key?: Float64Array<ArrayBuffer>; prefix?: string; error?: string }
+interface Pending { job: Job; resolve: (a: CellKeys) => void; reject: (e: Error) => void }
 
 class CellPool {
   private readonly idle: Worker[] = [];
@@ -37,7 +35,7 @@ class CellPool {
 
   constructor(private readonly size: number) {}
 
-  run(lat: Float64Array<ArrayBuffer>, lon: Float64Array<ArrayBuffer>, resolution: number): Promise<Keys> {
+  run(lat: Float64Array<ArrayBuffer>, lon: Float64Array<ArrayBuffer>, resolution: number): Promise<CellKeys> {
     return new Promise((resolve, reject) => {
       this.queue.push({ job: { id: this.nextId++, lat, lon, resolution }, resolve, reject });
       this.dispatch();
@@ -65,7 +63,7 @@ class CellPool {
       worker.unref();
       this.idle.push(worker);
       if (p) {
-        if (a.error !== undefined || !a.key || a.prefix === undefined) p.reject(new Error(`H3 cells: ${a.error ?? 'no answer'}`));
+        if (a.error !== undefined || !a.key || a.prefix === undefined) p.reject(new Error(a.error ?? 'H3 cells: a worker gave no answer'));
         else p.resolve({ key: a.key, prefix: a.prefix });
       }
       this.dispatch();
@@ -93,57 +91,61 @@ let pool: CellPool | undefined;
 const thePool = () => (pool ??= new CellPool(Math.max(1, Math.min(MAX_WORKERS, availableParallelism()))));
 
 /**
- * Each point's H3 cell at `resolution` (lat[i], lon[i] in degrees; the caller passes only valid
- * points: h3-js refuses others, and so does this, naming the point). The numbering of `cells` is
- * the first-seen order over the points, as a loop over them on one thread would give.
+ * Each point's cell key at `resolution` (h3-keys.mjs; lat[i], lon[i] in degrees; the caller passes
+ * only valid points: h3-js refuses others, and so does this, naming the point). On the workers,
+ * except for a few points. The caller's arrays are copied, never handed over or changed.
  */
-export async function cellsOfPoints(lat: Float64Array, lon: Float64Array, resolution: number): Promise<PointCells> {
+export async function cellKeysOfPoints(lat: Float64Array, lon: Float64Array, resolution: number): Promise<CellKeys> {
   const n = lat.length;
   if (lon.length !== n) throw new Error(`H3 cells: ${n} latitudes but ${lon.length} longitudes`);
-  if (n < POINTS_INLINE) return cellsHere(lat, lon, resolution);
+  if (n < POINTS_INLINE) return cellKeys(lat, lon, resolution);
   const p = thePool();
-  const parts: Promise<Keys>[] = [];
-  // Copies (slice): the chunks are handed over to the workers, the caller's arrays stay its own.
+  const parts: Promise<CellKeys>[] = [];
   for (let from = 0; from < n; from += POINTS_PER_JOB) parts.push(p.run(lat.slice(from, from + POINTS_PER_JOB), lon.slice(from, from + POINTS_PER_JOB), resolution));
   const answers = await Promise.all(parts);
-  const cell = new Int32Array(n);
-  const cells: string[] = [];
-  const numbers = new Map<number, number>();
+  const key = new Float64Array(n);
   let at = 0;
   for (const a of answers) {
-    if (a.key.length > 0 && a.prefix !== answers[0].prefix) throw new Error(`H3 cells: cells at one resolution start ${answers[0].prefix} and ${a.prefix}`);
-    for (let i = 0; i < a.key.length; i++) {
-      const k = a.key[i];
-      let g = numbers.get(k);
-      if (g === undefined) {
-        g = cells.length;
-        numbers.set(k, g);
-        cells.push(a.prefix + k.toString(16).padStart(13, '0'));
-      }
-      cell[at++] = g;
-    }
+    if (a.prefix !== answers[0].prefix) throw new Error(`H3 cells: cells at one resolution start ${answers[0].prefix} and ${a.prefix}`);
+    key.set(a.key, at);
+    at += a.key.length;
   }
-  return { cell, cells };
+  return { key, prefix: answers[0].prefix };
 }
 
-function cellsHere(lat: Float64Array, lon: Float64Array, resolution: number): PointCells {
-  const cell = new Int32Array(lat.length);
-  const cells: string[] = [];
-  const numbers = new Map<string, number>();
-  for (let i = 0; i < lat.length; i++) {
-    let name: string;
-    try {
-      name = latLngToCell(lat[i], lon[i], resolution);
-    } catch (err) {
-      throw new Error(`H3 cells: point (${lat[i]}, ${lon[i]}) at resolution ${resolution}: ${err instanceof Error ? err.message : String(err)}`);
+/** Dense numbers for cells given as keys, in the order each is first added: `cells` names them. */
+export class CellNumbers {
+  readonly cells: string[] = [];
+  private readonly numbers = new Map<number, number>();
+  private prefix: string | undefined;
+
+  /** Writes each key's number into `out` from `at` on. */
+  add(keys: CellKeys, out: Int32Array, at = 0): void {
+    if (keys.key.length === 0) return;
+    this.prefix ??= keys.prefix;
+    if (keys.prefix !== this.prefix) throw new Error(`H3 cells: cells at one resolution start ${this.prefix} and ${keys.prefix}`);
+    const { key } = keys;
+    for (let i = 0; i < key.length; i++) {
+      const k = key[i];
+      let g = this.numbers.get(k);
+      if (g === undefined) {
+        g = this.cells.length;
+        this.numbers.set(k, g);
+        this.cells.push(cellName(keys.prefix, k));
+      }
+      out[at + i] = g;
     }
-    let k = numbers.get(name);
-    if (k === undefined) {
-      k = cells.length;
-      numbers.set(name, k);
-      cells.push(name);
-    }
-    cell[i] = k;
   }
-  return { cell, cells };
+}
+
+/**
+ * Each point's H3 cell at `resolution` (as cellKeysOfPoints). The numbering of `cells` is the
+ * first-seen order over the points, as a loop over them on one thread would give.
+ */
+export async function cellsOfPoints(lat: Float64Array, lon: Float64Array, resolution: number): Promise<PointCells> {
+  const keys = await cellKeysOfPoints(lat, lon, resolution);
+  const cell = new Int32Array(lat.length);
+  const numbers = new CellNumbers();
+  numbers.add(keys, cell);
+  return { cell, cells: numbers.cells };
 }

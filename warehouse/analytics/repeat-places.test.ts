@@ -98,10 +98,14 @@ describe('findRepeatPlaces', () => {
       if (n >= 400) expect(want.length).toBeGreaterThan(20);
       for (const limit of [1, 3, 10, want.length, want.length + 5]) {
         if (limit < 1) continue;
-        const got = await findRepeatPlaces(lists, days, resolution, limit);
-        expect(got.total).toBe(want.length);
-        expect(got.repeats).toBe(want.reduce((s, g) => s + g.repeats, 0));
-        expect(got.top).toEqual(want.slice(0, limit));
+        // The points' cells asked for all at once, and in parts of 97 new points (numbered
+        // across parts as in one pass).
+        for (const pointsPerSend of [undefined, 97]) {
+          const got = await findRepeatPlaces(lists, days, resolution, limit, { pointsPerSend });
+          expect(got.total).toBe(want.length);
+          expect(got.repeats).toBe(want.reduce((s, g) => s + g.repeats, 0));
+          expect(got.top).toEqual(want.slice(0, limit));
+        }
       }
     });
   }

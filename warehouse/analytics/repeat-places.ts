@@ -6,7 +6,8 @@
 // threads (../h3-cells.ts), the cases are grouped by place and service with two counting sorts, and
 // each group's repeats are found by a binary search of its sorted closes. What runs on this thread
 // runs in turns of the event loop.
-import { cellsOfPoints } from '../h3-cells.ts';
+import { CellNumbers, cellKeysOfPoints } from '../h3-cells.ts';
+import type { CellKeys } from '../h3-keys.mjs';
 import { nextTurn } from '../turns.ts';
 
 /** The concerned cases of one service, as buildRepeatCasesQuery lists them. */
@@ -48,6 +49,8 @@ export interface RepeatPlaces {
 
 /** Cases per turn: numbering a case's point is a hash-table probe, a fraction of a microsecond. */
 const CASES_PER_TURN = 10_000;
+/** New distinct points sent to the workers at a time (a few of their jobs). */
+const POINTS_PER_SEND = 131_072;
 
 type ArrayOf<T> = new (buffer: ArrayBuffer) => T;
 /**
@@ -149,7 +152,12 @@ function countingSort(order: Uint32Array<ArrayBuffer>, key: Int32Array, range: n
  * first closed — the latest close strictly before the opening (a close at the very instant of an
  * opening is not before it, nor is a case's own close): how many, and the first `limit` in order.
  */
-export async function findRepeatPlaces(lists: readonly RepeatCases[], days: number, resolution: number, limit: number): Promise<RepeatPlaces> {
+export async function findRepeatPlaces(
+  lists: readonly RepeatCases[], days: number, resolution: number, limit: number,
+  /** New distinct points sent to the workers at a time (default POINTS_PER_SEND; a test sends fewer, to check the parts add up). */
+  o: { pointsPerSend?: number } = {},
+): Promise<RepeatPlaces> {
+  const perSend = Math.max(1, Math.floor(o.pointsPerSend ?? POINTS_PER_SEND));
   const n = lists.reduce((s, l) => s + l.opened.length, 0);
   const services: string[] = [];
   const areas: string[] = [];
@@ -163,6 +171,15 @@ export async function findRepeatPlaces(lists: readonly RepeatCases[], days: numb
   const areaIds = new Map<string, number>();
   const points = new DistinctPoints(n);
   await points.clear();
+  const parts: { from: number; keys: Promise<CellKeys> }[] = [];
+  let sent = 0;
+  const send = () => {
+    if (points.count === sent) return;
+    const keys = cellKeysOfPoints(points.lat.subarray(sent, points.count), points.lon.subarray(sent, points.count), resolution);
+    keys.catch(() => undefined); // awaited in order below; not an unhandled rejection if an earlier part fails first
+    parts.push({ from: sent, keys });
+    sent = points.count;
+  };
   let at = 0;
   for (const l of lists) {
     const s = serviceIds.get(l.service) ?? (services.push(l.service), serviceIds.set(l.service, services.length - 1), services.length - 1);
@@ -178,16 +195,25 @@ export async function findRepeatPlaces(lists: readonly RepeatCases[], days: numb
       area[at] = areaOf[a];
       inWindow[at] = l.in_window[i] === 1 ? 1 : 0;
       cell[at] = points.numberOf(l.lat[i], l.lon[i]);
+      // The distinct points found so far go to the workers, which compute their cells while this
+      // thread numbers the rest.
+      if (points.count - sent >= perSend) send();
       if (at % CASES_PER_TURN === CASES_PER_TURN - 1) await nextTurn();
     }
   }
-  // Each distinct point's cell, on the workers; then each case's cell in place of its point.
-  const located = await cellsOfPoints(points.lat.subarray(0, points.count), points.lon.subarray(0, points.count), resolution);
+  send();
+  // Each distinct point's cell, numbered in order; then each case's cell in place of its point.
+  const numbers = new CellNumbers();
+  const cellOfPoint = new Int32Array(points.count);
+  for (const part of parts) {
+    const keys = await part.keys;
+    numbers.add(keys, cellOfPoint, part.from);
+  }
   for (let i = 0; i < n; i++) {
-    cell[i] = located.cell[cell[i]];
+    cell[i] = cellOfPoint[cell[i]];
     if (i % (CASES_PER_TURN * 10) === CASES_PER_TURN * 10 - 1) await nextTurn();
   }
-  const cellNames = located.cells;
+  const cellNames = numbers.cells;
   // Grouped by cell, and within a cell by service (a stable sort by service, then by cell).
   let order: Uint32Array<ArrayBuffer> = unfilled(Uint32Array, n);
   for (let i = 0; i < n; i++) order[i] = i;
