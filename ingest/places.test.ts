@@ -2,7 +2,7 @@
 // assignment of its 2017 requests and against a hand-drawn map.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { latLngToCell } from 'h3-js';
+import { cellToParent, latLngToCell } from 'h3-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadAreasGeoJson } from './areas.ts';
 import { ingestCasesCsv } from './load-cases.ts';
@@ -86,6 +86,33 @@ describe('Los Angeles: requests placed in neighborhood councils and council dist
     expect(one?.h3_r8).toBe(latLngToCell(one!.lat, one!.lon, 8));
     expect(one?.h3_r7).toBe(latLngToCell(one!.lat, one!.lon, 7));
     expect(one?.area_id).toBe('district:13'); // the export says CD 13
+  });
+
+  it('places the same in pages of a few points as in one, with h3-js\'s cell on every geocoded case', async () => {
+    const snapshot = async () => ({
+      cases: await t.wh.all(`SELECT case_id, area_id, h3_r7, h3_r8, h3_r9 FROM cases ORDER BY case_id`),
+      areas: await t.wh.all(`SELECT * FROM case_areas ORDER BY case_id, area_kind`),
+    });
+    const before = await snapshot();
+    // Set apart first, so the paged placing has everything to write again.
+    await t.wh.run(`UPDATE cases SET area_id = NULL, h3_r7 = NULL, h3_r8 = NULL, h3_r9 = NULL`);
+    await t.wh.run(`DELETE FROM case_areas`);
+    // 8,246 points in pages of 5,000 and of 1,000 (nine pages), cells numbered across pages. (Each
+    // page's cells are computed on this thread at this size; warehouse/h3-cells.test.ts holds the
+    // workers' to the same.)
+    for (const pointsPerPage of [5000, 1000]) {
+      const r = await assignPlaces(t.wh, { pointsPerPage });
+      expect(r.withPoint).toBe(8246);
+      expect(await snapshot()).toEqual(before);
+    }
+    const rows = await t.wh.all<{ lat: number; lon: number; h3_r7: string; h3_r8: string; h3_r9: string }>(`SELECT lat, lon, h3_r7, h3_r8, h3_r9 FROM cases WHERE h3_r9 IS NOT NULL`);
+    expect(rows).toHaveLength(8246);
+    // The point's resolution-9 cell, and that cell's parents (a point's own coarser cell can differ:
+    // H3's children do not tile their parent exactly).
+    for (const c of rows) {
+      const r9 = latLngToCell(c.lat, c.lon, 9);
+      expect([c.h3_r7, c.h3_r8, c.h3_r9]).toEqual([cellToParent(r9, 7), cellToParent(r9, 8), r9]);
+    }
   });
 
   it('gives requests without a point the council their NCName names, and no district', async () => {

@@ -17,6 +17,8 @@ export interface AssignPlacesOptions {
   primaryKind?: string;
   /** The caller already holds a transaction (e.g. the batch loader); DuckDB cannot nest BEGIN. */
   inTransaction?: boolean;
+  /** Distinct points looked up a page at a time (default PAGE; a test sets it small to check paging changes nothing). */
+  pointsPerPage?: number;
 }
 
 export interface KindCounts { point: number; sourceName: number; none: number }
@@ -36,7 +38,7 @@ interface AreaRecord { area_id: string; name: string; kind: string; geometry: st
 export async function assignPlaces(wh: Warehouse, opts: AssignPlacesOptions = {}): Promise<AssignPlacesResult> {
   const work = async () => {
     await stageTargets(wh, opts);
-    const placed = await placeTargets(wh, opts.primaryKind);
+    const placed = await placeTargets(wh, opts.primaryKind, opts.pointsPerPage);
     await applyResults(wh, !opts.batchId && !opts.caseIds, { updateCases: true });
     await dropPlaceTables(wh);
     return placed;
@@ -51,7 +53,7 @@ export async function assignPlaces(wh: Warehouse, opts: AssignPlacesOptions = {}
  * results, and writes the areas (applyPlaces) in its transaction.
  */
 export async function placeStagedCases(wh: Warehouse, primaryKind?: string): Promise<AssignPlacesResult> {
-  return placeTargets(wh, primaryKind);
+  return placeTargets(wh, primaryKind, PAGE);
 }
 
 /**
@@ -82,7 +84,8 @@ const VALID_POINT = (t: string) =>
  * `place_targets` at all when the loader calls this. The cases then take their point's (or
  * name's) results in SQL, set-wise.
  */
-async function placeTargets(wh: Warehouse, requestedKind?: string): Promise<AssignPlacesResult> {
+async function placeTargets(wh: Warehouse, requestedKind: string | undefined, pointsPerPage = PAGE): Promise<AssignPlacesResult> {
+  const perPage = Math.max(1, Math.floor(pointsPerPage));
   // File order settles overlaps (see area_sources in migration 003).
   const areas = await wh.all<AreaRecord>(
     `SELECT a.area_id, a.name, a.kind, a.geometry::VARCHAR AS geometry
@@ -102,7 +105,7 @@ async function placeTargets(wh: Warehouse, requestedKind?: string): Promise<Assi
   );
   // A point's cell by number; each distinct finest cell's names (and its parents') once. Points
   // far outnumber cells (a million points of the demo city's kind fall in some 5,000 cells), and
-  // handing DuckDB a string per value was most of this loop's time after latLngToCell itself.
+  // handing DuckDB a string per value had been most of this loop's time after the cells themselves.
   await wh.run(`CREATE OR REPLACE TEMP TABLE point_cells (n INTEGER, cell INTEGER)`);
   await wh.run(`CREATE OR REPLACE TEMP TABLE cell_names (cell INTEGER, h3_r7 VARCHAR, h3_r8 VARCHAR, h3_r9 VARCHAR)`);
   const cellNumbers = new Map<string, number>();
@@ -112,51 +115,59 @@ async function placeTargets(wh: Warehouse, requestedKind?: string): Promise<Assi
   // Pages in a pipeline: while this thread locates one page's points in the areas and appends
   // its results, the workers compute the H3 cells of that page and of the next, already read.
   const readPage = async (from: number) => {
-    const page = await wh.conn.runAndReadAll(`SELECT n, lat, lon FROM place_points WHERE n > $from AND n <= $to`, { from, to: from + PAGE });
+    const page = await wh.conn.runAndReadAll(`SELECT n, lat, lon FROM place_points WHERE n > $from AND n <= $to`, { from, to: from + perPage });
     const [ns, lats, lons] = page.getColumnsJS() as [number[], number[], number[]];
     const found = cellsOfPoints(Float64Array.from(lats), Float64Array.from(lons), H3_FINEST);
     found.catch(() => undefined); // awaited in its turn; not an unhandled rejection if an earlier page fails first
     return { ns, lats, lons, found };
   };
   let next = points > 0 ? readPage(0) : undefined;
-  for (let from = 0; next; from += PAGE) {
+  for (let from = 0; next; from += perPage) {
     const { ns, lats, lons, found } = await next;
-    next = from + PAGE < points ? readPage(from + PAGE) : undefined;
+    next = from + perPage < points ? readPage(from + perPage) : undefined;
     if (next) await next; // read before this page's appenders open: one statement at a time on the connection
-    const inAreas = await wh.conn.createAppender('point_areas', 'main', 'temp');
+    // Everything that can throw is computed before an appender opens, so none is left open.
+    const hits: { i: number; kind: string; areaId: string }[] = [];
     for (let i = 0; i < ns.length; i++) {
       for (const l of locators) {
         const areaId = l.index.locate(lons[i], lats[i]);
-        if (areaId === null) continue;
-        inAreas.appendInteger(ns[i]);
-        inAreas.appendVarchar(l.kind);
-        inAreas.appendVarchar(areaId);
-        inAreas.endRow();
+        if (areaId !== null) hits.push({ i, kind: l.kind, areaId });
       }
     }
-    inAreas.closeSync();
     const { cell, cells: pageCells } = await found;
-    const cells = await wh.conn.createAppender('point_cells', 'main', 'temp');
-    const cellNames = await wh.conn.createAppender('cell_names', 'main', 'temp');
-    // One lookup per point at the finest resolution; the coarser cells are its parents, found once per cell.
+    // One cell per point at the finest resolution; the coarser cells are its parents, found once per cell.
+    const newCells: { n: number; names: string[] }[] = [];
     const number = pageCells.map((finest) => {
       let n = cellNumbers.get(finest);
       if (n === undefined) {
         n = cellNumbers.size;
         cellNumbers.set(finest, n);
-        cellNames.appendInteger(n);
-        for (const res of H3_RESOLUTIONS) cellNames.appendVarchar(res === H3_FINEST ? finest : cellToParent(finest, res));
-        cellNames.endRow();
+        newCells.push({ n, names: H3_RESOLUTIONS.map((res) => (res === H3_FINEST ? finest : cellToParent(finest, res))) });
       }
       return n;
     });
+    const inAreas = await wh.conn.createAppender('point_areas', 'main', 'temp');
+    for (const h of hits) {
+      inAreas.appendInteger(ns[h.i]);
+      inAreas.appendVarchar(h.kind);
+      inAreas.appendVarchar(h.areaId);
+      inAreas.endRow();
+    }
+    inAreas.closeSync();
+    const cellNames = await wh.conn.createAppender('cell_names', 'main', 'temp');
+    for (const c of newCells) {
+      cellNames.appendInteger(c.n);
+      for (const name of c.names) cellNames.appendVarchar(name);
+      cellNames.endRow();
+    }
+    cellNames.closeSync();
+    const cells = await wh.conn.createAppender('point_cells', 'main', 'temp');
     for (let i = 0; i < ns.length; i++) {
       cells.appendInteger(ns[i]);
       cells.appendInteger(number[cell[i]]);
       cells.endRow();
     }
     cells.closeSync();
-    cellNames.closeSync();
   }
   if (locators.length > 0) {
     const names = await wh.all<{ area_name: string }>(

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { latLngToCell } from 'h3-js';
-import { CellNumbers, cellKeysOfPoints, cellsOfPoints, POINTS_INLINE, POINTS_PER_JOB } from './h3-cells.ts';
+import { Worker } from 'node:worker_threads';
+import { CellNumbers, CellPool, cellKeysOfPoints, cellsOfPoints, POINTS_INLINE, POINTS_PER_JOB } from './h3-cells.ts';
 
 /** Seeded points: clustered (repeated addresses, shared cells) and scattered over the globe. */
-function points(n: number, seed: number): { lat: Float64Array; lon: Float64Array } {
+function points(n: number, seed: number): { lat: Float64Array<ArrayBuffer>; lon: Float64Array<ArrayBuffer> } {
   let s = seed >>> 0;
   const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
   const lat = new Float64Array(n), lon = new Float64Array(n);
@@ -53,12 +54,12 @@ describe('cellsOfPoints', () => {
   });
 
   it('numbers cells asked for in parts as one pass over all the points would', async () => {
-    const { lat, lon } = points(2 * POINTS_PER_JOB + 321, 11);
+    const { lat, lon } = points(3 * POINTS_PER_JOB + 321, 11);
     const want = expected(lat, lon, 10);
     const numbers = new CellNumbers();
     const cell = new Int32Array(lat.length);
     // Parts on the workers and inline, asked for together and numbered in order.
-    const cuts = [0, 100, POINTS_INLINE + 100, POINTS_PER_JOB + 7, lat.length];
+    const cuts = [0, 100, 100 + POINTS_INLINE + POINTS_PER_JOB + 5, lat.length];
     const parts = cuts.slice(1).map((to, k) => ({ from: cuts[k], keys: cellKeysOfPoints(lat.subarray(cuts[k], to), lon.subarray(cuts[k], to), 10) }));
     for (const p of parts) numbers.add(await p.keys, cell, p.from);
     expect(numbers.cells).toEqual(want.cells);
@@ -86,5 +87,42 @@ describe('cellsOfPoints', () => {
     const { lat, lon } = points(POINTS_PER_JOB + 5, 4);
     expect((await cellsOfPoints(lat, lon, 9)).cells).toEqual(expected(lat, lon, 9).cells);
     await expect(cellsOfPoints(new Float64Array(2), new Float64Array(3), 9)).rejects.toThrow(/2 latitudes but 3 longitudes/);
+  });
+
+  it('fails a job whose worker dies, answers another job or cannot start, and goes on with new workers', async () => {
+    const real = () => new Worker(new URL('./h3-worker.mjs', import.meta.url));
+    const job = () => {
+      const { lat, lon } = points(50, 9);
+      return [lat, lon, 9] as const;
+    };
+    const want = (() => {
+      const [lat, lon] = job();
+      const numbers = new CellNumbers();
+      const cell = new Int32Array(lat.length);
+      return { lat, lon, cell, numbers };
+    })();
+    const check = async (pool: CellPool) => {
+      const keys = await pool.run(...job());
+      want.numbers.add(keys, want.cell);
+      expect(want.numbers.cells.slice(0, 3)).toEqual(expected(want.lat, want.lon, 9).cells.slice(0, 3));
+    };
+    const bad: Record<string, [() => Worker, RegExp]> = {
+      dies: [() => new Worker('process.exit(3)', { eval: true }), /a worker stopped \(exit code 3\)/],
+      'answers another job': [
+        () => new Worker(`require('node:worker_threads').parentPort.on('message', (j) => require('node:worker_threads').parentPort.postMessage({ id: j.id + 1, key: new Float64Array(j.lat.length), prefix: '89' }))`, { eval: true }),
+        /gave an answer to job 1 while given job 0/,
+      ],
+      'answers too few cells': [
+        () => new Worker(`require('node:worker_threads').parentPort.on('message', (j) => require('node:worker_threads').parentPort.postMessage({ id: j.id, key: new Float64Array(1), prefix: '89' }))`, { eval: true }),
+        /gave 1 cells for 50 points/,
+      ],
+      'cannot start': [() => { throw new Error('no threads left'); }, /no threads left/],
+    };
+    for (const [what, [worker, message]] of Object.entries(bad)) {
+      let made = 0;
+      const pool = new CellPool(1, () => (made++ === 0 ? worker() : real()));
+      await expect(pool.run(...job()), what).rejects.toThrow(message);
+      await check(pool); // the next job gets a working worker
+    }
   });
 });

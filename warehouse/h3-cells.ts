@@ -17,34 +17,53 @@ export interface PointCells {
 
 /** Points per job sent to a worker: large enough that posting it costs little, small enough to share out. */
 export const POINTS_PER_JOB = 32_768;
-/** Fewer points than this are done on the calling thread (a few milliseconds): a worker's first start costs more. */
-export const POINTS_INLINE = 4_096;
-/** Workers at most: one per core, but no more than this, so DuckDB keeps cores for its own threads. */
+/**
+ * Fewer points than this (one job's worth: a worker would gain nothing in parallel) are done on the
+ * calling thread, in well under a tenth of a second: a worker's first start (a thread, h3-js loaded
+ * and compiled again) cost a daily load of 10,000 rows, in a process of its own, about 0.3 s more.
+ */
+export const POINTS_INLINE = POINTS_PER_JOB;
+/**
+ * Workers at most: one per core, up to this. They run while the thread that asked waits (a batch's
+ * DuckDB statements and its JavaScript take turns, and so do a repeat search's), but in a server
+ * they share the cores with other requests' queries.
+ */
 const MAX_WORKERS = 4;
 
 interface Job { id: number; lat: Float64Array<ArrayBuffer>; lon: Float64Array<ArrayBuffer>; resolution: number }
 interface Answer { id: number; key?: Float64Array<ArrayBuffer>; prefix?: string; error?: string }
-interface Pending { job: Job; resolve: (a: CellKeys) => void; reject: (e: Error) => void }
+/** `points`: the job's count, kept because its arrays are handed over (emptied here) when it is posted. */
+interface Pending { job: Job; points: number; resolve: (a: CellKeys) => void; reject: (e: Error) => void }
 
-class CellPool {
+const startWorker = () => new Worker(new URL('./h3-worker.mjs', import.meta.url));
+
+/** Exported for its test (a worker that dies, one that answers another job); callers use cellKeysOfPoints. */
+export class CellPool {
   private readonly idle: Worker[] = [];
   private readonly busy = new Map<Worker, Pending>();
   private readonly queue: Pending[] = [];
   private workers = 0;
   private nextId = 0;
 
-  constructor(private readonly size: number) {}
+  constructor(private readonly size: number, private readonly newWorker: () => Worker = startWorker) {}
 
   run(lat: Float64Array<ArrayBuffer>, lon: Float64Array<ArrayBuffer>, resolution: number): Promise<CellKeys> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ job: { id: this.nextId++, lat, lon, resolution }, resolve, reject });
+      this.queue.push({ job: { id: this.nextId++, lat, lon, resolution }, points: lat.length, resolve, reject });
       this.dispatch();
     });
   }
 
   private dispatch(): void {
     while (this.queue.length > 0) {
-      const worker = this.idle.pop() ?? (this.workers < this.size ? this.start() : undefined);
+      let worker: Worker | undefined;
+      try {
+        worker = this.idle.pop() ?? (this.workers < this.size ? this.start() : undefined);
+      } catch (err) {
+        // A worker that cannot even be made fails the job that asked for it, not the process.
+        this.queue.shift()!.reject(err instanceof Error ? err : new Error(String(err)));
+        continue;
+      }
       if (!worker) return;
       const p = this.queue.shift()!;
       this.busy.set(worker, p);
@@ -55,22 +74,14 @@ class CellPool {
   }
 
   private start(): Worker {
-    const worker = new Worker(new URL('./h3-worker.mjs', import.meta.url));
+    const worker = this.newWorker();
     this.workers++;
-    worker.on('message', (a: Answer) => {
-      const p = this.busy.get(worker);
-      this.busy.delete(worker);
-      worker.unref();
-      this.idle.push(worker);
-      if (p) {
-        if (a.error !== undefined || !a.key || a.prefix === undefined) p.reject(new Error(a.error ?? 'H3 cells: a worker gave no answer'));
-        else p.resolve({ key: a.key, prefix: a.prefix });
-      }
-      this.dispatch();
-    });
-    // A worker that fails outside a job's own error (it could not start, it ran out of memory)
-    // fails its job and is replaced by the next dispatch.
+    let gone = false;
+    // A worker that fails outside a job's own error (it could not start, it ran out of memory, it
+    // answered another job) fails its job and is replaced by the next dispatch.
     const lost = (err: Error) => {
+      if (gone) return;
+      gone = true;
       const p = this.busy.get(worker);
       this.busy.delete(worker);
       const at = this.idle.indexOf(worker);
@@ -79,10 +90,33 @@ class CellPool {
       p?.reject(err);
       this.dispatch();
     };
-    worker.on('error', lost);
-    worker.on('exit', (code) => {
-      if (this.busy.has(worker) || this.idle.includes(worker)) lost(new Error(`H3 cells: a worker stopped (exit code ${code})`));
+    worker.on('message', (a: Answer) => {
+      const p = this.busy.get(worker);
+      // An answer to another job, or one that does not fit its job, means the worker is broken.
+      const wrong = !p ? 'an answer without a job'
+        : a.id !== p.job.id ? `an answer to job ${a.id} while given job ${p.job.id}`
+        : a.error === undefined && (!a.key || a.prefix === undefined || a.key.length !== p.points) ? `${a.key?.length ?? 'no'} cells for ${p.points} points`
+        : null;
+      if (wrong !== null) {
+        lost(new Error(`H3 cells: a worker gave ${wrong}`));
+        void worker.terminate();
+        return;
+      }
+      this.busy.delete(worker);
+      worker.unref();
+      this.idle.push(worker);
+      // A point h3-js refused fails its job only; the worker goes on.
+      if (a.error !== undefined) p!.reject(new Error(a.error));
+      else p!.resolve({ key: a.key!, prefix: a.prefix! });
+      this.dispatch();
     });
+    worker.on('error', lost);
+    // An answer that cannot be read back (out of memory) would otherwise leave its job waiting forever.
+    worker.on('messageerror', (err) => {
+      lost(err);
+      void worker.terminate();
+    });
+    worker.on('exit', (code) => lost(new Error(`H3 cells: a worker stopped (exit code ${code})`)));
     return worker;
   }
 }

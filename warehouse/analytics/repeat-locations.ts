@@ -23,8 +23,9 @@ export const REPEAT_RESOLUTIONS = [10, 11] as const;
 export const DEFAULT_REPEAT_DAYS = 30;
 export const MAX_REPEAT_DAYS = 365;
 /**
- * Requests with a location in the window, at most: the search holds about 150 bytes per case
- * concerned (its numbers as read, their copies, the point table and the sort orders), so 5 million
+ * Requests with a location in the window, at most: the search holds about 170 bytes per case
+ * concerned (its numbers as read, their copies, the point table, the distinct points and their
+ * cells, and the sort orders), so 5 million
  * requests (with 30 days of look-back, about 6.5 million cases) stay near a gigabyte. The bench's
  * 20M-case year has 4.6 million in its last 12 weeks (22 s); a decade's window is refused with
  * what to narrow.

@@ -71,8 +71,9 @@ function brute(lists: RepeatCases[], days: number, resolution: number): RepeatGr
   };
   const all = lists.flatMap((l) => Array.from(l.opened, (o, i) => ({ service: l.service, area: areaAt(l, i), cell: latLngToCell(l.lat[i], l.lon[i], resolution), opened: o, closed: l.closed[i], inWindow: l.in_window[i] === 1 })));
   const out: RepeatGroup[] = [];
-  for (const cell of new Set(all.map((c) => c.cell))) {
-    const here = all.filter((c) => c.cell === cell);
+  const byCell = new Map<string, typeof all>();
+  for (const c of all) byCell.set(c.cell, [...(byCell.get(c.cell) ?? []), c]);
+  for (const [cell, here] of byCell) {
     const counts = new Map<string, number>();
     for (const c of here) if (c.inWindow) counts.set(c.area, (counts.get(c.area) ?? 0) + 1);
     const area = [...counts].sort((a, b) => b[1] - a[1] || bytes(a[0], b[0]))[0]?.[0];
@@ -91,16 +92,18 @@ function brute(lists: RepeatCases[], days: number, resolution: number): RepeatGr
 }
 
 describe('findRepeatPlaces', () => {
-  for (const [seed, n, days, resolution, layout] of [[1, 400, 30, 10, 'grid'], [2, 3000, 7, 10, 'grid'], [3, 3000, 30, 11, 'grid'], [6, 3000, 60, 10, 'line'], [4, 1, 30, 10, 'grid'], [5, 0, 30, 10, 'grid']] as const) {
+  // The 80,000 distinct points of the last are more than POINTS_INLINE: their cells come from the
+  // workers, at once or in parts of 32,771 (the last part on this thread).
+  for (const [seed, n, days, resolution, layout, parts] of [[1, 400, 30, 10, 'grid', 97], [2, 3000, 7, 10, 'grid', 97], [3, 3000, 30, 11, 'grid', 97], [6, 3000, 60, 10, 'line', 97], [4, 1, 30, 10, 'grid', 97], [5, 0, 30, 10, 'grid', 97], [7, 80_000, 30, 10, 'line', 32_771]] as const) {
     it(`is the definition, pair by pair: ${n} cases on a ${layout}, ${days} days, resolution ${resolution}`, async () => {
       const lists = cases(seed, n, layout);
       const want = brute(lists, days, resolution);
       if (n >= 400) expect(want.length).toBeGreaterThan(20);
       for (const limit of [1, 3, 10, want.length, want.length + 5]) {
         if (limit < 1) continue;
-        // The points' cells asked for all at once, and in parts of 97 new points (numbered
-        // across parts as in one pass).
-        for (const pointsPerSend of [undefined, 97]) {
+        // The points' cells asked for all at once, and in parts of new points (numbered across
+        // parts as in one pass).
+        for (const pointsPerSend of [undefined, parts]) {
           const got = await findRepeatPlaces(lists, days, resolution, limit, { pointsPerSend });
           expect(got.total).toBe(want.length);
           expect(got.repeats).toBe(want.reduce((s, g) => s + g.repeats, 0));
