@@ -97,9 +97,9 @@ describe('Los Angeles: requests placed in neighborhood councils and council dist
     // Set apart first, so the paged placing has everything to write again.
     await t.wh.run(`UPDATE cases SET area_id = NULL, h3_r7 = NULL, h3_r8 = NULL, h3_r9 = NULL`);
     await t.wh.run(`DELETE FROM case_areas`);
-    // 8,246 points in pages of 5,000 and of 1,000 (nine pages), cells numbered across pages. (Each
-    // page's cells are computed on this thread at this size; warehouse/h3-cells.test.ts holds the
-    // workers' to the same.)
+    // 8,246 points in pages of 5,000 and of 1,000 (nine pages), cells numbered across pages. (A
+    // batch computes a page this small on its own thread; warehouse/h3-cells.test.ts holds the
+    // workers' cells to the same.)
     for (const pointsPerPage of [5000, 1000]) {
       const r = await assignPlaces(t.wh, { pointsPerPage });
       expect(r.withPoint).toBe(8246);

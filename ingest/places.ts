@@ -3,7 +3,7 @@
 // installed (STACK.md); a grid index keeps a million points to seconds.
 import * as turf from '@turf/turf';
 import { cellToParent } from 'h3-js';
-import { cellsOfPoints } from '../warehouse/h3-cells.ts';
+import { cellsOfPoints, POINTS_PER_JOB } from '../warehouse/h3-cells.ts';
 import type { Warehouse } from '../warehouse/db.ts';
 import { defaultAreaKindOf } from '../warehouse/queries/case-predicates.ts';
 import { CivicError } from '../warehouse/errors.ts';
@@ -117,7 +117,9 @@ async function placeTargets(wh: Warehouse, requestedKind: string | undefined, po
   const readPage = async (from: number) => {
     const page = await wh.conn.runAndReadAll(`SELECT n, lat, lon FROM place_points WHERE n > $from AND n <= $to`, { from, to: from + perPage });
     const [ns, lats, lons] = page.getColumnsJS() as [number[], number[], number[]];
-    const found = cellsOfPoints(Float64Array.from(lats), Float64Array.from(lons), H3_FINEST);
+    // A page of fewer points than one worker job's (a daily load's) is done here: a batch often
+    // runs in a process of its own, where a worker would start cold (warehouse/h3-cells.ts).
+    const found = cellsOfPoints(Float64Array.from(lats), Float64Array.from(lons), H3_FINEST, { inlineBelow: POINTS_PER_JOB });
     found.catch(() => undefined); // awaited in its turn; not an unhandled rejection if an earlier page fails first
     return { ns, lats, lons, found };
   };

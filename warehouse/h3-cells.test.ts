@@ -47,6 +47,10 @@ describe('cellsOfPoints', () => {
       const want = expected(lat, lon, res);
       expect(got.cells).toEqual(want.cells);
       expect(Array.from(got.cell)).toEqual(want.cell);
+      // Asked to, the calling thread does any number (as the loader's places do below a job's).
+      const here = await cellsOfPoints(lat, lon, res, { inlineBelow: n + 1 });
+      expect(here.cells).toEqual(want.cells);
+      expect(Array.from(here.cell)).toEqual(want.cell);
       // The caller's arrays are not handed over or changed.
       expect(lat).toEqual(latCopy);
       expect(lon).toEqual(lonCopy);

@@ -18,11 +18,12 @@ export interface PointCells {
 /** Points per job sent to a worker: large enough that posting it costs little, small enough to share out. */
 export const POINTS_PER_JOB = 32_768;
 /**
- * Fewer points than this (one job's worth: a worker would gain nothing in parallel) are done on the
- * calling thread, in well under a tenth of a second: a worker's first start (a thread, h3-js loaded
- * and compiled again) cost a daily load of 10,000 rows, in a process of its own, about 0.3 s more.
+ * Fewer points than this are done on the calling thread by default: about 10 ms of h3-js, what a
+ * server's event loop may give one piece of work. A batch in a process of its own asks for more
+ * (`inlineBelow`): a worker's first start (a thread, h3-js loaded and compiled again) cost a daily
+ * load of 10,000 rows 0.2–0.4 s, where its points on its own thread take some 30 ms.
  */
-export const POINTS_INLINE = POINTS_PER_JOB;
+export const POINTS_INLINE = 4_096;
 /**
  * Workers at most: one per core, up to this. They run while the thread that asked waits (a batch's
  * DuckDB statements and its JavaScript take turns, and so do a repeat search's), but in a server
@@ -129,10 +130,10 @@ const thePool = () => (pool ??= new CellPool(Math.max(1, Math.min(MAX_WORKERS, a
  * only valid points: h3-js refuses others, and so does this, naming the point). On the workers,
  * except for a few points. The caller's arrays are copied, never handed over or changed.
  */
-export async function cellKeysOfPoints(lat: Float64Array, lon: Float64Array, resolution: number): Promise<CellKeys> {
+export async function cellKeysOfPoints(lat: Float64Array, lon: Float64Array, resolution: number, o: { inlineBelow?: number } = {}): Promise<CellKeys> {
   const n = lat.length;
   if (lon.length !== n) throw new Error(`H3 cells: ${n} latitudes but ${lon.length} longitudes`);
-  if (n < POINTS_INLINE) return cellKeys(lat, lon, resolution);
+  if (n < (o.inlineBelow ?? POINTS_INLINE)) return cellKeys(lat, lon, resolution);
   const p = thePool();
   const parts: Promise<CellKeys>[] = [];
   for (let from = 0; from < n; from += POINTS_PER_JOB) parts.push(p.run(lat.slice(from, from + POINTS_PER_JOB), lon.slice(from, from + POINTS_PER_JOB), resolution));
@@ -176,8 +177,8 @@ export class CellNumbers {
  * Each point's H3 cell at `resolution` (as cellKeysOfPoints). The numbering of `cells` is the
  * first-seen order over the points, as a loop over them on one thread would give.
  */
-export async function cellsOfPoints(lat: Float64Array, lon: Float64Array, resolution: number): Promise<PointCells> {
-  const keys = await cellKeysOfPoints(lat, lon, resolution);
+export async function cellsOfPoints(lat: Float64Array, lon: Float64Array, resolution: number, o: { inlineBelow?: number } = {}): Promise<PointCells> {
+  const keys = await cellKeysOfPoints(lat, lon, resolution, o);
   const cell = new Int32Array(lat.length);
   const numbers = new CellNumbers();
   numbers.add(keys, cell);

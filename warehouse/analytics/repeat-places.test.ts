@@ -93,7 +93,7 @@ function brute(lists: RepeatCases[], days: number, resolution: number): RepeatGr
 
 describe('findRepeatPlaces', () => {
   // The 80,000 distinct points of the last are more than POINTS_INLINE: their cells come from the
-  // workers, at once or in parts of 32,771 (the last part on this thread).
+  // workers, at once or in parts of 32,771.
   for (const [seed, n, days, resolution, layout, parts] of [[1, 400, 30, 10, 'grid', 97], [2, 3000, 7, 10, 'grid', 97], [3, 3000, 30, 11, 'grid', 97], [6, 3000, 60, 10, 'line', 97], [4, 1, 30, 10, 'grid', 97], [5, 0, 30, 10, 'grid', 97], [7, 80_000, 30, 10, 'line', 32_771]] as const) {
     it(`is the definition, pair by pair: ${n} cases on a ${layout}, ${days} days, resolution ${resolution}`, async () => {
       const lists = cases(seed, n, layout);
