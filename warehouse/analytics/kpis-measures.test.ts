@@ -6,7 +6,7 @@ import { ingestFile } from '../../ingest/load.ts';
 import { parseProfile } from '../../ingest/profile.ts';
 import { tempWarehouse, type TempWarehouse } from '../../test/helpers.ts';
 import { computeKpis, type KpiRow } from './kpis.ts';
-import { buildKmDurationsQuery, buildKmObservationsQuery, buildKpiCountsQuery, DIMENSION_NAMES, isDimension } from '../queries/kpi-sql.ts';
+import { buildKmDurationsQuery, buildKmObservationsQuery, buildOpenedPartsQuery, DIMENSION_NAMES, isDimension } from '../queries/kpi-sql.ts';
 import { kaplanMeier, KmCurveWalk, kmSummary, type KmPoint } from '../stats/kaplan-meier.ts';
 import { sortDurations } from '../stats/sort-durations.ts';
 
@@ -61,7 +61,7 @@ describe('dimensions and builders', () => {
   it('binds filter values and times, never splices them into the SQL', () => {
     const nasty = "x' OR 1=1 --";
     const window = { from: '2024-01-01', to: '2024-03-31', as_of: '2024-04-01T00:00:00Z', timezone: 'America/New_York' };
-    const q = buildKpiCountsQuery(['area', 'month'], { window, filter: { service: nasty, area: nasty }, area_kind: 'district' });
+    const q = buildOpenedPartsQuery(['area', 'month'], { window, filter: { service: nasty, area: nasty }, area_kind: 'district' });
     expect(q.sql).not.toContain(nasty);
     expect(q.sql).not.toContain('America/New_York');
     expect(q.sql).not.toContain('2024-04-01');
@@ -70,9 +70,9 @@ describe('dimensions and builders', () => {
     expect(q.sql).toContain('LEFT JOIN areas a');
     expect(q.sql).not.toContain('LEFT JOIN services s');
     expect(q.params.area_kind).toBe('district');
-    expect(buildKpiCountsQuery(['service_group'], { window: { ...window, timezone: 'UTC' }, area_kind: 'source' }).sql).toContain('LEFT JOIN services s');
+    expect(buildOpenedPartsQuery(['service_group'], { window: { ...window, timezone: 'UTC' }, area_kind: 'source' }).sql).toContain('LEFT JOIN services s');
     // The source's own area names need no join at all.
-    expect(buildKpiCountsQuery(['area'], { window, area_kind: 'source' }).sql).not.toContain('JOIN areas');
+    expect(buildOpenedPartsQuery(['area'], { window, area_kind: 'source' }).sql).not.toContain('JOIN areas');
   });
 });
 

@@ -1,14 +1,16 @@
 // Service KPIs as DESIGN.md defines them, computed in DuckDB from the measure registry over the
-// shared case predicates; Kaplan–Meier in TypeScript (stats/kaplan-meier.ts, R's rules). Counts
-// leave DuckDB as one row per group and cohort; for Kaplan–Meier, each group's durations, as
-// arrays of numbers, sorted here.
+// shared case predicates; Kaplan–Meier in TypeScript (stats/kaplan-meier.ts, R's rules). Each
+// cohort leaves DuckDB in parts (one row per group and combination of the measures' predicates,
+// kpi-sql.ts), folded into one row per group here (cohort-parts.ts); the opened cohort's parts
+// carry each duration's values, as arrays of numbers, sorted here.
 import { TooManyRowsError, type Warehouse } from '../db.ts';
-import { buildClosedCohortQuery, buildKmDurationsQuery, buildKpiCountsQuery, type KmDuration } from '../queries/kpi-sql.ts';
+import { buildClosedPartsQuery, buildKmDurationsQuery, buildOpenedPartsQuery, type KmDuration } from '../queries/kpi-sql.ts';
 import { appliedFilter, compareLabels, isPeriod, type CaseFilter, type CaseScope, type CaseSelection, type CaseWindow, type Dimension } from '../queries/case-predicates.ts';
 import { measure, MEASURES, type DurationMeasure, type Measure, type MeasureValues } from '../queries/measures.ts';
 import { SortedKmWalk, type KmSummary } from '../stats/kaplan-meier.ts';
 import { GroupDurationsSort, GroupScatter, SortedRunsMerge } from '../stats/sort-durations.ts';
-import { DoubleArena } from '../double-arena.ts';
+import { DoubleArena, ListsTogether } from '../double-arena.ts';
+import { foldCohortParts, type FoldedGroup } from './cohort-parts.ts';
 import { checkCellBudget, resolveSelection } from './dimensions.ts';
 import { mapInTurns, Pacer, VALUES_PER_TURN } from '../turns.ts';
 
@@ -39,47 +41,41 @@ const REGISTRY = MEASURES as readonly Measure[];
 
 const NO_SUMMARY: KmSummary = { n: 0, events: 0, median: null, median_lower: null, median_upper: null, p90: null };
 
+/** The durations the registry's Kaplan–Meier measures read, in registry order. */
+const KM_DURATIONS = [...new Set(REGISTRY.flatMap((m) => (m.kind === 'km' ? [m.duration] : [])))];
+
 /**
- * Kaplan–Meier summaries per group, read by R's rules straight off each group's durations
- * (buildKmDurationsQuery), sorted here (DurationSort) and walked (SortedKmWalk): the reference
- * implementation's arithmetic, to the bit. Sorting and walking go in steps of the event loop (one
- * group can hold millions of durations: all of a year); meanwhile DuckDB already lists the next
- * duration's, on its own threads.
+ * Kaplan–Meier summaries per group, read by R's rules straight off each group's durations (the
+ * opened cohort's parts, foldCohortParts), put together (ListsTogether), sorted here
+ * (DurationSort) and walked (SortedKmWalk): the reference implementation's arithmetic, to the
+ * bit. Everything goes in steps of the event loop (one group can hold millions of durations: all
+ * of a year). A group none of whose cases a duration counts has no summary (NO_SUMMARY), as
+ * before the parts. One duration's lists are put together at a time, in memory given back once
+ * its groups are summarised.
  */
-async function kmByGroup(wh: Warehouse, by: readonly Dimension[], sel: CaseSelection, key: (r: SqlRow) => string) {
+async function kmByGroup(groups: ReadonlyMap<string, FoldedGroup>) {
   const summaries = new Map<string, KmSummary>();
-  const durations = ['close', 'first_response'] as const;
-  // Each duration's lists in an arena of reused memory, given back once its groups are summarised.
-  const list = (duration: KmDuration) => {
-    const q = buildKmDurationsQuery(by, sel, duration);
-    const arena = new DoubleArena();
-    return { arena, groups: wh.allWithLists(q.sql, q.params, ['ends', 'censored'] as const, { arena }) };
-  };
   const pacer = new Pacer(VALUES_PER_TURN);
-  // One duration's lists at a time: the next one's query is started as this one's lists arrive.
-  let next = list(durations[0]);
-  for (const [d, duration] of durations.entries()) {
-    const { arena, groups: listed } = next;
+  const together = async (parts: Float64Array[], arena: DoubleArena) => {
+    if (parts.length === 1) return parts[0];
+    const t = new ListsTogether(parts, arena);
+    await pacer.run(t);
+    return t.out;
+  };
+  for (const duration of KM_DURATIONS) {
+    // Only the quantiles the registry reads for this duration (time to first response: its median).
+    const wanted = REGISTRY.flatMap((m) => (m.kind === 'km' && m.duration === duration ? [m.statistic] : []));
+    const arena = new DoubleArena();
     try {
-      const groups = await listed;
-      if (d + 1 < durations.length) {
-        next = list(durations[d + 1]);
-        // If this duration's work fails first, the next query's failure is not left unhandled.
-        next.groups.catch(() => {});
-      }
-      // Only the quantiles the registry reads for this duration (time to first response: its median).
-      const wanted = REGISTRY.flatMap((m) => (m.kind === 'km' && m.duration === duration ? [m.statistic] : []));
-      for (const g of groups) {
-        await pacer.run(new GroupDurationsSort(g));
-        const walk = new SortedKmWalk(g.ends, g.censored, wanted);
+      for (const [k, g] of groups) {
+        const lists = g.lists.get(duration);
+        if (!lists || (lists.ends.length === 0 && lists.censored.length === 0)) continue;
+        const observed = { ends: await together(lists.ends, arena), censored: await together(lists.censored, arena) };
+        await pacer.run(new GroupDurationsSort(observed));
+        const walk = new SortedKmWalk(observed.ends, observed.censored, wanted);
         await pacer.run(walk);
-        summaries.set(`${duration}${key(g)}`, walk.summary());
+        summaries.set(`${duration}${k}`, walk.summary());
       }
-    } catch (err) {
-      // The next duration's lists, if already asked for, are given back once they arrive.
-      const pending = next;
-      if (pending.arena !== arena) pending.groups.then(() => pending.arena.release(), () => pending.arena.release());
-      throw err;
     } finally {
       arena.release();
     }
@@ -111,30 +107,58 @@ export async function computeKpis(wh: Warehouse, by: readonly Dimension[], windo
   const sel = await resolveSelection(wh, window, { filter, area_kind: opts.area_kind, scope: opts.scope });
   await checkCellBudget(wh, sel, by, `rows (one per ${by.join(' × ')})`);
   const key = (r: SqlRow) => JSON.stringify(by.map((d) => r[d]));
-  // One connection runs one statement at a time: awaiting in turn is no slower than together.
-  // The answer's row cap (the API's readers have one) is checked on the groups first, before the
-  // Kaplan–Meier durations are read and the rows are built: past it, a 413 saying what to narrow.
+  // The answer's row cap (the API's readers have one) is checked on the groups before Kaplan–Meier
+  // and the rows are built: past it, a 413 saying what to narrow (the cell budget, above, has
+  // already refused a grouping estimated far past it before any case was read).
   const cap = { maxRows: wh.limits.maxRows, what: by.length ? `rows (one per ${by.join(' × ')})` : 'rows' };
   // A city that loads no survey answers or contacts (most 311 exports) skips matching them to the cases.
   const held = await wh.one<{ surveys: boolean; contacts: boolean }>(
     'SELECT EXISTS (SELECT 1 FROM survey_responses) AS surveys, EXISTS (SELECT 1 FROM interactions) AS contacts');
   const surveys = Boolean(held?.surveys);
-  const q1 = buildKpiCountsQuery(by, sel, { surveys });
-  const countRows = await wh.all<SqlRow>(q1.sql, q1.params, cap);
-  const q2 = buildClosedCohortQuery(by, sel, { contacts: Boolean(held?.contacts) });
-  const closedRows = await wh.all<SqlRow>(q2.sql, q2.params, cap);
-  if (Number.isFinite(cap.maxRows) && new Set([...countRows, ...closedRows].map(key)).size > cap.maxRows) throw new TooManyRowsError(cap.maxRows, cap.what);
-  const km = opts.durations === false ? () => NO_SUMMARY : await kmByGroup(wh, by, sel, key);
-  // Backlog at T is every case opened by T and not closed by T (DESIGN.md), however long ago it
-  // opened. Rows cut by period keep the backlog of their own period's cases (that is aging by
-  // cohort); rows that are not cut by period count the whole backlog.
-  const periodless = !by.some(isPeriod);
-  let backlogRows: Map<string, SqlRow> | null = null;
-  if (periodless) {
-    const q3 = buildKpiCountsQuery(by, sel, { sinceEver: true, surveys });
-    backlogRows = new Map((await wh.all<SqlRow>(q3.sql, q3.params)).map((r) => [key(r), r]));
+  // The opened cohort's counts and both durations' lists come from one scan, in parts
+  // (buildOpenedPartsQuery): the answer's row cap applies to the groups they fold into.
+  const tooMany = (groups: number) => {
+    if (Number.isFinite(cap.maxRows) && groups > cap.maxRows) throw new TooManyRowsError(cap.maxRows, cap.what);
+  };
+  const lists = new DoubleArena();
+  try {
+    const q1 = buildOpenedPartsQuery(by, sel, { surveys, durations: opts.durations === false ? [] : KM_DURATIONS });
+    const opened = foldCohortParts(q1.layout, await wh.allWithLists(q1.sql, q1.params, q1.layout.durations.map((d) => d.column), { arena: lists }), key);
+    tooMany(opened.size);
+    // The closed cohort is counted by DuckDB while Kaplan–Meier sorts and walks here.
+    const q2 = buildClosedPartsQuery(by, sel, { contacts: Boolean(held?.contacts) });
+    const closedParts = wh.allWithLists(q2.sql, q2.params, []);
+    closedParts.catch(() => {}); // awaited below; a failure of Kaplan–Meier first must not leave it unhandled
+    const km = opts.durations === false ? () => NO_SUMMARY : await kmByGroup(opened);
+    const closed = foldCohortParts(q2.layout, await closedParts, key);
+    tooMany(new Set([...opened.keys(), ...closed.keys()]).size);
+    // Summarised: the durations' memory goes back before the backlog is counted.
+    lists.release();
+    // Backlog at T is every case opened by T and not closed by T (DESIGN.md), however long ago it
+    // opened. Rows cut by period keep the backlog of their own period's cases (that is aging by
+    // cohort); rows that are not cut by period count the whole backlog.
+    const periodless = !by.some(isPeriod);
+    let backlog: Map<string, FoldedGroup> | null = null;
+    if (periodless) {
+      const q3 = buildOpenedPartsQuery(by, sel, { sinceEver: true, surveys });
+      backlog = foldCohortParts(q3.layout, await wh.allWithLists(q3.sql, q3.params, []), key);
+    }
+    return await kpiRows(window, sel, by, key, { opened, closed, backlog }, km);
+  } finally {
+    lists.release();
   }
+}
 
+/** The KPI rows from the folded cohorts: ratios, Kaplan–Meier measures and mixes computed per row, sorted by their dimensions. */
+async function kpiRows(
+  window: CaseWindow,
+  sel: CaseSelection,
+  by: readonly Dimension[],
+  key: (r: SqlRow) => string,
+  cohorts: { opened: Map<string, FoldedGroup>; closed: Map<string, FoldedGroup>; backlog: Map<string, FoldedGroup> | null },
+  km: (duration: KmDuration, groupKey: string) => KmSummary,
+): Promise<KpiResult> {
+  const backlogRows = cohorts.backlog;
   const groups = new Map<string, { dims: SqlRow; opened?: SqlRow; closed?: SqlRow; backlog?: SqlRow }>();
   const group = (r: SqlRow) => {
     const k = key(r);
@@ -142,10 +166,10 @@ export async function computeKpis(wh: Warehouse, by: readonly Dimension[], windo
     if (!g) groups.set(k, (g = { dims: r }));
     return g;
   };
-  for (const r of countRows) group(r).opened = r;
-  for (const r of closedRows) group(r).closed = r;
+  for (const g of cohorts.opened.values()) group(g.dims).opened = g.values;
+  for (const g of cohorts.closed.values()) group(g.dims).closed = g.values;
   // A group with backlog but nothing opened or closed in the window still has a row: its backlog is real.
-  for (const [k, r] of backlogRows ?? []) if (groups.has(k) || Number(r.backlog) > 0) group(r).backlog = r;
+  for (const [k, g] of backlogRows ?? []) if (groups.has(k) || Number(g.values.backlog) > 0) group(g.dims).backlog = g.values;
   // The overall row exists even when nothing matched: zeros, not no answer.
   if (by.length === 0 && groups.size === 0) groups.set('[]', { dims: {} });
 

@@ -34,8 +34,13 @@ interface Base {
  * cases by the same `where` over the same cohort rows, so the figure and the list cannot differ.
  */
 export interface CaseCountMeasure extends Base { kind: 'count'; drillable: true; where: string; sql: string }
-/** A sum over the cohort's cases (answers, points, contacts): a number, but no list of cases adds up to it. */
-export interface SumMeasure extends Base { kind: 'count'; drillable: false; sql: string }
+/**
+ * A sum over the cohort's cases (answers, points, contacts): a number, but no list of cases adds
+ * up to it. `reads`: the data it sums — a warehouse that holds none (most 311 exports) has 0
+ * without reading its cases. Its `sql` must add up over any split of the cohort's cases into
+ * parts (a sum, or sums added and subtracted): the KPIs sum it per part (kpi-sql.ts cohortPartsQuery).
+ */
+export interface SumMeasure extends Base { kind: 'count'; drillable: false; reads: 'surveys' | 'contacts'; sql: string }
 /** A count or sum over the cohort's cases: an aggregate SQL expression. */
 export type CountMeasure = CaseCountMeasure | SumMeasure;
 /** numerator ÷ denominator (both count measures), times `scale`; null when the denominator is 0. */
@@ -98,21 +103,21 @@ export const MEASURES = [
     label: 'First-response data errors', definition: 'First response stamped before opening: excluded from the time to first response, and counted here.' }),
   { name: 'channel_mix', kind: 'mix', cohort: 'opened', unit: 'share', csv: 'all', sql: 'histogram(channel_label)',
     label: 'Channel mix', definition: 'Share of the cases opened in the period by intake channel.' },
-  { name: 'survey_responses', kind: 'count', drillable: false, cohort: 'opened', unit: 'answers', csv: 'all', sql: 'coalesce(sum(sv_n), 0)',
+  { name: 'survey_responses', kind: 'count', drillable: false, cohort: 'opened', unit: 'answers', csv: 'all', reads: 'surveys', sql: 'coalesce(sum(sv_n), 0)',
     label: 'Survey answers', definition: 'Survey answers given by the as-of time about the cases opened in the period.' },
-  { name: 'csat_responses', kind: 'count', drillable: false, cohort: 'opened', unit: 'answers', csv: 'all', sql: 'coalesce(sum(csat_n), 0)',
+  { name: 'csat_responses', kind: 'count', drillable: false, cohort: 'opened', unit: 'answers', csv: 'all', reads: 'surveys', sql: 'coalesce(sum(csat_n), 0)',
     label: 'CSAT answers', definition: 'Of those, answers with a satisfaction score (1–5).' },
-  { name: 'csat_top2_count', kind: 'count', drillable: false, cohort: 'opened', unit: 'answers', csv: 'all', sql: 'coalesce(sum(csat_top2), 0)',
+  { name: 'csat_top2_count', kind: 'count', drillable: false, cohort: 'opened', unit: 'answers', csv: 'all', reads: 'surveys', sql: 'coalesce(sum(csat_top2), 0)',
     label: 'CSAT 4–5 answers', definition: 'Satisfaction answers of 4 or 5.' },
-  { name: 'csat_sum', kind: 'count', drillable: false, cohort: 'opened', unit: 'points', csv: 'all', sql: 'coalesce(sum(csat_sum), 0)',
+  { name: 'csat_sum', kind: 'count', drillable: false, cohort: 'opened', unit: 'points', csv: 'all', reads: 'surveys', sql: 'coalesce(sum(csat_sum), 0)',
     label: 'CSAT points', definition: 'Sum of the satisfaction scores (for the mean).' },
   { name: 'csat_top2', kind: 'ratio', numerator: 'csat_top2_count', denominator: 'csat_responses', cohort: 'opened', unit: 'share', csv: 'all',
     label: 'CSAT (top-2 box)', definition: 'Share of satisfaction answers that are 4 or 5, given by the as-of time.' },
   { name: 'csat_mean', kind: 'ratio', numerator: 'csat_sum', denominator: 'csat_responses', cohort: 'opened', unit: 'score', csv: 'all',
     label: 'CSAT mean', definition: 'Mean satisfaction score, 1 to 5.' },
-  { name: 'nps_responses', kind: 'count', drillable: false, cohort: 'opened', unit: 'answers', csv: 'all', sql: 'coalesce(sum(nps_n), 0)',
+  { name: 'nps_responses', kind: 'count', drillable: false, cohort: 'opened', unit: 'answers', csv: 'all', reads: 'surveys', sql: 'coalesce(sum(nps_n), 0)',
     label: 'NPS answers', definition: 'Answers with a likelihood-to-recommend score (0–10).' },
-  { name: 'nps_net', kind: 'count', drillable: false, cohort: 'opened', unit: 'answers', csv: 'all', sql: 'coalesce(sum(promoters), 0) - coalesce(sum(detractors), 0)',
+  { name: 'nps_net', kind: 'count', drillable: false, cohort: 'opened', unit: 'answers', csv: 'all', reads: 'surveys', sql: 'coalesce(sum(promoters), 0) - coalesce(sum(detractors), 0)',
     label: 'Promoters − detractors', definition: 'Answers of 9–10 minus answers of 0–6.' },
   { name: 'nps', kind: 'ratio', numerator: 'nps_net', denominator: 'nps_responses', scale: 100, cohort: 'opened', unit: 'nps', csv: 'all',
     label: 'NPS', definition: 'Net promoter score, −100 to 100: %(9–10) − %(0–6).' },
@@ -162,7 +167,7 @@ export const MEASURES = [
     label: 'FCR window open', definition: 'Counted as resolved at first contact, but fewer than 7 days since closing at the as-of time.' }),
   { name: 'contacts_per_case', kind: 'ratio', numerator: 'inbound_contacts', denominator: 'closed_in_period', cohort: 'closed', unit: 'contacts per case', csv: 'all',
     label: 'Contacts per case', definition: 'Inbound contacts linked to the cases closed in the period ÷ those cases (failure demand, as NI 14 defined it).' },
-  { name: 'inbound_contacts', kind: 'count', drillable: false, cohort: 'closed', unit: 'contacts', csv: 'all', sql: 'coalesce(sum(contacts_n), 0)',
+  { name: 'inbound_contacts', kind: 'count', drillable: false, cohort: 'closed', unit: 'contacts', csv: 'all', reads: 'contacts', sql: 'coalesce(sum(contacts_n), 0)',
     label: 'Inbound contacts', definition: 'Inbound contacts linked to the cases closed in the period (by the as-of time).' },
   { name: 'repeat_contact_rate', kind: 'ratio', numerator: 'repeat_contact_cases', denominator: 'fcr_cases', cohort: 'closed', unit: 'share', csv: 'all',
     label: 'Repeat-contact rate', definition: 'Cases closed in the period with two or more inbound contacts within 7 days of the first ÷ closed cases with at least one inbound contact (chasing).' },

@@ -1,0 +1,146 @@
+// The KPIs count each cohort in parts (one row per group and combination of the measures'
+// predicates) and fold them here: every figure must be what the registry's own aggregate of each
+// measure gives over the same cohort rows, and every duration list the cases Kaplan–Meier counts.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { demoWarehouse } from '../../test/demo-warehouse.ts';
+import type { TempWarehouse } from '../../test/helpers.ts';
+import { resolveSelection } from './dimensions.ts';
+import { foldCohortParts } from './cohort-parts.ts';
+import { buildClosedPartsQuery, buildKmDurationsQuery, buildOpenedPartsQuery, cohortRows, type CohortPartsLayout, type CohortPartsQuery } from '../queries/kpi-sql.ts';
+import { sqlMeasures, type Cohort } from '../queries/measures.ts';
+import type { CaseSelection, Dimension } from '../queries/case-predicates.ts';
+
+type Row = Record<string, unknown>;
+const keyOf = (by: readonly Dimension[]) => (r: Row) => JSON.stringify(by.map((d) => r[d]));
+const sortedList = (parts: Float64Array[]) => parts.flatMap((p) => [...p]).sort((a, b) => a - b);
+/** A map column as DuckDB's JSON gives it ([{ key, value }]), values as numbers. */
+const entries = (v: unknown) => ((v ?? []) as { key: string; value: unknown }[]).map((e) => ({ key: e.key, value: Number(e.value) }));
+
+describe('a cohort counted in parts and folded', () => {
+  let t: TempWarehouse;
+  const zone = 'America/New_York';
+  beforeAll(async () => {
+    t = await demoWarehouse();
+  });
+  afterAll(() => t.cleanup());
+
+  /** The registry's aggregate of every measure of the cohort, per group, over the same rows: what the parts must add up to. */
+  async function reference(cohort: Cohort, by: readonly Dimension[], sel: CaseSelection) {
+    const rows = cohortRows(cohort, by, sel);
+    const measures = sqlMeasures(cohort === 'closed' ? ['closed'] : ['opened', 'backlog']);
+    const sql = `${rows.sql}
+SELECT ${[...by, ...measures.map((m) => (m.kind === 'mix' ? `${m.sql} AS ${m.name}` : `(${m.sql})::BIGINT AS ${m.name}`))].join(', ')}
+FROM ${rows.relation}
+${by.length ? 'GROUP BY ALL' : ''}`;
+    const out = new Map<string, Row>();
+    for (const r of await t.wh.all<Row>(sql, rows.params)) {
+      const v: Row = {};
+      for (const m of measures) v[m.name] = m.kind === 'mix' ? entries(r[m.name]) : Number(r[m.name]);
+      out.set(keyOf(by)(r), v);
+    }
+    return out;
+  }
+
+  async function folded(q: CohortPartsQuery, by: readonly Dimension[]) {
+    const parts = await t.wh.allWithLists<string, Row>(q.sql, q.params, q.layout.durations.map((d) => d.column));
+    return { parts, groups: foldCohortParts(q.layout, parts, keyOf(by)) };
+  }
+
+  it.each([
+    [[] as Dimension[]],
+    [['service', 'week'] as Dimension[]],
+    [['area', 'channel'] as Dimension[]],
+    [['agency', 'month'] as Dimension[]],
+  ])('gives every count, sum and mix of the registry, and the durations Kaplan–Meier counts, by %j', async (by) => {
+    // The data's own as-of time, ten days before it (more open, pending and censored), and the
+    // middle of the window (cases closed after it count as open).
+    for (const asOf of ['2026-11-16T05:00:00.000Z', '2026-11-06T05:00:00.000Z', '2026-10-20T12:00:00.000Z']) {
+      const sel = await resolveSelection(t.wh, { from: '2026-08-24', to: '2026-11-15', as_of: asOf, timezone: zone });
+      const opened = await folded(buildOpenedPartsQuery(by, sel, { surveys: true, durations: ['close', 'first_response'] }), by);
+      // Parts are fewer than cases, more than groups: what makes them worth it, and what they are.
+      expect(opened.parts.length).toBeGreaterThan(opened.groups.size);
+      const want = await reference('opened', by, sel);
+      expect(opened.groups.size).toBe(want.size);
+      for (const [k, v] of want) {
+        const g = opened.groups.get(k)!;
+        for (const [name, value] of Object.entries(v)) expect(g.values[name], `${asOf} ${k} ${name}`).toEqual(value);
+      }
+      // The survey sums are not all zero here: the demo city holds answers.
+      expect([...opened.groups.values()].some((g) => (g.values.survey_responses as number) > 0)).toBe(true);
+
+      for (const duration of ['close', 'first_response'] as const) {
+        const q = buildKmDurationsQuery(by, sel, duration);
+        const lists = await t.wh.allWithLists<'ends' | 'censored', Row>(q.sql, q.params, ['ends', 'censored'] as const);
+        let groupsWithLists = 0;
+        for (const g of opened.groups.values()) {
+          const l = g.lists.get(duration)!;
+          if (l.ends.length + l.censored.length > 0) groupsWithLists++;
+        }
+        expect(groupsWithLists).toBe(lists.length);
+        for (const r of lists) {
+          const l = opened.groups.get(keyOf(by)(r))!.lists.get(duration)!;
+          expect(sortedList(l.ends), `${duration} ends`).toEqual(sortedList([r.ends]));
+          expect(sortedList(l.censored), `${duration} censored`).toEqual(sortedList([r.censored]));
+        }
+      }
+
+      const closed = await folded(buildClosedPartsQuery(by, sel, { contacts: true }), by);
+      const wantClosed = await reference('closed', by, sel);
+      expect(closed.groups.size).toBe(wantClosed.size);
+      for (const [k, v] of wantClosed) expect(closed.groups.get(k)!.values, `${asOf} ${k}`).toEqual(v);
+      expect([...closed.groups.values()].some((g) => (g.values.inbound_contacts as number) > 0)).toBe(true);
+
+      const backlog = await folded(buildOpenedPartsQuery(by, sel, { sinceEver: true, surveys: true }), by);
+      const wantBacklog = await reference('backlog', by, sel);
+      expect(backlog.groups.size).toBe(wantBacklog.size);
+      for (const [k, v] of wantBacklog) {
+        for (const [name, value] of Object.entries(v)) expect(backlog.groups.get(k)!.values[name], `${asOf} ${k} ${name}`).toEqual(value);
+      }
+    }
+  });
+
+  it('reads no survey answers or contacts a warehouse does not hold: their sums are 0', async () => {
+    const sel = await resolveSelection(t.wh, { from: '2026-08-24', to: '2026-11-15', as_of: '2026-11-16T05:00:00.000Z', timezone: zone });
+    const q = buildOpenedPartsQuery(['service'], sel, { surveys: false });
+    expect(q.layout.sums.length).toBeGreaterThan(0);
+    expect(q.layout.sums.every((s) => !s.read)).toBe(true);
+    expect(q.sql).not.toMatch(/sum\(/);
+    const { groups } = await folded(q, ['service']);
+    for (const g of groups.values()) for (const s of q.layout.sums) expect(g.values[s.name]).toBe(0);
+    const c = buildClosedPartsQuery(['service'], sel, { contacts: false });
+    expect(c.layout.sums).toEqual([{ name: 'inbound_contacts', read: false }]);
+  });
+});
+
+describe('foldCohortParts', () => {
+  const layout: CohortPartsLayout = {
+    counts: [{ name: 'all', bit: null }, { name: 'a', bit: 0 }, { name: 'b', bit: 1 }, { name: 'a_too', bit: 0 }],
+    sums: [{ name: 's', read: true }, { name: 'unread', read: false }],
+    mixes: ['mix'],
+    durations: [{ duration: 'close', column: 'close_s', counted: 2, ended: 3 }],
+  };
+  const part = (g: string, mask: number, n: number, mix: [string, number][], close: number[]) =>
+    ({ g, mask, n: String(n), s: String(n * 10), unread: '99', mix: mix.map(([key, value]) => ({ key, value: String(value) })), close_s: Float64Array.from(close) });
+
+  it('adds each count over the parts with its bit, sums part to part, mixes key by key, and routes each part\'s durations', () => {
+    const groups = foldCohortParts(layout, [
+      part('x', 0b1101, 3, [['z', 2], ['é', 1]], [1, 2, 3]), // a, counted, ended
+      part('x', 0b0110, 2, [['a', 2]], [5, 6]), // b, counted, not ended: censored
+      part('x', 0b1000, 4, [['z', 4]], [7, 8, 9, 10]), // ended but not counted by Kaplan–Meier: no list
+      part('y', 0b0000, 1, [['😀', 1]], [11]),
+      part('y', 0b0000, 1, [['\uffff', 1]], [12]),
+    ], (r) => String(r.g));
+    const x = groups.get('x')!;
+    expect(x.values).toMatchObject({ all: 9, a: 3, a_too: 3, b: 2, s: 90, unread: 0 });
+    // Keys in UTF-8 byte order, as DuckDB's histogram gives them: 'z' < 'é' (0xC3…).
+    expect(x.values.mix).toEqual([{ key: 'a', value: 2 }, { key: 'z', value: 6 }, { key: 'é', value: 1 }]);
+    expect(x.lists.get('close')!.ends.map((l) => [...l])).toEqual([[1, 2, 3]]);
+    expect(x.lists.get('close')!.censored.map((l) => [...l])).toEqual([[5, 6]]);
+    const y = groups.get('y')!;
+    expect(y.values).toMatchObject({ all: 2, a: 0, b: 0, s: 20 });
+    // U+FFFF is 0xEF… in UTF-8, an emoji 0xF0…: byte order, not UTF-16's.
+    expect((y.values.mix as { key: string }[]).map((e) => e.key)).toEqual(['\uffff', '😀']);
+    expect(y.lists.get('close')).toEqual({ ends: [], censored: [] });
+    expect(y.dims.g).toBe('y');
+  });
+});

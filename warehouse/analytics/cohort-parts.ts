@@ -1,0 +1,57 @@
+// A cohort's parts (kpi-sql.ts buildOpenedPartsQuery, buildClosedPartsQuery: one row per group and
+// combination of the measures' predicates) folded into one row per group: each count is the sum
+// of the case counts of the group's parts whose mask has the measure's bit, sums are added, mixes
+// added key by key, and each duration's lists kept per kind of observation for Kaplan–Meier.
+import type { CohortPartsLayout, KmDuration } from '../queries/kpi-sql.ts';
+
+type PartRow = Record<string, unknown>;
+
+/** A group's figures, as one row of the per-measure aggregates would hold them. */
+export interface FoldedGroup {
+  /** The group's first part: its dimension values. */
+  dims: PartRow;
+  /** Counts and sums as numbers; each mix as [{ key, value }] in the order DuckDB's histogram gives (keys by their UTF-8 bytes). */
+  values: Record<string, unknown>;
+  /** Per duration, the lists of its parts' observations: ended by the as-of time, and censored there. */
+  lists: Map<KmDuration, { ends: Float64Array[]; censored: Float64Array[] }>;
+}
+
+/** Keys in byte order of their UTF-8 (DuckDB's order of VARCHARs, a histogram's order of its keys). */
+const byUtf8 = (a: string, b: string) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+
+/**
+ * Folds parts into groups by `key` (the group's dimension values). Bits are read with 32-bit
+ * operators: cohortPartsQuery keeps a mask within 30 bits.
+ */
+export function foldCohortParts(layout: CohortPartsLayout, parts: readonly PartRow[], key: (r: PartRow) => string): Map<string, FoldedGroup> {
+  const groups = new Map<string, FoldedGroup & { mixes: Map<string, Map<string, number>> }>();
+  for (const part of parts) {
+    const k = key(part);
+    let g = groups.get(k);
+    if (!g) {
+      g = { dims: part, values: {}, lists: new Map(), mixes: new Map() };
+      for (const c of layout.counts) g.values[c.name] = 0;
+      for (const s of layout.sums) g.values[s.name] = 0;
+      for (const m of layout.mixes) g.mixes.set(m, new Map());
+      for (const d of layout.durations) g.lists.set(d.duration, { ends: [], censored: [] });
+      groups.set(k, g);
+    }
+    const mask = Number(part.mask);
+    const n = Number(part.n);
+    for (const c of layout.counts) if (c.bit === null || (mask & (1 << c.bit)) !== 0) (g.values[c.name] as number) += n;
+    for (const s of layout.sums) if (s.read) (g.values[s.name] as number) += Number(part[s.name] ?? 0);
+    for (const m of layout.mixes) {
+      const into = g.mixes.get(m)!;
+      for (const e of (part[m] ?? []) as { key: string; value: string | number }[]) into.set(e.key, (into.get(e.key) ?? 0) + Number(e.value));
+    }
+    for (const d of layout.durations) {
+      if ((mask & (1 << d.counted)) === 0) continue;
+      const lists = g.lists.get(d.duration)!;
+      (mask & (1 << d.ended) ? lists.ends : lists.censored).push(part[d.column] as Float64Array);
+    }
+  }
+  for (const g of groups.values()) {
+    for (const [m, counts] of g.mixes) g.values[m] = [...counts.keys()].sort(byUtf8).map((k) => ({ key: k, value: counts.get(k)! }));
+  }
+  return groups;
+}
