@@ -51,14 +51,19 @@ class ProductLimit {
 
   /** The point at `time`, written into `p` (its bands by `bands`). At a tied time events count first and the censored are still at risk. */
   step(time: number, events: number, censored: number, p: KmPoint): KmPoint {
-    if (events > 0) this.greenwood += this.atRisk > events ? events / (this.atRisk * (this.atRisk - events)) : Number.POSITIVE_INFINITY;
     p.time = time;
     p.n_risk = this.atRisk;
     p.n_event = events;
     p.n_censor = censored;
-    this.stepSurvival(events, censored);
+    this.stepWithVariance(events, censored);
     p.surv = this.surv;
     return p;
+  }
+
+  /** S, its variance, the events and the risk set past one distinct time (step's work, without a point). */
+  stepWithVariance(events: number, censored: number): void {
+    if (events > 0) this.greenwood += this.atRisk > events ? events / (this.atRisk * (this.atRisk - events)) : Number.POSITIVE_INFINITY;
+    this.stepSurvival(events, censored);
   }
 
   /**
@@ -288,21 +293,28 @@ export class SortedKmWalk {
    * durations is one time: passing it is a cheap scan, not counted against the budget.)
    */
   advance(maxPoints: number): number {
-    const { at, walk, readers, p } = this;
+    const { at, walk } = this;
+    const [median, lower, upper, p90] = this.readers;
     let points = 0;
-    // Once the median's interval is decided, only S is read: the quicker walk below.
-    while (!this.done && points < maxPoints && (!readers[1].done || !readers[2].done)) {
+    // Once the median's interval is decided, only S is read: the quicker walk below. A reader is
+    // only asked where it can act: S (and so every band but the lower) never rises, and a value at
+    // or above a reader's quiet level changes nothing (QuantileReader.quietAbove).
+    const medianQuiet = median.quietAbove;
+    const p90Quiet = p90.quietAbove;
+    const lowerQuiet = lower.quietAbove + BAND_MARGIN;
+    const upperQuiet = upper.quietAbove;
+    while (!this.done && points < maxPoints && (!lower.done || !upper.done)) {
       const time = at.next();
-      walk.step(time, at.events, at.censored, p);
+      walk.stepWithVariance(at.events, at.censored);
       points++;
-      const [median, lower, upper, p90] = readers;
-      median.readValue(time, p.surv);
-      p90.readValue(time, p.surv);
+      const surv = walk.surv;
+      if (surv < medianQuiet) median.readValue(time, surv);
+      if (surv < p90Quiet) p90.readValue(time, surv);
       // A band's exponential only where it can be near its level: the lower band is at least its
       // floor, the upper band at least S. Elsewhere reading it would change nothing.
-      if (!lower.done && walk.lowerBandFloor() < lower.quietAbove + BAND_MARGIN) lower.readValue(time, walk.lowerBand());
-      if (!upper.done && p.surv < upper.quietAbove) upper.readValue(time, walk.upperBand());
-      if (readers.every((r) => r.done) || at.done) this.done = true;
+      if (!lower.done && walk.lowerBandFloor() < lowerQuiet) lower.readValue(time, walk.lowerBand());
+      if (!upper.done && surv < upperQuiet) upper.readValue(time, walk.upperBand());
+      if ((median.done && lower.done && upper.done && p90.done) || at.done) this.done = true;
     }
     return points + (this.done ? 0 : this.advanceSurvival(maxPoints - points));
   }
