@@ -59,6 +59,31 @@ describe('a pool of readers (warehouse/db.ts)', () => {
     }
   });
 
+  it('counts the rows an answer will have, not its parts, when a statement reads an answer in parts (partOf)', async () => {
+    const readers = await t.wh.readers({ connections: 1, maxQueryRows: 1000 });
+    try {
+      // 5,000 parts of 10 answer rows: within the cap of 1,000, though the parts are not.
+      const parts = 'SELECT i % 10 AS g, i AS part FROM range(5000) t(i)';
+      const partOf = (r: Record<string, unknown>) => String(r.g);
+      await expect(readers.all(parts, {}, { partOf })).resolves.toHaveLength(5000);
+      await expect(readers.allWithLists(`SELECT g, [part::DOUBLE] AS l FROM (${parts})`, {}, ['l'], { partOf })).resolves.toHaveLength(5000);
+      // Without it, the parts are rows.
+      await expect(readers.all(parts)).rejects.toBeInstanceOf(TooManyRowsError);
+      // 11 answer rows against a cap of 10: refused, whichever of them come first.
+      for (const read of [
+        () => readers.all(parts.replace('% 10', '% 11'), {}, { partOf, maxRows: 10, what: 'rows (one per g)' }),
+        () => readers.allWithLists(`SELECT g, [part::DOUBLE] AS l FROM (${parts.replace('% 10', '% 11')})`, {}, ['l'], { partOf, maxRows: 10, what: 'rows (one per g)' }),
+      ]) {
+        const err = await read().catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(TooManyRowsError);
+        expect((err as Error).message).toMatch(/more than 10 rows \(one per g\)/);
+      }
+      await expect(readers.one('SELECT 1 AS one')).resolves.toEqual({ one: 1 });
+    } finally {
+      readers.close();
+    }
+  });
+
   it('runs statements side by side: a quick one is answered while a slow one holds another connection', async () => {
     const readers = await t.wh.readers({ connections: 2, timeoutMs: 3000 });
     try {

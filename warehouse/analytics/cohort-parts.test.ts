@@ -5,6 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoWarehouse } from '../../test/demo-warehouse.ts';
 import type { TempWarehouse } from '../../test/helpers.ts';
 import { resolveSelection } from './dimensions.ts';
+import { computeKpis } from './kpis.ts';
+import { TooManyRowsError } from '../db.ts';
 import { foldCohortParts } from './cohort-parts.ts';
 import { buildClosedPartsQuery, buildKmDurationsQuery, buildOpenedPartsQuery, cohortRows, type CohortPartsLayout, type CohortPartsQuery } from '../queries/kpi-sql.ts';
 import { sqlMeasures, type Cohort } from '../queries/measures.ts';
@@ -97,6 +99,54 @@ ${by.length ? 'GROUP BY ALL' : ''}`;
         for (const [name, value] of Object.entries(v)) expect(backlog.groups.get(k)!.values[name], `${asOf} ${k} ${name}`).toEqual(value);
       }
     }
+  });
+
+  it('without durations, gives the same counts and no lists; every cohort\'s predicates fit its mask', async () => {
+    const sel = await resolveSelection(t.wh, { from: '2026-08-24', to: '2026-11-15', as_of: '2026-11-16T05:00:00.000Z', timezone: zone });
+    const by: Dimension[] = ['service', 'week'];
+    const bare = buildOpenedPartsQuery(by, sel, { surveys: true });
+    expect(bare.layout.durations).toEqual([]);
+    expect(bare.sql).not.toMatch(/list\(/);
+    const withLists = await folded(buildOpenedPartsQuery(by, sel, { surveys: true, durations: ['close', 'first_response'] }), by);
+    const without = await folded(bare, by);
+    expect(without.groups.size).toBe(withLists.groups.size);
+    for (const [k, g] of without.groups) expect(g.values).toEqual(withLists.groups.get(k)!.values);
+    // The mask is read with 32-bit operators: the builder refuses more than 30 predicates.
+    for (const q of [buildOpenedPartsQuery(by, sel, { durations: ['close', 'first_response'] }), buildClosedPartsQuery(by, sel)]) {
+      const bits = [...q.layout.counts.map((c) => c.bit ?? 0), ...q.layout.durations.flatMap((d) => [d.counted, d.ended])];
+      expect(Math.max(...bits)).toBeLessThan(30);
+    }
+  });
+
+  it('caps the answer\'s rows, not its parts: a table of exactly the cap is answered, one row more is refused (413)', async () => {
+    const window = { from: '2025-11-17', to: '2026-11-15', as_of: '2026-11-16T05:00:00.000Z', timezone: zone };
+    const by: Dimension[] = ['service', 'week'];
+    const rows = (await computeKpis(t.wh, by, window)).rows.length;
+    const sel = await resolveSelection(t.wh, window);
+    const q = buildOpenedPartsQuery(by, sel, { surveys: true, durations: ['close', 'first_response'] });
+    const parts = (await t.wh.all(q.sql, q.params)).length;
+    expect(parts).toBeGreaterThan(rows);
+    const exact = await t.wh.readers({ connections: 1, maxQueryRows: rows, maxRows: rows });
+    const under = await t.wh.readers({ connections: 1, maxQueryRows: rows, maxRows: rows - 1 });
+    try {
+      expect((await computeKpis(exact, by, window)).rows).toHaveLength(rows);
+      const err = await computeKpis(under, by, window).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(TooManyRowsError);
+      expect((err as Error).message).toMatch(new RegExp(`more than ${rows - 1} rows \\(one per service × week\\)`));
+    } finally {
+      exact.close();
+      under.close();
+    }
+  });
+
+  it('orders a mix\'s keys as DuckDB\'s histogram does, whatever parts they come from', async () => {
+    const keys = ['z', 'é', 'A', 'a', 'Z', '😀', '\uffff', 'phone', 'Phone', '(unknown channel)', 'ß', 'ä'];
+    const mixOf = await t.wh.one<{ mix: { key: string; value: unknown }[] }>(
+      `SELECT histogram(x) AS mix FROM (SELECT unnest(from_json($keys, '["VARCHAR"]')) AS x)`, { keys: JSON.stringify(keys) });
+    const parts = keys.map((k, i) => ({ g: 'x', mask: 0, n: '1', mix: [{ key: k, value: String(i + 1) }] }));
+    const layout: CohortPartsLayout = { counts: [], sums: [], mixes: ['mix'], durations: [] };
+    const g = foldCohortParts(layout, parts.reverse(), (r) => String(r.g)).get('x')!;
+    expect((g.values.mix as { key: string }[]).map((e) => e.key)).toEqual(mixOf!.mix.map((e) => e.key));
   });
 
   it('reads no survey answers or contacts a warehouse does not hold: their sums are 0', async () => {

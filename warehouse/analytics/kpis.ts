@@ -50,8 +50,8 @@ const KM_DURATIONS = [...new Set(REGISTRY.flatMap((m) => (m.kind === 'km' ? [m.d
  * (DurationSort) and walked (SortedKmWalk): the reference implementation's arithmetic, to the
  * bit. Everything goes in steps of the event loop (one group can hold millions of durations: all
  * of a year). A group none of whose cases a duration counts has no summary (NO_SUMMARY), as
- * before the parts. One duration's lists are put together at a time, in memory given back once
- * its groups are summarised.
+ * before the parts. One duration's lists are put together at a time, the copies in memory given
+ * back once its groups are summarised (the parts' own lists are the caller's).
  */
 async function kmByGroup(groups: ReadonlyMap<string, FoldedGroup>) {
   const summaries = new Map<string, KmSummary>();
@@ -107,33 +107,31 @@ export async function computeKpis(wh: Warehouse, by: readonly Dimension[], windo
   const sel = await resolveSelection(wh, window, { filter, area_kind: opts.area_kind, scope: opts.scope });
   await checkCellBudget(wh, sel, by, `rows (one per ${by.join(' × ')})`);
   const key = (r: SqlRow) => JSON.stringify(by.map((d) => r[d]));
-  // The answer's row cap (the API's readers have one) is checked on the groups before Kaplan–Meier
-  // and the rows are built: past it, a 413 saying what to narrow (the cell budget, above, has
-  // already refused a grouping estimated far past it before any case was read).
-  const cap = { maxRows: wh.limits.maxRows, what: by.length ? `rows (one per ${by.join(' × ')})` : 'rows' };
+  // The answer's row cap (the API's readers have one) is counted on the groups the cohorts' parts
+  // fold into (ReadOptions.partOf), while they are read: past it, a 413 saying what to narrow (the
+  // cell budget, above, has already refused a grouping estimated far past it before any case was
+  // read). Groups that only the closed cohort has are counted once it is in, after Kaplan–Meier.
+  const cap = { maxRows: wh.limits.maxRows, what: by.length ? `rows (one per ${by.join(' × ')})` : 'rows', partOf: key };
   // A city that loads no survey answers or contacts (most 311 exports) skips matching them to the cases.
   const held = await wh.one<{ surveys: boolean; contacts: boolean }>(
     'SELECT EXISTS (SELECT 1 FROM survey_responses) AS surveys, EXISTS (SELECT 1 FROM interactions) AS contacts');
   const surveys = Boolean(held?.surveys);
-  // The opened cohort's counts and both durations' lists come from one scan, in parts
-  // (buildOpenedPartsQuery): the answer's row cap applies to the groups they fold into.
-  const tooMany = (groups: number) => {
-    if (Number.isFinite(cap.maxRows) && groups > cap.maxRows) throw new TooManyRowsError(cap.maxRows, cap.what);
-  };
   const lists = new DoubleArena();
   try {
+    // The opened cohort's counts and both durations' lists come from one scan, in parts.
     const q1 = buildOpenedPartsQuery(by, sel, { surveys, durations: opts.durations === false ? [] : KM_DURATIONS });
-    const opened = foldCohortParts(q1.layout, await wh.allWithLists(q1.sql, q1.params, q1.layout.durations.map((d) => d.column), { arena: lists }), key);
-    tooMany(opened.size);
+    const opened = foldCohortParts(q1.layout, await wh.allWithLists(q1.sql, q1.params, q1.layout.durations.map((d) => d.column), { ...cap, arena: lists }), key);
     // The closed cohort is counted by DuckDB while Kaplan–Meier sorts and walks here.
     const q2 = buildClosedPartsQuery(by, sel, { contacts: Boolean(held?.contacts) });
-    const closedParts = wh.allWithLists(q2.sql, q2.params, []);
+    const closedParts = wh.all<SqlRow>(q2.sql, q2.params, cap);
     closedParts.catch(() => {}); // awaited below; a failure of Kaplan–Meier first must not leave it unhandled
     const km = opts.durations === false ? () => NO_SUMMARY : await kmByGroup(opened);
-    const closed = foldCohortParts(q2.layout, await closedParts, key);
-    tooMany(new Set([...opened.keys(), ...closed.keys()]).size);
-    // Summarised: the durations' memory goes back before the backlog is counted.
+    // Summarised: the durations' memory goes back before the rest is read.
     lists.release();
+    for (const g of opened.values()) g.lists.clear();
+    const closed = foldCohortParts(q2.layout, await closedParts, key);
+    const groups = new Set([...opened.keys(), ...closed.keys()]).size;
+    if (groups > cap.maxRows) throw new TooManyRowsError(cap.maxRows, cap.what);
     // Backlog at T is every case opened by T and not closed by T (DESIGN.md), however long ago it
     // opened. Rows cut by period keep the backlog of their own period's cases (that is aging by
     // cohort); rows that are not cut by period count the whole backlog.
@@ -141,7 +139,7 @@ export async function computeKpis(wh: Warehouse, by: readonly Dimension[], windo
     let backlog: Map<string, FoldedGroup> | null = null;
     if (periodless) {
       const q3 = buildOpenedPartsQuery(by, sel, { sinceEver: true, surveys });
-      backlog = foldCohortParts(q3.layout, await wh.allWithLists(q3.sql, q3.params, []), key);
+      backlog = foldCohortParts(q3.layout, await wh.all<SqlRow>(q3.sql, q3.params, { partOf: key }), key);
     }
     return await kpiRows(window, sel, by, key, { opened, closed, backlog }, km);
   } finally {

@@ -11,7 +11,7 @@ import {
   type CaseSelection,
   type Dimension,
 } from './case-predicates.ts';
-import { sqlMeasures, type Cohort } from './measures.ts';
+import { SUM_COLUMNS, sqlMeasures, type Cohort } from './measures.ts';
 
 export { DIMENSION_NAMES, FILTER_NAMES, isDimension, type CaseFilter as KpiFilter, type CaseWindow as KpiWindow, type Dimension } from './case-predicates.ts';
 
@@ -29,7 +29,7 @@ const CASE_COLUMNS = ['c.case_id', 'c.opened_at', 'c.first_response_at', 'c.clos
 export const ageDaysSql = (p = 'k.') => `floor((epoch_us($as_of::TIMESTAMPTZ) - epoch_us(${p}opened_at)) / ${DAY_US})`;
 
 /** The survey columns of the opened cohort's rows (what the survey measures sum). */
-const SURVEY_COLUMNS = ['sv_n', 'csat_n', 'csat_sum', 'csat_top2', 'nps_n', 'promoters', 'detractors'];
+const SURVEY_COLUMNS = SUM_COLUMNS.surveys;
 
 /**
  * The opened cohort's cases, one row each (the relation `st`), with what the opened and backlog

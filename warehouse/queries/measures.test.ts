@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Warehouse } from '../db.ts';
-import { countWhere } from './measures.ts';
+import { checkRegistry, countWhere, MEASURES } from './measures.ts';
 
 describe('countWhere', () => {
   it('counts the cases a predicate holds for, 0 (never NULL) where it holds for none or is NULL for all', async () => {
@@ -14,5 +14,24 @@ describe('countWhere', () => {
     } finally {
       wh.close();
     }
+  });
+});
+
+describe('the registry', () => {
+  it('is consistent: unique snake_case names, case counts derived from their predicates, ratios of counts, each sum reading only its kind of data', () => {
+    expect(checkRegistry()).toEqual([]);
+  });
+
+  it('refuses a sum that reads anything besides its kind of data (it would be 0, unread, where that data is not held)', () => {
+    const registry = MEASURES as unknown as { name: string; sql?: string }[];
+    const sum = registry.find((m) => m.name === 'nps_net')!;
+    const sql = sum.sql;
+    try {
+      sum.sql = 'coalesce(sum(promoters), 0) - coalesce(sum(contacts_n), 0)';
+      expect(checkRegistry()).toEqual(['nps_net: reads contacts_n besides the surveys columns']);
+    } finally {
+      sum.sql = sql;
+    }
+    expect(checkRegistry()).toEqual([]);
   });
 });

@@ -40,7 +40,16 @@ export interface CaseCountMeasure extends Base { kind: 'count'; drillable: true;
  * without reading its cases. Its `sql` must add up over any split of the cohort's cases into
  * parts (a sum, or sums added and subtracted): the KPIs sum it per part (kpi-sql.ts cohortPartsQuery).
  */
-export interface SumMeasure extends Base { kind: 'count'; drillable: false; reads: 'surveys' | 'contacts'; sql: string }
+export interface SumMeasure extends Base { kind: 'count'; drillable: false; reads: keyof typeof SUM_COLUMNS; sql: string }
+/**
+ * The columns of the cohorts' rows (kpi-sql.ts) a sum may read, by what they hold: a warehouse
+ * holding no survey answers has them NULL, one holding no contacts has contacts_n 0, and the sums
+ * that read them are 0 without a pass over the cases (checkRegistry holds each sum to its kind's).
+ */
+export const SUM_COLUMNS = {
+  surveys: ['sv_n', 'csat_n', 'csat_sum', 'csat_top2', 'nps_n', 'promoters', 'detractors'],
+  contacts: ['contacts_n'],
+} as const;
 /** A count or sum over the cohort's cases: an aggregate SQL expression. */
 export type CountMeasure = CaseCountMeasure | SumMeasure;
 /** numerator ÷ denominator (both count measures), times `scale`; null when the denominator is 0. */
@@ -59,10 +68,12 @@ const judged = `NOT ${error} AND due_at IS NOT NULL AND NOT ${cancelled}`;
 const open = 'open_at_as_of';
 
 /**
- * The aggregate that counts the cases a predicate holds for ('TRUE': every case of the cohort).
- * count_if, not count(*) FILTER: a table of twenty of them was measured about 30% faster on a
- * large city's 12 weeks (0.33 → 0.24 s). count_if is a sum: NULL, not 0, over no case or where the
- * predicate is NULL for every case, hence the coalesce (count(*) FILTER gives 0 there).
+ * The aggregate that counts the cases a predicate holds for ('TRUE': every case of the cohort):
+ * the figure's definition, which the case list's total reads (case-list-sql.ts). The KPI table
+ * counts the same predicates in parts instead (kpi-sql.ts cohortPartsQuery: one count per
+ * combination of predicates, faster than a count_if each), held to this by cohort-parts.test.ts.
+ * count_if, not count(*) FILTER: measured about 30% faster. count_if is a sum: NULL, not 0, over no
+ * case or where the predicate is NULL for every case, hence the coalesce (count(*) FILTER gives 0 there).
  */
 export const countWhere = (where: string) => (where === 'TRUE' ? 'count(*)' : `coalesce(count_if(${where}), 0)`);
 /** A count of cases: its SQL comes from its predicate (see CaseCountMeasure). */
@@ -210,6 +221,13 @@ export function checkRegistry(): string[] {
     // A count of cases is derived from its predicate; anything else counted is a sum, with no list.
     if (m.kind === 'count' && m.drillable && (m.unit !== 'cases' || m.sql !== countWhere(m.where))) problems.push(`${m.name}: a case count whose SQL is not its predicate's`);
     if (m.kind === 'count' && !m.drillable && m.unit === 'cases') problems.push(`${m.name}: counts cases but has no predicate (where)`);
+    // A sum is 0 unread where its kind of data is not held: it must read nothing else.
+    if (m.kind === 'count' && !m.drillable) {
+      const allowed = new Set<string>(SUM_COLUMNS[m.reads] ?? []);
+      const read = [...m.sql.matchAll(/\b([a-z_][a-z0-9_]*)\b(?!\s*\()/g)].map((x) => x[1]);
+      const other = read.filter((c) => !allowed.has(c));
+      if (!allowed.size || other.length) problems.push(`${m.name}: reads ${other.join(', ') || 'nothing'} besides the ${m.reads} columns`);
+    }
     if (m.kind === 'ratio') {
       for (const part of [m.numerator, m.denominator]) {
         const p = BY_NAME.get(part);

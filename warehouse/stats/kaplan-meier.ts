@@ -277,7 +277,6 @@ export class DistinctTimes {
 export class SortedKmWalk {
   private readonly walk: ProductLimit;
   private readonly readers: ReturnType<typeof summaryReaders>;
-  private readonly p = {} as KmPoint;
   private readonly at: DistinctTimes;
   done = false;
 
@@ -297,8 +296,9 @@ export class SortedKmWalk {
     const [median, lower, upper, p90] = this.readers;
     let points = 0;
     // Once the median's interval is decided, only S is read: the quicker walk below. A reader is
-    // only asked where it can act: S (and so every band but the lower) never rises, and a value at
-    // or above a reader's quiet level changes nothing (QuantileReader.quietAbove).
+    // only asked where it can act: a value at or above its quiet level changes nothing
+    // (QuantileReader.quietAbove), S is such a value until it falls below the level (S never
+    // rises), and the upper band is at least S.
     const medianQuiet = median.quietAbove;
     const p90Quiet = p90.quietAbove;
     const lowerQuiet = lower.quietAbove + BAND_MARGIN;
