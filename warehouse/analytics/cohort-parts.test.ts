@@ -45,7 +45,7 @@ ${by.length ? 'GROUP BY ALL' : ''}`;
 
   async function folded(q: CohortPartsQuery, by: readonly Dimension[]) {
     const parts = await t.wh.allWithLists<string, Row>(q.sql, q.params, q.layout.durations.map((d) => d.column));
-    return { parts, groups: foldCohortParts(q.layout, parts, keyOf(by)) };
+    return { parts, groups: await foldCohortParts(q.layout, parts, keyOf(by)) };
   }
 
   it.each([
@@ -145,7 +145,7 @@ ${by.length ? 'GROUP BY ALL' : ''}`;
       `SELECT histogram(x) AS mix FROM (SELECT unnest(from_json($keys, '["VARCHAR"]')) AS x)`, { keys: JSON.stringify(keys) });
     const parts = keys.map((k, i) => ({ g: 'x', mask: 0, n: '1', mix: [{ key: k, value: String(i + 1) }] }));
     const layout: CohortPartsLayout = { counts: [], sums: [], mixes: ['mix'], durations: [] };
-    const g = foldCohortParts(layout, parts.reverse(), (r) => String(r.g)).get('x')!;
+    const g = (await foldCohortParts(layout, parts.reverse(), (r) => String(r.g))).get('x')!;
     expect((g.values.mix as { key: string }[]).map((e) => e.key)).toEqual(mixOf!.mix.map((e) => e.key));
   });
 
@@ -172,8 +172,8 @@ describe('foldCohortParts', () => {
   const part = (g: string, mask: number, n: number, mix: [string, number][], close: number[]) =>
     ({ g, mask, n: String(n), s: String(n * 10), unread: '99', mix: mix.map(([key, value]) => ({ key, value: String(value) })), close_s: Float64Array.from(close) });
 
-  it('adds each count over the parts with its bit, sums part to part, mixes key by key, and routes each part\'s durations', () => {
-    const groups = foldCohortParts(layout, [
+  it('adds each count over the parts with its bit, sums part to part, mixes key by key, and routes each part\'s durations', async () => {
+    const groups = await foldCohortParts(layout, [
       part('x', 0b1101, 3, [['z', 2], ['é', 1]], [1, 2, 3]), // a, counted, ended
       part('x', 0b0110, 2, [['a', 2]], [5, 6]), // b, counted, not ended: censored
       part('x', 0b1000, 4, [['z', 4]], [7, 8, 9, 10]), // ended but not counted by Kaplan–Meier: no list

@@ -3,6 +3,7 @@
 // of the case counts of the group's parts whose mask has the measure's bit, sums are added, mixes
 // added key by key, and each duration's lists kept per kind of observation for Kaplan–Meier.
 import type { CohortPartsLayout, KmDuration } from '../queries/kpi-sql.ts';
+import { nextTurn } from '../turns.ts';
 
 type PartRow = Record<string, unknown>;
 
@@ -16,16 +17,23 @@ export interface FoldedGroup {
   lists: Map<KmDuration, { ends: Float64Array[]; censored: Float64Array[] }>;
 }
 
+/** Below the surrogates, UTF-16 code units order strings as their UTF-8 bytes do. */
+const BELOW_SURROGATES = /^[\u0000-\ud7ff]*$/;
 /** Keys in byte order of their UTF-8 (DuckDB's order of VARCHARs, a histogram's order of its keys). */
-const byUtf8 = (a: string, b: string) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+const byUtf8 = (a: string, b: string) =>
+  BELOW_SURROGATES.test(a) && BELOW_SURROGATES.test(b) ? (a < b ? -1 : a > b ? 1 : 0) : Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+
+/** Parts folded per turn of the event loop: a table of thousands of small groups is thousands of parts. */
+const PARTS_PER_TURN = 500;
 
 /**
- * Folds parts into groups by `key` (the group's dimension values). Bits are read with 32-bit
- * operators: cohortPartsQuery keeps a mask within 30 bits.
+ * Folds parts into groups by `key` (the group's dimension values), PARTS_PER_TURN per turn of the
+ * event loop. Bits are read with 32-bit operators: cohortPartsQuery keeps a mask within 30 bits.
  */
-export function foldCohortParts(layout: CohortPartsLayout, parts: readonly PartRow[], key: (r: PartRow) => string): Map<string, FoldedGroup> {
+export async function foldCohortParts(layout: CohortPartsLayout, parts: readonly PartRow[], key: (r: PartRow) => string): Promise<Map<string, FoldedGroup>> {
   const groups = new Map<string, FoldedGroup & { mixes: Map<string, Map<string, number>> }>();
-  for (const part of parts) {
+  for (const [i, part] of parts.entries()) {
+    if (i > 0 && i % PARTS_PER_TURN === 0) await nextTurn();
     const k = key(part);
     let g = groups.get(k);
     if (!g) {
@@ -50,7 +58,9 @@ export function foldCohortParts(layout: CohortPartsLayout, parts: readonly PartR
       (mask & (1 << d.ended) ? lists.ends : lists.censored).push(part[d.column] as Float64Array);
     }
   }
+  let done = 0;
   for (const g of groups.values()) {
+    if (++done % PARTS_PER_TURN === 0) await nextTurn();
     for (const [m, counts] of g.mixes) g.values[m] = [...counts.keys()].sort(byUtf8).map((k) => ({ key: k, value: counts.get(k)! }));
   }
   return groups;

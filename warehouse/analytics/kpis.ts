@@ -120,7 +120,7 @@ export async function computeKpis(wh: Warehouse, by: readonly Dimension[], windo
   try {
     // The opened cohort's counts and both durations' lists come from one scan, in parts.
     const q1 = buildOpenedPartsQuery(by, sel, { surveys, durations: opts.durations === false ? [] : KM_DURATIONS });
-    const opened = foldCohortParts(q1.layout, await wh.allWithLists(q1.sql, q1.params, q1.layout.durations.map((d) => d.column), { ...cap, arena: lists }), key);
+    const opened = await foldCohortParts(q1.layout, await wh.allWithLists(q1.sql, q1.params, q1.layout.durations.map((d) => d.column), { ...cap, arena: lists }), key);
     // The closed cohort is counted by DuckDB while Kaplan–Meier sorts and walks here.
     const q2 = buildClosedPartsQuery(by, sel, { contacts: Boolean(held?.contacts) });
     const closedParts = wh.all<SqlRow>(q2.sql, q2.params, cap);
@@ -129,7 +129,7 @@ export async function computeKpis(wh: Warehouse, by: readonly Dimension[], windo
     // Summarised: the durations' memory goes back before the rest is read.
     lists.release();
     for (const g of opened.values()) g.lists.clear();
-    const closed = foldCohortParts(q2.layout, await closedParts, key);
+    const closed = await foldCohortParts(q2.layout, await closedParts, key);
     const groups = new Set([...opened.keys(), ...closed.keys()]).size;
     if (groups > cap.maxRows) throw new TooManyRowsError(cap.maxRows, cap.what);
     // Backlog at T is every case opened by T and not closed by T (DESIGN.md), however long ago it
@@ -139,7 +139,7 @@ export async function computeKpis(wh: Warehouse, by: readonly Dimension[], windo
     let backlog: Map<string, FoldedGroup> | null = null;
     if (periodless) {
       const q3 = buildOpenedPartsQuery(by, sel, { sinceEver: true, surveys });
-      backlog = foldCohortParts(q3.layout, await wh.all<SqlRow>(q3.sql, q3.params, { partOf: key }), key);
+      backlog = await foldCohortParts(q3.layout, await wh.all<SqlRow>(q3.sql, q3.params, { partOf: key }), key);
     }
     return await kpiRows(window, sel, by, key, { opened, closed, backlog }, km);
   } finally {
