@@ -76,7 +76,7 @@ WITH k AS ${surveys ? 'MATERIALIZED' : 'NOT MATERIALIZED'} (
  */
 const MASK_BITS = 30;
 
-/** Where a cohort's parts (buildCohortPartsQuery) keep each measure, for foldCohortParts. */
+/** Where a cohort's parts (cohortPartsQuery) keep each measure, for foldCohortParts. */
 export interface CohortPartsLayout {
   /** Each case count: the bit of its predicate, or null for `TRUE` (every case of the part). */
   counts: { name: string; bit: number | null }[];
