@@ -4,7 +4,7 @@
 // where a reused one took 1.5 ms — a third of sorting a year of a large city's durations, and as
 // much again to read them. A few blocks are kept between uses, up to a bounded total.
 
-import type { Stepwise } from './turns.ts';
+import type { Pacer, Stepwise } from './turns.ts';
 
 /** A block holds at least this many numbers (8 MB): many groups' lists share one. */
 const BLOCK = 1 << 20;
@@ -117,4 +117,15 @@ export class ListsTogether implements Stepwise {
     }
     return did;
   }
+}
+
+/**
+ * A group's lists as one array: the list itself when there is one (no copy), else the lists put
+ * together in `arena`, in the pacer's steps (ListsTogether).
+ */
+export async function listsTogether(parts: readonly Float64Array[], arena: DoubleArena, pacer: Pacer): Promise<Float64Array> {
+  if (parts.length === 1) return parts[0];
+  const t = new ListsTogether(parts, arena);
+  await pacer.run(t);
+  return t.out;
 }

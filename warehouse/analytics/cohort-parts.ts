@@ -3,6 +3,7 @@
 // of the case counts of the group's parts whose mask has the measure's bit, sums are added, mixes
 // added key by key, and each duration's lists kept per kind of observation for Kaplan–Meier.
 import type { CohortPartsLayout, KmDuration } from '../queries/kpi-sql.ts';
+import { compareAsDuckDb } from '../queries/case-predicates.ts';
 import { nextTurn } from '../turns.ts';
 
 type PartRow = Record<string, unknown>;
@@ -16,12 +17,6 @@ export interface FoldedGroup {
   /** Per duration, the lists of its parts' observations: ended by the as-of time, and censored there. */
   lists: Map<KmDuration, { ends: Float64Array[]; censored: Float64Array[] }>;
 }
-
-/** Below the surrogates, UTF-16 code units order strings as their UTF-8 bytes do. */
-const BELOW_SURROGATES = /^[\u0000-\ud7ff]*$/;
-/** Keys in byte order of their UTF-8 (DuckDB's order of VARCHARs, a histogram's order of its keys). */
-const byUtf8 = (a: string, b: string) =>
-  BELOW_SURROGATES.test(a) && BELOW_SURROGATES.test(b) ? (a < b ? -1 : a > b ? 1 : 0) : Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 
 /** Parts folded per turn of the event loop: a table of thousands of small groups is thousands of parts. */
 const PARTS_PER_TURN = 500;
@@ -61,7 +56,7 @@ export async function foldCohortParts(layout: CohortPartsLayout, parts: readonly
   let done = 0;
   for (const g of groups.values()) {
     if (++done % PARTS_PER_TURN === 0) await nextTurn();
-    for (const [m, counts] of g.mixes) g.values[m] = [...counts.keys()].sort(byUtf8).map((k) => ({ key: k, value: counts.get(k)! }));
+    for (const [m, counts] of g.mixes) g.values[m] = [...counts.keys()].sort(compareAsDuckDb).map((k) => ({ key: k, value: counts.get(k)! }));
   }
   return groups;
 }

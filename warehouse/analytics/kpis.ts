@@ -9,7 +9,7 @@ import { appliedFilter, compareLabels, isPeriod, type CaseFilter, type CaseScope
 import { measure, MEASURES, type DurationMeasure, type Measure, type MeasureValues } from '../queries/measures.ts';
 import { SortedKmWalk, type KmSummary } from '../stats/kaplan-meier.ts';
 import { GroupDurationsSort, GroupScatter, SortedRunsMerge } from '../stats/sort-durations.ts';
-import { DoubleArena, ListsTogether } from '../double-arena.ts';
+import { DoubleArena, listsTogether } from '../double-arena.ts';
 import { foldCohortParts, type FoldedGroup } from './cohort-parts.ts';
 import { checkCellBudget, resolveSelection } from './dimensions.ts';
 import { mapInTurns, Pacer, VALUES_PER_TURN } from '../turns.ts';
@@ -46,7 +46,7 @@ const KM_DURATIONS = [...new Set(REGISTRY.flatMap((m) => (m.kind === 'km' ? [m.d
 
 /**
  * Kaplan–Meier summaries per group, read by R's rules straight off each group's durations (the
- * opened cohort's parts, foldCohortParts), put together (ListsTogether), sorted here
+ * opened cohort's parts, foldCohortParts), put together (listsTogether), sorted here
  * (DurationSort) and walked (SortedKmWalk): the reference implementation's arithmetic, to the
  * bit. Everything goes in steps of the event loop (one group can hold millions of durations: all
  * of a year). A group none of whose cases a duration counts has no summary (NO_SUMMARY), as
@@ -56,12 +56,6 @@ const KM_DURATIONS = [...new Set(REGISTRY.flatMap((m) => (m.kind === 'km' ? [m.d
 async function kmByGroup(groups: ReadonlyMap<string, FoldedGroup>) {
   const summaries = new Map<string, KmSummary>();
   const pacer = new Pacer(VALUES_PER_TURN);
-  const together = async (parts: Float64Array[], arena: DoubleArena) => {
-    if (parts.length === 1) return parts[0];
-    const t = new ListsTogether(parts, arena);
-    await pacer.run(t);
-    return t.out;
-  };
   for (const duration of KM_DURATIONS) {
     // Only the quantiles the registry reads for this duration (time to first response: its median).
     const wanted = REGISTRY.flatMap((m) => (m.kind === 'km' && m.duration === duration ? [m.statistic] : []));
@@ -70,7 +64,7 @@ async function kmByGroup(groups: ReadonlyMap<string, FoldedGroup>) {
       for (const [k, g] of groups) {
         const lists = g.lists.get(duration);
         if (!lists || (lists.ends.length === 0 && lists.censored.length === 0)) continue;
-        const observed = { ends: await together(lists.ends, arena), censored: await together(lists.censored, arena) };
+        const observed = { ends: await listsTogether(lists.ends, arena, pacer), censored: await listsTogether(lists.censored, arena, pacer) };
         await pacer.run(new GroupDurationsSort(observed));
         const walk = new SortedKmWalk(observed.ends, observed.censored, wanted);
         await pacer.run(walk);

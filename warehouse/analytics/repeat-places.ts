@@ -8,6 +8,7 @@
 // runs in turns of the event loop.
 import { CellNumbers, cellKeysOfPoints } from '../h3-cells.ts';
 import type { CellKeys } from '../h3-keys.mjs';
+import { compareAsDuckDb } from '../queries/case-predicates.ts';
 import { nextTurn } from '../turns.ts';
 
 /** The concerned cases of one service, as buildRepeatCasesQuery lists them. */
@@ -73,8 +74,7 @@ async function fillInTurns(a: Int32Array | Float64Array): Promise<void> {
 /** Each name's place in byte order of its UTF-8 (as DuckDB orders text), by its index. */
 function ranks(names: readonly string[]): Int32Array {
   const rank = new Int32Array(names.length);
-  const bytes = names.map((name) => Buffer.from(name));
-  names.map((_, id) => id).sort((x, y) => Buffer.compare(bytes[x], bytes[y])).forEach((id, r) => (rank[id] = r));
+  names.map((_, id) => id).sort((x, y) => compareAsDuckDb(names[x], names[y])).forEach((id, r) => (rank[id] = r));
   return rank;
 }
 

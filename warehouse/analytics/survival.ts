@@ -8,7 +8,7 @@ import { buildKmDurationsQuery, type KmDuration } from '../queries/kpi-sql.ts';
 import { appliedFilter, compareLabels, type CaseFilter, type CaseScope, type CaseWindow } from '../queries/case-predicates.ts';
 import { KmCurveWalk } from '../stats/kaplan-meier.ts';
 import { GroupDurationsSort } from '../stats/sort-durations.ts';
-import { DoubleArena, ListsTogether } from '../double-arena.ts';
+import { DoubleArena, listsTogether } from '../double-arena.ts';
 import { Pacer, VALUES_PER_TURN } from '../turns.ts';
 import { computeKpis, type KpiResult } from './kpis.ts';
 import { resolveSelection } from './dimensions.ts';
@@ -123,12 +123,7 @@ async function buildSurvival(wh: Warehouse, window: CaseWindow, filter: CaseFilt
   const order = [...lists.keys()].sort((a, b) => (a === lump?.label ? 1 : b === lump?.label ? -1 : compareLabels(a, b)));
   const pacer = new Pacer(VALUES_PER_TURN);
   // A group's lists in one array (a lumped or pooled group has several), copied in steps.
-  const together = async (parts: Float64Array[]) => {
-    if (parts.length === 1) return parts[0];
-    const t = new ListsTogether(parts, arena);
-    await pacer.run(t);
-    return t.out;
-  };
+  const together = (parts: Float64Array[]) => listsTogether(parts, arena, pacer);
   const groups: SurvivalGroup[] = [];
   const points: SurvivalPoint[] = [];
   try {

@@ -307,6 +307,18 @@ export function defaultAreaKindOf(polygonKinds: readonly string[]): string {
   return [...polygonKinds].sort()[0] ?? SOURCE_AREA_KIND;
 }
 
+/** Below the surrogates, UTF-16 code units order strings as their UTF-8 bytes do. */
+const BELOW_SURROGATES = /^[\u0000-\ud7ff]*$/;
+/**
+ * DuckDB's order of text: by the bytes of its UTF-8 (a histogram's keys, an ORDER BY of VARCHARs),
+ * for JavaScript to keep the order DuckDB would have given. Not the order labels are shown in
+ * (compareLabels).
+ */
+export function compareAsDuckDb(a: string, b: string): number {
+  if (BELOW_SURROGATES.test(a) && BELOW_SURROGATES.test(b)) return a < b ? -1 : a > b ? 1 : 0;
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
 /** Natural order for labels: "District 2" before "District 10"; the no-area label last. */
 const collator = new Intl.Collator('en', { numeric: true, sensitivity: 'base' });
 export function compareLabels(a: string, b: string): number {
