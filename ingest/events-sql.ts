@@ -9,6 +9,9 @@ const attrs = (a = '') =>
       CASE WHEN len(${a}flags) = 0 THEN NULL ELSE ${a}flags END AS quality_flags, ${a}attributes`;
 const ATTRS = attrs();
 
+/** A flat row's end event: cancelled when the row says so, else closed (at the row's closed time). */
+const END_TYPE = (a: string) => `CASE WHEN ${a}status = 'cancelled' THEN 'cancelled' ELSE 'closed' END`;
+
 /**
  * The batch's cases the warehouse already holds → temp table `held_cases`, with what the new
  * events are decided by (status, agency, last event) and where each was placed (the refresh keeps
@@ -36,33 +39,42 @@ FROM cases c ${anyHeld ? 'SEMI JOIN held_cases h ON h.case_id = c.case_id' : 'WH
  * the events of held cases can be stored already. With `held` false (none of the batch's cases is
  * held: a first load, or a daily export of new requests) `case_events` is not read at all: its
  * ids were most of a daily load's time (1.7 s of 3.1 s for 10,000 rows into 10M cases, cold).
+ *
+ * A flat row's opened event also carries the end event the same row adds (`row_end_type`,
+ * `row_end_at`: the close part's type and time; NULL on every other event and for a row with no
+ * closed time), so a case new to the warehouse whose events all come from one row is rebuilt from
+ * that one event, without grouping (warehouse/models/refresh-cases.sql, `one_row`). For a case
+ * already held the close part can be left out (`closed_requires_status`); such cases never take
+ * that way.
  */
 export function buildNewEventsQuery(profile: Profile, opts: { hasTrail: boolean; batchTime: string; held: boolean }): Query {
   const params: Params = { source: profile.source, batch_time: opts.batchTime, tz: profile.timezone };
   if (profile.timestamp_format) params.ts_format = profile.timestamp_format;
   const parts: string[] = [];
   if (profile.kind === 'case_events') {
-    parts.push(`SELECT row_number, 0 AS ordinal, event_type, occurred_at, NULL::VARCHAR AS detail, case_key, case_id_raw, ${ATTRS}
+    parts.push(`SELECT row_number, 0 AS ordinal, event_type, occurred_at, NULL::VARCHAR AS detail, case_key, case_id_raw, ${ATTRS},
+        NULL::VARCHAR AS row_end_type, NULL::TIMESTAMPTZ AS row_end_at
       FROM mapped WHERE reject_field IS NULL`);
   } else {
     // Only a source's own update time orders snapshots: without it (or with an older one) a
     // later-looking row cannot reopen or reassign a case, so an old export never rewinds one.
     const newer = `m.updated_at IS NOT NULL AND m.updated_at > coalesce(c.last_event_at, '-infinity'::TIMESTAMPTZ)`;
     parts.push(
-      `SELECT row_number, 0 AS ordinal, 'opened' AS event_type, opened_at AS occurred_at, NULL::VARCHAR AS detail, case_key, case_id_raw, ${ATTRS}
+      `SELECT row_number, 0 AS ordinal, 'opened' AS event_type, opened_at AS occurred_at, NULL::VARCHAR AS detail, case_key, case_id_raw, ${ATTRS},
+         CASE WHEN closed_at IS NOT NULL THEN ${END_TYPE('')} END AS row_end_type, closed_at AS row_end_at
        FROM mapped WHERE reject_field IS NULL`,
-      `SELECT m.row_number, 0, CASE WHEN m.status = 'cancelled' THEN 'cancelled' ELSE 'closed' END, m.closed_at, NULL, m.case_key, m.case_id_raw, ${attrs('m.')}
+      `SELECT m.row_number, 0, ${END_TYPE('m.')}, m.closed_at, NULL, m.case_key, m.case_id_raw, ${attrs('m.')}, NULL, NULL
        FROM mapped m ${profile.closed_requires_status
          // An Open311 "closed" time is the last update: once we hold a case closed, a later
          // update to it is not another close.
          ? `LEFT JOIN held_cases c ON c.case_id = m.case_key WHERE m.reject_field IS NULL AND m.closed_at IS NOT NULL AND coalesce(c.status, 'open') = 'open'`
          : `WHERE m.reject_field IS NULL AND m.closed_at IS NOT NULL`}`,
       // A later snapshot: a case we hold as closed that the source now shows open again.
-      `SELECT m.row_number, 0, 'reopened', m.updated_at, NULL, m.case_key, m.case_id_raw, ${attrs('m.')}
+      `SELECT m.row_number, 0, 'reopened', m.updated_at, NULL, m.case_key, m.case_id_raw, ${attrs('m.')}, NULL, NULL
        FROM mapped m JOIN held_cases c ON c.case_id = m.case_key
        WHERE m.reject_field IS NULL AND c.status = 'closed' AND m.status = 'open' AND m.closed_at IS NULL AND ${newer}`,
       // …or shows with another agency: reassigned.
-      `SELECT m.row_number, 0, 'assigned', m.updated_at, m.agency, m.case_key, m.case_id_raw, ${attrs('m.')}
+      `SELECT m.row_number, 0, 'assigned', m.updated_at, m.agency, m.case_key, m.case_id_raw, ${attrs('m.')}, NULL, NULL
        FROM mapped m JOIN held_cases c ON c.case_id = m.case_key
        WHERE m.reject_field IS NULL AND m.agency IS NOT NULL AND c.agency IS NOT NULL AND m.agency <> c.agency AND ${newer}`,
     );
@@ -77,7 +89,7 @@ export function buildNewEventsQuery(profile: Profile, opts: { hasTrail: boolean;
       const typeExpr = `CASE tr.${q(t.type)} ${types.map((_, i) => `WHEN $tk${i} THEN $tv${i}`).join(' ')} ELSE $other_type END`;
       parts.push(
         `SELECT m.row_number, tr.ordinal, ${typeExpr}, ${timestampExpr(`tr.${q(t.occurred_at)}`, profile)}, tr.__digest,
-           m.case_key, m.case_id_raw, ${attrs('m.')}
+           m.case_key, m.case_id_raw, ${attrs('m.')}, NULL, NULL
          FROM stage_trail tr JOIN mapped m ON m.row_number = tr.row_number
          WHERE m.reject_field IS NULL AND ${timestampExpr(`tr.${q(t.occurred_at)}`, profile)} IS NOT NULL`,
       );

@@ -54,6 +54,11 @@ export interface IngestOptions {
   memoryLimit?: string | null;
   /** Rows of the file whose cases are rebuilt at a time (refresh-cases.ts ROWS_PER_SLICE); tests set it small to check slicing changes nothing. */
   rowsPerSlice?: number;
+  /**
+   * false: every case is rebuilt by grouping its events, even a new case from one flat row
+   * (refresh-cases.ts `oneRow`); the test comparing the two ways sets it. Default true.
+   */
+  oneRow?: boolean;
 }
 
 /**
@@ -179,7 +184,7 @@ async function ingestOnce(wh: Warehouse, file: string, profile: Profile, opts: I
         `SELECT count(*)::INTEGER AS staged, count(reject_field)::INTEGER AS rejected, (count(*) - count(reject_field))::INTEGER AS valid FROM mapped`,
       ))!;
       const timezone = await zoneAfterBatch(wh, profile, opts);
-      const o = { hasTrail: staged.hasTrail, batchTime, timezone, progress, rowsPerSlice: opts.rowsPerSlice, budgeted: capped.lowered };
+      const o = { hasTrail: staged.hasTrail, batchTime, timezone, progress, rowsPerSlice: opts.rowsPerSlice, oneRow: opts.oneRow, budgeted: capped.lowered };
       const prepared = await prepareKind(wh, profile, batchId, o);
 
       return await wh.transaction(async () => {
@@ -334,7 +339,7 @@ interface Loaded { rows: number; flagged: number; events: number }
 /** What the batch built before its transaction: for cases and events, how many rows and events are new. */
 interface Prepared { counted?: Loaded }
 
-interface KindOptions { hasTrail: boolean; batchTime: string; timezone: string; progress: (phase: string, pct: number) => void; rowsPerSlice?: number; budgeted: boolean }
+interface KindOptions { hasTrail: boolean; batchTime: string; timezone: string; progress: (phase: string, pct: number) => void; rowsPerSlice?: number; oneRow?: boolean; budgeted: boolean }
 
 /**
  * Before the batch's transaction, in temp tables: a cases or events file's new events and the
@@ -367,7 +372,10 @@ async function prepareKind(wh: Warehouse, profile: Profile, batchId: string, o: 
   // An unchanged file adds no event: nothing to rebuild, so a re-ingest costs its reading.
   if (counted.events > 0) {
     o.progress('refresh', 0);
-    await prepareTouchedCases(wh, { batchId, source: profile.source, timezone: o.timezone, onPhase: (p) => o.progress(p, 0), rowsPerSlice: o.rowsPerSlice });
+    // A flat row's case is rebuilt from its own events without grouping them, unless the file's
+    // rows are events, or a row also has a trail (its notes are more events of the same row).
+    const oneRow = o.oneRow !== false && profile.kind === 'cases' && !(o.hasTrail && profile.trail);
+    await prepareTouchedCases(wh, { batchId, source: profile.source, timezone: o.timezone, onPhase: (p) => o.progress(p, 0), rowsPerSlice: o.rowsPerSlice, oneRow });
   }
   return { counted };
 }

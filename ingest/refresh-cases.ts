@@ -29,6 +29,12 @@ export interface RefreshOptions {
   onPhase?: (phase: string) => void;
   /** Rows of the file per slice (default ROWS_PER_SLICE); a test sets it small to check slicing changes nothing. */
   rowsPerSlice?: number;
+  /**
+   * Whether a new case whose events all come from one row is rebuilt from that row's opened event
+   * (which carries the row's end: ingest/events-sql.ts) instead of by grouping: only for a cases
+   * file without a trail, where a row's events are its opening and its end. Default false.
+   */
+  oneRow?: boolean;
 }
 
 /**
@@ -50,7 +56,7 @@ export const REFRESH_TABLES = ['batch_cases', 'batch_placed', 'batch_place_areas
  */
 export async function prepareTouchedCases(wh: Warehouse, o: RefreshOptions): Promise<void> {
   const perSlice = Math.max(1, Math.floor(o.rowsPerSlice ?? ROWS_PER_SLICE));
-  await wh.run(ingestSql('refresh-targets'), { rows_per_slice: perSlice });
+  await wh.run(ingestSql('refresh-targets'), { rows_per_slice: perSlice, one_row: o.oneRow === true });
   await wh.run(ingestSql('slice-strays'));
   await wh.run(`CREATE OR REPLACE TEMP TABLE batch_placed (case_id VARCHAR)`);
   await wh.run(`CREATE OR REPLACE TEMP TABLE batch_place_areas (case_id VARCHAR, area_kind VARCHAR, area_id VARCHAR, method VARCHAR)`);

@@ -31,7 +31,9 @@ export async function stageFile(wh: Warehouse, file: string, profile: Profile, f
     values: { ...c.values, __digest: noteDigest(c.values) },
   }));
   if (profile.trail) await stageRecords(wh, 'stage_trail', trail, [profile.trail.type, profile.trail.occurred_at, '__digest']);
-  return { unreadable: read.unreadable, hasTrail: Boolean(profile.trail) };
+  // No entry in any record (an Open311 feed without notes): no trail to read, and each row's
+  // events are its own opening and end (a case from one row is then rebuilt without grouping).
+  return { unreadable: read.unreadable, hasTrail: trail.length > 0 };
 }
 
 /** Column names we use ourselves in the staged tables (DuckDB compares names without case). */

@@ -14,7 +14,7 @@ CREATE OR REPLACE TEMP TABLE refreshed_cases AS
 WITH ev AS (
   SELECT n.case_key AS case_id, $source AS source, n.case_id_raw AS source_case_id, n.event_type, n.occurred_at,
          n.service_code, n.service_name, n.agency, n.channel, n.expected_at, n.lat, n.lon, n.area_name, n.quality_flags
-  FROM new_events n SEMI JOIN (SELECT case_id FROM refresh_targets WHERE NOT existed AND NOT spans) t ON t.case_id = n.case_key
+  FROM new_events n SEMI JOIN (SELECT case_id FROM refresh_targets WHERE NOT existed AND NOT spans AND NOT one_row) t ON t.case_id = n.case_key
   WHERE n.row_number BETWEEN $first_row::INTEGER AND $last_row::INTEGER
   UNION ALL
   SELECT n.case_key, $source, n.case_id_raw, n.event_type, n.occurred_at,
@@ -58,6 +58,31 @@ WITH ev AS (
     list_distinct(flatten(list(quality_flags) FILTER (WHERE quality_flags IS NOT NULL))) AS quality_flags
   FROM ev
   GROUP BY case_id
+  UNION ALL
+  -- A new case whose events all come from one flat row (`one_row`, ingest/sql/refresh-targets.sql):
+  -- its opened event, and the end event the row adds (`row_end_*`, ingest/events-sql.ts), if any.
+  -- Two events with the same attributes, so each aggregate above is read off them directly —
+  -- the same figures without grouping a million cases' events (the batch's costliest step).
+  -- A rule changed above changes here too: test/integration/ingest-one-row.test.ts rebuilds
+  -- such cases both ways and compares every column.
+  SELECT
+    n.case_key, $source, n.case_id_raw, n.service_code, n.service_name, n.agency, n.channel,
+    n.occurred_at                                                     AS opened_at,
+    n.row_end_at                                                      AS first_response_at,
+    CASE WHEN n.row_end_type = 'closed' THEN n.row_end_at END         AS closed_at,
+    CASE WHEN n.row_end_type = 'cancelled' THEN n.row_end_at END      AS cancelled_at,
+    n.expected_at,
+    n.row_end_at                                                      AS last_end_at,
+    n.row_end_type                                                    AS last_end_type,
+    NULL::TIMESTAMPTZ                                                 AS last_reopen_at,
+    0::INTEGER                                                        AS reopen_count,
+    greatest(n.occurred_at, n.row_end_at)                             AS last_event_at,
+    n.lat, n.lon, n.area_name,
+    list_distinct(flatten(CASE WHEN n.quality_flags IS NULL THEN NULL
+                               WHEN n.row_end_at IS NULL THEN [n.quality_flags]
+                               ELSE [n.quality_flags, n.quality_flags] END)) AS quality_flags
+  FROM new_events n SEMI JOIN (SELECT case_id FROM refresh_targets WHERE one_row) t ON t.case_id = n.case_key
+  WHERE n.row_number BETWEEN $first_row::INTEGER AND $last_row::INTEGER AND n.event_type = 'opened'
 )
 SELECT
   l.case_id, l.source, l.source_case_id, l.service_code,
