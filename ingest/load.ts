@@ -11,7 +11,7 @@ import { CivicError } from '../warehouse/errors.ts';
 import { buildNewEventsQuery, buildTrailRejectsQuery, DEDUPE_NEW_EVENTS_SQL, HELD_CASE_IDS_SQL, heldCasesSql } from './events-sql.ts';
 import { dropStage, stageFile } from './stage.ts';
 import { citizenHashKey } from './secret.ts';
-import { dropRefreshTables, prepareTouchedCases, writeTouchedCases } from './refresh-cases.ts';
+import { dropRefreshTables, prepareTouchedCases, writeTouchedCases, type Rebuilt } from './refresh-cases.ts';
 import { dropPlaceTables } from './places.ts';
 import { capMemory, INGEST_MEMORY_LIMIT, withoutInsertionOrder } from './memory-budget.ts';
 import { applyBusinessDueTimes } from './calendars.ts';
@@ -59,6 +59,8 @@ export interface IngestOptions {
    * (refresh-cases.ts `oneRow`); the test comparing the two ways sets it. Default true.
    */
   oneRow?: boolean;
+  /** Told how the touched cases were rebuilt: how many from one row each, how many by grouping their events. */
+  onRebuilt?: (rebuilt: Rebuilt) => void;
 }
 
 /**
@@ -184,7 +186,7 @@ async function ingestOnce(wh: Warehouse, file: string, profile: Profile, opts: I
         `SELECT count(*)::INTEGER AS staged, count(reject_field)::INTEGER AS rejected, (count(*) - count(reject_field))::INTEGER AS valid FROM mapped`,
       ))!;
       const timezone = await zoneAfterBatch(wh, profile, opts);
-      const o = { hasTrail: staged.hasTrail, batchTime, timezone, progress, rowsPerSlice: opts.rowsPerSlice, oneRow: opts.oneRow, budgeted: capped.lowered };
+      const o = { hasTrail: staged.hasTrail, batchTime, timezone, progress, rowsPerSlice: opts.rowsPerSlice, oneRow: opts.oneRow, onRebuilt: opts.onRebuilt, budgeted: capped.lowered };
       const prepared = await prepareKind(wh, profile, batchId, o);
 
       return await wh.transaction(async () => {
@@ -339,7 +341,7 @@ interface Loaded { rows: number; flagged: number; events: number }
 /** What the batch built before its transaction: for cases and events, how many rows and events are new. */
 interface Prepared { counted?: Loaded }
 
-interface KindOptions { hasTrail: boolean; batchTime: string; timezone: string; progress: (phase: string, pct: number) => void; rowsPerSlice?: number; oneRow?: boolean; budgeted: boolean }
+interface KindOptions { hasTrail: boolean; batchTime: string; timezone: string; progress: (phase: string, pct: number) => void; rowsPerSlice?: number; oneRow?: boolean; onRebuilt?: (r: Rebuilt) => void; budgeted: boolean }
 
 /**
  * Before the batch's transaction, in temp tables: a cases or events file's new events and the
@@ -374,8 +376,10 @@ async function prepareKind(wh: Warehouse, profile: Profile, batchId: string, o: 
     o.progress('refresh', 0);
     // A flat row's case is rebuilt from its own events without grouping them, unless the file's
     // rows are events, or a row also has a trail (its notes are more events of the same row).
-    const oneRow = o.oneRow !== false && profile.kind === 'cases' && !(o.hasTrail && profile.trail);
-    await prepareTouchedCases(wh, { batchId, source: profile.source, timezone: o.timezone, onPhase: (p) => o.progress(p, 0), rowsPerSlice: o.rowsPerSlice, oneRow });
+    const oneRow = o.oneRow !== false && profile.kind === 'cases' && !o.hasTrail;
+    await prepareTouchedCases(wh, {
+      batchId, source: profile.source, timezone: o.timezone, onPhase: (p) => o.progress(p, 0), rowsPerSlice: o.rowsPerSlice, oneRow, onRebuilt: o.onRebuilt,
+    });
   }
   return { counted };
 }

@@ -35,7 +35,11 @@ export interface RefreshOptions {
    * file without a trail, where a row's events are its opening and its end. Default false.
    */
   oneRow?: boolean;
+  /** Told how many of the touched cases were rebuilt from one row, and how many in all. */
+  onRebuilt?: (rebuilt: Rebuilt) => void;
 }
+
+export interface Rebuilt { oneRow: number; cases: number }
 
 /**
  * Rows of the file whose cases are rebuilt at a time: a slice's grouping of events into cases,
@@ -58,6 +62,10 @@ export async function prepareTouchedCases(wh: Warehouse, o: RefreshOptions): Pro
   const perSlice = Math.max(1, Math.floor(o.rowsPerSlice ?? ROWS_PER_SLICE));
   await wh.run(ingestSql('refresh-targets'), { rows_per_slice: perSlice, one_row: o.oneRow === true });
   await wh.run(ingestSql('slice-strays'));
+  if (o.onRebuilt) {
+    const r = (await wh.one<Rebuilt>(`SELECT count(*) FILTER (WHERE one_row)::INTEGER AS "oneRow", count(*)::INTEGER AS cases FROM refresh_all`))!;
+    o.onRebuilt(r);
+  }
   await wh.run(`CREATE OR REPLACE TEMP TABLE batch_placed (case_id VARCHAR)`);
   await wh.run(`CREATE OR REPLACE TEMP TABLE batch_place_areas (case_id VARCHAR, area_kind VARCHAR, area_id VARCHAR, method VARCHAR)`);
   const slices = (await wh.all<{ slice: number }>(`SELECT DISTINCT slice FROM refresh_all ORDER BY slice`)).map((r) => r.slice);
