@@ -66,7 +66,7 @@ export async function applyPlaces(wh: Warehouse, tables: { placed: string; areas
 
 /** Drops the temp tables placing leaves behind (after the caller has read `place_results`). */
 export async function dropPlaceTables(wh: Warehouse): Promise<void> {
-  for (const t of ['place_targets', 'place_results', 'place_areas', 'place_points', 'point_cells', 'cell_names', 'point_areas', 'name_areas']) {
+  for (const t of ['place_targets', 'place_results', 'place_areas', 'place_points', 'point_cells', 'cell_names', 'point_areas', 'area_keys', 'name_areas']) {
     await wh.run(`DROP TABLE IF EXISTS ${t}`);
   }
 }
@@ -98,6 +98,9 @@ async function placeTargets(wh: Warehouse, requestedKind: string | undefined, po
     const ofKind = areas.filter((a) => a.kind === kind);
     return { kind, index: new AreaIndex(ofKind), byName: nameLookup(ofKind) };
   });
+  // A point's area goes to DuckDB as a number (an area's place in `areas`, above), named once in
+  // `area_keys`: two strings appended per point had cost more than locating it.
+  const areaKey = new Map<string, number>(areas.map((a, i) => [`${a.kind}\u0000${a.area_id}`, i]));
 
   await wh.run(
     `CREATE OR REPLACE TEMP TABLE place_points AS
@@ -109,7 +112,18 @@ async function placeTargets(wh: Warehouse, requestedKind: string | undefined, po
   await wh.run(`CREATE OR REPLACE TEMP TABLE point_cells (n INTEGER, cell INTEGER)`);
   await wh.run(`CREATE OR REPLACE TEMP TABLE cell_names (cell INTEGER, h3_r7 VARCHAR, h3_r8 VARCHAR, h3_r9 VARCHAR)`);
   const cellNumbers = new Map<string, number>();
-  await wh.run(`CREATE OR REPLACE TEMP TABLE point_areas (n INTEGER, area_kind VARCHAR, area_id VARCHAR)`);
+  await wh.run(`CREATE OR REPLACE TEMP TABLE point_areas (n INTEGER, area INTEGER)`);
+  await wh.run(`CREATE OR REPLACE TEMP TABLE area_keys (area INTEGER, area_kind VARCHAR, area_id VARCHAR)`);
+  if (areas.length > 0) {
+    const keys = await wh.conn.createAppender('area_keys', 'main', 'temp');
+    areas.forEach((a, i) => {
+      keys.appendInteger(i);
+      keys.appendVarchar(a.kind);
+      keys.appendVarchar(a.area_id);
+      keys.endRow();
+    });
+    keys.closeSync();
+  }
   await wh.run(`CREATE OR REPLACE TEMP TABLE name_areas (area_name VARCHAR, area_kind VARCHAR, area_id VARCHAR)`);
   const points = (await wh.one<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM place_points`))!.n;
   // Pages in a pipeline: while this thread locates one page's points in the areas and appends
@@ -129,11 +143,15 @@ async function placeTargets(wh: Warehouse, requestedKind: string | undefined, po
     next = from + perPage < points ? readPage(from + perPage) : undefined;
     if (next) await next; // read before this page's appenders open: one statement at a time on the connection
     // Everything that can throw is computed before an appender opens, so none is left open.
-    const hits: { i: number; kind: string; areaId: string }[] = [];
+    let hits = 0;
+    const hitPoint = new Int32Array(ns.length * locators.length);
+    const hitArea = new Int32Array(ns.length * locators.length);
     for (let i = 0; i < ns.length; i++) {
       for (const l of locators) {
         const areaId = l.index.locate(lons[i], lats[i]);
-        if (areaId !== null) hits.push({ i, kind: l.kind, areaId });
+        if (areaId === null) continue;
+        hitPoint[hits] = ns[i];
+        hitArea[hits++] = areaKey.get(`${l.kind}\u0000${areaId}`)!;
       }
     }
     const { cell, cells: pageCells } = await found;
@@ -148,14 +166,7 @@ async function placeTargets(wh: Warehouse, requestedKind: string | undefined, po
       }
       return n;
     });
-    const inAreas = await wh.conn.createAppender('point_areas', 'main', 'temp');
-    for (const h of hits) {
-      inAreas.appendInteger(ns[h.i]);
-      inAreas.appendVarchar(h.kind);
-      inAreas.appendVarchar(h.areaId);
-      inAreas.endRow();
-    }
-    inAreas.closeSync();
+    await wh.appendIntegers('point_areas', [hitPoint.subarray(0, hits), hitArea.subarray(0, hits)]);
     const cellNames = await wh.conn.createAppender('cell_names', 'main', 'temp');
     for (const c of newCells) {
       cellNames.appendInteger(c.n);
@@ -163,13 +174,9 @@ async function placeTargets(wh: Warehouse, requestedKind: string | undefined, po
       cellNames.endRow();
     }
     cellNames.closeSync();
-    const cells = await wh.conn.createAppender('point_cells', 'main', 'temp');
-    for (let i = 0; i < ns.length; i++) {
-      cells.appendInteger(ns[i]);
-      cells.appendInteger(number[cell[i]]);
-      cells.endRow();
-    }
-    cells.closeSync();
+    const pointCell = new Int32Array(ns.length);
+    for (let i = 0; i < ns.length; i++) pointCell[i] = number[cell[i]];
+    await wh.appendIntegers('point_cells', [Int32Array.from(ns), pointCell]);
   }
   if (locators.length > 0) {
     const names = await wh.all<{ area_name: string }>(
@@ -190,8 +197,8 @@ async function placeTargets(wh: Warehouse, requestedKind: string | undefined, po
   }
   await wh.run(
     `CREATE OR REPLACE TEMP TABLE place_areas AS
-     SELECT t.case_id, a.area_kind, a.area_id, 'point' AS method
-     FROM place_targets t JOIN place_points p ON p.lat = t.lat AND p.lon = t.lon JOIN point_areas a ON a.n = p.n
+     SELECT t.case_id, k.area_kind, k.area_id, 'point' AS method
+     FROM place_targets t JOIN place_points p ON p.lat = t.lat AND p.lon = t.lon JOIN point_areas a ON a.n = p.n JOIN area_keys k ON k.area = a.area
      UNION ALL
      SELECT t.case_id, a.area_kind, a.area_id, 'source_name'
      FROM place_targets t JOIN name_areas a ON a.area_name = t.area_name

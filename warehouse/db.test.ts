@@ -94,3 +94,25 @@ describe('a pool of readers converts a large answer in turns of the event loop',
     }
   });
 });
+
+describe('Warehouse.appendIntegers', () => {
+  it('appends whole INTEGER columns in order, across vectors, and refuses columns of different lengths', async () => {
+    const wh = await Warehouse.open(':memory:');
+    try {
+      await wh.run(`CREATE TEMP TABLE ints (a INTEGER, b INTEGER)`);
+      // Two full vectors and a part of one, with the extremes of the type.
+      const n = 2 * 2048 + 777;
+      const a = Int32Array.from({ length: n }, (_, i) => i);
+      const b = Int32Array.from({ length: n }, (_, i) => (i % 3 === 0 ? -2147483648 : i % 3 === 1 ? 2147483647 : -i));
+      await wh.appendIntegers('ints', [a, b]);
+      await wh.appendIntegers('ints', [new Int32Array(0), new Int32Array(0)]);
+      const rows = await wh.all<{ a: number; b: number }>(`SELECT a, b FROM ints ORDER BY rowid`);
+      expect(rows.length).toBe(n);
+      expect(rows.every((r, i) => r.a === a[i] && r.b === b[i])).toBe(true);
+      await expect(wh.appendIntegers('ints', [new Int32Array(2), new Int32Array(3)])).rejects.toThrow(/columns of 2, 3 values/);
+      expect((await wh.one<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM ints`))!.n).toBe(n);
+    } finally {
+      wh.close();
+    }
+  });
+});
