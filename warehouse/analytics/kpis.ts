@@ -4,7 +4,7 @@
 // kpi-sql.ts), folded into one row per group here (cohort-parts.ts); the opened cohort's parts
 // carry each duration's values, as arrays of numbers, sorted here.
 import { TooManyRowsError, type Warehouse } from '../db.ts';
-import { buildClosedPartsQuery, buildKmDurationsQuery, buildOpenedPartsQuery, type KmDuration } from '../queries/kpi-sql.ts';
+import { buildBacklogPartsQuery, buildClosedPartsQuery, buildKmDurationsQuery, buildOpenedPartsQuery, type KmDuration } from '../queries/kpi-sql.ts';
 import { appliedFilter, compareLabels, isPeriod, type CaseFilter, type CaseScope, type CaseSelection, type CaseWindow, type Dimension } from '../queries/case-predicates.ts';
 import { measure, MEASURES, type DurationMeasure, type Measure, type MeasureValues } from '../queries/measures.ts';
 import { SortedKmWalk, type KmSummary } from '../stats/kaplan-meier.ts';
@@ -132,7 +132,8 @@ export async function computeKpis(wh: Warehouse, by: readonly Dimension[], windo
     const periodless = !by.some(isPeriod);
     let backlog: Map<string, FoldedGroup> | null = null;
     if (periodless) {
-      const q3 = buildOpenedPartsQuery(by, sel, { sinceEver: true, surveys });
+      // Only the cases some backlog measure counts: a group none of whose cases is open has no backlog row (below).
+      const q3 = buildBacklogPartsQuery(by, sel);
       backlog = await foldCohortParts(q3.layout, await wh.all<SqlRow>(q3.sql, q3.params, { partOf: key }), key);
     }
     return await kpiRows(window, sel, by, key, { opened, closed, backlog }, km);
