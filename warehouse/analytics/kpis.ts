@@ -8,7 +8,7 @@ import { buildBacklogPartsQuery, buildClosedPartsQuery, buildKmDurationsQuery, b
 import { appliedFilter, compareLabels, isPeriod, type CaseFilter, type CaseScope, type CaseSelection, type CaseWindow, type Dimension } from '../queries/case-predicates.ts';
 import { measure, MEASURES, type DurationMeasure, type Measure, type MeasureValues } from '../queries/measures.ts';
 import { SortedKmWalk, type KmSummary } from '../stats/kaplan-meier.ts';
-import { GroupDurationsSort, GroupScatter, SortedRunsMerge } from '../stats/sort-durations.ts';
+import { GroupDurationsSort, GroupScatter, TaggedRunsSort } from '../stats/sort-durations.ts';
 import { DoubleArena, listsTogether } from '../double-arena.ts';
 import { foldCohortParts, type FoldedGroup } from './cohort-parts.ts';
 import { checkCellBudget, resolveSelection } from './dimensions.ts';
@@ -205,7 +205,7 @@ async function kpiRows(
 /**
  * One Kaplan–Meier measure of the registry for several groupings of the same cases at once, each
  * grouping a subset of `finest`'s dimensions: the finest grouping's durations are read and sorted
- * once, and each coarser group is walked over its leaves' values in the merged order. A case is in
+ * together once, and each coarser group is walked over its leaves' values in that order. A case is in
  * exactly one leaf (a case without an area is in "(no area)"), so a group's observations are
  * exactly those computeKpis(grouping) reads, in the order a sort of them would give: the figure
  * is computeKpis's to the bit. For a caller that wants one statistic over many
@@ -235,24 +235,23 @@ export async function kmMeasureByGroupings(
   const sel = await resolveSelection(wh, window, { filter, area_kind: opts.area_kind, scope: opts.scope });
   const q = buildKmDurationsQuery(finest, sel, m.duration);
   const leaves = new DoubleArena();
-  const merges: SortedRunsMerge[] = [];
+  const sorts: TaggedRunsSort[] = [];
   const out = new Map<string, Map<string, number | null>>();
   try {
     const listed = await wh.allWithLists(q.sql, q.params, ['ends', 'censored'] as const, { arena: leaves });
     const pacer = new Pacer(VALUES_PER_TURN);
-    // Each leaf's lists sorted once, in place, then all the leaves' merged once, each value noting
-    // its leaf (SortedRunsMerge); each cut's groups are dealt their values from that order, so
-    // sorted (GroupScatter). Copying each group's parts together and sorting them again, for each
-    // of the cuts, was most of a large city's public release.
-    for (const leaf of listed) await pacer.run(new GroupDurationsSort(leaf));
-    const mergeLeaves = async (runs: Float64Array[]) => {
-      const merge = new SortedRunsMerge(runs);
-      merges.push(merge);
-      await pacer.run(merge);
-      return merge;
+    // All the leaves' values sorted together once, each value noting its leaf (TaggedRunsSort);
+    // each cut's groups are dealt their values from that order, so sorted (GroupScatter).
+    // Copying each group's parts together and sorting them again, for each of the cuts, was most
+    // of a large city's public release; sorting each leaf and merging them, most of the rest.
+    const sortLeaves = async (runs: Float64Array[]) => {
+      const sort = new TaggedRunsSort(runs);
+      sorts.push(sort);
+      await pacer.run(sort);
+      return sort;
     };
-    const ends = await mergeLeaves(listed.map((l) => l.ends));
-    const censored = await mergeLeaves(listed.map((l) => l.censored));
+    const ends = await sortLeaves(listed.map((l) => l.ends));
+    const censored = await sortLeaves(listed.map((l) => l.censored));
     for (const grouping of groupings) {
       const groupOf = new Int32Array(listed.length);
       const keys: string[] = [];
@@ -266,7 +265,7 @@ export async function kmMeasureByGroupings(
       // The cut's groups' values, in memory given back once they are walked.
       const pooled = new DoubleArena();
       try {
-        const deal = async (merged: SortedRunsMerge, size: (leaf: (typeof listed)[number]) => number) => {
+        const deal = async (merged: TaggedRunsSort, size: (leaf: (typeof listed)[number]) => number) => {
           const counts = new Array<number>(keys.length).fill(0);
           listed.forEach((leaf, i) => (counts[groupOf[i]] += size(leaf)));
           const outs = counts.map((n) => pooled.alloc(n));
@@ -288,7 +287,7 @@ export async function kmMeasureByGroupings(
     }
   } finally {
     leaves.release();
-    for (const merge of merges) merge.release();
+    for (const sort of sorts) sort.release();
   }
   return out;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DurationSort, GroupDurationsSort, GroupScatter, sortDurations, SortedRunsMerge } from './sort-durations.ts';
+import { DurationSort, GroupDurationsSort, GroupScatter, sortDurations, TaggedRunsSort } from './sort-durations.ts';
 import { seededRandom } from './random.ts';
 
 /** The built-in sort's answer, compared value by value (Object.is: -0 and NaN too). */
@@ -93,36 +93,48 @@ describe('sortDurations', () => {
   });
 });
 
-describe('SortedRunsMerge and GroupScatter (a group pooled from sorted parts)', () => {
-  it('merges sorted runs into their sort, each value tagged with its run, and deals any union of runs out in order, in steps', () => {
+describe('TaggedRunsSort and GroupScatter (a group pooled from parts)', () => {
+  it('sorts runs together as the built-in sort, each value tagged with its run, stably, and deals any union of runs out in order, in steps', () => {
     const rnd = seededRandom(113018);
     for (let g = 0; g < 200; g++) {
-      // One run to hundreds, some empty, ties within and across runs.
+      // One run to hundreds, some empty, ties within and across runs, in no order; some long
+      // runs of values sharing a high word out of order (g % 7), with ties (g % 14), some values only the built-in
+      // sort orders (g % 11: negative, -0, ∞, NaN).
       const count = g % 9 === 0 ? 1 : 1 + Math.floor(rnd() * (g % 3 ? 10 : 300));
       const distinct = 1 + Math.floor(rnd() * (g % 2 ? 6 : 1_000_000));
-      const runs = Array.from({ length: count }, () =>
-        Float64Array.from({ length: rnd() < 0.15 ? 0 : Math.floor(rnd() * 200) }, () => Math.floor(rnd() ** 2 * distinct) * 0.25).sort());
-      const merge = new SortedRunsMerge(runs);
+      const odd = [-1, -0, 0, Number.POSITIVE_INFINITY, Number.NaN, 3.5];
+      const value = () => (g % 11 === 0 && rnd() < 0.1 ? odd[Math.floor(rnd() * odd.length)] : g % 14 === 0 ? 1e9 + Math.floor(rnd() * 4) * 1e-4 : g % 7 === 0 ? 1e9 + rnd() * 1e-3 : Math.floor(rnd() ** 2 * distinct) * 0.25);
+      const runs = Array.from({ length: count }, () => Float64Array.from({ length: rnd() < 0.15 ? 0 : Math.floor(rnd() * 200) }, value));
+      const sort = new TaggedRunsSort(runs);
       try {
-        if (!merge.done) expect(() => merge.values).toThrow(/not done/);
-        const budget = 1 + (g % 50);
-        while (!merge.done) expect(merge.advance(budget)).toBeLessThanOrEqual(budget);
-        const all = Float64Array.from(runs.flatMap((r) => [...r])).sort();
-        expect([...merge.values], `case ${g}`).toEqual([...all]);
-        // Each run's values, picked out by their tags, are that run.
-        runs.forEach((r, k) => expect([...merge.values].filter((_, i) => merge.tags[i] === k), `case ${g} run ${k}`).toEqual([...r]));
+        if (!sort.done) expect(() => sort.values).toThrow(/not done/);
+        const budget = 1 + (g % 50) * 7;
+        let over = 0;
+        while (!sort.done) over = Math.max(over, sort.advance(budget));
+        expect(over).toBeLessThanOrEqual(budget);
+        expectSortedAsBuiltin(Float64Array.from(runs.flatMap((r) => [...r])), sort.values);
+        // Each run's values, picked out by their tags, are that run sorted; equal values keep
+        // their runs' order (the tags of a tie never go down).
+        const byRun = runs.map(() => [] as number[]);
+        sort.tags.forEach((k, i) => byRun[k].push(sort.values[i]));
+        runs.forEach((r, k) => expectSortedAsBuiltin(r, Float64Array.from(byRun[k])));
+        let unstableAt = -1;
+        for (let i = 1; i < sort.values.length && unstableAt < 0; i++) {
+          if (Object.is(sort.values[i], sort.values[i - 1]) && sort.tags[i] < sort.tags[i - 1]) unstableAt = i;
+        }
+        expect(unstableAt, `case ${g}: a tie's tags go down`).toBe(-1);
         // Runs dealt to a few groups: each group's values are its runs' together, sorted, filling
-        // the group's array exactly (it starts as NaN: a value not written would show).
+        // the group's array exactly (it starts as a marker: a value not written would show).
         const groups = 1 + Math.floor(rnd() * 4);
         const groupOf = Int32Array.from(runs, () => Math.floor(rnd() * groups));
         const sizes = new Array<number>(groups).fill(0);
         runs.forEach((r, k) => (sizes[groupOf[k]] += r.length));
-        const outs = sizes.map((n) => new Float64Array(n).fill(Number.NaN));
-        const scatter = new GroupScatter(merge.values, merge.tags, groupOf, outs);
+        const outs = sizes.map((n) => new Float64Array(n).fill(-12345.5));
+        const scatter = new GroupScatter(sort.values, sort.tags, groupOf, outs);
         while (!scatter.done) scatter.advance(budget);
-        outs.forEach((o, q) => expect([...o], `case ${g} group ${q}`).toEqual([...Float64Array.from(runs.filter((_, k) => groupOf[k] === q).flatMap((r) => [...r])).sort()]));
+        outs.forEach((o, q) => expectSortedAsBuiltin(Float64Array.from(runs.filter((_, k) => groupOf[k] === q).flatMap((r) => [...r])), o));
       } finally {
-        merge.release();
+        sort.release();
       }
     }
   });

@@ -231,68 +231,70 @@ export class GroupDurationsSort {
 }
 
 /**
- * Sorted runs merged into one sorted array, each value tagged with the run it came from, in
- * steps: the runs are copied side by side, then adjacent runs are merged pairwise, pass after
- * pass, between two buffers (⌈log₂ runs⌉ passes, each a plain sequential merge). Each run must be
- * sorted ascending, without -0 or NaN (durations are whole microseconds from 0 up, in seconds);
- * the values then come out as `Float64Array.prototype.sort` of the runs together would give them.
- * Merged once, the values of any union of runs come out in order by one pass over the tags
- * (GroupScatter): what kmMeasureByGroupings needs for each of its cuts. Its buffers are its own
- * (reused memory, double-arena.ts): the one the merge ends in is held until `release()`, the other
- * given back as soon as it is done.
+ * The values of several runs sorted together, each tagged with the run it came from, in steps:
+ * the runs are copied side by side with their tags, then radix-sorted on the high word as
+ * DurationSort sorts (three 11-bit digits, a digit every value shares skipped), the tags moving
+ * with the values, then each run of values sharing a high word is sorted in place. The sort is
+ * stable: equal values keep the order of their runs, and a run's own order. The values come out
+ * as `Float64Array.prototype.sort` of the runs together would give them; anything it cannot
+ * order by bits (a negative value, -0, ∞, NaN: none come from the warehouse) is sorted at once by
+ * value, then run and place. Sorted once, the values of any union of runs come out in order by
+ * one pass over the tags (GroupScatter): what kmMeasureByGroupings needs for each of its cuts.
+ * It replaced sorting each run and merging the runs pairwise (⌈log₂ runs⌉ passes): on the
+ * bench's 5M cases, a public release's 108 leaves took 0.3 s to sort and 0.6 s to merge.
+ * Its buffers are its own (reused memory, double-arena.ts): the pair the sort ends in is held
+ * until `release()`, the other given back as soon as it is done.
  */
-export class SortedRunsMerge {
-  /** Two buffers, each in an arena of its own, so the one not holding the result can go back early. */
+export class TaggedRunsSort {
+  /** Two pairs of buffers, each in an arena of its own, so the one not holding the result can go back early. */
   private readonly arenas = [new DoubleArena(), new DoubleArena()];
+  private readonly runs: readonly Float64Array[];
+  private readonly n: number;
   private a: Float64Array;
-  private b: Float64Array;
   private ta: Int32Array;
-  private tb: Int32Array;
+  private b: Float64Array | null = null;
+  private tb: Int32Array | null = null;
   /** Which arena holds `a` and `ta`. */
   private side = 0;
-  /** Where each run of `a` starts, and its end. */
-  private bounds: number[];
-  /** The bounds of the pass being written into `b`. */
-  private next: number[] = [0];
-  /** The pair of runs being merged (runs 2·pair and 2·pair + 1), and where it has got. */
-  private pair = 0;
-  private i = -1;
-  private j = 0;
-  private o = 0;
+  private readonly counts = Array.from({ length: DIGITS }, () => new Uint32Array(DIGIT));
+  /** The digits that vary, in the order they are scattered. */
+  private digits: number[] = [];
+  private phase: 'copy' | 'count' | 'scatter' | 'runs' = 'copy';
+  private at = 0;
+  /** The copy phase: the run being copied, and how far. */
+  private run = 0;
+  private inRun = 0;
+  /** The runs phase: where the current run of a shared high word began, and whether it has been in order so far. */
+  private runStart = 0;
+  private runInOrder = true;
   done = false;
 
   constructor(runs: readonly Float64Array[]) {
-    const n = runs.reduce((s, r) => s + r.length, 0);
-    [this.a, this.ta] = this.buffers(0, n);
-    this.bounds = [0];
-    let at = 0;
-    for (const [k, r] of runs.entries()) {
-      if (r.length === 0) continue;
-      this.a.set(r, at);
-      this.ta.fill(k, at, at + r.length);
-      at += r.length;
-      this.bounds.push(at);
+    this.runs = runs;
+    this.n = runs.reduce((s, r) => s + r.length, 0);
+    [this.a, this.ta] = this.buffers(0);
+    if (this.n === 0 || !LITTLE_ENDIAN) {
+      this.copyAll();
+      this.byComparison();
     }
-    if (this.bounds.length > 2) [this.b, this.tb] = this.buffers(1, n);
-    else [this.b, this.tb, this.done] = [this.a, this.ta, true];
   }
 
   /** n values and n tags (the tags on the same kept memory, two to a number). */
-  private buffers(side: number, n: number): [Float64Array, Int32Array] {
-    const values = this.arenas[side].alloc(n);
-    const t = this.arenas[side].alloc(Math.ceil(n / 2));
-    return [values, new Int32Array(t.buffer, t.byteOffset, n)];
+  private buffers(side: number): [Float64Array, Int32Array] {
+    const values = this.arenas[side].alloc(this.n);
+    const t = this.arenas[side].alloc(Math.ceil(this.n / 2));
+    return [values, new Int32Array(t.buffer, t.byteOffset, this.n)];
   }
 
-  /** The merged values (only once `done`). */
+  /** The sorted values (only once `done`). */
   get values(): Float64Array {
-    if (!this.done) throw new Error('SortedRunsMerge: not done yet');
+    if (!this.done) throw new Error('TaggedRunsSort: not done yet');
     return this.a;
   }
 
-  /** Each merged value's run: its index in the runs given (only once `done`). */
+  /** Each sorted value's run: its index in the runs given (only once `done`). */
   get tags(): Int32Array {
-    if (!this.done) throw new Error('SortedRunsMerge: not done yet');
+    if (!this.done) throw new Error('TaggedRunsSort: not done yet');
     return this.ta;
   }
 
@@ -301,61 +303,160 @@ export class SortedRunsMerge {
     for (const arena of this.arenas) arena.release();
   }
 
-  /** Merges about `budget` values; returns how many. */
+  /** Sorts about `budget` values' work; returns how much it did. */
   advance(budget: number): number {
+    if (this.done) return 0;
+    const step = Math.max(1, budget);
+    if (this.phase === 'copy') return this.copy(step);
+    const from = this.at;
+    const end = Math.min(this.n, from + step);
+    if (this.phase === 'count') this.count(from, end);
+    else if (this.phase === 'scatter') this.scatter(from, end);
+    else this.sortRuns(from, end);
+    this.at = end;
+    if (end === this.n && !this.done) this.nextPhase();
+    return end - from;
+  }
+
+  /** The runs side by side, each value with its run's index. */
+  private copy(budget: number): number {
     let work = 0;
-    while (!this.done && work < budget) {
-      const { a, b, ta, tb, bounds } = this;
-      if (2 * this.pair >= bounds.length - 1) {
-        // A pass is over: its output is the next pass's input.
-        [this.a, this.b, this.ta, this.tb] = [b, a, tb, ta];
-        this.side = 1 - this.side;
-        this.bounds = this.next;
-        this.next = [0];
-        this.pair = 0;
-        if (this.bounds.length <= 2) {
-          this.done = true;
-          // The other buffer is free: back for reuse now, not when the merged values are.
-          this.arenas[1 - this.side].release();
-        }
-        continue;
-      }
-      const s = bounds[2 * this.pair];
-      const m = bounds[2 * this.pair + 1];
-      // The last run of an odd number is copied through.
-      const e = 2 * this.pair + 2 < bounds.length ? bounds[2 * this.pair + 2] : m;
-      if (this.i < 0) {
-        this.i = s;
-        this.j = m;
-        this.o = s;
-      }
-      let { i, j, o } = this;
-      const end = Math.min(e, o + Math.max(1, budget - work));
-      while (o < end) {
-        if (j >= e || (i < m && a[i] <= a[j])) {
-          b[o] = a[i];
-          tb[o++] = ta[i++];
-        } else {
-          b[o] = a[j];
-          tb[o++] = ta[j++];
-        }
-      }
-      work += o - this.o;
-      this.i = i;
-      this.j = j;
-      this.o = o;
-      if (o === e) {
-        this.next.push(e);
-        this.pair++;
-        this.i = -1;
+    while (work < budget && this.run < this.runs.length) {
+      const r = this.runs[this.run];
+      const take = Math.min(r.length - this.inRun, budget - work);
+      this.a.set(r.subarray(this.inRun, this.inRun + take), this.at);
+      this.ta.fill(this.run, this.at, this.at + take);
+      this.at += take;
+      this.inRun += take;
+      work += take;
+      if (this.inRun === r.length) {
+        this.run++;
+        this.inRun = 0;
       }
     }
+    if (this.run === this.runs.length) {
+      this.phase = 'count';
+      this.at = 0;
+    }
     return work;
+  }
+
+  private copyAll(): void {
+    while (this.phase === 'copy') this.copy(Infinity);
+  }
+
+  private count(from: number, end: number): void {
+    const w = words(this.a);
+    const [c0, c1, c2] = this.counts;
+    for (let i = from; i < end; i++) {
+      const h = w[2 * i + 1];
+      c0[h & MASK]++;
+      c1[(h >>> BITS) & MASK]++;
+      c2[h >>> (2 * BITS)]++;
+    }
+  }
+
+  private scatter(from: number, end: number): void {
+    const { a, ta } = this;
+    if (!this.b) [this.b, this.tb] = this.buffers(1 - this.side);
+    const b = this.b;
+    const tb = this.tb!;
+    const w = words(a);
+    const d = this.digits[0];
+    const starts = this.counts[d];
+    const shift = d * BITS;
+    for (let i = from; i < end; i++) {
+      const k = starts[(w[2 * i + 1] >>> shift) & MASK]++;
+      b[k] = a[i];
+      tb[k] = ta[i];
+    }
+  }
+
+  /** Sorts each run of values sharing a high word (now adjacent) that closes in [from, end), stably. */
+  private sortRuns(from: number, end: number): void {
+    const { a, ta, n } = this;
+    const w = words(a);
+    for (let i = Math.max(from, 1); i <= end; i++) {
+      if (i < n && w[2 * i + 1] === w[2 * i - 1]) {
+        if (a[i] < a[i - 1]) this.runInOrder = false;
+        continue;
+      }
+      const s = this.runStart;
+      if (!this.runInOrder) {
+        // Insertion sort, stable (only a greater value moves up): a run is values within a
+        // millionth of each other, a handful in any real set of durations.
+        for (let j = s + 1; j < i; j++) {
+          const v = a[j];
+          const t = ta[j];
+          let k = j - 1;
+          while (k >= s && a[k] > v) {
+            a[k + 1] = a[k];
+            ta[k + 1] = ta[k];
+            k--;
+          }
+          a[k + 1] = v;
+          ta[k + 1] = t;
+        }
+      }
+      this.runStart = i;
+      this.runInOrder = true;
+    }
+  }
+
+  /** Values no duration has (negative, -0, ∞, NaN), or a machine of the other byte order: sorted at once by comparison, stably. */
+  private byComparison(): void {
+    const { a, ta, n } = this;
+    const order = Array.from({ length: n }, (_, i) => i);
+    // Float64Array.prototype.sort's order: -0 before +0, NaN last.
+    const rank = (x: number) => (Number.isNaN(x) ? 1 : 0);
+    order.sort((i, j) => rank(a[i]) - rank(a[j]) || (a[i] < a[j] ? -1 : a[i] > a[j] ? 1 : Object.is(a[i], -0) && Object.is(a[j], 0) ? -1 : Object.is(a[i], 0) && Object.is(a[j], -0) ? 1 : i - j));
+    const v = Float64Array.from(order, (i) => a[i]);
+    const t = Int32Array.from(order, (i) => ta[i]);
+    a.set(v);
+    ta.set(t);
+    this.done = true;
+  }
+
+  private nextPhase(): void {
+    const n = this.n;
+    this.at = 0;
+    if (this.phase === 'count') {
+      // The top digit's top buckets hold everything with the sign bit, ∞ and NaN.
+      const top = this.counts[DIGITS - 1];
+      let notFinite = 0;
+      for (let v = NOT_FINITE_HI >>> (2 * BITS); v < DIGIT; v++) notFinite += top[v];
+      if (notFinite > 0) return this.byComparison();
+      for (const [d, c] of this.counts.entries()) {
+        if (c.some((x) => x === n)) continue;
+        let sum = 0;
+        for (let v = 0; v < DIGIT; v++) {
+          const k = c[v];
+          c[v] = sum;
+          sum += k;
+        }
+        this.digits.push(d);
+      }
+      this.phase = this.digits.length ? 'scatter' : 'runs';
+      return;
+    }
+    if (this.phase === 'scatter') {
+      // Scattered: the buffer pairs swap, and on to the next digit, then the runs.
+      [this.a, this.b, this.ta, this.tb] = [this.b!, this.a, this.tb!, this.ta];
+      this.side = 1 - this.side;
+      this.digits.shift();
+      if (this.digits.length) return;
+      this.phase = 'runs';
+      return;
+    }
+    this.done = true;
+    // The other pair is free: back for reuse now, not when the sorted values are.
+    if (this.b) this.arenas[1 - this.side].release();
+    this.b = this.tb = null;
   }
 }
 
 /**
- * Tagged values in order (SortedRunsMerge) dealt out to groups of their runs, in steps: each
+ * Tagged values in order (TaggedRunsSort) dealt out to groups of their runs, in steps: each
  * group's array (`outs[group]`, sized to its runs' values) receives its values in the same order,
  * so sorted. One pass, where sorting each group again cost a radix sort per cut.
  */
