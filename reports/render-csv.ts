@@ -2,12 +2,26 @@
 import { nextTurn, TURN_SIZE } from '../warehouse/turns.ts';
 import { isoInZone, type ReportContent } from './definitions.ts';
 
+/** Characters that make a cell quoted. */
+const NEEDS_QUOTES = /[",\r\n]/;
+
 function cell(v: unknown): string {
   if (v === null || v === undefined) return '';
-  const s = typeof v === 'number' ? (Number.isFinite(v) ? String(v) : '') : String(v);
-  // Quote when needed; prefix formula-looking text so spreadsheets do not execute it.
-  const safe = /^[=+\-@\t\r]/.test(s) && typeof v !== 'number' ? `'${s}` : s;
-  return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
+  // A number is never quoted nor prefixed (a negative one is not a formula): most cells of a
+  // large export, written without a pattern test.
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : '';
+  const s = String(v);
+  // Prefix formula-looking text (= + - @ tab CR first) so spreadsheets do not execute it; quote when needed.
+  const c = s.charCodeAt(0);
+  const safe = c === 61 || c === 43 || c === 45 || c === 64 || c === 9 || c === 13 ? `'${s}` : s;
+  return NEEDS_QUOTES.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
+}
+
+/** One row's cells, comma-separated, with its line end. */
+function line(r: Record<string, unknown>, columns: readonly string[]): string {
+  let out = cell(r[columns[0]]);
+  for (let k = 1; k < columns.length; k++) out += ',' + cell(r[columns[k]]);
+  return out + '\r\n';
 }
 
 export function toCsv(rows: readonly Record<string, unknown>[], columns?: readonly string[]): string {
@@ -25,7 +39,8 @@ export async function* csvChunks(rows: readonly Record<string, unknown>[], colum
   yield columns.map(cell).join(',') + '\r\n';
   for (let i = 0; i < rows.length; i += size) {
     let out = '';
-    for (const r of rows.slice(i, i + size)) out += columns.map((c) => cell(r[c])).join(',') + '\r\n';
+    const end = Math.min(rows.length, i + size);
+    for (let r = i; r < end; r++) out += line(rows[r], columns);
     yield out;
     await nextTurn();
   }

@@ -17,6 +17,7 @@ import { computeKpis } from '../warehouse/analytics/kpis.ts';
 import { publicKpis } from '../warehouse/analytics/public-kpis.ts';
 import { DEFAULT_POLICY } from '../warehouse/privacy/policy.ts';
 import { formatValue } from '../dashboard/src/lib/format.ts';
+import { seededRandom } from '../warehouse/stats/random.ts';
 import { buildReport, BUILT_IN_REPORTS, isoInZone, type ReportContent, type ReportSpec } from './definitions.ts';
 import { renderPdf } from './render-pdf.ts';
 import { csvFiles, toCsv } from './render-csv.ts';
@@ -310,6 +311,27 @@ describe('isoInZone and toCsv', () => {
     expect(isoInZone('2026-03-08T06:59:00Z', NY)).toBe('2026-03-08T01:59:00-05:00');
     expect(isoInZone('2026-03-08T07:00:00Z', NY)).toBe('2026-03-08T03:00:00-04:00');
     expect(isoInZone('2026-11-15T12:00:00Z', 'Asia/Kolkata')).toBe('2026-11-15T17:30:00+05:30');
+  });
+  it('writes every instant as Intl reads it in the zone (days, leap years, centuries, DST, odd offsets), whole seconds, 1970–2100', () => {
+    const rnd = seededRandom(20261201);
+    const zones = ['UTC', NY, 'America/Los_Angeles', 'Europe/London', 'Asia/Kathmandu', 'America/St_Johns', 'Australia/Lord_Howe', 'Pacific/Chatham', 'Pacific/Kiritimati'];
+    const parts = (ms: number, timeZone: string) => Object.fromEntries(new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', timeZoneName: 'longOffset' })
+      .formatToParts(new Date(ms)).map((x) => [x.type, x.value]));
+    // 1970 to 2100 (offsets of whole minutes: before, some zones' local mean times had seconds),
+    // and the days around 2000-02-29 and 2100-02-28 (the century rules).
+    const instants = [
+      ...Array.from({ length: 3000 }, () => Date.UTC(1970, 0, 1) + Math.floor(rnd() * (Date.UTC(2100, 0, 1) - Date.UTC(1970, 0, 1)))),
+      ...[Date.UTC(2000, 1, 28), Date.UTC(2100, 1, 27)].flatMap((d) => Array.from({ length: 96 }, (_, h) => d + h * 1_800_000 + 999)),
+    ];
+    for (const timeZone of zones) {
+      for (const ms of instants) {
+        const p = parts(ms, timeZone);
+        const offset = p.timeZoneName === 'GMT' ? '+00:00' : p.timeZoneName.slice(3);
+        const want = `${Number(p.year)}-${p.month}-${p.day}T${p.hour}:${p.minute}:${p.second}${offset}`;
+        const got = isoInZone(new Date(ms).toISOString(), timeZone);
+        if (got !== want) expect(`${timeZone} ${new Date(ms).toISOString()}: ${got}`).toBe(`${timeZone} ${new Date(ms).toISOString()}: ${want}`);
+      }
+    }
   });
   it('quotes what needs quoting and defuses spreadsheet formulas', () => {
     expect(toCsv([{ a: 'x,y', b: 'say "hi"', c: null, d: 1.5, e: '=SUM(A1)' }])).toBe('a,b,c,d,e\r\n"x,y","say ""hi""",,1.5,\'=SUM(A1)\r\n');

@@ -116,3 +116,46 @@ describe('Warehouse.appendIntegers', () => {
     }
   });
 });
+
+describe('Warehouse.allAsJson', () => {
+  it('reads text, whole numbers, doubles, booleans and NULLs exactly as all() does, in the rows\' order, over many chunks, under the row cap', async () => {
+    const wh = await Warehouse.open(':memory:');
+    // Text JSON must escape (quotes, backslashes, control characters, non-ASCII, long values),
+    // doubles that must come back to the bit, and rows numbered in an order that is not the
+    // table's (rn from a descending sort), over 5,000 rows (three JSON texts of 2,048 rows).
+    const texts = [`'plain'`, `'say "hi"'`, `'back\\slash'`, `'tab' || chr(9) || 'nl' || chr(10) || 'cr' || chr(13)`, `'ünïcödé – 😀'`, `repeat('long ', 40)`, `''`, `'=1+2,x'`, 'NULL'];
+    const doubles = ['0.1 + 0.2', '1e-7', '-0.0', '123456789.123456789', '1/3', '2.0', '-1e300', '5e-324', 'NULL'];
+    const sql = `SELECT t, n, d, b, row_number() OVER (ORDER BY i DESC) AS rn FROM (
+      SELECT i, (CASE i % ${texts.length} ${texts.map((x, k) => `WHEN ${k} THEN ${x}`).join(' ')} END) || CASE WHEN i % 5 = 0 THEN '' ELSE i::VARCHAR END AS t,
+             CASE WHEN i % 11 = 0 THEN NULL ELSE (i * 7919 - 20000)::INTEGER END AS n,
+             (CASE i % ${doubles.length} ${doubles.map((x, k) => `WHEN ${k} THEN ${x}`).join(' ')} END)::DOUBLE * (1 + i) AS d,
+             CASE WHEN i % 13 = 0 THEN NULL ELSE i % 2 = 0 END AS b
+      FROM range(5000) r(i))
+      ORDER BY rn`;
+    try {
+      const want = (await wh.all<Record<string, unknown>>(sql)).map(({ rn: _rn, ...r }) => r);
+      const got = await wh.allAsJson<Record<string, unknown>>(sql, {}, ['t', 'n', 'd', 'b']);
+      expect(got).toHaveLength(5000);
+      // Object.is, value by value: -0 and the last bit of every double too.
+      let same = true;
+      for (let i = 0; i < want.length && same; i++) for (const k of ['t', 'n', 'd', 'b']) same &&= Object.is(got[i][k], want[i][k]);
+      expect(same).toBe(true);
+      expect(got).toEqual(want);
+      expect(Object.keys(got[0])).toEqual(['t', 'n', 'd', 'b']);
+      // The row cap: exactly the cap is answered, one row fewer allowed is refused.
+      const exact = await wh.readers({ connections: 1, maxQueryRows: 5000 });
+      const under = await wh.readers({ connections: 1, maxQueryRows: 4999 });
+      try {
+        expect(await exact.allAsJson(sql, {}, ['t'])).toHaveLength(5000);
+        await expect(under.allAsJson(sql, {}, ['t'])).rejects.toThrow(/more than 4,?999/);
+        // The stream was ended: the connection answers the next question.
+        expect(await under.one<{ x: number }>('SELECT 1 AS x')).toEqual({ x: 1 });
+      } finally {
+        exact.close();
+        under.close();
+      }
+    } finally {
+      wh.close();
+    }
+  });
+});

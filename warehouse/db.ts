@@ -239,6 +239,9 @@ function readDoubleLists(vector: duckdbBindings.Vector, rows: number, arena?: Do
   return out;
 }
 
+/** Rows per JSON text of `allAsJson`: half a megabyte of a case list's rows, parsed in a few milliseconds. */
+const RN_CHUNK = 2048;
+
 /** Rows of a streamed answer converted per turn of the event loop (`all`): a few milliseconds' work. */
 export const ROWS_PER_TURN = 256;
 
@@ -453,6 +456,48 @@ export class Warehouse {
         if (counted.add(rows, from) > cap) {
           await conn.run('SELECT 1');
           throw new TooManyRowsError(cap, opts.what ?? 'rows from the warehouse');
+        }
+      }
+      return rows;
+    });
+  }
+
+  /**
+   * Rows as `all` gives them, for a long answer of text (a case list's download), read as JSON
+   * that DuckDB writes: `sql` must number its rows in order in a column `rn` (1, 2, …); the rows'
+   * `columns` come back as one JSON array of arrays per RN_CHUNK rows, parsed here, so a chunk
+   * crosses into JavaScript as one string. `all` reads each text value over 12 bytes with a call
+   * into DuckDB of its own: on the bench's 5M cases, 4 weeks of case rows (385,250, 17 columns,
+   * 8 text and 5 times as text) took 10–14 s that way, 3.4 s this way. Only for columns of JSON's
+   * own types — VARCHAR, INTEGER, DOUBLE (finite), BOOLEAN, and NULL — whose values JSON.parse
+   * gives back exactly as `all` converts them (db.test.ts compares the two). The same row cap as `all`.
+   */
+  async allAsJson<T = Row>(sql: string, params: Params, columns: readonly string[], opts: ReadOptions = {}): Promise<T[]> {
+    const cap = Math.min(opts.maxRows ?? Infinity, this.limits.maxQueryRows);
+    const quoted = columns.map((c) => `"${c.replaceAll('"', '""')}"`);
+    const chunked = `SELECT '[' || string_agg(json_array(${quoted.join(', ')})::VARCHAR, ',' ORDER BY rn) || ']' AS rows
+FROM (${sql}) numbered
+GROUP BY (rn - 1) // ${RN_CHUNK}
+ORDER BY (rn - 1) // ${RN_CHUNK}`;
+    return this.withConnection(async (conn) => {
+      const result = await conn.stream(chunked, params);
+      const rows: T[] = [];
+      for (;;) {
+        const chunk = await result.fetchChunk();
+        if (!chunk || chunk.rowCount === 0) break;
+        const texts = chunk.getColumnVector(0);
+        for (let i = 0; i < chunk.rowCount; i++) {
+          // One JSON text per RN_CHUNK rows, parsed in one go (a few milliseconds), a turn between.
+          if (rows.length > 0) await nextTurn();
+          for (const values of JSON.parse(texts.getItem(i) as string) as unknown[][]) {
+            const row: Record<string, unknown> = {};
+            for (let c = 0; c < columns.length; c++) row[columns[c]] = values[c];
+            rows.push(row as T);
+          }
+          if (rows.length > cap) {
+            await conn.run('SELECT 1'); // ends the unread stream before the connection goes back
+            throw new TooManyRowsError(cap, opts.what ?? 'rows from the warehouse');
+          }
         }
       }
       return rows;

@@ -12,6 +12,7 @@ import {
   buildCaseListQuery,
   buildCaseRowQuery,
   buildCaseSurveysQuery,
+  CASE_ROW_COLUMNS,
   CASE_SORTS,
   INTERACTION_COLUMNS_SQL,
   SORT_ORDERS,
@@ -121,8 +122,10 @@ export async function listCases(wh: Warehouse, window: CaseWindow, filter: CaseF
   const offset = r.all ? 0 : (p.page - 1) * p.page_size;
   let rows: CaseRow[] = [];
   if (total > offset) {
-    const q = buildCaseListQuery(m, sel, { sort: p.sort, order: p.order, limit: r.all ? null : p.page_size, offset });
-    rows = await wh.all<CaseRow>(q.sql, q.params);
+    const q = buildCaseListQuery(m, sel, { sort: p.sort, order: p.order, limit: r.all ? null : p.page_size, offset, numbered: r.all });
+    // A download's rows (up to the row cap: hundreds of thousands) are read as JSON text, a chunk
+    // at a time; a page (at most MAX_PAGE_SIZE) as any answer is.
+    rows = r.all ? await wh.allAsJson<CaseRow>(q.sql, q.params, CASE_ROW_COLUMNS) : await wh.all<CaseRow>(q.sql, q.params);
   }
   return {
     measure: m.name,

@@ -62,6 +62,8 @@ export interface CasePage {
   /** Rows to return; null: every matching row (the CSV). */
   limit: number | null;
   offset: number;
+  /** Number the rows in their order, in a column `rn` (1, 2, …): what Warehouse.allAsJson reads a long list by. */
+  numbered?: boolean;
 }
 
 const iso = (expr: string) => `strftime(${expr}, '%Y-%m-%dT%H:%M:%S.%gZ')`;
@@ -115,7 +117,8 @@ SELECT p.case_id, p.service, c.service_code, p.service_group, p.agency, p.channe
        p.hours_to_close::DOUBLE AS hours_to_close,
        p.past_due,
        p.age_days::INTEGER AS age_days,
-       (CASE WHEN c.reopen_count > 0 AND NOT coalesce(c.last_event_at <= $as_of::TIMESTAMPTZ, false) THEN coalesce(r.n, 0) ELSE c.reopen_count END)::INTEGER AS reopen_count
+       (CASE WHEN c.reopen_count > 0 AND NOT coalesce(c.last_event_at <= $as_of::TIMESTAMPTZ, false) THEN coalesce(r.n, 0) ELSE c.reopen_count END)::INTEGER AS reopen_count${page.numbered ? `,
+       row_number() OVER (ORDER BY ${orderBy(page, 'p.')}) AS rn` : ''}
 FROM page p
 JOIN cases c ON c.case_id = p.case_id
 LEFT JOIN reopens r ON r.case_id = p.case_id
