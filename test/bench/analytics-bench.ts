@@ -12,6 +12,8 @@ import { computeHotspots } from '../../warehouse/analytics/hotspots.ts';
 import { computeSurvival } from '../../warehouse/analytics/survival.ts';
 import { computeRepeatLocations } from '../../warehouse/analytics/repeat-locations.ts';
 import { publicKpis } from '../../warehouse/analytics/public-kpis.ts';
+import { CASE_ROW_COLUMNS, listCases } from '../../warehouse/analytics/cases.ts';
+import { csvChunks } from '../../reports/render-csv.ts';
 import { DEFAULT_POLICY } from '../../warehouse/privacy/policy.ts';
 import { addBenchCases, BENCH_YEAR, BENCH_ZONE, prepareBenchCity } from './bench-cases.ts';
 
@@ -19,7 +21,7 @@ export const FULL_SIZES = [1_000_000, 5_000_000, 20_000_000];
 // The quick run: 1M, and a small size so the growth table still has a step.
 export const QUICK_SIZES = [250_000, 1_000_000];
 
-export type AnalysisKey = 'overview' | 'year' | 'by_service' | 'hotspots' | 'survival' | 'repeats' | 'public';
+export type AnalysisKey = 'overview' | 'year' | 'by_service' | 'hotspots' | 'survival' | 'repeats' | 'public' | 'download';
 export interface AnalyticsRun { key: AnalysisKey; label: string; seconds: number; bare_seconds: number; ratio: number; rows_out: number; repeats: number }
 export interface AnalyticsSize {
   cases: number;
@@ -54,6 +56,7 @@ const LABELS: Record<AnalysisKey, string> = {
   hotspots: 'hot-spots, H3 resolution 8, k = 1, whole year (Gi*, FDR, Local Moran)',
   survival: 'survival chart: the curve of time to close, last 12 weeks, every case in one curve',
   repeats: 'repeat locations: H3 resolution 10, 30 days, last 12 weeks (the planners\' map)',
+  download: 'case list download: every case opened in the last 4 weeks, newest first, as CSV (what a manager\'s export of a list reads and writes)',
   public: 'public release: 12 months by service group, service and area, protected, with medians (what /public reads; after a batch, so the dimension lists are read again too)',
 };
 
@@ -144,6 +147,21 @@ async function measureSize(wh: Warehouse, cases: number, log: (l: string) => voi
     return publicKpis(wh, ['service_group', 'service', 'area', 'month'], { period: 'month', policy: DEFAULT_POLICY, timezone: BENCH_ZONE });
   }, () => wh.all(BARE_MONTHS, { from: year.from, to: year.to }), kpiRepeat);
   push('public', release, release.value.tables.reduce((n, t) => n + t.rows.length, 0), kpiRepeat);
+  // The limit: DuckDB writing the same cases' columns to a CSV file itself (COPY … TO).
+  const lastWeeks = { ...window, from: '2026-10-19' };
+  const copyFile = join(tmpdir(), `civic-bench-copy-${process.pid}.csv`);
+  const download = await timePair(async () => {
+    const list = await listCases(wh, lastWeeks, {}, { measure: 'opened', all: true });
+    let bytes = 0;
+    for await (const part of csvChunks(list.rows as unknown as Record<string, unknown>[], CASE_ROW_COLUMNS)) bytes += part.length;
+    return { rows: list.rows.length, bytes };
+  }, () => wh.run(`COPY (SELECT case_id, service_name, service_code, agency, channel, status, strftime(opened_at, '%Y-%m-%dT%H:%M:%S.%gZ') AS opened_at,
+      strftime(first_response_at, '%Y-%m-%dT%H:%M:%S.%gZ') AS first_response_at, strftime(closed_at, '%Y-%m-%dT%H:%M:%S.%gZ') AS closed_at,
+      strftime(cancelled_at, '%Y-%m-%dT%H:%M:%S.%gZ') AS cancelled_at, strftime(due_at, '%Y-%m-%dT%H:%M:%S.%gZ') AS due_at,
+      (epoch_us(closed_at) - epoch_us(opened_at)) / 3.6e9 AS hours_to_close, reopen_count
+    FROM cases WHERE opened_day BETWEEN DATE '2026-10-19' AND DATE '2026-11-15' ORDER BY opened_at DESC, case_id) TO '${copyFile}' (HEADER)`), kpiRepeat);
+  rmSync(copyFile, { force: true });
+  push('download', download, download.value.rows, kpiRepeat);
   return runs;
 }
 
@@ -208,7 +226,7 @@ export function formatAnalyticsBench(b: AnalyticsBench): string {
       `${b.sizes.map((s) => cases(s.cases)).join(' → ')}. Each figure is the best of its runs, each run followed by the limit: ` +
       `DuckDB's own \`median\` of time to close over the same cases grouped by service and week on the stored local day ` +
       `(for the table by service: grouped by service alone; for hot-spots: a count per resolution-8 cell; for the survival curve: the median of every case's time to close, ungrouped; ` +
-      `for repeat locations: a window over the same cases per service and stored resolution-9 cell; for the public release: the median by service and month over the year).`,
+      `for repeat locations: a window over the same cases per service and stored resolution-9 cell; for the public release: the median by service and month over the year; for the download: DuckDB's own \`COPY … TO\` of the same cases' columns as CSV).`,
     '',
     '| analysis | cases | runs | ours s | limit s | ours ÷ limit | rows out |',
     '|---|--:|--:|--:|--:|--:|--:|',
@@ -220,7 +238,7 @@ export function formatAnalyticsBench(b: AnalyticsBench): string {
     const steps = [...new Set(b.growth.map((g) => `${g.from}-${g.to}`))].map((k) => b.growth.find((g) => `${g.from}-${g.to}` === k)!);
     lines.push('', `How cost grows with the cases (× from one size to the next; linear would be the cases' own ×):`, '');
     lines.push(`| | ${steps.map((g) => `${cases(g.from)} → ${cases(g.to)} (cases ×${g.cases_ratio.toFixed(0)})`).join(' | ')} |`, `|---|${steps.map(() => '--:').join('|')}|`);
-    const keys: (AnalysisKey | 'file')[] = ['overview', 'year', 'by_service', 'hotspots', 'survival', 'repeats', 'public', 'file'];
+    const keys: (AnalysisKey | 'file')[] = ['overview', 'year', 'by_service', 'hotspots', 'survival', 'repeats', 'public', 'download', 'file'];
     for (const k of keys) {
       const at = (g: (typeof steps)[number]) => b.growth.find((x) => x.key === k && x.from === g.from && x.to === g.to)!;
       if (k === 'file') {
