@@ -185,7 +185,11 @@ function offsetAt(ms: number, timezone: string): number {
   let off = byZone.get(q);
   if (off === undefined) {
     const p = Object.fromEntries(zoneFormat(timezone).formatToParts(new Date(q * QUARTER_HOUR)).map((x) => [x.type, x.value]));
-    off = Math.round((Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute, +p.second) - q * QUARTER_HOUR) / 60_000);
+    // setUTCFullYear, not Date.UTC, which reads years 0–99 as 1900–1999.
+    const local = new Date(0);
+    local.setUTCFullYear(+p.year, +p.month - 1, +p.day);
+    local.setUTCHours(+p.hour, +p.minute, +p.second, 0);
+    off = Math.round((local.getTime() - q * QUARTER_HOUR) / 60_000);
     if (byZone.size > 100_000) byZone.clear();
     byZone.set(q, off);
   }
@@ -205,6 +209,8 @@ export function isoInZone(instant: string, timezone: string): string {
   const ms = Date.parse(instant);
   if (!Number.isFinite(ms)) return instant;
   const offset = offsetAt(ms, timezone);
+  // No zone is a day off UTC: an offset that is (Intl's years before the common era) is not written.
+  if (!(Math.abs(offset) < 1440)) return instant;
   const local = Math.floor(ms / 1000) + offset * 60;
   const days = Math.floor(local / 86_400);
   const secs = local - days * 86_400;

@@ -26,9 +26,9 @@ function line(r: Record<string, unknown>, columns: readonly string[]): string {
 
 export function toCsv(rows: readonly Record<string, unknown>[], columns?: readonly string[]): string {
   const cols = columns ?? (rows[0] ? Object.keys(rows[0]) : []);
-  const lines = [cols.map(cell).join(',')];
-  for (const r of rows) lines.push(cols.map((c) => cell(r[c])).join(','));
-  return lines.join('\r\n') + '\r\n';
+  let out = cols.map(cell).join(',') + '\r\n';
+  for (const r of rows) out += line(r, cols);
+  return out;
 }
 
 /**

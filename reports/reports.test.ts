@@ -20,7 +20,7 @@ import { formatValue } from '../dashboard/src/lib/format.ts';
 import { seededRandom } from '../warehouse/stats/random.ts';
 import { buildReport, BUILT_IN_REPORTS, isoInZone, type ReportContent, type ReportSpec } from './definitions.ts';
 import { renderPdf } from './render-pdf.ts';
-import { csvFiles, toCsv } from './render-csv.ts';
+import { csvChunks, csvFiles, toCsv } from './render-csv.ts';
 import { checkPdf } from './pdf-check.ts';
 
 // CIVIC_REPORTS_OUT=dir keeps the PDFs there (to look at them: pdftoppm -r 60 -png); else a temp folder, removed.
@@ -332,6 +332,14 @@ describe('isoInZone and toCsv', () => {
         if (got !== want) expect(`${timeZone} ${new Date(ms).toISOString()}: ${got}`).toBe(`${timeZone} ${new Date(ms).toISOString()}: ${want}`);
       }
     }
+  });
+  it('writes every kind of cell: numbers as they are (never prefixed), other text defused and quoted as needed, nothing for null and non-finite numbers', async () => {
+    const row = { a: -5, b: 10n, c: -10n, d: true, e: '', f: '-3', g: Number.NaN, h: Number.POSITIVE_INFINITY, i: -0, j: '@x', k: '\tt', l: 'a,b', m: '=,"x"', n: undefined, o: 'line\nbreak' };
+    const want = `a,b,c,d,e,f,g,h,i,j,k,l,m,n,o\r\n-5,10,'-10,true,,'-3,,,0,'@x,'\tt,"a,b","'=,""x""",,"line\nbreak"\r\n`;
+    expect(toCsv([row])).toBe(want);
+    let streamed = '';
+    for await (const part of csvChunks([row], Object.keys(row))) streamed += part;
+    expect(streamed).toBe(want);
   });
   it('quotes what needs quoting and defuses spreadsheet formulas', () => {
     expect(toCsv([{ a: 'x,y', b: 'say "hi"', c: null, d: 1.5, e: '=SUM(A1)' }])).toBe('a,b,c,d,e\r\n"x,y","say ""hi""",,1.5,\'=SUM(A1)\r\n');

@@ -150,6 +150,13 @@ describe('Warehouse.allAsJson', () => {
         await expect(under.allAsJson(sql, {}, ['t'])).rejects.toThrow(/more than 4,?999/);
         // The stream was ended: the connection answers the next question.
         expect(await under.one<{ x: number }>('SELECT 1 AS x')).toEqual({ x: 1 });
+        // Columns JSON would not give back as they are are refused before the query runs; a
+        // NaN fails the read, and the connection still answers after it.
+        await expect(exact.allAsJson(`SELECT 9007199254740993::BIGINT AS big, 1 AS rn`, {}, ['big'])).rejects.toThrow(/big is BIGINT/);
+        await expect(exact.allAsJson(`SELECT 1.50::DECIMAL(4,2) AS dec, 1 AS rn`, {}, ['dec'])).rejects.toThrow(/dec is DECIMAL/);
+        await expect(exact.allAsJson(`SELECT 'x' AS t`, {}, ['t'])).rejects.toThrow(/no column rn/);
+        await expect(exact.allAsJson(`SELECT CASE WHEN i = 4000 THEN 'NaN'::DOUBLE ELSE i END AS d, i + 1 AS rn FROM range(5000) r(i)`, {}, ['d'])).rejects.toThrow();
+        expect(await exact.one<{ x: number }>('SELECT 1 AS x')).toEqual({ x: 1 });
       } finally {
         exact.close();
         under.close();

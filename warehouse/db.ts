@@ -241,6 +241,8 @@ function readDoubleLists(vector: duckdbBindings.Vector, rows: number, arena?: Do
 
 /** Rows per JSON text of `allAsJson`: half a megabyte of a case list's rows, parsed in a few milliseconds. */
 const RN_CHUNK = 2048;
+/** The column types `allAsJson` reads: JSON writes their values so that JSON.parse gives back what `all` gives. */
+const JSON_TYPES: ReadonlySet<string> = new Set(['VARCHAR', 'BOOLEAN', 'TINYINT', 'SMALLINT', 'INTEGER', 'UTINYINT', 'USMALLINT', 'DOUBLE']);
 
 /** Rows of a streamed answer converted per turn of the event loop (`all`): a few milliseconds' work. */
 export const ROWS_PER_TURN = 256;
@@ -468,11 +470,13 @@ export class Warehouse {
    * `columns` come back as one JSON array of arrays per RN_CHUNK rows, parsed here, so a chunk
    * crosses into JavaScript as one string. `all` reads each text value over 12 bytes with a call
    * into DuckDB of its own: on the bench's 5M cases, 4 weeks of case rows (385,250, 17 columns,
-   * 8 text and 5 times as text) took 10–14 s that way, 3.4 s this way. Only for columns of JSON's
-   * own types — VARCHAR, INTEGER, DOUBLE (finite), BOOLEAN, and NULL — whose values JSON.parse
-   * gives back exactly as `all` converts them (db.test.ts compares the two). The same row cap as `all`.
+   * 8 text and 5 times as text) took 10–14 s that way, 3.4 s this way. Only columns of JSON's
+   * own types (JSON_TYPES), whose values JSON.parse gives back exactly as `all` converts them
+   * (db.test.ts compares the two), are read: any other column is refused before the query runs
+   * (a BIGINT would lose digits, a DECIMAL its scale), and a DOUBLE that is NaN or infinite
+   * fails the read. The same row cap as `all`.
    */
-  async allAsJson<T = Row>(sql: string, params: Params, columns: readonly string[], opts: ReadOptions = {}): Promise<T[]> {
+  async allAsJson<T = Row>(sql: string, params: Params, columns: readonly string[], opts: Omit<ReadOptions, 'partOf'> = {}): Promise<T[]> {
     const cap = Math.min(opts.maxRows ?? Infinity, this.limits.maxQueryRows);
     const quoted = columns.map((c) => `"${c.replaceAll('"', '""')}"`);
     const chunked = `SELECT '[' || string_agg(json_array(${quoted.join(', ')})::VARCHAR, ',' ORDER BY rn) || ']' AS rows
@@ -480,27 +484,38 @@ FROM (${sql}) numbered
 GROUP BY (rn - 1) // ${RN_CHUNK}
 ORDER BY (rn - 1) // ${RN_CHUNK}`;
     return this.withConnection(async (conn) => {
+      const prepared = await conn.prepare(sql);
+      const types = new Map(Array.from({ length: prepared.columnCount }, (_, c) => [prepared.columnName(c), String(prepared.columnType(c))]));
+      const problem =
+        (['rn', ...columns].filter((c) => !types.has(c)).map((c) => `no column ${c}`)[0]) ??
+        columns.flatMap((c) => (JSON_TYPES.has(types.get(c)!) ? [] : [`${c} is ${types.get(c)}, which JSON would not give back as it is`]))[0];
+      if (problem) throw new Error(`allAsJson: ${problem}`);
       const result = await conn.stream(chunked, params);
       const rows: T[] = [];
-      for (;;) {
-        const chunk = await result.fetchChunk();
-        if (!chunk || chunk.rowCount === 0) break;
-        const texts = chunk.getColumnVector(0);
-        for (let i = 0; i < chunk.rowCount; i++) {
-          // One JSON text per RN_CHUNK rows, parsed in one go (a few milliseconds), a turn between.
-          if (rows.length > 0) await nextTurn();
-          for (const values of JSON.parse(texts.getItem(i) as string) as unknown[][]) {
-            const row: Record<string, unknown> = {};
-            for (let c = 0; c < columns.length; c++) row[columns[c]] = values[c];
-            rows.push(row as T);
-          }
-          if (rows.length > cap) {
-            await conn.run('SELECT 1'); // ends the unread stream before the connection goes back
-            throw new TooManyRowsError(cap, opts.what ?? 'rows from the warehouse');
+      let ended = false;
+      try {
+        for (;;) {
+          const chunk = await result.fetchChunk();
+          if (!chunk || chunk.rowCount === 0) break;
+          const texts = chunk.getColumnVector(0);
+          for (let i = 0; i < chunk.rowCount; i++) {
+            // One JSON text per RN_CHUNK rows, parsed in one go (a few milliseconds), a turn between.
+            if (rows.length > 0) await nextTurn();
+            for (const values of JSON.parse(texts.getItem(i) as string) as unknown[][]) {
+              const row: Record<string, unknown> = {};
+              for (let c = 0; c < columns.length; c++) row[columns[c]] = values[c];
+              rows.push(row as T);
+            }
+            if (rows.length > cap) throw new TooManyRowsError(cap, opts.what ?? 'rows from the warehouse');
           }
         }
+        ended = true;
+        return rows;
+      } finally {
+        // A read that stopped early (the cap, a text that did not parse) ends its unread stream
+        // before the connection goes back.
+        if (!ended) await conn.run('SELECT 1');
       }
-      return rows;
     });
   }
 

@@ -265,11 +265,11 @@ export async function kmMeasureByGroupings(
       // The cut's groups' values, in memory given back once they are walked.
       const pooled = new DoubleArena();
       try {
-        const deal = async (merged: TaggedRunsSort, size: (leaf: (typeof listed)[number]) => number) => {
+        const deal = async (sorted: TaggedRunsSort, size: (leaf: (typeof listed)[number]) => number) => {
           const counts = new Array<number>(keys.length).fill(0);
           listed.forEach((leaf, i) => (counts[groupOf[i]] += size(leaf)));
           const outs = counts.map((n) => pooled.alloc(n));
-          await pacer.run(new GroupScatter(merged.values, merged.tags, groupOf, outs));
+          await pacer.run(new GroupScatter(sorted.values, sorted.tags, groupOf, outs));
           return outs;
         };
         const groupEnds = await deal(ends, (l) => l.ends.length);

@@ -62,7 +62,11 @@ export interface CasePage {
   /** Rows to return; null: every matching row (the CSV). */
   limit: number | null;
   offset: number;
-  /** Number the rows in their order, in a column `rn` (1, 2, …): what Warehouse.allAsJson reads a long list by. */
+  /**
+   * Number the rows in their order, in a column `rn` (1, 2, …), and leave them unsorted: the
+   * reader orders them by `rn` (Warehouse.allAsJson, a long list's download), and a third sort of
+   * hundreds of thousands of rows would be for nothing.
+   */
   numbered?: boolean;
 }
 
@@ -121,8 +125,8 @@ SELECT p.case_id, p.service, c.service_code, p.service_group, p.agency, p.channe
        row_number() OVER (ORDER BY ${orderBy(page, 'p.')}) AS rn` : ''}
 FROM page p
 JOIN cases c ON c.case_id = p.case_id
-LEFT JOIN reopens r ON r.case_id = p.case_id
-ORDER BY ${orderBy(page, 'p.')}`;
+LEFT JOIN reopens r ON r.case_id = p.case_id${page.numbered ? '' : `
+ORDER BY ${orderBy(page, 'p.')}`}`;
   return query(sql, { ...rows.params, limit: page.limit ?? 0, offset: page.offset });
 }
 

@@ -159,10 +159,11 @@ GROUP BY ALL`;
 
 /**
  * The opened cohort's parts (cohortPartsQuery over openedCohortRows): the registry's opened and
- * backlog measures, and the lists of the `durations` asked for. With `sinceEver`, every case
- * opened up to the window's end (the backlog's cohort).
+ * backlog measures (a row cut by period keeps the backlog of its own period's cases), and the
+ * lists of the `durations` asked for. A row not cut by period reads its backlog from
+ * buildBacklogPartsQuery.
  */
-export function buildOpenedPartsQuery(by: readonly Dimension[], sel: CaseSelection, o: { sinceEver?: boolean; surveys?: boolean; durations?: readonly KmDuration[] } = {}): CohortPartsQuery {
+export function buildOpenedPartsQuery(by: readonly Dimension[], sel: CaseSelection, o: { surveys?: boolean; durations?: readonly KmDuration[] } = {}): CohortPartsQuery {
   return cohortPartsQuery(openedCohortRows(by, sel, o), 'st', by, ['opened', 'backlog'], { durations: o.durations, held: { surveys: o.surveys } });
 }
 

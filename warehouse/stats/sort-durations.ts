@@ -382,9 +382,13 @@ export class TaggedRunsSort {
         continue;
       }
       const s = this.runStart;
-      if (!this.runInOrder) {
-        // Insertion sort, stable (only a greater value moves up): a run is values within a
-        // millionth of each other, a handful in any real set of durations.
+      // A long run out of order is sorted at once, stably, by comparison (as DurationSort hands
+      // such runs to the built-in sort): a leaf's durations censored within seconds of each
+      // other, in descending order (cases stored by opening), are thousands of values whose
+      // insertion sort held the event loop for seconds.
+      if (!this.runInOrder && i - s > INSERTION) this.sortSpan(s, i);
+      else if (!this.runInOrder) {
+        // Insertion sort, stable (only a greater value moves up): a short run.
         for (let j = s + 1; j < i; j++) {
           const v = a[j];
           const t = ta[j];
@@ -403,17 +407,24 @@ export class TaggedRunsSort {
     }
   }
 
-  /** Values no duration has (negative, -0, ∞, NaN), or a machine of the other byte order: sorted at once by comparison, stably. */
-  private byComparison(): void {
-    const { a, ta, n } = this;
-    const order = Array.from({ length: n }, (_, i) => i);
-    // Float64Array.prototype.sort's order: -0 before +0, NaN last.
+  /**
+   * Values [from, to) sorted by comparison, stably (ties keep their places' order), with their
+   * tags: in the order of Float64Array.prototype.sort (-0 before +0, NaN last).
+   */
+  private sortSpan(from: number, to: number): void {
+    const { a, ta } = this;
+    const order = Array.from({ length: to - from }, (_, k) => from + k);
     const rank = (x: number) => (Number.isNaN(x) ? 1 : 0);
     order.sort((i, j) => rank(a[i]) - rank(a[j]) || (a[i] < a[j] ? -1 : a[i] > a[j] ? 1 : Object.is(a[i], -0) && Object.is(a[j], 0) ? -1 : Object.is(a[i], 0) && Object.is(a[j], -0) ? 1 : i - j));
     const v = Float64Array.from(order, (i) => a[i]);
     const t = Int32Array.from(order, (i) => ta[i]);
-    a.set(v);
-    ta.set(t);
+    a.set(v, from);
+    ta.set(t, from);
+  }
+
+  /** Values no duration has (negative, -0, ∞, NaN), or a machine of the other byte order: all sorted at once by comparison, stably. */
+  private byComparison(): void {
+    this.sortSpan(0, this.n);
     this.done = true;
   }
 
