@@ -29,6 +29,42 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 const words = (a: Float64Array) => new Uint32Array(a.buffer, a.byteOffset, a.length * 2);
 
+/** Adds the high words of values [from, end) to each digit's histogram. */
+function countDigits(w: Uint32Array, from: number, end: number, counts: readonly Uint32Array[]): void {
+  const [c0, c1, c2] = counts;
+  for (let i = from; i < end; i++) {
+    const h = w[2 * i + 1];
+    c0[h & MASK]++;
+    c1[(h >>> BITS) & MASK]++;
+    c2[h >>> (2 * BITS)]++;
+  }
+}
+
+/**
+ * Once n values are counted: null when some value is negative, ∞ or NaN (the top digit's top
+ * buckets hold everything with the sign bit, ∞ and NaN: the built-in order then); else the digits
+ * to scatter, each histogram turned into its buckets' starts (a digit every value shares orders
+ * nothing, and is skipped).
+ */
+function digitsToScatter(counts: readonly Uint32Array[], n: number): number[] | null {
+  const top = counts[DIGITS - 1];
+  let notFinite = 0;
+  for (let v = NOT_FINITE_HI >>> (2 * BITS); v < DIGIT; v++) notFinite += top[v];
+  if (notFinite > 0) return null;
+  const digits: number[] = [];
+  for (const [d, c] of counts.entries()) {
+    if (c.some((x) => x === n)) continue;
+    let sum = 0;
+    for (let v = 0; v < DIGIT; v++) {
+      const k = c[v];
+      c[v] = sum;
+      sum += k;
+    }
+    digits.push(d);
+  }
+  return digits;
+}
+
 /**
  * Sorts a Float64Array ascending, as `Float64Array.prototype.sort` does, in resumable steps:
  * `advance(budget)` does about `budget` values' work and returns how much it did. It sorts the
@@ -96,14 +132,7 @@ export class DurationSort {
   }
 
   private count(from: number, end: number): void {
-    const w = words(this.src);
-    const [c0, c1, c2] = this.counts;
-    for (let i = from; i < end; i++) {
-      const h = w[2 * i + 1];
-      c0[h & MASK]++;
-      c1[(h >>> BITS) & MASK]++;
-      c2[h >>> (2 * BITS)]++;
-    }
+    countDigits(words(this.src), from, end, this.counts);
   }
 
   private scatter(from: number, end: number): void {
@@ -166,22 +195,9 @@ export class DurationSort {
     const n = this.src.length;
     this.at = 0;
     if (this.phase === 'count') {
-      // The top digit's top buckets hold everything with the sign bit, ∞ and NaN.
-      const top = this.counts[DIGITS - 1];
-      let notFinite = 0;
-      for (let v = NOT_FINITE_HI >>> (2 * BITS); v < DIGIT; v++) notFinite += top[v];
-      if (notFinite > 0) return this.builtin();
-      for (const [d, c] of this.counts.entries()) {
-        // A digit every value shares orders nothing; the others become their buckets' starts.
-        if (c.some((x) => x === n)) continue;
-        let sum = 0;
-        for (let v = 0; v < DIGIT; v++) {
-          const k = c[v];
-          c[v] = sum;
-          sum += k;
-        }
-        this.digits.push(d);
-      }
+      const digits = digitsToScatter(this.counts, n);
+      if (!digits) return this.builtin();
+      this.digits = digits;
       this.phase = this.digits.length ? 'scatter' : 'runs';
       return;
     }
@@ -346,14 +362,7 @@ export class TaggedRunsSort {
   }
 
   private count(from: number, end: number): void {
-    const w = words(this.a);
-    const [c0, c1, c2] = this.counts;
-    for (let i = from; i < end; i++) {
-      const h = w[2 * i + 1];
-      c0[h & MASK]++;
-      c1[(h >>> BITS) & MASK]++;
-      c2[h >>> (2 * BITS)]++;
-    }
+    countDigits(words(this.a), from, end, this.counts);
   }
 
   private scatter(from: number, end: number): void {
@@ -432,21 +441,9 @@ export class TaggedRunsSort {
     const n = this.n;
     this.at = 0;
     if (this.phase === 'count') {
-      // The top digit's top buckets hold everything with the sign bit, ∞ and NaN.
-      const top = this.counts[DIGITS - 1];
-      let notFinite = 0;
-      for (let v = NOT_FINITE_HI >>> (2 * BITS); v < DIGIT; v++) notFinite += top[v];
-      if (notFinite > 0) return this.byComparison();
-      for (const [d, c] of this.counts.entries()) {
-        if (c.some((x) => x === n)) continue;
-        let sum = 0;
-        for (let v = 0; v < DIGIT; v++) {
-          const k = c[v];
-          c[v] = sum;
-          sum += k;
-        }
-        this.digits.push(d);
-      }
+      const digits = digitsToScatter(this.counts, n);
+      if (!digits) return this.byComparison();
+      this.digits = digits;
       this.phase = this.digits.length ? 'scatter' : 'runs';
       return;
     }
