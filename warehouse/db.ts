@@ -523,7 +523,8 @@ ORDER BY (rn - 1) // ${RN_CHUNK}`;
     return (await this.all<T>(sql, params))[0];
   }
 
-  async run(sql: string, params: Params = {}): Promise<void> {
+  /** Runs a statement; values bound by name ($name), or by position ($1, $2…) from an array. */
+  async run(sql: string, params: Params | DuckDBValue[] = {}): Promise<void> {
     await this.withConnection((conn) => conn.run(sql, params));
   }
 
