@@ -32,6 +32,8 @@ describe('JSON answers: small ones whole, large ones streamed, the same text eit
       const geo = await f.inject({ url: `/geo/${n}` });
       expect(geo.headers['content-type']).toBe('application/geo+json; charset=utf-8');
       expect(geo.body).toBe(JSON.stringify({ type: 'FeatureCollection', features: rowsOf(n) }));
+      if (n <= TURN_SIZE) expect(geo.headers['content-length']).toBe(String(Buffer.byteLength(geo.body)));
+      else expect(geo.headers['transfer-encoding']).toBe('chunked');
     }
     await f.close();
   });

@@ -2,7 +2,7 @@
 // principal and scope, the route and parameters, the status, how many rows it got, when), and per
 // sign-in and sign-out. Append-only; admins read it (GET /api/audit, civic audit).
 import type { DuckDBValue } from '@duckdb/node-api';
-import type { Params, Warehouse } from '../db.ts';
+import type { Warehouse } from '../db.ts';
 import { CivicError } from '../errors.ts';
 import { ISO, type Role } from './tokens.ts';
 
