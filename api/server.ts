@@ -16,6 +16,7 @@ import { startInbox, type Inbox } from './inbox.ts';
 import type { Config } from './config.ts';
 import { newServerKey, removeServerCredential, writeServerCredential } from './tokens.ts';
 import { warehouseCounts } from '../warehouse/analytics/window.ts';
+import { ensureSettledMasks } from '../warehouse/analytics/settled-masks.ts';
 import { hashToken } from '../warehouse/access/tokens.ts';
 
 export interface RunningServer {
@@ -92,6 +93,9 @@ export async function startServer(config: Config, opts: { logger?: boolean; dash
       if (config.database !== ':memory:') writeFileSync(join(dirname(config.database), 'demo-manifest.json'), JSON.stringify(seeded.manifest, null, 2) + '\n');
       fastify.log.info({ cases: seeded.cases.loaded, interactions: seeded.interactions, surveys: seeded.surveys }, 'demo city loaded');
     }
+    // Stored masks computed by an earlier version are recomputed once (KPI tables evaluate every case until then).
+    const started = Date.now();
+    if (await ensureSettledMasks(wh)) fastify.log.info({ ms: Date.now() - started }, 'settled cases\' stored masks recomputed');
   } catch (err) {
     wh.close();
     throw err;

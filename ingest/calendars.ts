@@ -7,6 +7,7 @@ import type { Warehouse } from '../warehouse/db.ts';
 import { addBusinessHours, type BusinessCalendar } from './business-hours.ts';
 import { isValidTimeZone } from './time-zone.ts';
 import { MappingError } from './map-sql.ts';
+import { refreshSettledMasks } from '../warehouse/analytics/settled-masks.ts';
 
 const Span = Type.Tuple([Type.String({ pattern: '^\\d{2}:\\d{2}$' }), Type.String({ pattern: '^\\d{2}:\\d{2}$' })]);
 const Day = Type.Optional(Span);
@@ -79,6 +80,8 @@ export async function applyBusinessDueTimes(wh: Warehouse, scope: { batchId?: st
   }
   app.closeSync();
   await wh.run(`UPDATE cases SET due_at = to_timestamp(b.due_ms / 1000) FROM business_due b WHERE b.case_id = cases.case_id`);
+  // A due time is one of the times a case's stored masks read.
+  await refreshSettledMasks(wh, 'c.case_id IN (SELECT case_id FROM business_due)');
   await wh.run(`DROP TABLE business_due`);
   return due.length;
 }

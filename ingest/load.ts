@@ -17,6 +17,7 @@ import { capMemory, INGEST_MEMORY_LIMIT, withoutInsertionOrder } from './memory-
 import { applyBusinessDueTimes } from './calendars.ts';
 import { ingestDigest } from './file-digest.ts';
 import { recordedJurisdiction, recordJurisdiction } from '../warehouse/analytics/jurisdiction.ts';
+import { ensureSettledMasks, refreshSettledMasks } from '../warehouse/analytics/settled-masks.ts';
 
 export interface IngestResult {
   batch_id: string;
@@ -117,6 +118,8 @@ async function ingestOnce(wh: Warehouse, file: string, profile: Profile, opts: I
   capped.lowered = restore !== null;
   // Every statement of a batch on one connection: its temp tables are that connection's.
   const result = await wh.session(async () => {
+    // The batch's cases get this code's stored masks: those already held must be this code's too.
+    await ensureSettledMasks(wh);
     // Batches run one at a time in this codebase; if another one still landed while this one was
     // read and built (a second writer connection in the same process), it is not written from
     // stale reads: its transaction checks first (landedSince).
@@ -450,6 +453,8 @@ async function writeKind(wh: Warehouse, profile: Profile, batchId: string, prepa
       );
       await wh.run(`INSERT OR REPLACE INTO services SELECT * FROM changed_services`);
       await wh.run(model('refresh-due-times'));
+      // A due time is one of the times a case's stored masks read.
+      await refreshSettledMasks(wh, 'c.service_code IN (SELECT service_code FROM changed_services)');
       await applyBusinessDueTimes(wh, { serviceCodesTable: 'changed_services' });
       const rows = (await wh.one<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM changed_services`))!.n;
       await wh.run(`DROP TABLE changed_services`);

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { model, type Warehouse } from '../warehouse/db.ts';
 import { applyPlaces, dropPlaceTables, placeStagedCases } from './places.ts';
 import { withInsertionOrder } from './memory-budget.ts';
+import { settledMasksSql } from '../warehouse/queries/kpi-sql.ts';
 
 const SQL_DIR = new URL('./sql/', import.meta.url);
 const cache = new Map<string, string>();
@@ -76,6 +77,9 @@ export async function prepareTouchedCases(wh: Warehouse, o: RefreshOptions): Pro
       batch_id: o.batchId, source: o.source, tz: o.timezone,
       first_row: slice * perSlice + 1, last_row: (slice + 1) * perSlice,
     });
+    // Each settled case's masks (kpi-sql.ts settledMasksSql), on its row before it is written.
+    const masks = settledMasksSql('SELECT * FROM refreshed_cases');
+    await wh.run(`CREATE OR REPLACE TEMP TABLE refreshed_cases AS ${masks.sql}`, masks.params);
     o.onPhase?.('place');
     await wh.run(ingestSql('place-targets'));
     await placeStagedCases(wh);

@@ -16,6 +16,7 @@ import { CASE_ROW_COLUMNS, listCases } from '../../warehouse/analytics/cases.ts'
 import { csvChunks } from '../../reports/render-csv.ts';
 import { DEFAULT_POLICY } from '../../warehouse/privacy/policy.ts';
 import { addBenchCases, BENCH_YEAR, BENCH_ZONE, prepareBenchCity } from './bench-cases.ts';
+import { ensureSettledMasks } from '../../warehouse/analytics/settled-masks.ts';
 
 export const FULL_SIZES = [1_000_000, 5_000_000, 20_000_000];
 // The quick run: 1M, and a small size so the growth table still has a step.
@@ -187,6 +188,8 @@ export async function runAnalyticsBench(opts: { sizes?: number[]; log?: (l: stri
   const wh = await Warehouse.open(file);
   try {
     const { cells } = await prepareBenchCity(wh);
+    // The cases are added with this code's stored masks (bench-cases.ts): recorded as such while there are none.
+    await ensureSettledMasks(wh);
     const out: AnalyticsSize[] = [];
     let have = 0;
     for (const n of sizes) {

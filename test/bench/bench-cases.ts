@@ -5,6 +5,7 @@
 // without touching the first N: the 1M, 5M and 20M warehouses are one table grown in steps.
 import { cellToLatLng, cellToParent, polygonToCells } from 'h3-js';
 import type { Warehouse } from '../../warehouse/db.ts';
+import { settledMasksSql } from '../../warehouse/queries/kpi-sql.ts';
 
 /** The zone the local days are cut in; the analyses' window uses the same, so they read the stored days. */
 export const BENCH_ZONE = 'America/New_York';
@@ -43,10 +44,8 @@ export async function prepareBenchCity(wh: Warehouse): Promise<{ cells: number }
  */
 export async function addBenchCases(wh: Warehouse, from: number, to: number, cells: number): Promise<void> {
   for (let lo = from; lo < to; lo += CHUNK) {
-    await wh.run(
-      `INSERT INTO cases (case_id, source, source_case_id, service_code, service_name, agency, channel, opened_at, first_response_at,
-         closed_at, cancelled_at, due_at, status, reopen_count, lat, lon, area_name, quality_flags, refreshed_batch, area_id,
-         h3_r7, h3_r8, h3_r9, last_event_at, opened_day, closed_day, day_zone)
+    // Each settled case's masks computed as ingest computes them (kpi-sql.ts settledMasksSql).
+    const q = settledMasksSql(`
        WITH g AS (
          SELECT i, TIMESTAMPTZ '2025-11-17 05:00:00+00' + to_microseconds((hash(i, 1) % 31449600000000)::BIGINT) AS opened,
                 (i % 9) AS svc, 1 + (hash(i, 2) % $ncells)::INTEGER AS cell_i,
@@ -55,19 +54,22 @@ export async function addBenchCases(wh: Warehouse, from: number, to: number, cel
        ), d AS (
          SELECT *, CASE WHEN still_open THEN NULL ELSE opened + to_microseconds((hours * 3600e6)::BIGINT) END AS closed FROM g
        )
-       SELECT 'bench:' || d.i, 'bench', d.i::VARCHAR, 'S' || svc, 'Service ' || svc, 'Agency ' || (svc % 4), 'phone', opened, opened,
-              closed, NULL, opened + INTERVAL 72 HOUR, CASE WHEN still_open THEN 'open' ELSE 'closed' END, 0,
+       SELECT 'bench:' || d.i AS case_id, 'bench' AS source, d.i::VARCHAR AS source_case_id, 'S' || svc AS service_code, 'Service ' || svc AS service_name,
+              'Agency ' || (svc % 4) AS agency, 'phone' AS channel, opened AS opened_at, opened AS first_response_at,
+              closed AS closed_at, NULL::TIMESTAMPTZ AS cancelled_at, opened + INTERVAL 72 HOUR AS due_at, CASE WHEN still_open THEN 'open' ELSE 'closed' END AS status, 0 AS reopen_count,
               -- A point within about 50 m of its cell's centre, on a grid of a millionth of a degree:
               -- most requests have a point of their own, as geocoded addresses do.
-              round(b.lat + ((hash(d.i, 5) % 1001)::INTEGER - 500) * 1e-6, 6), round(b.lon + ((hash(d.i, 6) % 1001)::INTEGER - 500) * 1e-6, 6), NULL, NULL,
-              'bench', 'city', b.c7, b.c8, b.c9, coalesce(closed, opened),
-              (opened AT TIME ZONE $tz)::DATE, (closed AT TIME ZONE $tz)::DATE, $tz
+              round(b.lat + ((hash(d.i, 5) % 1001)::INTEGER - 500) * 1e-6, 6) AS lat, round(b.lon + ((hash(d.i, 6) % 1001)::INTEGER - 500) * 1e-6, 6) AS lon,
+              NULL AS area_name, NULL AS quality_flags, 'bench' AS refreshed_batch, 'city' AS area_id, b.c7 AS h3_r7, b.c8 AS h3_r8, b.c9 AS h3_r9,
+              coalesce(closed, opened) AS last_event_at, (opened AT TIME ZONE $tz)::DATE AS opened_day, (closed AT TIME ZONE $tz)::DATE AS closed_day, $tz AS day_zone
        FROM d JOIN bench_cells b ON b.i = d.cell_i
        -- Each step stored in order of opening, as ingest stores an export in request order (each
        -- slice's cases in order of opening: ingest/README.md): a window of days reads the row
        -- groups of its days. The 5M table is two sorted runs (1M, then 4M), the 20M five.
-       ORDER BY d.opened, d.i`,
-      { lo, hi: Math.min(to, lo + CHUNK), ncells: cells, tz: BENCH_ZONE },
+       ORDER BY d.opened, d.i`);
+    await wh.run(
+      `INSERT INTO cases BY NAME ${q.sql}`,
+      { ...q.params, lo, hi: Math.min(to, lo + CHUNK), ncells: cells, tz: BENCH_ZONE },
     );
   }
 }

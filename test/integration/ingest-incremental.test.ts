@@ -216,7 +216,7 @@ describe('a batch another one landed beside while it was built', () => {
       let built = 0;
       wh.run = async (sql, params) => {
         // A's cases are being rebuilt from what it read; B lands meanwhile, on its own connection.
-        if (/CREATE OR REPLACE TEMP TABLE refreshed_cases/.test(sql) && built++ === 0) await ingestFile(other, b, profile);
+        if (/CREATE OR REPLACE TEMP TABLE refreshed_cases AS\s+WITH ev AS/.test(sql) && built++ === 0) await ingestFile(other, b, profile);
         return run(sql, params);
       };
       try {

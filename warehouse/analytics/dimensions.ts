@@ -3,6 +3,7 @@
 // unknown name is a 400 that names the parameter and suggests the closest valid values, never
 // an empty 200.
 import { NARROW, type Warehouse } from '../db.ts';
+import { settledMasksCurrent } from './settled-masks.ts';
 import { CivicError, closest, didYouMean, ParameterError } from '../errors.ts';
 import {
   compareLabels,
@@ -51,6 +52,8 @@ interface Cached {
    * no case's state from the event log.
    */
   reopenedChangedUs: number;
+  /** Whether the stored masks of settled cases are this code's (analytics/settled-masks.ts). */
+  settledMasks: boolean;
 }
 /**
  * The lists of the current data version, as a promise: callers that arrive together (the
@@ -100,7 +103,8 @@ export function dataVersion(wh: Warehouse): Promise<string> {
 async function readDataVersion(wh: Warehouse): Promise<string> {
   const r = await wh.one<{ v: string }>(
     `SELECT concat_ws('|', (SELECT count(*) FROM ingest_batches), (SELECT max(coalesce(finished_at, started_at)) FROM ingest_batches),
-                      (SELECT count(*) FROM areas), (SELECT count(*) FROM case_areas), (SELECT count(*) FROM services)) AS v`,
+                      (SELECT count(*) FROM areas), (SELECT count(*) FROM case_areas), (SELECT count(*) FROM services),
+                      (SELECT max(digest) FROM settled_masks)) AS v`,
   );
   return r?.v ?? '';
 }
@@ -109,7 +113,9 @@ async function cached(wh: Warehouse): Promise<Cached> {
   const version = await dataVersion(wh);
   let hit = cache.get(wh);
   if (!hit || hit.version !== version) {
-    const read = async (): Promise<Cached> => ({ version, dims: await readDimensions(wh), dayZone: await storedDayZone(wh), reopenedChangedUs: await reopenedChangedUs(wh) });
+    const read = async (): Promise<Cached> => ({
+      version, dims: await readDimensions(wh), dayZone: await storedDayZone(wh), reopenedChangedUs: await reopenedChangedUs(wh), settledMasks: await settledMasksCurrent(wh),
+    });
     const entry = { version, value: read() };
     // A failed read is not kept: the next caller reads again.
     entry.value.catch(() => {
@@ -206,7 +212,7 @@ const unknown = (parameter: string, value: string, what: string, valid: readonly
  * case selection every analysis runs on. Throws a ParameterError for a value the data does not have.
  */
 export async function resolveSelection(wh: Warehouse, window: CaseWindow, req: SelectionRequest = {}): Promise<CaseSelection> {
-  const { dims: all, dayZone, reopenedChangedUs: changedUs } = await cached(wh);
+  const { dims: all, dayZone, reopenedChangedUs: changedUs, settledMasks } = await cached(wh);
   const dims = scoped(all, req.scope ?? {});
   const kinds = dims.area_kinds.map((k) => k.kind);
   const areaKind = req.area_kind ?? dims.area_kinds.find((k) => k.default)?.kind ?? SOURCE_AREA_KIND;
@@ -236,7 +242,7 @@ export async function resolveSelection(wh: Warehouse, window: CaseWindow, req: S
   // The as-of time in whole milliseconds (at most the true one): a reopened case changed within
   // the same millisecond reads the log, which is never wrong, only slower.
   const asOfUs = Date.parse(window.as_of) * 1000;
-  return { window, filter, area_kind: areaKind, scope: req.scope, local_days: dayZone === window.timezone, state_log: !(changedUs <= asOfUs), reopenings: changedUs !== -Infinity };
+  return { window, filter, area_kind: areaKind, scope: req.scope, local_days: dayZone === window.timezone, state_log: !(changedUs <= asOfUs), reopenings: changedUs !== -Infinity, settled_masks: settledMasks };
 }
 
 /** A comma list of dimensions ("" = none: one overall row), each checked against the allow-list. */

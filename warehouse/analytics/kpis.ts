@@ -4,7 +4,7 @@
 // kpi-sql.ts), folded into one row per group here (cohort-parts.ts); the opened cohort's parts
 // carry each duration's values, as arrays of numbers, sorted here.
 import { TooManyRowsError, type Warehouse } from '../db.ts';
-import { buildBacklogPartsQuery, buildClosedPartsQuery, buildKmDurationsQuery, buildOpenedPartsQuery, type KmDuration } from '../queries/kpi-sql.ts';
+import { buildBacklogPartsQuery, buildClosedPartsQuery, buildKmDurationsQuery, buildOpenedPartsQuery, KM_DURATIONS, type KmDuration } from '../queries/kpi-sql.ts';
 import { appliedFilter, compareLabels, isPeriod, type CaseFilter, type CaseScope, type CaseSelection, type CaseWindow, type Dimension } from '../queries/case-predicates.ts';
 import { measure, MEASURES, type DurationMeasure, type Measure, type MeasureValues } from '../queries/measures.ts';
 import { SortedKmWalk, type KmSummary } from '../stats/kaplan-meier.ts';
@@ -41,8 +41,6 @@ const REGISTRY = MEASURES as readonly Measure[];
 
 const NO_SUMMARY: KmSummary = { n: 0, events: 0, median: null, median_lower: null, median_upper: null, p90: null };
 
-/** The durations the registry's Kaplan–Meier measures read, in registry order. */
-const KM_DURATIONS = [...new Set(REGISTRY.flatMap((m) => (m.kind === 'km' ? [m.duration] : [])))];
 
 /**
  * Kaplan–Meier summaries per group, read by R's rules straight off each group's durations (the

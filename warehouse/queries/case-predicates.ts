@@ -75,6 +75,12 @@ export interface CaseSelection {
   state_log?: boolean;
   /** false: no case in the warehouse was ever reopened, so no reopening needs looking up. */
   reopenings?: boolean;
+  /**
+   * true: the settled cases' masks stored in `cases` hold the KPI table's predicates as this code
+   * writes them (kpi-sql.ts settledMasksSql), so the KPI table reads them. Unset: every case's
+   * predicates are evaluated (analytics/dimensions.ts decides).
+   */
+  settled_masks?: boolean;
 }
 
 /** The labels the outputs give a missing value; each is a valid filter value too. */
@@ -203,6 +209,8 @@ const STATE_COLUMNS = [
 ];
 /** STATE_COLUMNS when no case needs the log (CaseSelection.state_log false). */
 const STATE_COLUMNS_WITHOUT_LOG = [`${CANCELLED_FROM_ROW} AS cancelled_at_as_of`, `${OPEN_FROM_ROW} AS open_at_as_of`];
+/** The state columns from a cases row `c` alone: right at any as-of time at or after its last event (the stored masks: kpi-sql.ts settledMasksSql). */
+export const rowStateColumns = () => [...STATE_COLUMNS_WITHOUT_LOG];
 /** Closed before it opened: excluded from durations and on-time rates, and counted. */
 export const dataError = (p = 'c.') => `coalesce(${p}closed_at < ${p}opened_at, false)`;
 export const pastDueAtAsOf = (p = 'c.') => `${p}due_at < $as_of::TIMESTAMPTZ`;

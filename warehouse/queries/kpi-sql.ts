@@ -1,17 +1,19 @@
 // Pure SQL builders for the KPI queries: the cases come from the shared case predicates
 // (case-predicates.ts), the aggregates from the measure registry (measures.ts). Dimensions come
 // only from the allow-lists; dates, zone, as-of time and filter values are bound values.
+import { createHash } from 'node:crypto';
 import { query, type Query } from '../db.ts';
 import {
   cancelledByAsOf,
   contactedByAsOf,
   SURVEY_ANSWERS_SQL,
   dimensionSql,
+  rowStateColumns,
   selectCases,
   type CaseSelection,
   type Dimension,
 } from './case-predicates.ts';
-import { SUM_COLUMNS, sqlMeasures, type Cohort } from './measures.ts';
+import { MEASURES, SUM_COLUMNS, sqlMeasures, type Cohort, type Measure } from './measures.ts';
 
 export { DIMENSION_NAMES, FILTER_NAMES, isDimension, type CaseFilter as KpiFilter, type CaseWindow as KpiWindow, type Dimension } from './case-predicates.ts';
 
@@ -40,7 +42,8 @@ const SURVEY_COLUMNS = SUM_COLUMNS.surveys;
  * rows; the case list (case-list-sql.ts) selects from them by a measure's predicate.
  */
 export function openedCohortRows(by: readonly Dimension[], sel: CaseSelection, o: { sinceEver?: boolean; surveys?: boolean } = {}): Query {
-  const k = selectCases(sel, { by, columns: [...CASE_COLUMNS, `${dimensionSql('channel', sel.area_kind)} AS channel_label`], sinceEver: o.sinceEver, state: true });
+  const stored = sel.settled_masks ? [`c.${SETTLED.opened.at}`, `c.${SETTLED.opened.mask}`] : [];
+  const k = selectCases(sel, { by, columns: [...CASE_COLUMNS, `${dimensionSql('channel', sel.area_kind)} AS channel_label`, ...stored], sinceEver: o.sinceEver, state: true });
   const surveys = o.surveys !== false;
   // Held once only when the survey answers are matched to its cases: holding a year of a large
   // city's cases cost more than half of the whole count.
@@ -75,6 +78,113 @@ WITH k AS ${surveys ? 'MATERIALIZED' : 'NOT MATERIALIZED'} (
  * The most predicates one mask holds: its bits are read in JavaScript with 32-bit operators.
  */
 const MASK_BITS = 30;
+
+/** The distinct predicates of a cohort's measures (and of `durations`' Kaplan–Meier terms), in the order their bits are numbered. */
+function predicateBits(cohorts: readonly Cohort[], durations: readonly KmDuration[]) {
+  const predicates: string[] = [];
+  // The same predicate (closed by the as-of time is both a count and the end of time to close) is one bit.
+  const bitOf = (where: string) => {
+    const at = predicates.indexOf(where);
+    return at >= 0 ? at : predicates.push(where) - 1;
+  };
+  for (const m of sqlMeasures(cohorts)) if (m.kind === 'count' && m.drillable && m.where !== 'TRUE') bitOf(m.where);
+  for (const duration of durations) {
+    const t = kmTerms(duration);
+    bitOf(t.counted);
+    bitOf(t.ended);
+  }
+  return { predicates, bitOf };
+}
+
+/** A case's mask: bit i set when predicate i holds. CASE WHEN, not casts and shifts: a predicate that is NULL counts no case, as count_if says. */
+function maskSql(predicates: readonly string[]): string {
+  return predicates.length ? `(${predicates.map((p, i) => `CASE WHEN ${p} THEN ${2 ** i} ELSE 0 END`).join('\n    + ')})` : '0';
+}
+
+/** The durations the registry's Kaplan–Meier measures read, in registry order (what the KPI table's opened cohort lists). */
+export const KM_DURATIONS: readonly KmDuration[] = [...new Set((MEASURES as readonly Measure[]).flatMap((m) => (m.kind === 'km' ? [m.duration] : [])))];
+
+/** The cohorts whose masks `cases` stores for settled cases, and the columns that hold them (migration 015). */
+export type SettledCohort = 'opened' | 'closed';
+interface SettledColumns { cohort: SettledCohort; at: string; mask: string }
+const SETTLED: Record<SettledCohort, SettledColumns> = {
+  opened: { cohort: 'opened', at: 'opened_settled_at', mask: 'opened_mask' },
+  closed: { cohort: 'closed', at: 'closed_settled_at', mask: 'closed_mask' },
+};
+/** The columns of `cases` that hold the stored masks (settledMasksSql): a source of rows to compute them from leaves them out. */
+export const SETTLED_COLUMNS = Object.values(SETTLED).flatMap((c) => [c.at, c.mask]);
+
+/**
+ * The predicates a stored mask holds, in bit order: those of the KPI table's parts (the opened
+ * cohort's counts with the backlog's and the Kaplan–Meier terms of KM_DURATIONS; the closed
+ * cohort's counts). Another query's set of predicates is evaluated live.
+ */
+function settledPredicates(cohort: SettledCohort): string[] {
+  return cohort === 'opened' ? predicateBits(['opened', 'backlog'], KM_DURATIONS).predicates : predicateBits(['closed'], []).predicates;
+}
+
+/** How far past its settled time a case's mask is evaluated a second time: a mask that differs there was not settled. */
+const LATER = 'INTERVAL 36500 DAY';
+
+/**
+ * The rows of `source` (cases rows, without the stored-mask columns) with each settled case's
+ * masks: `opened_settled_at` and `opened_mask`, `closed_settled_at` and `closed_mask` (migration
+ * 015). A case's mask of a cohort's predicates (settledPredicates) depends on the as-of time only
+ * through comparisons with its own timestamps, its age at the as-of time and, for the closed
+ * cohort, how long since its close (the 30- and 7-day windows). Past the latest of those (its
+ * settled time) nothing it is compared with lies ahead, so the mask is the same at every later
+ * as-of time but for age, and age counts only while a case is open. So a case's mask is stored,
+ * with its settled time, when at that time it is not open and its mask is the same 100 years on
+ * (a predicate that read the age of a case no longer open would differ there). A case ever
+ * reopened is stored for the opened cohort only once its row alone tells its state
+ * (`last_event_at` known), and not at all for the closed cohort (its reopening is looked up in the
+ * events); the closed cohort's mask is computed without contacts (a warehouse that holds contacts
+ * reads them live). A KPI table reads a case's stored mask when the as-of time is at or after its
+ * settled time, and evaluates every other case's (cohortPartsQuery): on the bench's 5M cases the
+ * predicates were about half of each cohort's scan. The SQL's digest says which predicates the
+ * stored masks hold: masks stored under another digest are not read (analytics/settled-masks.ts).
+ */
+export function settledMasksSql(source: string): Query & { digest: string } {
+  const at = (expr: string, t: string) => expr.replaceAll('$as_of::TIMESTAMPTZ', t);
+  const params = { reopen_us: REOPEN_WINDOW_DAYS * DAY_US, fcr_us: FCR_WINDOW_DAYS * DAY_US };
+  // The state columns as selectCases gives them from the row alone (right at any as-of time past the last event).
+  const state = (t: string) => rowStateColumns().map((c) => at(c, t)).join(', ');
+  const lastTime = 'greatest(c.opened_at, c.first_response_at, c.closed_at, c.cancelled_at, c.due_at, c.last_event_at)';
+  // One cohort's mask at its settled time (settle_t) and 100 years on: kept where both agree and the case is not open at the first.
+  const levels = (cohort: SettledCohort, from: string, extra: (t: string) => string[]) => {
+    const mask = maskSql(settledPredicates(cohort));
+    const { at: atCol, mask: maskCol } = SETTLED[cohort];
+    const added = ['cancelled_at_as_of', 'open_at_as_of', ...extra('t').map((c) => c.slice(c.lastIndexOf(' AS ') + 4))].join(', ');
+    const later = `(settle_t + ${LATER})`;
+    const columns = (t: string) => [...rowStateColumns(), ...extra(t)].map((c) => at(c, t)).join(',\n         ');
+    return `${cohort}_1 AS (
+  SELECT * EXCLUDE (${added}), ${at(mask, 'settle_t')} AS mask_1, coalesce(NOT open_at_as_of, false) AS ended_1
+  FROM (SELECT c.*,
+         ${columns('c.settle_t')}
+        FROM ${from} c)
+), ${cohort}_2 AS (
+  SELECT * EXCLUDE (${added}, settle_t, mask_1, ended_1),
+         CASE WHEN ended_1 AND mask_1 = ${at(mask, later)} THEN settle_t END AS ${atCol},
+         CASE WHEN ended_1 AND mask_1 = ${at(mask, later)} THEN mask_1 END AS ${maskCol}
+  FROM (SELECT c.*,
+         ${columns(`(c.settle_t + ${LATER})`)}
+        FROM ${cohort}_1 c)
+)`;
+  };
+  const sql = `WITH src AS (
+  ${source}
+), opened_0 AS (
+  -- A case reopened is settled only once its row alone tells its state (selectCases reads the log otherwise).
+  SELECT c.*, CASE WHEN c.reopen_count = 0 OR c.last_event_at IS NOT NULL THEN ${lastTime} END AS settle_t FROM src c
+), ${levels('opened', 'opened_0', () => [`${ageDaysSql('c.')} AS age_days`])}, closed_0 AS (
+  SELECT c.*, CASE WHEN c.closed_at IS NOT NULL AND c.reopen_count = 0
+    THEN greatest(${lastTime}, c.closed_at + to_microseconds($reopen_us), c.closed_at + to_microseconds($fcr_us)) END AS settle_t
+  FROM opened_2 c
+), ${levels('closed', 'closed_0', () => closedRowColumns({ reopens: false, contacts: false }, 'c.'))}
+SELECT * FROM closed_2`;
+  if (sql.includes('$as_of')) throw new Error('settledMasksSql: an as-of time left unbound');
+  return { ...query(sql, params), digest: createHash('sha256').update(sql).update(JSON.stringify(params)).digest('hex') };
+}
 
 /** Where a cohort's parts (cohortPartsQuery) keep each measure, for foldCohortParts. */
 export interface CohortPartsLayout {
@@ -112,14 +222,9 @@ function cohortPartsQuery(
   relation: 'st' | 'kc',
   by: readonly Dimension[],
   cohorts: readonly Cohort[],
-  o: { durations?: readonly KmDuration[]; held: { surveys?: boolean; contacts?: boolean }; onlyCounted?: boolean },
+  o: { durations?: readonly KmDuration[]; held: { surveys?: boolean; contacts?: boolean }; onlyCounted?: boolean; settled?: SettledColumns },
 ): CohortPartsQuery {
-  const predicates: string[] = [];
-  // The same predicate (closed by the as-of time is both a count and the end of time to close) is one bit.
-  const bitOf = (where: string) => {
-    const at = predicates.indexOf(where);
-    return at >= 0 ? at : predicates.push(where) - 1;
-  };
+  const { predicates, bitOf } = predicateBits(cohorts, o.durations ?? []);
   const measures = sqlMeasures(cohorts);
   const layout: CohortPartsLayout = { counts: [], sums: [], mixes: [], durations: [] };
   const columns: string[] = [];
@@ -143,8 +248,13 @@ function cohortPartsQuery(
     columns.push(`list((${t.us}) / 1e6) AS ${column}`);
   }
   if (predicates.length > MASK_BITS) throw new Error(`a cohort's parts hold at most ${MASK_BITS} predicates, not ${predicates.length}`);
-  // CASE WHEN, not casts and shifts: a predicate that is NULL counts no case, as count_if says.
-  const mask = predicates.length ? predicates.map((p, i) => `CASE WHEN ${p} THEN ${2 ** i} ELSE 0 END`).join('\n    + ') : '0';
+  const live = maskSql(predicates);
+  // A settled case's mask as stored (settledMasksSql), when the stored masks hold these very
+  // predicates in this order: its predicates no longer change once the as-of time reaches its
+  // settled time. Any other case, or any other set of predicates, is evaluated here.
+  const mask = o.settled && JSON.stringify(predicates) === JSON.stringify(settledPredicates(o.settled.cohort))
+    ? `CASE WHEN ${o.settled.at} <= $as_of::TIMESTAMPTZ THEN ${o.settled.mask} ELSE ${live} END`
+    : live;
   // A case no measure counts adds only to parts whose counts nobody reads: with `onlyCounted`,
   // and when every measure is a count with a predicate (no TRUE, sum, mix or duration, which read
   // every case), such cases are left out before they are grouped. Otherwise every case is read.
@@ -164,7 +274,7 @@ GROUP BY ALL`;
  * buildBacklogPartsQuery.
  */
 export function buildOpenedPartsQuery(by: readonly Dimension[], sel: CaseSelection, o: { surveys?: boolean; durations?: readonly KmDuration[] } = {}): CohortPartsQuery {
-  return cohortPartsQuery(openedCohortRows(by, sel, o), 'st', by, ['opened', 'backlog'], { durations: o.durations, held: { surveys: o.surveys } });
+  return cohortPartsQuery(openedCohortRows(by, sel, o), 'st', by, ['opened', 'backlog'], { durations: o.durations, held: { surveys: o.surveys }, settled: sel.settled_masks ? SETTLED.opened : undefined });
 }
 
 /**
@@ -189,14 +299,14 @@ export function buildBacklogPartsQuery(by: readonly Dimension[], sel: CaseSelect
  * (case-list-sql.ts) selects from them by a measure's predicate.
  */
 export function closedCohortRows(by: readonly Dimension[], sel: CaseSelection, o: { contacts?: boolean } = {}): Query {
-  const k = selectCases(sel, { by, at: 'closed_at', columns: ['c.case_id', 'c.opened_at', 'c.closed_at', 'c.cancelled_at', 'c.due_at', 'c.status', 'c.reopen_count'], state: true });
   const contacts = o.contacts !== false;
-  const sinceClose = (t: string) => `(epoch_us(${t}) - epoch_us(k.closed_at))`;
+  // Stored masks are computed without contacts: a warehouse that holds some evaluates them all.
+  const stored = sel.settled_masks && !contacts ? [`c.${SETTLED.closed.at}`, `c.${SETTLED.closed.mask}`] : [];
+  const k = selectCases(sel, { by, at: 'closed_at', columns: ['c.case_id', 'c.opened_at', 'c.closed_at', 'c.cancelled_at', 'c.due_at', 'c.status', 'c.reopen_count', ...stored], state: true });
   // A warehouse in which no case was ever reopened has no reopening to look up (and joining the
   // empty lookup to a year of closes was planned the wrong way round: seconds for nothing).
   const reopens = sel.reopenings !== false;
-  const reopenedWithin = (param: string) => (reopens ? `coalesce(r.first_reopen_us <= $${param}, false)` : 'false');
-  const stillWatching = (param: string) => `${sinceClose('$as_of::TIMESTAMPTZ')} < $${param}`;
+  const sinceClose = (t: string) => `(epoch_us(${t}) - epoch_us(k.closed_at))`;
   // The cases are held once only when the contacts are matched to them: holding a year of a
   // large city's closes cost most of the whole count. Reopenings are read for every reopened case
   // (few), from the cases table itself, so they need no hold.
@@ -229,13 +339,7 @@ WITH k AS ${contacts ? 'MATERIALIZED' : 'NOT MATERIALIZED'} (
   GROUP BY case_id
 )` : ''}, kc AS (
   SELECT k.*,
-         ${reopenedWithin('reopen_us')} AS reopened_30d,
-         ${stillWatching('reopen_us')} AS watching_30d,
-         ${stillWatching('fcr_us')} AS watching_7d,
-         ${contacts ? `coalesce(n.n, 0) AS contacts_n,
-         coalesce(n.up_to_close = 1 AND n.after_close = 0 AND NOT ${reopenedWithin('fcr_us')}, false) AS fcr,
-         coalesce(n.first_resolved, false) AS first_resolved,
-         coalesce(rp.within_7d, 0) AS within_7d` : `0 AS contacts_n, false AS fcr, false AS first_resolved, 0 AS within_7d`}
+         ${closedRowColumns({ reopens, contacts }).join(',\n         ')}
   FROM k${reopens ? `
   LEFT JOIN reopened r ON r.case_id = k.case_id` : ''}${contacts ? `
   LEFT JOIN contacts n ON n.case_id = k.case_id
@@ -249,9 +353,32 @@ WITH k AS ${contacts ? 'MATERIALIZED' : 'NOT MATERIALIZED'} (
   });
 }
 
+/**
+ * The columns closedCohortRows adds to each closed case (`p`: the alias of its row): whether it was
+ * reopened within 30 days (from `r`, the reopenings looked up, when `reopens`), whether the 30-
+ * and 7-day windows were still open at the as-of time, and its contacts (from `n` and `rp`, when
+ * `contacts`; else their no-contact values). settledMasksSql computes the closed cohort's stored
+ * masks with the same columns.
+ */
+export function closedRowColumns(o: { reopens: boolean; contacts: boolean }, p = 'k.'): string[] {
+  const reopenedWithin = (param: string) => (o.reopens ? `coalesce(r.first_reopen_us <= $${param}, false)` : 'false');
+  const stillWatching = (param: string) => `(epoch_us($as_of::TIMESTAMPTZ) - epoch_us(${p}closed_at)) < $${param}`;
+  return [
+    `${reopenedWithin('reopen_us')} AS reopened_30d`,
+    `${stillWatching('reopen_us')} AS watching_30d`,
+    `${stillWatching('fcr_us')} AS watching_7d`,
+    ...(o.contacts
+      ? ['coalesce(n.n, 0) AS contacts_n',
+        `coalesce(n.up_to_close = 1 AND n.after_close = 0 AND NOT ${reopenedWithin('fcr_us')}, false) AS fcr`,
+        'coalesce(n.first_resolved, false) AS first_resolved',
+        'coalesce(rp.within_7d, 0) AS within_7d']
+      : ['0 AS contacts_n', 'false AS fcr', 'false AS first_resolved', '0 AS within_7d']),
+  ];
+}
+
 /** The closed cohort's parts (cohortPartsQuery over closedCohortRows): the registry's closed-cohort measures. */
 export function buildClosedPartsQuery(by: readonly Dimension[], sel: CaseSelection, o: { contacts?: boolean } = {}): CohortPartsQuery {
-  return cohortPartsQuery(closedCohortRows(by, sel, o), 'kc', by, ['closed'], { held: { contacts: o.contacts } });
+  return cohortPartsQuery(closedCohortRows(by, sel, o), 'kc', by, ['closed'], { held: { contacts: o.contacts }, settled: sel.settled_masks && o.contacts === false ? SETTLED.closed : undefined });
 }
 
 /**
