@@ -15,6 +15,8 @@ export interface BenchContext {
   dirty_paths: string[];
   command: string;
   load_average_1m: number;
+  /** glibc's malloc settings the bench ran under (`npm run bench` sets those `npm start` sets): null when none. */
+  glibc_tunables?: string | null;
 }
 
 function git(args: string[], cwd: string): string | null {
@@ -39,5 +41,6 @@ export function benchContext(root: string, command: string): BenchContext {
     dirty_paths: status ? status.split('\n').map((l) => l.slice(3)).filter(Boolean) : [],
     command,
     load_average_1m: Math.round(loadavg()[0] * 100) / 100,
+    glibc_tunables: process.env.GLIBC_TUNABLES ?? null,
   };
 }
