@@ -5,9 +5,10 @@
 // dashboard view that shows it — by e-mail (SMTP) or a signed webhook.
 //
 // What may fail, and what then: an evaluation that fails (a query, a time limit) is logged as an
-// error on the subscription and tried again at the next tick; it changes no episode, so nothing is
-// marked sent. A send that fails leaves its episodes unsent with the error and attempt counted;
-// the next tick sends them again (and only them: an episode once sent is never sent again).
+// error on the subscription and tried again at the next retry (backed off: retryDelayMs); it
+// changes no episode, so nothing is marked sent. A send that fails leaves its episodes unsent with
+// the error and attempt counted; the next retry sends them again (and only them: an episode once
+// sent is never sent again).
 import type { Warehouse } from '../warehouse/db.ts';
 import { dataVersion, listDimensions } from '../warehouse/analytics/dimensions.ts';
 import {
@@ -110,7 +111,7 @@ export interface EvaluationSummary {
   sent: number;
   opened: number;
   cleared: number;
-  /** Episodes still to be sent (their send failed): the next tick tries again. */
+  /** Episodes still to be sent (their send failed): the next retry tries again. */
   unsent: number;
 }
 
@@ -134,7 +135,7 @@ export async function evaluateAlerts(wh: Warehouse, ctx: AlertContext, sender: A
     } catch (err) {
       const message = (err as Error).message;
       summary.failed.push({ subscription_id: sub.subscription_id, error: message });
-      log.error({ err, subscription_id: sub.subscription_id }, 'alert evaluation failed: nothing was sent or cleared, it is tried again at the next tick');
+      log.error({ err, subscription_id: sub.subscription_id }, 'alert evaluation failed: nothing was sent or cleared, it is tried again at the next retry');
       await recordEvaluation(wh, sub.subscription_id, message).catch(() => undefined);
       continue;
     }
@@ -162,7 +163,7 @@ export async function evaluateAlerts(wh: Warehouse, ctx: AlertContext, sender: A
     } catch (err) {
       const message = (err as Error).message;
       summary.unsent += ids.length;
-      log.error({ err, subscription_id: sub.subscription_id, channel: sub.channel, findings: ids.length }, 'alert not sent: it stays unsent and is tried again at the next tick');
+      log.error({ err, subscription_id: sub.subscription_id, channel: sub.channel, findings: ids.length }, 'alert not sent: it stays unsent and is tried again at the next retry');
       await recordAttempt(wh, ids, message);
       continue;
     }
@@ -192,9 +193,21 @@ export interface EvaluatorOptions {
 }
 
 /**
+ * How long after an evaluation that left a failure or an unsent alert behind the next retry waits:
+ * one poll after the first, doubling after each further one, never longer than the interval. A
+ * subscription that fails every time (its service is gone) or a receiver down for hours would
+ * otherwise re-run every subscription's year of findings at every poll.
+ */
+export function retryDelayMs(failuresInARow: number, pollMs: number, intervalMs: number): number {
+  if (failuresInARow <= 0) return intervalMs;
+  return Math.min(pollMs * 2 ** Math.min(failuresInARow - 1, 30), intervalMs);
+}
+
+/**
  * Runs the evaluator in the server: every `pollSeconds` it evaluates when the data version has
  * changed (a batch landed), when `intervalMinutes` have passed, or when the last evaluation left
- * a failure or an unsent alert behind (a retry). The first tick comes at once.
+ * a failure or an unsent alert behind (a retry, backed off by `retryDelayMs`). The first tick
+ * comes at once.
  */
 export function startAlertEvaluator(wh: Warehouse, o: EvaluatorOptions): AlertEvaluator {
   const log = o.log ?? SILENT;
@@ -203,7 +216,9 @@ export function startAlertEvaluator(wh: Warehouse, o: EvaluatorOptions): AlertEv
   let stopped = false;
   let lastVersion: string | null = null;
   let lastRun = 0;
-  let retry = false;
+  let failuresInARow = 0;
+  const pollMs = o.pollSeconds * 1000;
+  const intervalMs = o.intervalMinutes * 60_000;
 
   const serial = <T>(fn: () => Promise<T>): Promise<T> => {
     const next = chain.then(fn);
@@ -218,18 +233,19 @@ export function startAlertEvaluator(wh: Warehouse, o: EvaluatorOptions): AlertEv
     try {
       const version = await dataVersion(wh);
       if (stopped) return;
-      if (version !== lastVersion || retry || Date.now() - lastRun >= o.intervalMinutes * 60_000) {
+      if (version !== lastVersion || Date.now() - lastRun >= retryDelayMs(failuresInARow, pollMs, intervalMs)) {
         const s = await evaluate();
         lastVersion = version;
         lastRun = Date.now();
-        retry = s.failed.length > 0 || s.unsent > 0;
+        failuresInARow = s.failed.length > 0 || s.unsent > 0 ? failuresInARow + 1 : 0;
         if (s.messages || s.failed.length || s.unsent) log.info({ ...s, failed: s.failed.length }, 'alerts evaluated');
       }
     } catch (err) {
-      retry = true;
-      log.error({ err }, 'alert evaluation failed: tried again at the next tick');
+      failuresInARow++;
+      lastRun = Date.now();
+      log.error({ err }, 'alert evaluation failed: tried again after a back-off');
     } finally {
-      if (!stopped) schedule(o.pollSeconds * 1000);
+      if (!stopped) schedule(pollMs);
     }
   };
   const schedule = (ms: number) => {

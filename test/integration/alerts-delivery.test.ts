@@ -11,8 +11,8 @@ import { simpleParser, type ParsedMail } from 'mailparser';
 import { demoWarehouse } from '../demo-warehouse.ts';
 import type { TempWarehouse } from '../helpers.ts';
 import { DEMO_SERVICES, type DemoManifest } from '../../ingest/demo-city.ts';
-import { createSubscription, listSubscriptions, subscriptionEvents } from '../../warehouse/analytics/alerts.ts';
-import { alertSender, evaluateAlerts, startAlertEvaluator, type AlertContext, type AlertPayload } from '../../reports/alerts.ts';
+import { createSubscription, deleteSubscription, getSubscription, listSubscriptions, subscriptionEvents, subscriptionsToEvaluate } from '../../warehouse/analytics/alerts.ts';
+import { alertSender, evaluateAlerts, retryDelayMs, startAlertEvaluator, type AlertContext, type AlertPayload } from '../../reports/alerts.ts';
 import { ingestFile } from '../../ingest/load.ts';
 import { loadProfile } from '../../ingest/profile.ts';
 import { verifyWebhookSignature, SIGNATURE_HEADER } from '../../reports/deliver-webhook.ts';
@@ -157,7 +157,12 @@ describe('alerts delivered by e-mail and webhook', () => {
     const [sub] = await listSubscriptions(t.wh, 'tok-streets');
     expect(sub.last_error).toMatch(/No Such Service/);
   }, 120_000); // several year-long analyses, cold, on a shared machine
-  it('evaluates when a batch lands (the data version changes), not on every tick', async () => {
+  it('evaluates when a batch lands (the data version changes), not on every tick; retries a failed evaluation', async () => {
+    // Its own subscriptions: the test before leaves one that fails every time (its service is gone),
+    // which the evaluator retries, so idle ticks would not be idle.
+    for (const s of await subscriptionsToEvaluate(t.wh)) await deleteSubscription(t.wh, s.subscription_id);
+    const streets = { token_id: 'tok-streets', name: 'Streets manager', role: 'manager', agencies: ['Streets'] };
+    const { subscription: sub } = await createSubscription(t.wh, { owner: streets, filter: { service: 'POTHOLE' }, kinds: ['trend'], channel: { email: 'streets@city.example' }, timezone: TZ });
     // The server's way: the API's pool of readers, apart from the connection the batch is written on.
     const readers = await t.wh.readers();
     let evaluations = 0;
@@ -170,20 +175,37 @@ describe('alerts delivered by e-mail and webhook', () => {
       pollSeconds: 0.05,
       intervalMinutes: 60,
     });
-    const until = async (ok: () => boolean) => {
-      for (let i = 0; i < 600 && !ok(); i++) await new Promise((r) => setTimeout(r, 50));
-      expect(ok()).toBe(true);
+    const until = async (ok: () => boolean | Promise<boolean>) => {
+      for (let i = 0; i < 1200 && !(await ok()); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(await ok()).toBe(true);
     };
+    const evaluatedAt = async () => (await getSubscription(t.wh, sub.subscription_id))!.last_evaluated_at;
+    // Once the evaluation that began has finished, eight ticks with no new data evaluate nothing.
+    const idle = async (n: number, since: string | null) => {
+      await until(async () => (await evaluatedAt()) !== since);
+      await new Promise((r) => setTimeout(r, 400));
+      expect(evaluations).toBe(n);
+    };
+    const late = (id: string) => t.write(`${id}.csv`, `request_id,service_code,service_name,agency,channel,status,requested_at,closed_at,lat,lon,district\n${id},POTHOLE,Pothole Repair,Streets,web,open,2026-11-16T15:00:00Z,,41.2,-77.3,District 4\n`);
     try {
       await until(() => evaluations === 1); // at start
-      await new Promise((r) => setTimeout(r, 400)); // eight ticks, no new data
-      expect(evaluations).toBe(1);
-      const file = t.write('late.csv', 'request_id,service_code,service_name,agency,channel,status,requested_at,closed_at,lat,lon,district\nLATE-1,POTHOLE,Pothole Repair,Streets,web,open,2026-11-16T15:00:00Z,,41.2,-77.3,District 4\n');
-      await ingestFile(t.wh, file, loadProfile('demo-city'));
+      await idle(1, null);
+      const first = await evaluatedAt();
+      await ingestFile(t.wh, late('LATE-1'), loadProfile('demo-city'));
       await until(() => evaluations === 2);
+      await idle(2, first);
+      // A subscription that now fails: the next batch's evaluation fails, and is tried again.
+      await t.wh.run(`UPDATE alert_subscriptions SET filter = '{"service":"No Such Service"}' WHERE subscription_id = $id`, { id: sub.subscription_id });
+      await ingestFile(t.wh, late('LATE-2'), loadProfile('demo-city'));
+      await until(() => evaluations >= 4);
     } finally {
       await evaluator.stop();
       readers.close();
     }
+  }, 120_000);
+  it('backs off its retries: one poll, doubling, never over the interval', () => {
+    const poll = 60_000;
+    const interval = 3_600_000;
+    expect([0, 1, 2, 3, 4, 5, 6, 7, 1000].map((n) => retryDelayMs(n, poll, interval))).toEqual([interval, poll, 2 * poll, 4 * poll, 8 * poll, 16 * poll, 32 * poll, interval, interval]);
   });
 });
