@@ -28,7 +28,9 @@ export function takeBlock(n: number): Float64Array {
     const len = spare[i].length;
     if (len >= n && len <= 2 * want && (best < 0 || len < spare[best].length)) best = i;
   }
-  if (best < 0) return new Float64Array(want);
+  // Shared memory, so a worker thread can sort a KPI table's durations in place (km-workers.ts):
+  // posting a view on an ordinary buffer would copy all of it.
+  if (best < 0) return new Float64Array(new SharedArrayBuffer(want * Float64Array.BYTES_PER_ELEMENT));
   const [b] = spare.splice(best, 1);
   spareLength -= b.length;
   return b;

@@ -8,6 +8,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { cellKeys, cellName, type CellKeys } from './h3-keys.mjs';
+import { WorkerPool, type PoolAnswer, type PoolJob } from './worker-pool.ts';
 
 /** Each point's cell as a number into `cells`: the distinct cells, in the order of their first point. */
 export interface PointCells {
@@ -31,94 +32,26 @@ export const POINTS_INLINE = 4_096;
  */
 const MAX_WORKERS = 4;
 
-interface Job { id: number; lat: Float64Array<ArrayBuffer>; lon: Float64Array<ArrayBuffer>; resolution: number }
-interface Answer { id: number; key?: Float64Array<ArrayBuffer>; prefix?: string; error?: string }
-/** `points`: the job's count, kept because its arrays are handed over (emptied here) when it is posted. */
-interface Pending { job: Job; points: number; resolve: (a: CellKeys) => void; reject: (e: Error) => void }
+interface Job extends PoolJob { lat: Float64Array<ArrayBuffer>; lon: Float64Array<ArrayBuffer>; resolution: number }
+interface Answer extends PoolAnswer { key?: Float64Array<ArrayBuffer>; prefix?: string }
 
 const startWorker = () => new Worker(new URL('./h3-worker.mjs', import.meta.url));
 
 /** Exported for its test (a worker that dies, one that answers another job); callers use cellKeysOfPoints. */
 export class CellPool {
-  private readonly idle: Worker[] = [];
-  private readonly busy = new Map<Worker, Pending>();
-  private readonly queue: Pending[] = [];
-  private workers = 0;
-  private nextId = 0;
-
-  constructor(private readonly size: number, private readonly newWorker: () => Worker = startWorker) {}
-
-  run(lat: Float64Array<ArrayBuffer>, lon: Float64Array<ArrayBuffer>, resolution: number): Promise<CellKeys> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ job: { id: this.nextId++, lat, lon, resolution }, points: lat.length, resolve, reject });
-      this.dispatch();
-    });
+  private readonly pool: WorkerPool<Job, Answer>;
+  constructor(size: number, newWorker: () => Worker = startWorker) {
+    this.pool = new WorkerPool('H3 cells', size, newWorker);
   }
 
-  private dispatch(): void {
-    while (this.queue.length > 0) {
-      let worker: Worker | undefined;
-      try {
-        worker = this.idle.pop() ?? (this.workers < this.size ? this.start() : undefined);
-      } catch (err) {
-        // A worker that cannot even be made fails the job that asked for it, not the process.
-        this.queue.shift()!.reject(err instanceof Error ? err : new Error(String(err)));
-        continue;
-      }
-      if (!worker) return;
-      const p = this.queue.shift()!;
-      this.busy.set(worker, p);
-      // A worker with a job keeps the process alive until it answers; an idle one does not.
-      worker.ref();
-      worker.postMessage(p.job, [p.job.lat.buffer, p.job.lon.buffer]);
-    }
-  }
-
-  private start(): Worker {
-    const worker = this.newWorker();
-    this.workers++;
-    let gone = false;
-    // A worker that fails outside a job's own error (it could not start, it ran out of memory, it
-    // answered another job) fails its job and is replaced by the next dispatch.
-    const lost = (err: Error) => {
-      if (gone) return;
-      gone = true;
-      const p = this.busy.get(worker);
-      this.busy.delete(worker);
-      const at = this.idle.indexOf(worker);
-      if (at >= 0) this.idle.splice(at, 1);
-      this.workers--;
-      p?.reject(err);
-      this.dispatch();
-    };
-    worker.on('message', (a: Answer) => {
-      const p = this.busy.get(worker);
-      // An answer to another job, or one that does not fit its job, means the worker is broken.
-      const wrong = !p ? 'an answer without a job'
-        : a.id !== p.job.id ? `an answer to job ${a.id} while given job ${p.job.id}`
-        : a.error === undefined && (!a.key || a.prefix === undefined || a.key.length !== p.points) ? `${a.key?.length ?? 'no'} cells for ${p.points} points`
-        : null;
-      if (wrong !== null) {
-        lost(new Error(`H3 cells: a worker gave ${wrong}`));
-        void worker.terminate();
-        return;
-      }
-      this.busy.delete(worker);
-      worker.unref();
-      this.idle.push(worker);
-      // A point h3-js refused fails its job only; the worker goes on.
-      if (a.error !== undefined) p!.reject(new Error(a.error));
-      else p!.resolve({ key: a.key!, prefix: a.prefix! });
-      this.dispatch();
+  /** The points' cell keys (their arrays are handed over: emptied here). */
+  async run(lat: Float64Array<ArrayBuffer>, lon: Float64Array<ArrayBuffer>, resolution: number): Promise<CellKeys> {
+    const points = lat.length;
+    const a = await this.pool.run({ lat, lon, resolution }, {
+      transfer: [lat.buffer, lon.buffer],
+      check: (x) => (!x.key || x.prefix === undefined || x.key.length !== points ? `${x.key?.length ?? 'no'} cells for ${points} points` : null),
     });
-    worker.on('error', lost);
-    // An answer that cannot be read back (out of memory) would otherwise leave its job waiting forever.
-    worker.on('messageerror', (err) => {
-      lost(err);
-      void worker.terminate();
-    });
-    worker.on('exit', (code) => lost(new Error(`H3 cells: a worker stopped (exit code ${code})`)));
-    return worker;
+    return { key: a.key!, prefix: a.prefix! };
   }
 }
 

@@ -11,6 +11,8 @@ import { SortedKmWalk, type KmSummary } from '../stats/kaplan-meier.ts';
 import { GroupDurationsSort, GroupScatter, TaggedRunsSort } from '../stats/sort-durations.ts';
 import { DoubleArena, listsTogether } from '../double-arena.ts';
 import { foldCohortParts, type FoldedGroup } from './cohort-parts.ts';
+import { KM_INLINE_VALUES, summariseOnWorkers } from '../km-workers.ts';
+import type { KmTask } from '../km-task.ts';
 import { checkCellBudget, resolveSelection } from './dimensions.ts';
 import { mapInTurns, Pacer, VALUES_PER_TURN } from '../turns.ts';
 
@@ -44,36 +46,55 @@ const NO_SUMMARY: KmSummary = { n: 0, events: 0, median: null, median_lower: nul
 
 /**
  * Kaplan–Meier summaries per group, read by R's rules straight off each group's durations (the
- * opened cohort's parts, foldCohortParts), put together (listsTogether), sorted here
- * (DurationSort) and walked (SortedKmWalk): the reference implementation's arithmetic, to the
- * bit. Everything goes in steps of the event loop (one group can hold millions of durations: all
- * of a year). A group none of whose cases a duration counts has no summary (NO_SUMMARY), as
- * before the parts. One duration's lists are put together at a time, the copies in memory given
- * back once its groups are summarised (the parts' own lists are the caller's).
+ * opened cohort's parts, foldCohortParts), put together (listsTogether), sorted (DurationSort) and
+ * walked (SortedKmWalk): the reference implementation's arithmetic, to the bit. A table with many
+ * durations (a large city's weeks) is sorted and walked on worker threads, the machine's other
+ * cores (km-workers.ts); a small one here, in steps of the event loop. A group none of whose cases
+ * a duration counts has no summary (NO_SUMMARY), as before the parts. The copies put together are
+ * given back once the groups are summarised (the parts' own lists are the caller's).
  */
 async function kmByGroup(groups: ReadonlyMap<string, FoldedGroup>) {
   const summaries = new Map<string, KmSummary>();
   const pacer = new Pacer(VALUES_PER_TURN);
-  for (const duration of KM_DURATIONS) {
-    // Only the quantiles the registry reads for this duration (time to first response: its median).
-    const wanted = REGISTRY.flatMap((m) => (m.kind === 'km' && m.duration === duration ? [m.statistic] : []));
-    const arena = new DoubleArena();
-    try {
+  const arena = new DoubleArena();
+  try {
+    const keys: string[] = [];
+    const tasks: KmTask[] = [];
+    let values = 0;
+    for (const duration of KM_DURATIONS) {
+      // Only the quantiles the registry reads for this duration (time to first response: its median).
+      const wanted = REGISTRY.flatMap((m) => (m.kind === 'km' && m.duration === duration ? [m.statistic] : []));
       for (const [k, g] of groups) {
         const lists = g.lists.get(duration);
         if (!lists || (lists.ends.length === 0 && lists.censored.length === 0)) continue;
-        const observed = { ends: await listsTogether(lists.ends, arena, pacer), censored: await listsTogether(lists.censored, arena, pacer) };
-        await pacer.run(new GroupDurationsSort(observed));
-        const walk = new SortedKmWalk(observed.ends, observed.censored, wanted);
-        await pacer.run(walk);
-        summaries.set(`${duration}${k}`, walk.summary());
+        const task = { ends: await listsTogether(lists.ends, arena, pacer), censored: await listsTogether(lists.censored, arena, pacer), wanted };
+        keys.push(`${duration}${k}`);
+        tasks.push(task);
+        values += task.ends.length + task.censored.length;
       }
-    } finally {
-      arena.release();
     }
+    if (values >= KM_WORKERS.inlineBelow) {
+      const done = await summariseOnWorkers(tasks);
+      keys.forEach((k, i) => summaries.set(k, done[i]));
+    } else {
+      for (const [i, task] of tasks.entries()) {
+        await pacer.run(new GroupDurationsSort(task));
+        const walk = new SortedKmWalk(task.ends, task.censored, task.wanted);
+        await pacer.run(walk);
+        summaries.set(keys[i], walk.summary());
+      }
+    }
+  } finally {
+    arena.release();
   }
   return (duration: KmDuration, groupKey: string) => summaries.get(`${duration}${groupKey}`) ?? NO_SUMMARY;
 }
+
+/**
+ * From how many durations in a table they are sorted and walked on the workers (km-workers.ts);
+ * a test sets it to 0 to send every table there.
+ */
+export const KM_WORKERS = { inlineBelow: KM_INLINE_VALUES };
 
 export interface KpiOptions {
   /** The area kind of the `area` dimension and filter (default: the data's default kind). */

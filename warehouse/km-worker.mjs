@@ -1,0 +1,23 @@
+// One worker of km-workers.ts's pool: groups' durations in (views on shared memory, sorted in
+// place), their Kaplan–Meier summaries out (km-task.ts). The code it runs is TypeScript: a worker
+// thread does not inherit a loader registered on the main thread with module.register() (bin/civic.mjs),
+// nor one given to vitest, so it registers tsx itself before importing it (about 0.15 s, once per worker).
+//
+// A job: { id, tasks: [{ ends: Float64Array, censored: Float64Array, wanted: string[] }] }.
+// Its answer: { id, summaries: KmSummary[] } in the tasks' order, or { id, error }.
+import { parentPort } from 'node:worker_threads';
+import { register } from 'tsx/esm/api';
+
+register();
+const { summariseTask } = await import('./km-task.ts');
+
+parentPort.on('message', ({ id, tasks }) => {
+  let summaries;
+  try {
+    summaries = tasks.map(summariseTask);
+  } catch (err) {
+    parentPort.postMessage({ id, error: err instanceof Error ? err.message : String(err) });
+    return;
+  }
+  parentPort.postMessage({ id, summaries });
+});
