@@ -113,6 +113,8 @@ export interface EvaluationSummary {
   cleared: number;
   /** Episodes still to be sent (their send failed): the next retry tries again. */
   unsent: number;
+  /** The subscriptions those episodes belong to. */
+  unsent_subscriptions: string[];
 }
 
 export interface EvaluateOptions {
@@ -124,7 +126,7 @@ export interface EvaluateOptions {
 /** One evaluation of every live subscription. */
 export async function evaluateAlerts(wh: Warehouse, ctx: AlertContext, sender: AlertSender, o: EvaluateOptions = {}): Promise<EvaluationSummary> {
   const log = o.log ?? SILENT;
-  const summary: EvaluationSummary = { evaluated: 0, failed: [], messages: 0, sent: 0, opened: 0, cleared: 0, unsent: 0 };
+  const summary: EvaluationSummary = { evaluated: 0, failed: [], messages: 0, sent: 0, opened: 0, cleared: 0, unsent: 0, unsent_subscriptions: [] };
   for (const sub of await subscriptionsToEvaluate(wh)) {
     let found: Awaited<ReturnType<typeof alertFindings>>;
     let state: Awaited<ReturnType<typeof reconcile>>;
@@ -163,6 +165,7 @@ export async function evaluateAlerts(wh: Warehouse, ctx: AlertContext, sender: A
     } catch (err) {
       const message = (err as Error).message;
       summary.unsent += ids.length;
+      summary.unsent_subscriptions.push(sub.subscription_id);
       log.error({ err, subscription_id: sub.subscription_id, channel: sub.channel, findings: ids.length }, 'alert not sent: it stays unsent and is tried again at the next retry');
       await recordAttempt(wh, ids, message);
       continue;
@@ -204,6 +207,29 @@ export function retryDelayMs(failuresInARow: number, pollMs: number, intervalMs:
 }
 
 /**
+ * When the evaluator may run again without new data: after the interval when the last evaluation
+ * left nothing behind; else after retryDelayMs of the evaluations in a row that left the same
+ * failures behind. A new failure (another subscription's webhook going down beside one whose
+ * service is gone) is retried at the next poll, not after the back-off the old one built up.
+ */
+export class RetryBackoff {
+  private inARow = 0;
+  private failing = '';
+  constructor(private readonly pollMs: number, private readonly intervalMs: number) {}
+
+  /** After an evaluation: what it left behind, one line per failure in a stable order ('' = nothing). */
+  settle(left: string): void {
+    this.inARow = left === '' ? 0 : left === this.failing ? this.inARow + 1 : 1;
+    this.failing = left;
+  }
+
+  /** How long after the last evaluation the next one is due. */
+  get waitMs(): number {
+    return retryDelayMs(this.inARow, this.pollMs, this.intervalMs);
+  }
+}
+
+/**
  * Runs the evaluator in the server: every `pollSeconds` it evaluates when the data version has
  * changed (a batch landed), when `intervalMinutes` have passed, or when the last evaluation left
  * a failure or an unsent alert behind (a retry, backed off by `retryDelayMs`). The first tick
@@ -216,9 +242,7 @@ export function startAlertEvaluator(wh: Warehouse, o: EvaluatorOptions): AlertEv
   let stopped = false;
   let lastVersion: string | null = null;
   let lastRun = 0;
-  let failuresInARow = 0;
-  const pollMs = o.pollSeconds * 1000;
-  const intervalMs = o.intervalMinutes * 60_000;
+  const backoff = new RetryBackoff(o.pollSeconds * 1000, o.intervalMinutes * 60_000);
 
   const serial = <T>(fn: () => Promise<T>): Promise<T> => {
     const next = chain.then(fn);
@@ -233,19 +257,28 @@ export function startAlertEvaluator(wh: Warehouse, o: EvaluatorOptions): AlertEv
     try {
       const version = await dataVersion(wh);
       if (stopped) return;
-      if (version !== lastVersion || Date.now() - lastRun >= retryDelayMs(failuresInARow, pollMs, intervalMs)) {
-        const s = await evaluate();
+      if (version !== lastVersion || Date.now() - lastRun >= backoff.waitMs) {
+        // Whatever the outcome, this version counts as evaluated: a failure, even one that throws,
+        // waits for its retry instead of running again at every poll.
         lastVersion = version;
-        lastRun = Date.now();
-        failuresInARow = s.failed.length > 0 || s.unsent > 0 ? failuresInARow + 1 : 0;
-        if (s.messages || s.failed.length || s.unsent) log.info({ ...s, failed: s.failed.length }, 'alerts evaluated');
+        try {
+          const s = await evaluate();
+          const left = [...s.failed.map((f) => `failed ${f.subscription_id}`), ...s.unsent_subscriptions.map((id) => `unsent ${id}`)].sort();
+          backoff.settle(left.join('\n'));
+          if (s.messages || s.failed.length || s.unsent) log.info({ ...s, failed: s.failed.length }, 'alerts evaluated');
+        } catch (err) {
+          backoff.settle('the evaluation threw');
+          log.error({ err }, 'alert evaluation failed: tried again after a back-off');
+        } finally {
+          // The back-off runs from the end of an evaluation, however long it took.
+          lastRun = Date.now();
+        }
       }
     } catch (err) {
-      failuresInARow++;
-      lastRun = Date.now();
-      log.error({ err }, 'alert evaluation failed: tried again after a back-off');
+      // The data version could not be read: nothing was evaluated, so nothing backs off; the next poll reads it again.
+      log.error({ err }, 'alert evaluator: the data version could not be read; tried again at the next poll');
     } finally {
-      if (!stopped) schedule(pollMs);
+      if (!stopped) schedule(o.pollSeconds * 1000);
     }
   };
   const schedule = (ms: number) => {

@@ -44,6 +44,12 @@ export function returnBlock(block: Float64Array): void {
   spareLength += block.length;
 }
 
+/** Lets spare blocks go, largest first, until they hold at most `maxNumbers` (a worker thread keeps less between jobs than the main thread). */
+export function trimSpareBlocks(maxNumbers: number): void {
+  spare.sort((a, b) => a.length - b.length);
+  while (spareLength > maxNumbers) spareLength -= spare.pop()!.length;
+}
+
 /** Numbers held by spare blocks (for tests). */
 export const spareNumbers = () => spareLength;
 

@@ -1,7 +1,7 @@
 // One group's Kaplan–Meier summary from its unsorted durations, at once: what a KM worker
-// (km-worker.mjs) does for each group of its job, and what the calling thread does for a small
-// table. The same sort (DurationSort) and walk (SortedKmWalk) as the stepwise path in kpis.ts,
-// so the figures are the same bits whichever thread computes them.
+// (km-worker.mjs) does for each group of its job. The same sort (DurationSort) and walk
+// (SortedKmWalk) as the calling thread's stepwise path in kpis.ts (a small table's), so the
+// figures are the same bits whichever thread computes them.
 import { sortDurations } from './stats/sort-durations.ts';
 import { kmSummaryOfSorted, type KmStatistic, type KmSummary } from './stats/kaplan-meier.ts';
 

@@ -8,8 +8,8 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { KmSummary } from './stats/kaplan-meier.ts';
-import { summariseTask, type KmTask } from './km-task.ts';
-import { WorkerPool, type PoolAnswer, type PoolJob } from './worker-pool.ts';
+import type { KmTask } from './km-task.ts';
+import { WorkerPool, WorkerStartError, type PoolAnswer, type PoolJob } from './worker-pool.ts';
 
 /**
  * Fewer values than this in all the groups together are summarised on the calling thread (by the
@@ -32,7 +32,7 @@ export class KmPool {
   readonly size: number;
   constructor(size: number, newWorker: () => Worker = startWorker) {
     this.size = size;
-    this.pool = new WorkerPool('Kaplan–Meier', size, newWorker);
+    this.pool = new WorkerPool('Kaplan–Meier', size, newWorker, true);
   }
 
   /** The tasks' summaries, in order (their arrays are sorted in place when they are shared). */
@@ -60,12 +60,22 @@ export const kmWorkerCounts = { jobs: 0, groups: 0 };
 let pool: KmPool | undefined;
 const thePool = () => (pool ??= new KmPool(Math.max(1, Math.min(MAX_WORKERS, availableParallelism()))));
 
+/** After workers could not start, tables stay on the calling thread this long before they are tried again. */
+const DOWN_MS = 60_000;
+let downUntil = 0;
+
+/** Whether tables may go to the workers (not while they have lately failed to start). */
+export const kmWorkersUp = (now = Date.now()) => now >= downUntil;
+
 /**
- * Each task's summary, on the workers, in jobs shared out among them. Waits for every job to end
- * before it answers, failed or not: the arrays are the caller's memory (an arena it gives back
- * once this returns), so no worker may still be sorting in them then.
+ * Each task's summary, on the workers, in jobs shared out among them; null when workers could not
+ * start (their code failed to load: every job that failed, failed before its worker began it, so
+ * the durations are as they were, and the caller computes them itself). Waits for every job to
+ * end before it answers, failed or not: the arrays are the caller's memory (an arena it gives
+ * back once this returns), so no worker may still be sorting in them then. A worker lost in the
+ * middle of a job may have left its durations half sorted: that table fails.
  */
-export async function summariseOnWorkers(tasks: readonly KmTask[], p: KmPool = thePool()): Promise<KmSummary[]> {
+export async function summariseOnWorkers(tasks: readonly KmTask[], p: KmPool = thePool()): Promise<KmSummary[] | null> {
   const size = (t: KmTask) => t.ends.length + t.censored.length;
   const total = tasks.reduce((n, t) => n + size(t), 0);
   // Several jobs a worker, so one long group does not leave the others idle at the end.
@@ -86,8 +96,11 @@ export async function summariseOnWorkers(tasks: readonly KmTask[], p: KmPool = t
   kmWorkerCounts.jobs += jobs.length;
   kmWorkerCounts.groups += tasks.length;
   const settled = await Promise.allSettled(jobs.map((j) => p.run(j)));
-  const failed = settled.find((s) => s.status === 'rejected');
-  if (failed) throw (failed as PromiseRejectedResult).reason;
+  const failed = settled.flatMap((s) => (s.status === 'rejected' ? [s.reason as Error] : []));
+  if (failed.length && failed.every((e) => e instanceof WorkerStartError)) {
+    downUntil = Date.now() + DOWN_MS;
+    return null;
+  }
+  if (failed.length) throw failed.find((e) => !(e instanceof WorkerStartError));
   return settled.flatMap((s) => (s as PromiseFulfilledResult<KmSummary[]>).value);
 }
-

@@ -22,6 +22,12 @@ interface Pending<J, A> {
   reject: (e: Error) => void;
 }
 
+/**
+ * The failure of a job whose worker never said it had started (a pool with a handshake): its job
+ * was never begun, so whatever memory it was given is as it was.
+ */
+export class WorkerStartError extends Error {}
+
 export class WorkerPool<J extends PoolJob, A extends PoolAnswer> {
   private readonly idle: Worker[] = [];
   private readonly busy = new Map<Worker, Pending<J, A>>();
@@ -29,8 +35,12 @@ export class WorkerPool<J extends PoolJob, A extends PoolAnswer> {
   private workers = 0;
   private nextId = 0;
 
-  /** `name` starts the errors it gives ("H3 cells: a worker stopped …"). */
-  constructor(private readonly name: string, private readonly size: number, private readonly newWorker: () => Worker) {}
+  /**
+   * `name` starts the errors it gives ("H3 cells: a worker stopped …"). `handshake`: the worker
+   * posts `{ ready: true }` once it has loaded its code, and a worker lost before that fails its
+   * job with a WorkerStartError.
+   */
+  constructor(private readonly name: string, private readonly size: number, private readonly newWorker: () => Worker, private readonly handshake = false) {}
 
   /**
    * Runs a job on a worker; resolves with its answer, or rejects with the job's own error or the
@@ -65,7 +75,9 @@ export class WorkerPool<J extends PoolJob, A extends PoolAnswer> {
     const worker = this.newWorker();
     this.workers++;
     let gone = false;
-    const lost = (err: Error) => {
+    let ready = !this.handshake;
+    const lost = (cause: Error) => {
+      const err = ready ? cause : new WorkerStartError(`${this.name}: a worker could not start: ${cause.message}`, { cause });
       if (gone) return;
       gone = true;
       const p = this.busy.get(worker);
@@ -76,7 +88,12 @@ export class WorkerPool<J extends PoolJob, A extends PoolAnswer> {
       p?.reject(err);
       this.dispatch();
     };
-    worker.on('message', (a: A) => {
+    worker.on('message', (m: A | { ready: true }) => {
+      // Any message means the worker's code runs (an answer without the handshake too: it may have begun its job).
+      const started = ready;
+      ready = true;
+      if (!started && 'ready' in m && m.ready === true) return;
+      const a = m as A;
       const p = this.busy.get(worker);
       // An answer to another job, or one that does not fit its job, means the worker is broken.
       const wrong = !p ? 'an answer without a job'

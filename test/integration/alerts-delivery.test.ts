@@ -12,7 +12,7 @@ import { demoWarehouse } from '../demo-warehouse.ts';
 import type { TempWarehouse } from '../helpers.ts';
 import { DEMO_SERVICES, type DemoManifest } from '../../ingest/demo-city.ts';
 import { createSubscription, deleteSubscription, getSubscription, listSubscriptions, subscriptionEvents, subscriptionsToEvaluate } from '../../warehouse/analytics/alerts.ts';
-import { alertSender, evaluateAlerts, retryDelayMs, startAlertEvaluator, type AlertContext, type AlertPayload } from '../../reports/alerts.ts';
+import { alertSender, evaluateAlerts, RetryBackoff, retryDelayMs, startAlertEvaluator, type AlertContext, type AlertPayload } from '../../reports/alerts.ts';
 import { ingestFile } from '../../ingest/load.ts';
 import { loadProfile } from '../../ingest/profile.ts';
 import { verifyWebhookSignature, SIGNATURE_HEADER } from '../../reports/deliver-webhook.ts';
@@ -203,9 +203,49 @@ describe('alerts delivered by e-mail and webhook', () => {
       readers.close();
     }
   }, 120_000);
-  it('backs off its retries: one poll, doubling, never over the interval', () => {
+  it('backs off its retries: one poll, doubling, never over the interval; a new failure starts again at one poll', () => {
     const poll = 60_000;
     const interval = 3_600_000;
     expect([0, 1, 2, 3, 4, 5, 6, 7, 1000].map((n) => retryDelayMs(n, poll, interval))).toEqual([interval, poll, 2 * poll, 4 * poll, 8 * poll, 16 * poll, 32 * poll, interval, interval]);
+    const b = new RetryBackoff(poll, interval);
+    const waits: number[] = [];
+    const after = (left: string) => {
+      b.settle(left);
+      waits.push(b.waitMs);
+    };
+    after('');
+    after('failed A');
+    after('failed A');
+    after('failed A');
+    after('failed A\nunsent B'); // B's webhook goes down beside A's lost service: retried at once
+    after('failed A\nunsent B');
+    after('failed A'); // B is back: what is left changed, so one poll again
+    after('');
+    expect(waits).toEqual([interval, poll, 2 * poll, 4 * poll, poll, 2 * poll, poll, interval]);
+  });
+  it('backs off an evaluation that throws instead of running it at every poll', async () => {
+    const readers = await t.wh.readers();
+    let evaluations = 0;
+    const errors: string[] = [];
+    const evaluator = startAlertEvaluator(readers, {
+      context: async () => {
+        evaluations++;
+        throw new Error('the jurisdiction could not be read');
+      },
+      sender: { email: async () => undefined, webhook: async () => undefined },
+      pollSeconds: 0.02,
+      intervalMinutes: 60,
+      log: { info: () => undefined, warn: () => undefined, error: (_o: object, m: string) => void errors.push(m) },
+    });
+    try {
+      // 1.3 s of 20 ms polls: 65 evaluations at every poll; backed off (20, 40, 80, … 640 ms) about 7.
+      await new Promise((r) => setTimeout(r, 1300));
+      expect(evaluations).toBeGreaterThanOrEqual(2);
+      expect(evaluations).toBeLessThanOrEqual(9);
+      expect(errors.every((m) => m.startsWith('alert evaluation failed'))).toBe(true);
+    } finally {
+      await evaluator.stop();
+      readers.close();
+    }
   });
 });

@@ -11,7 +11,7 @@ import { SortedKmWalk, type KmSummary } from '../stats/kaplan-meier.ts';
 import { GroupDurationsSort, GroupScatter, TaggedRunsSort } from '../stats/sort-durations.ts';
 import { DoubleArena, listsTogether } from '../double-arena.ts';
 import { foldCohortParts, type FoldedGroup } from './cohort-parts.ts';
-import { KM_INLINE_VALUES, summariseOnWorkers } from '../km-workers.ts';
+import { KM_INLINE_VALUES, kmWorkersUp, summariseOnWorkers } from '../km-workers.ts';
 import type { KmTask } from '../km-task.ts';
 import { checkCellBudget, resolveSelection } from './dimensions.ts';
 import { mapInTurns, Pacer, VALUES_PER_TURN } from '../turns.ts';
@@ -49,7 +49,8 @@ const NO_SUMMARY: KmSummary = { n: 0, events: 0, median: null, median_lower: nul
  * opened cohort's parts, foldCohortParts), put together (listsTogether), sorted (DurationSort) and
  * walked (SortedKmWalk): the reference implementation's arithmetic, to the bit. A table with many
  * durations (a large city's weeks) is sorted and walked on worker threads, the machine's other
- * cores (km-workers.ts); a small one here, in steps of the event loop. A group none of whose cases
+ * cores (km-workers.ts); a small one here, in steps of the event loop, and so is a large one while
+ * the workers cannot start. A group none of whose cases
  * a duration counts has no summary (NO_SUMMARY), as before the parts. The copies put together are
  * given back once the groups are summarised (the parts' own lists are the caller's).
  */
@@ -73,8 +74,9 @@ async function kmByGroup(groups: ReadonlyMap<string, FoldedGroup>) {
         values += task.ends.length + task.censored.length;
       }
     }
-    if (values >= KM_WORKERS.inlineBelow) {
-      const done = await summariseOnWorkers(tasks);
+    // Workers that could not start (null) leave the durations as they were: summarised here then.
+    const done = values >= KM_WORKERS.inlineBelow && kmWorkersUp() ? await summariseOnWorkers(tasks) : null;
+    if (done) {
       keys.forEach((k, i) => summaries.set(k, done[i]));
     } else {
       for (const [i, task] of tasks.entries()) {
