@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { Worker } from 'node:worker_threads';
 import { kaplanMeier, kmSummary, observationsFrom } from './stats/kaplan-meier.ts';
-import { KmPool, summariseOnWorkers } from './km-workers.ts';
+import { KmPool, kmWorkersUp, summariseOnWorkers } from './km-workers.ts';
 import type { KmTask } from './km-task.ts';
 import { DoubleArena } from './double-arena.ts';
 
@@ -105,8 +105,18 @@ describe('Kaplan–Meier on worker threads', () => {
     const pool = new KmPool(2, broken);
     const values = new Float64Array(100_000).map((_, i) => (i * 7919) % 100_000);
     const before = values.slice();
-    expect(await summariseOnWorkers([{ ends: values, censored: new Float64Array(0), wanted: ALL }, { ends: values.slice(), censored: new Float64Array(0), wanted: ALL }], pool)).toBeNull();
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      expect(await summariseOnWorkers([{ ends: values, censored: new Float64Array(0), wanted: ALL }, { ends: values.slice(), censored: new Float64Array(0), wanted: ALL }], pool)).toBeNull();
+      await new Promise((r) => setImmediate(r)); // warnings are emitted on the next tick
+    } finally {
+      process.off('warning', onWarning);
+    }
     expect(values).toEqual(before);
+    expect(kmWorkersUp()).toBe(false);
+    expect(warnings.map((w) => w.message)).toEqual([expect.stringMatching(/Kaplan–Meier: a worker could not start: .*Cannot find package 'tsx'.*computed on the calling thread/)]);
   });
 
   it('fails a job a worker answers wrongly', async () => {

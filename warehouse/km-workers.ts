@@ -99,6 +99,8 @@ export async function summariseOnWorkers(tasks: readonly KmTask[], p: KmPool = t
   const failed = settled.flatMap((s) => (s.status === 'rejected' ? [s.reason as Error] : []));
   if (failed.length && failed.every((e) => e instanceof WorkerStartError)) {
     downUntil = Date.now() + DOWN_MS;
+    // Said where an operator looks (the server's stderr), not only absorbed: every large table is slower meanwhile.
+    process.emitWarning(`${failed[0].message}; KPI tables are computed on the calling thread for the next ${DOWN_MS / 1000} s`, { code: 'CIVIC_KM_WORKERS_DOWN' });
     return null;
   }
   if (failed.length) throw failed.find((e) => !(e instanceof WorkerStartError));
