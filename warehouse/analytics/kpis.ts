@@ -50,9 +50,9 @@ const NO_SUMMARY: KmSummary = { n: 0, events: 0, median: null, median_lower: nul
  * walked (SortedKmWalk): the reference implementation's arithmetic, to the bit. A table with many
  * durations (a large city's weeks) is sorted and walked on worker threads, the machine's other
  * cores (km-workers.ts); a small one here, in steps of the event loop, and so is a large one while
- * the workers cannot start. A group none of whose cases
- * a duration counts has no summary (NO_SUMMARY), as before the parts. The copies put together are
- * given back once the groups are summarised (the parts' own lists are the caller's).
+ * the workers cannot start. A group none of whose cases a duration counts has no summary
+ * (NO_SUMMARY), as before the parts. The copies put together are given back once the groups are
+ * summarised (the parts' own lists are the caller's).
  */
 async function kmByGroup(groups: ReadonlyMap<string, FoldedGroup>) {
   const summaries = new Map<string, KmSummary>();
