@@ -6,7 +6,8 @@
 -- bench's file). Each slice's rows are added to temp table `batch_cases` (ingest/refresh-cases.ts),
 -- which the batch's transaction writes to `cases` in one statement (insert-refreshed-cases.sql):
 -- complete rows, rather than inserted and then updated (an UPDATE of every row a large batch
--- inserted kept a copy of each in memory until the commit). In order of opening: `cases` is stored
+-- inserted kept a copy of each in memory until the commit). The caller adds each settled case's
+-- masks (settledMasksSql) and orders the rows by opening (opened_at, case_id): `cases` is stored
 -- as its rows are written, and a window of days then reads only the row groups whose days it covers
 -- (DuckDB skips the others by their min/max). A file in request order is stored in time order but
 -- for a few cases at each seam between slices; a shuffled one in a sorted run per slice
@@ -21,4 +22,3 @@ WITH placed AS (
 SELECT r.*, p.area_id, p.h3_r7, p.h3_r8, p.h3_r9
 FROM refreshed_cases r
 LEFT JOIN placed p ON p.case_id = r.case_id
-ORDER BY r.opened_at, r.case_id
