@@ -114,13 +114,16 @@ WHERE k.case_key NOT IN (SELECT case_id FROM held_cases)
  * The same event twice in one file (a case listed on two rows): only the first, in file order,
  * stays in `new_events`. A separate, narrow step rather than a window over the candidate rows:
  * that window held every column of every event at once (the largest allocation of a batch), to
- * drop rows that are usually not there.
+ * drop rows that are usually not there. The ids seen twice are looked for by their 64-bit hash
+ * (grouping 2M numbers rather than 2M 32-character strings: 0.17 s against 0.2-0.6 s on the
+ * bench's file); a hash seen twice only makes its events candidates, and the window over the
+ * ids themselves decides.
  */
 export const DEDUPE_NEW_EVENTS_SQL = `
 DELETE FROM new_events WHERE rowid IN (
   SELECT rowid FROM (
     SELECT rowid, row_number() OVER (PARTITION BY event_id ORDER BY row_number, ordinal) AS n
-    FROM new_events SEMI JOIN (SELECT event_id FROM new_events GROUP BY event_id HAVING count(*) > 1) d ON d.event_id = new_events.event_id
+    FROM new_events SEMI JOIN (SELECT hash(event_id) AS h FROM new_events GROUP BY h HAVING count(*) > 1) d ON d.h = hash(new_events.event_id)
   ) WHERE n > 1)`;
 
 function q(name: string): string {
