@@ -84,7 +84,8 @@ export async function prepareTouchedCases(wh: Warehouse, o: RefreshOptions): Pro
     // statement that builds the rows written: the masks in a table of their own first had been
     // one more copy of every row of the slice (1.6-1.8 s per 500,000 cases on the bench's file).
     const placed = settledMasksSql(ingestSql('refreshed-cases-placed'));
-    // The first slice's rows make the table, so its columns are exactly what refresh-cases.sql builds.
+    // The first slice's rows make the table, so its columns are exactly what refresh-cases.sql
+    // builds, with the places and the masks added here; the others are inserted by name.
     await wh.run(`${i === 0 ? 'CREATE OR REPLACE TEMP TABLE batch_cases AS' : 'INSERT INTO batch_cases BY NAME'}\n${placed.sql}\nORDER BY opened_at, case_id`, placed.params);
     await wh.run(`INSERT INTO batch_placed SELECT case_id FROM place_results`);
     await wh.run(`INSERT INTO batch_place_areas SELECT case_id, area_kind, area_id, method FROM place_areas`);

@@ -130,7 +130,11 @@ function settledPredicates(cohort: SettledCohort): string[] {
  * mask's predicates it was most of the masks' cost (1.5-1.8 s per 500,000 cases at ingest).
  */
 const LATER_US = 36_500 * 86_400_000_000;
-/** A TIMESTAMPTZ `us` microseconds after `t`, without ICU (the same instant ICU gives in the warehouse's UTC session). */
+/**
+ * A TIMESTAMPTZ `us` microseconds after `t`, without ICU (the same instant ICU gives in the
+ * warehouse's UTC session). An infinite `t` gives NULL (epoch_us has no value for it): such a case's
+ * mask is then not stored, and a KPI table evaluates it, as it does every unsettled case.
+ */
 const plusUs = (t: string, us: string) => `make_timestamptz(epoch_us(${t}) + ${us})`;
 
 /**
