@@ -1,9 +1,10 @@
 // Groups' Kaplan–Meier summaries on worker threads. Sorting and walking a KPI table's durations is
 // JavaScript on one thread: on the bench's 5M cases 85–100 ms of the 12-week overview and 350–430 ms
-// of a year by service × week, with a core idle once DuckDB's statement beside it was done. Here the groups go to a pool
-// of workers (km-worker.mjs), one per core, in jobs of many groups, and the calling thread is free
-// meanwhile (the server answers other requests). The durations cross without a copy: they are views
-// on shared memory (double-arena.ts blocks are SharedArrayBuffers), sorted in place by the worker.
+// of a year by service × week, with a core idle once DuckDB's statement beside it was done. Here
+// the groups go to a pool of workers (km-worker.mjs), one per core, in jobs of many groups, and the
+// calling thread is free meanwhile (the server answers other requests). The durations cross without
+// a copy: they are views on shared memory (double-arena.ts blocks are SharedArrayBuffers), sorted in
+// place by the worker.
 // The figures are the same bits as on the calling thread: the same sort and walk (km-task.ts).
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
