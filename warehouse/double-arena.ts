@@ -100,17 +100,27 @@ export class ListsTogether implements Stepwise {
   private part = 0;
   private at = 0;
   private from = 0;
-  constructor(private readonly parts: readonly Float64Array[], arena: DoubleArena) {
-    this.out = arena.alloc(parts.reduce((n, x) => n + x.length, 0));
+  /** Zeros still to write at the front. */
+  private zeros: number;
+  constructor(private readonly parts: readonly Float64Array[], arena: DoubleArena, zeros = 0) {
+    this.out = arena.alloc(zeros + parts.reduce((n, x) => n + x.length, 0));
+    this.zeros = zeros;
   }
 
   get done(): boolean {
-    return this.part >= this.parts.length;
+    return this.zeros === 0 && this.part >= this.parts.length;
   }
 
   advance(budget: number): number {
     let did = 0;
     budget = Math.max(1, budget);
+    if (this.zeros > 0) {
+      const n = Math.min(this.zeros, budget);
+      this.out.fill(0, this.at, this.at + n);
+      this.at += n;
+      this.zeros -= n;
+      did += n;
+    }
     while (this.part < this.parts.length && did < budget) {
       const p = this.parts[this.part];
       const n = Math.min(p.length - this.from, budget - did);
@@ -131,9 +141,9 @@ export class ListsTogether implements Stepwise {
  * A group's lists as one array: the list itself when there is one (no copy), else the lists put
  * together in `arena`, in the pacer's steps (ListsTogether).
  */
-export async function listsTogether(parts: readonly Float64Array[], arena: DoubleArena, pacer: Pacer): Promise<Float64Array> {
-  if (parts.length === 1) return parts[0];
-  const t = new ListsTogether(parts, arena);
+export async function listsTogether(parts: readonly Float64Array[], arena: DoubleArena, pacer: Pacer, zeros = 0): Promise<Float64Array> {
+  if (parts.length === 1 && zeros === 0) return parts[0];
+  const t = new ListsTogether(parts, arena, zeros);
   await pacer.run(t);
   return t.out;
 }

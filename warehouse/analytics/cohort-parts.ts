@@ -15,7 +15,15 @@ export interface FoldedGroup {
   /** Counts and sums as numbers; each mix as [{ key, value }] in the order DuckDB's histogram gives (keys by their UTF-8 bytes). */
   values: Record<string, unknown>;
   /** Per duration, the lists of its parts' observations: ended by the as-of time, and censored there. */
-  lists: Map<KmDuration, { ends: Float64Array[]; censored: Float64Array[] }>;
+  lists: Map<KmDuration, DurationLists>;
+}
+
+/** A group's observations of one duration: its parts' lists, and the durations of zero counted apart (not listed). */
+export interface DurationLists {
+  ends: Float64Array[];
+  censored: Float64Array[];
+  zeroEnds: number;
+  zeroCensored: number;
 }
 
 /** Parts folded per turn of the event loop: a table of thousands of small groups is thousands of parts. */
@@ -36,7 +44,7 @@ export async function foldCohortParts(layout: CohortPartsLayout, parts: readonly
       for (const c of layout.counts) g.values[c.name] = 0;
       for (const s of layout.sums) g.values[s.name] = 0;
       for (const m of layout.mixes) g.mixes.set(m, new Map());
-      for (const d of layout.durations) g.lists.set(d.duration, { ends: [], censored: [] });
+      for (const d of layout.durations) g.lists.set(d.duration, { ends: [], censored: [], zeroEnds: 0, zeroCensored: 0 });
       groups.set(k, g);
     }
     const mask = Number(part.mask);
@@ -50,7 +58,14 @@ export async function foldCohortParts(layout: CohortPartsLayout, parts: readonly
     for (const d of layout.durations) {
       if ((mask & (1 << d.counted)) === 0) continue;
       const lists = g.lists.get(d.duration)!;
-      (mask & (1 << d.ended) ? lists.ends : lists.censored).push(part[d.column] as Float64Array);
+      const zeros = Number(part[d.zeros] ?? 0);
+      if (mask & (1 << d.ended)) {
+        lists.ends.push(part[d.column] as Float64Array);
+        lists.zeroEnds += zeros;
+      } else {
+        lists.censored.push(part[d.column] as Float64Array);
+        lists.zeroCensored += zeros;
+      }
     }
   }
   let done = 0;

@@ -2,7 +2,7 @@
 // shared case predicates; Kaplan–Meier in TypeScript (stats/kaplan-meier.ts, R's rules). Each
 // cohort leaves DuckDB in parts (one row per group and combination of the measures' predicates,
 // kpi-sql.ts), folded into one row per group here (cohort-parts.ts); the opened cohort's parts
-// carry each duration's values, as arrays of numbers, sorted here.
+// carry each duration's values, as arrays of numbers (and the count of those of zero), sorted here.
 import { TooManyRowsError, type Warehouse } from '../db.ts';
 import { buildBacklogPartsQuery, buildClosedPartsQuery, buildKmDurationsQuery, buildOpenedPartsQuery, KM_DURATIONS, type KmDuration } from '../queries/kpi-sql.ts';
 import { appliedFilter, compareLabels, isPeriod, type CaseFilter, type CaseScope, type CaseSelection, type CaseWindow, type Dimension } from '../queries/case-predicates.ts';
@@ -67,8 +67,12 @@ async function kmByGroup(groups: ReadonlyMap<string, FoldedGroup>) {
       const wanted = REGISTRY.flatMap((m) => (m.kind === 'km' && m.duration === duration ? [m.statistic] : []));
       for (const [k, g] of groups) {
         const lists = g.lists.get(duration);
-        if (!lists || (lists.ends.length === 0 && lists.censored.length === 0)) continue;
-        const task = { ends: await listsTogether(lists.ends, arena, pacer), censored: await listsTogether(lists.censored, arena, pacer), wanted };
+        if (!lists || (lists.ends.length === 0 && lists.censored.length === 0 && lists.zeroEnds === 0 && lists.zeroCensored === 0)) continue;
+        const task = {
+          ends: await listsTogether(lists.ends, arena, pacer, lists.zeroEnds),
+          censored: await listsTogether(lists.censored, arena, pacer, lists.zeroCensored),
+          wanted,
+        };
         keys.push(`${duration}${k}`);
         tasks.push(task);
         values += task.ends.length + task.censored.length;
