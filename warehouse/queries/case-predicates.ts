@@ -260,6 +260,18 @@ export interface SelectCasesOptions {
   sinceEver?: boolean;
   /** Add each case's state at the as-of time: `cancelled_at_as_of`, `open_at_as_of`. */
   state?: boolean;
+  /**
+   * A condition on `c` under which the caller reads neither state column: for those cases they
+   * are NULL, and only the others' are computed. For the KPI table's parts read off the stored
+   * masks (kpi-sql.ts cohortPartsQuery), which evaluate only the unsettled cases' predicates.
+   */
+  stateUnless?: string;
+}
+
+/** A state column (`<expression> AS <name>`) computed only where `unless` does not hold (NULL where it does). */
+function stateOnlyWhereNot(column: string, unless: string): string {
+  const as = column.lastIndexOf(' AS ');
+  return `CASE WHEN ${unless} THEN NULL ELSE (${column.slice(0, as)}) END${column.slice(as)}`;
 }
 
 /**
@@ -292,7 +304,8 @@ export function selectCases(sel: CaseSelection, o: SelectCasesOptions = {}): Que
     ...(excluded.length ? [`${ATTRIBUTE_SQL.service} NOT IN (${excluded.map((_, i) => `$scope_excluded_${i}`).join(', ')})`] : []),
     ...(excludedCodes.length ? [`coalesce(c.service_code, '') NOT IN (${excludedCodes.map((_, i) => `$scope_excluded_code_${i}`).join(', ')})`] : []),
   ];
-  const select = [...by.map((d) => `${dimensionSql(d, sel.area_kind, at, sel.local_days)} AS ${d}`), ...(o.columns ?? []), ...(o.state ? (sel.state_log !== false ? STATE_COLUMNS : STATE_COLUMNS_WITHOUT_LOG) : [])];
+  const state = (o.state ? (sel.state_log !== false ? STATE_COLUMNS : STATE_COLUMNS_WITHOUT_LOG) : []).map((c) => (o.stateUnless ? stateOnlyWhereNot(c, o.stateUnless) : c));
+  const select = [...by.map((d) => `${dimensionSql(d, sel.area_kind, at, sel.local_days)} AS ${d}`), ...(o.columns ?? []), ...state];
   const sql = `SELECT ${select.length ? select.join(', ') : '1 AS one'}
     FROM cases c ${joins.join(' ')}
     WHERE ${where.join('\n      AND ')}`;
