@@ -142,12 +142,14 @@ ${by.length ? 'GROUP BY ALL' : ''}`;
       const table = await computeKpis(t.wh, by, window);
       const sel = await resolveSelection(t.wh, window);
       let zeros = 0;
+      let censoredZeros = 0;
       let compared = 0;
       for (const duration of ['close', 'first_response'] as const) {
         const measures = (MEASURES as readonly { kind: string }[]).filter((m): m is DurationMeasure => m.kind === 'km' && (m as DurationMeasure).duration === duration);
         const q = buildKmDurationsQuery(by, sel, duration);
         for (const r of await t.wh.allWithLists<'ends' | 'censored', Row>(q.sql, q.params, ['ends', 'censored'] as const)) {
           zeros += [...r.ends, ...r.censored].filter((v) => v === 0).length;
+          censoredZeros += [...r.censored].filter((v) => v === 0).length;
           const want = kmSummaryOfSorted(sortDurations(r.ends), sortDurations(r.censored), measures.map((m) => m.statistic));
           const row = table.rows.find((x) => x.service === r.service)!;
           for (const m of measures) {
@@ -158,7 +160,24 @@ ${by.length ? 'GROUP BY ALL' : ''}`;
         }
       }
       expect(zeros).toBeGreaterThan(0);
+      // At the request's opening its times to close and to first response are censored at zero.
+      if (asOf === open!.at) expect(censoredZeros).toBeGreaterThan(0);
       expect(compared).toBeGreaterThan(10);
+    }
+  });
+
+  it('computes a case\'s state and age only where its stored mask is not read', async () => {
+    const sel = await resolveSelection(t.wh, { from: '2026-08-24', to: '2026-11-15', as_of: '2026-11-16T05:00:00.000Z', timezone: zone });
+    expect(sel.settled_masks).toBe(true);
+    const lazy = /CASE WHEN c\.opened_settled_at <= \$as_of::TIMESTAMPTZ THEN NULL ELSE \(/g;
+    // The KPI table's parts read the stored masks: both state columns and the age only for the others.
+    const parts = buildOpenedPartsQuery(['service'], sel, { durations: ['close', 'first_response'] });
+    expect(parts.sql.match(lazy)).toHaveLength(2);
+    expect(parts.sql).toMatch(/CASE WHEN k\.opened_settled_at <= \$as_of::TIMESTAMPTZ THEN NULL ELSE floor\(/);
+    expect(buildClosedPartsQuery(['service'], sel, { contacts: false }).sql).toMatch(/CASE WHEN c\.closed_settled_at <= \$as_of::TIMESTAMPTZ THEN NULL ELSE \(/);
+    // Other predicates than the stored masks' (no durations), the backlog and the case lists' rows evaluate every case.
+    for (const q of [buildOpenedPartsQuery(['service'], sel, {}), buildBacklogPartsQuery(['service'], sel), cohortRows('opened', ['service'], sel), cohortRows('closed', ['service'], sel)]) {
+      expect(q.sql).not.toMatch(/THEN NULL ELSE/);
     }
   });
 

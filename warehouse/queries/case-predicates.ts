@@ -271,6 +271,7 @@ export interface SelectCasesOptions {
 /** A state column (`<expression> AS <name>`) computed only where `unless` does not hold (NULL where it does). */
 function stateOnlyWhereNot(column: string, unless: string): string {
   const as = column.lastIndexOf(' AS ');
+  if (as < 0) throw new Error(`a state column without a name: ${column}`);
   return `CASE WHEN ${unless} THEN NULL ELSE (${column.slice(0, as)}) END${column.slice(as)}`;
 }
 
