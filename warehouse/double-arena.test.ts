@@ -67,6 +67,24 @@ describe('ListsTogether', () => {
     }
   });
 
+  it('writes the zeros counted apart first, over whatever the reused block held, whatever the budget', () => {
+    const parts = [[4, 5], [], [6]].map((p) => Float64Array.from(p));
+    for (const budget of [1, 2, 3, 5, 100]) {
+      // The block handed out again still holds the last arena's numbers: the zeros must be written.
+      const dirty = new DoubleArena();
+      dirty.alloc(8).fill(7);
+      dirty.release();
+      const arena = new DoubleArena();
+      const t = new ListsTogether(parts, arena, 4);
+      const steps: number[] = [];
+      while (!t.done) steps.push(t.advance(budget));
+      expect([...t.out]).toEqual([0, 0, 0, 0, 4, 5, 6]);
+      expect(steps.every((n) => n <= budget)).toBe(true);
+      expect(steps.reduce((a, b) => a + b, 0)).toBe(7);
+      arena.release();
+    }
+  });
+
   it('steps past empty parts without copying anything', () => {
     const t = new ListsTogether([new Float64Array(0), new Float64Array(0)], new DoubleArena());
     expect(t.advance(5)).toBe(0);
