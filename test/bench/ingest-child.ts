@@ -2,21 +2,24 @@
 //
 //   node --import tsx test/bench/ingest-child.ts ours     <file.csv> <warehouse.duckdb>
 //   node --import tsx test/bench/ingest-child.ts read_csv <file.csv> <warehouse.duckdb>
+//   node --import tsx test/bench/ingest-child.ts tables   <file.csv> <warehouse.duckdb>
 //
 // `ours` is the real ingest path (ingestCasesCsv with the demo-city profile); `read_csv` is
 // DuckDB's own `CREATE TABLE t AS SELECT * FROM read_csv(file)`, the ceiling for any loader built
-// on it. Both open the warehouse the same way (Warehouse.open: file + migrations) and time only
-// the load itself. The last line on stdout is the JSON of the figures.
+// on it; `tables` is the least a loader that stores the data model's tables does
+// (tables-floor.ts). All open the warehouse the same way (Warehouse.open: file + migrations) and
+// time only the load itself. The last line on stdout is the JSON of the figures.
 import { Warehouse } from '../../warehouse/db.ts';
 import { ingestCasesCsv, type IngestResult } from '../../ingest/load-cases.ts';
 import { loadProfile } from '../../ingest/profile.ts';
+import { loadTablesOnly } from './tables-floor.ts';
 
-export type ChildMode = 'ours' | 'read_csv';
+export type ChildMode = 'ours' | 'read_csv' | 'tables';
 
 export interface ChildResult {
   mode: ChildMode;
   file: string;
-  /** Rows the load read (ours: IngestResult.read; read_csv: rows in the created table). */
+  /** Rows the load read (ours: IngestResult.read; read_csv: rows in the created table; tables: rows read). */
   rows: number;
   /** The load itself, commit included (Warehouse open and close excluded). */
   seconds: number;
@@ -35,8 +38,8 @@ export interface ChildResult {
 
 async function main(): Promise<void> {
   const [mode, file, db] = process.argv.slice(2);
-  if ((mode !== 'ours' && mode !== 'read_csv') || !file || !db) {
-    console.error('usage: ingest-child.ts ours|read_csv <file.csv> <warehouse.duckdb>');
+  if ((mode !== 'ours' && mode !== 'read_csv' && mode !== 'tables') || !file || !db) {
+    console.error('usage: ingest-child.ts ours|read_csv|tables <file.csv> <warehouse.duckdb>');
     process.exit(2);
   }
   const wh = await Warehouse.open(db);
@@ -48,6 +51,8 @@ async function main(): Promise<void> {
   if (mode === 'ours') {
     ingest = await ingestCasesCsv(wh, file, loadProfile('demo-city'));
     rows = ingest.read;
+  } else if (mode === 'tables') {
+    rows = await loadTablesOnly(wh, file);
   } else {
     await wh.run(`CREATE TABLE bench_read_csv AS SELECT * FROM read_csv($path)`, { path: file });
     rows = 0; // counted below, outside the timing
