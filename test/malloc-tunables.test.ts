@@ -1,5 +1,5 @@
 // `npm start` and `npm run bench` run Node under the same glibc malloc settings (README,
-// Performance: *Node's malloc keeps blocks up to 32 MiB*): the bench measures what the server does only if
+// Performance; PERFORMANCE.md, *Node's malloc keeps blocks up to 32 MiB*): the bench measures what the server does only if
 // both carry the same string. glibc ignores a misspelt tunable or a bad value without a word, so
 // the setting is tested by its effect: memory a Node process frees (here 100 MiB of buffers, each
 // under the 32 MiB at which the setting still maps a block of its own) stays with the process for

@@ -3,18 +3,21 @@
 //   node --import tsx test/bench/ingest-child.ts ours     <file.csv> <warehouse.duckdb>
 //   node --import tsx test/bench/ingest-child.ts read_csv <file.csv> <warehouse.duckdb>
 //   node --import tsx test/bench/ingest-child.ts tables   <file.csv> <warehouse.duckdb>
+//   node --import tsx test/bench/ingest-child.ts flat     <file.csv> <warehouse.duckdb>
 //
 // `ours` is the real ingest path (ingestCasesCsv with the demo-city profile); `read_csv` is
 // DuckDB's own `CREATE TABLE t AS SELECT * FROM read_csv(file)`, the ceiling for any loader built
-// on it; `tables` is the least a loader that stores the data model's tables does
-// (tables-floor.ts). All open the warehouse the same way (Warehouse.open: file + migrations) and
+// on it; `tables` is DuckDB alone writing the data model's tables from the file, nothing else
+// done, and `flat` the same for a model that stores each row once (tables-floor.ts; not in the
+// bench run). All open the warehouse the same way (Warehouse.open: file + migrations) and
 // time only the load itself. The last line on stdout is the JSON of the figures.
 import { Warehouse } from '../../warehouse/db.ts';
 import { ingestCasesCsv, type IngestResult } from '../../ingest/load-cases.ts';
 import { loadProfile } from '../../ingest/profile.ts';
-import { loadTablesOnly } from './tables-floor.ts';
+import { loadFlatRowsOnly, loadTablesOnly } from './tables-floor.ts';
 
-export type ChildMode = 'ours' | 'read_csv' | 'tables';
+export type ChildMode = 'ours' | 'read_csv' | 'tables' | 'flat';
+const MODES: readonly string[] = ['ours', 'read_csv', 'tables', 'flat'];
 
 export interface ChildResult {
   mode: ChildMode;
@@ -37,11 +40,12 @@ export interface ChildResult {
 }
 
 async function main(): Promise<void> {
-  const [mode, file, db] = process.argv.slice(2);
-  if ((mode !== 'ours' && mode !== 'read_csv' && mode !== 'tables') || !file || !db) {
-    console.error('usage: ingest-child.ts ours|read_csv|tables <file.csv> <warehouse.duckdb>');
+  const [modeArg, file, db] = process.argv.slice(2);
+  if (!MODES.includes(modeArg) || !file || !db) {
+    console.error('usage: ingest-child.ts ours|read_csv|tables|flat <file.csv> <warehouse.duckdb>');
     process.exit(2);
   }
+  const mode = modeArg as ChildMode;
   const wh = await Warehouse.open(db);
   const rssBefore = process.resourceUsage().maxRSS;
   let rows: number;
@@ -51,8 +55,8 @@ async function main(): Promise<void> {
   if (mode === 'ours') {
     ingest = await ingestCasesCsv(wh, file, loadProfile('demo-city'));
     rows = ingest.read;
-  } else if (mode === 'tables') {
-    rows = await loadTablesOnly(wh, file);
+  } else if (mode === 'tables' || mode === 'flat') {
+    rows = await (mode === 'tables' ? loadTablesOnly : loadFlatRowsOnly)(wh, file);
   } else {
     await wh.run(`CREATE TABLE bench_read_csv AS SELECT * FROM read_csv($path)`, { path: file });
     rows = 0; // counted below, outside the timing
@@ -60,6 +64,16 @@ async function main(): Promise<void> {
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   if (mode === 'read_csv') rows = (await wh.one<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM bench_read_csv`))!.n;
+  if (mode === 'tables' || mode === 'flat') {
+    // What was written, counted outside the timing: a case per row, and its events.
+    const written = await wh.one<{ cases: number; events: number; ended: number }>(
+      `SELECT (SELECT count(*) FROM cases)::INTEGER AS cases, (SELECT count(*) FROM ${mode === 'tables' ? 'case_events' : 'flat_rows'})::INTEGER AS events,
+              (SELECT count(*) FILTER (WHERE closed_at IS NOT NULL) FROM cases)::INTEGER + (SELECT count(*) FILTER (WHERE cancelled_at IS NOT NULL) FROM cases)::INTEGER AS ended`);
+    const wantEvents = mode === 'tables' ? rows + written!.ended : rows;
+    if (written!.cases !== rows || written!.events !== wantEvents) {
+      throw new Error(`${mode}: ${rows} rows read but ${written!.cases} cases and ${written!.events} ${mode === 'tables' ? 'events' : 'rows'} written (expected ${wantEvents})`);
+    }
+  }
   const t1 = performance.now();
   wh.close();
   const closeSeconds = (performance.now() - t1) / 1000;

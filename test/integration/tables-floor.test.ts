@@ -13,8 +13,11 @@ import { tempWarehouse, type TempWarehouse } from '../helpers.ts';
 const whs: TempWarehouse[] = [];
 afterAll(() => whs.forEach((t) => t.cleanup()));
 
-const EVENT_COLUMNS = 'event_id, case_id, event_type, occurred_at, source, source_case_id, service_code, service_name, agency, channel, status, lat, lon, area_name';
-const CASE_COLUMNS = 'case_id, source, source_case_id, service_code, service_name, agency, channel, opened_at, first_response_at, closed_at, cancelled_at, status, reopen_count, lat, lon, area_name, last_event_at, opened_day, closed_day, day_zone';
+// Every column but what the floor leaves out on purpose (the batch's id, and the places and
+// masks named in tables-floor.ts): a column the real ingest starts filling for such a file fails
+// this until the floor fills it too.
+const EVENT_COLUMNS = '* EXCLUDE (batch_id)';
+const CASE_COLUMNS = '* EXCLUDE (refreshed_batch, area_id, h3_r7, h3_r8, h3_r9, opened_settled_at, opened_mask, closed_settled_at, closed_mask)';
 
 describe('the ingest bench\'s tables-only floor', () => {
   it('stores the events and cases the real ingest stores from a generated export', async () => {
