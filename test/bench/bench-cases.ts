@@ -11,6 +11,8 @@ import { settledMasksSql } from '../../warehouse/queries/kpi-sql.ts';
 export const BENCH_ZONE = 'America/New_York';
 /** The year of requests: opened from 2025-11-17 00:00 local for 364 days. */
 export const BENCH_YEAR = { from: '2025-11-17', to: '2026-11-15', as_of: '2026-11-16T05:00:00Z' } as const;
+/** The overview's window: the year's last 12 weeks, at the same as-of time. */
+export const BENCH_OVERVIEW = { from: '2026-08-24', to: BENCH_YEAR.to, as_of: BENCH_YEAR.as_of } as const;
 
 const BBOX: [number, number, number, number] = [-77.45, 41.1, -77.15, 41.3];
 // Rows per INSERT: a 15M-row step in one statement holds more in memory than it needs to.

@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { Warehouse } from '../../warehouse/db.ts';
 import { computeKpis } from '../../warehouse/analytics/kpis.ts';
 import { ensureSettledMasks } from '../../warehouse/analytics/settled-masks.ts';
-import { addBenchCases, BENCH_YEAR, BENCH_ZONE, prepareBenchCity } from './bench-cases.ts';
+import { addBenchCases, BENCH_OVERVIEW, BENCH_YEAR, BENCH_ZONE, prepareBenchCity } from './bench-cases.ts';
 
 const [db, casesArg = '5000000', runsArg = '9'] = process.argv.slice(2);
 if (!db) {
@@ -30,11 +30,8 @@ if (fresh) {
   console.log(`built ${cases.toLocaleString('en-US')} cases in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 }
 const runs = Math.max(1, Number(runsArg));
-const windows = {
-  // The analytics bench's windows (analytics-bench.ts).
-  overview: { from: '2026-08-24', to: '2026-11-15', as_of: BENCH_YEAR.as_of, timezone: BENCH_ZONE },
-  year: { from: BENCH_YEAR.from, to: BENCH_YEAR.to, as_of: BENCH_YEAR.as_of, timezone: BENCH_ZONE },
-};
+// The analytics bench's windows (analytics-bench.ts).
+const windows = { overview: { ...BENCH_OVERVIEW, timezone: BENCH_ZONE }, year: { ...BENCH_YEAR, timezone: BENCH_ZONE } };
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
 for (const [name, w] of Object.entries(windows)) {
   await computeKpis(wh, ['service', 'week'], w); // warm: workers started, the file's pages read
