@@ -76,10 +76,10 @@ describe('the managers’ dashboard', () => {
     const q = page.getByRole('button', { name: /What “On time” means/ }).first();
     await q.focus();
     await page.keyboard.press('Enter');
-    await expect(q.getAttribute('aria-expanded')).resolves.toBe('true');
+    await expect.poll(() => q.getAttribute('aria-expanded'), { timeout: 10_000 }).toBe('true');
     await expect(page.getByRole('note').first().textContent()).resolves.toMatch(/closed by the due time/);
     await page.keyboard.press('Escape');
-    await expect(q.getAttribute('aria-expanded')).resolves.toBe('false');
+    await expect.poll(() => q.getAttribute('aria-expanded'), { timeout: 10_000 }).toBe('false');
   });
 
   it('overview: at most 8 lines in the weekly chart, and the findings as sentences', async () => {

@@ -55,8 +55,8 @@ describe('sign-in and the overview page', () => {
   it('says what was wrong with a bad token, in an alert tied to the field', async () => {
     await page.getByLabel('Access token').fill('cp_not-a-token');
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await expect(page.getByRole('alert').textContent()).resolves.toBe('That token is not valid.');
-    await expect(page.getByLabel('Access token').getAttribute('aria-invalid')).resolves.toBe('true');
+    await expect.poll(() => page.getByRole('alert').textContent(), { timeout: 10_000 }).toBe('That token is not valid.');
+    await expect.poll(() => page.getByLabel('Access token').getAttribute('aria-invalid'), { timeout: 10_000 }).toBe('true');
     const results = await new AxeBuilder({ page }).withTags(AXE_TAGS).analyze();
     expect(results.violations.map((v) => v.id)).toEqual([]);
   });

@@ -72,7 +72,7 @@ describe('the public pages and embeds', () => {
     await link.focus();
     await page.keyboard.press('Enter');
     await page.waitForURL(/\/public\/area\?area=District(%20|\+)6$/);
-    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('District 6');
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent(), { timeout: 10_000 }).toBe('District 6');
   });
 
   it('reads without JavaScript: the tables are in the page', async () => {

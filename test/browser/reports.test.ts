@@ -64,12 +64,12 @@ describe('the reports and alerts page', () => {
     await page.getByRole('button', { name: /^District 6 weekly$/ }).click();
     const deliveries = page.getByRole('table', { name: 'Deliveries' });
     await deliveries.waitFor();
-    await expect(deliveries.getByRole('row', { name: /^folder folder .*sent/ }).count()).resolves.toBe(1);
+    await expect.poll(() => deliveries.getByRole('row', { name: /^folder folder .*sent/ }).count(), { timeout: 10_000 }).toBe(1);
     await expect(deliveries.getByRole('row', { name: /127\.0\.0\.1:9.*failed.*4/ }).count()).resolves.toBe(1);
     await checkPage(page, 'reports-and-alerts');
     await page.getByRole('button', { name: 'Retry the failed' }).click();
     await page.getByRole('status').first().waitFor();
-    await expect(page.getByRole('status').first().textContent()).resolves.toMatch(/resending only to http:\/\/127\.0\.0\.1:9\/hook/);
+    await expect.poll(() => page.getByRole('status').first().textContent(), { timeout: 10_000 }).toMatch(/resending only to http:\/\/127\.0\.0\.1:9\/hook/);
     expect(problems).toEqual([]);
   }, 240_000);
 
@@ -82,7 +82,7 @@ describe('the reports and alerts page', () => {
     await page.getByRole('button', { name: 'Subscribe' }).click();
     await page.getByRole('status').first().waitFor();
     await page.getByRole('row', { name: /service POTHOLE/ }).waitFor();
-    await expect(page.getByRole('status').first().textContent()).resolves.toMatch(/^Subscribed: service POTHOLE — trend, below_target to morgan@riverton\.example/);
+    await expect.poll(() => page.getByRole('status').first().textContent(), { timeout: 10_000 }).toMatch(/^Subscribed: service POTHOLE — trend, below_target to morgan@riverton\.example/);
     await expect(page.getByRole('row', { name: /service POTHOLE.*morgan@riverton\.example/ }).count()).resolves.toBe(1);
   }, 60_000);
 });
