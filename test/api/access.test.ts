@@ -179,11 +179,12 @@ describe('access: routes, tokens, sessions, scopes and the audit log', () => {
 
     it('expire on the clock: a token the server has just accepted is refused once its time has passed', async () => {
       // No hand-made UPDATE here: the check the server kept (kept-checks.ts) ends with the token.
-      const { token } = await createToken(t.wh, { name: 'a second and a half', role: 'planner', expires_at: new Date(Date.now() + 1500).toISOString() });
+      // Three seconds: room for two answers on a loaded CI machine before the token ends.
+      const { token } = await createToken(t.wh, { name: 'three seconds', role: 'planner', expires_at: new Date(Date.now() + 3000).toISOString() });
       const headers = { authorization: `Bearer ${token}` };
       expect((await fastify.inject({ url: '/api/dimensions', headers })).statusCode).toBe(200);
       expect((await fastify.inject({ url: '/api/dimensions', headers })).statusCode).toBe(200);
-      await new Promise((r) => setTimeout(r, 1600));
+      await new Promise((r) => setTimeout(r, 3100));
       const res = await fastify.inject({ url: '/api/dimensions', headers });
       expect(res.statusCode).toBe(401);
       expect(res.json().message).toBe('The token has expired: ask an admin for a new one (civic token create).');
