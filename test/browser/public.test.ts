@@ -65,8 +65,9 @@ describe('the public pages and embeds', () => {
     await page.keyboard.press('Tab');
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to the figures');
     await page.keyboard.press('Enter');
-    // SvelteKit's router may take the hash in a later task than the key press: wait for it
-    // rather than read the address at once (CI once read it before it changed).
+    // SvelteKit leaves a same-page hash link to the browser, and Playwright learns of the new
+    // address from Chromium's event after the key press returns: wait for it rather than read
+    // page.url() at once (CI once read it before it changed).
     await page.waitForURL(/#main$/, { timeout: 5_000 });
     const link = page.getByRole('link', { name: 'District 6', exact: true });
     await link.focus();
